@@ -1,0 +1,10 @@
+// Each CLI command lives in its own module; add a line here to register one.
+type Register = (name: string, load: () => Promise<{ run(flags: import('../flags').Flags): Promise<void>; usage: string; needsGpu?: boolean }>) => void;
+
+export function registerAll(register: Register) {
+  void register;
+  // register('logits', () => import('./logits'));      // engine
+  // register('generate', () => import('./generate'));  // engine
+  // register('scenarios', () => import('./scenarios')); // sandbox
+  // register('eval', () => import('./eval'));            // sandbox
+}
