@@ -212,6 +212,19 @@ describe('reference fixtures', () => {
       expect(ref.greedy.new_ids[0]).toBe(argmax(ref.logits[T - 1]));
       expect(ref.greedy.min_top2_margin).toBeGreaterThan(1e-3);
     });
+
+    it('reference.json second_row is a shorter, different sequence with consistent log-probs', () => {
+      const ref = readJson(join(dir, 'reference.json'));
+      const ids: number[] = ref.second_row.input_ids;
+      expect(ids.length).toBeGreaterThan(1);
+      expect(ids.length).not.toBe(ref.input_ids.length);
+      expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < config.vocab_size)).toBe(true);
+      expectLogitsMatrix(ref.second_row.logits, ids.length, config.vocab_size, `${name} second_row.logits`);
+      expect(ref.second_row.logprobs).toHaveLength(ids.length - 1);
+      for (let t = 1; t < ids.length; t++) {
+        expect(ref.second_row.logprobs[t - 1]).toBeCloseTo(logSoftmaxAt(ref.second_row.logits[t - 1], ids[t]), 4);
+      }
+    });
   });
 
   it('the bf16 copy holds the f32 weights rounded to bfloat16 (round to nearest even)', () => {

@@ -36,16 +36,17 @@ LORA_ALPHA = 8
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 LORA_SEED = 1234
 LOSS_LAST_K = 5
+SECOND_ROW_LEN = 7
 # Greedy tokens whose top-1/top-2 logit gap is below this could flip under float32 rounding
 # differences between implementations; the script refuses such prompts.
 MIN_GREEDY_MARGIN = 1e-2
 MIN_LOGITS_STD = 0.5
 
 
-def prompt_ids(spec: ModelSpec, attempt: int) -> list[int]:
+def prompt_ids(spec: ModelSpec, attempt: int, length: int | None = None) -> list[int]:
     """Fixed pseudo-random token ids, avoiding 0 so a zero-initialised buffer cannot pass by luck."""
     gen = torch.Generator().manual_seed(spec.seed * 1000 + 7 + attempt)
-    return torch.randint(1, spec.config_kwargs["vocab_size"], (spec.prompt_len,), generator=gen).tolist()
+    return torch.randint(1, spec.config_kwargs["vocab_size"], (length or spec.prompt_len,), generator=gen).tolist()
 
 
 def forward_logits(model, ids: list[int]) -> torch.Tensor:
@@ -103,6 +104,9 @@ def model_reference(spec: ModelSpec, model) -> dict:
     with torch.no_grad():
         logits64 = model.double()(input_ids=torch.tensor([ids])).logits[0]
         model.float()
+    # A second, shorter sequence run on its own: a batched/padded engine run must match it per row.
+    ids2 = prompt_ids(spec, 500, SECOND_ROW_LEN)
+    logits2 = forward_logits(model, ids2)
     return {
         "model": spec.name,
         "input_ids": ids,
@@ -111,6 +115,7 @@ def model_reference(spec: ModelSpec, model) -> dict:
         "logits_std": logits_std,
         "float64_max_abs_diff": float((logits.double() - logits64).abs().max()),
         "greedy": {"prompt_ids": ids, "new_ids": new_ids, "min_top2_margin": margin},
+        "second_row": {"input_ids": ids2, "logits": logits2, "logprobs": gathered_logprobs(logits2, ids2)},
     }
 
 
