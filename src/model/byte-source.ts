@@ -54,3 +54,45 @@ export async function readText(source: ByteSource): Promise<string> {
     throw new ModelLoadError(`${source.name}: not valid UTF-8 text`);
   }
 }
+
+/** A file held as the list of chunks it arrived in (no concatenation, so no second copy). */
+export function chunksSource(name: string, chunks: readonly Uint8Array[]): ByteSource {
+  const starts: number[] = [];
+  let size = 0;
+  for (const c of chunks) { starts.push(size); size += c.byteLength; }
+  const source: ByteSource = {
+    name,
+    size,
+    async read(offset, length) {
+      checkRange(source, offset, length);
+      const out = new Uint8Array(length);
+      let i = upperBound(starts, offset) - 1;
+      let filled = 0;
+      while (filled < length) {
+        const chunk = chunks[i];
+        const from = offset + filled - starts[i];
+        const n = Math.min(length - filled, chunk.byteLength - from);
+        out.set(chunk.subarray(from, from + n), filled);
+        filled += n;
+        i++;
+      }
+      return out;
+    },
+  };
+  return source;
+}
+
+/** Index of the first element greater than x in an ascending array. */
+function upperBound(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+export function renamed(source: ByteSource, name: string): ByteSource {
+  return { name, size: source.size, read: (offset, length) => source.read(offset, length) };
+}

@@ -1,0 +1,51 @@
+// Where downloaded model files are kept so a second load makes no network request. Callers only
+// put complete, verified files (see hub-source.ts), so an entry is never a partial download.
+import { blobSource, chunksSource, type ByteSource } from './byte-source';
+
+export interface ByteCache {
+  /** The cached bytes for `key`, or undefined. `name` labels the source in error messages. */
+  get(key: string, name?: string): Promise<ByteSource | undefined>;
+  put(key: string, chunks: readonly Uint8Array[]): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+/** In-memory cache (tests, and a fallback where no persistent storage exists). */
+export class MemoryByteCache implements ByteCache {
+  private readonly entries = new Map<string, readonly Uint8Array[]>();
+
+  async get(key: string, name = key) {
+    const chunks = this.entries.get(key);
+    return chunks ? chunksSource(name, chunks) : undefined;
+  }
+  async put(key: string, chunks: readonly Uint8Array[]) { this.entries.set(key, [...chunks]); }
+  async delete(key: string) { return this.entries.delete(key); }
+  async list() { return [...this.entries.keys()]; }
+}
+
+export const DEFAULT_CACHE_NAME = 'asp-models-v1';
+
+/**
+ * Browser Cache API storage. Keys must be http(s) URLs (HubSource uses the resolve URL). Reads go
+ * through Response.blob(), which the browser backs by disk, so a cached multi-GB file is sliced
+ * rather than loaded whole.
+ */
+export class CacheStorageByteCache implements ByteCache {
+  constructor(private readonly cacheName = DEFAULT_CACHE_NAME, private readonly storage: CacheStorage = caches) {}
+
+  private open() { return this.storage.open(this.cacheName); }
+
+  async get(key: string, name = key) {
+    const response = await (await this.open()).match(key);
+    return response ? blobSource(name, await response.blob()) : undefined;
+  }
+
+  async put(key: string, chunks: readonly Uint8Array[]) {
+    const blob = new Blob(chunks as Uint8Array<ArrayBuffer>[]);
+    await (await this.open()).put(key, new Response(blob, { headers: { 'content-length': String(blob.size), 'content-type': 'application/octet-stream' } }));
+  }
+
+  async delete(key: string) { return (await this.open()).delete(key); }
+
+  async list() { return (await (await this.open()).keys()).map((r) => r.url); }
+}
