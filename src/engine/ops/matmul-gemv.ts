@@ -1,0 +1,88 @@
+// GEMV-style matmul for decode (few rows M): y[r, n] = x[r]·W[n] over one weight chunk.
+//
+// A workgroup of WG threads computes R consecutive output columns n for all M rows. Threads split
+// K into blocks of 8 elements (block b covers k = 8b..8b+7, one q4 word): thread t takes blocks
+// t, t+WG, ... so neighbouring threads read neighbouring weight words (coalesced). Per block the thread
+// decodes R weight blocks once and applies each to the M x blocks it holds in registers, so every
+// weight byte is read exactly once per step whatever M is. Partial sums meet in a workgroup tree
+// reduction; the first R·M threads write y.
+//
+// Memory traffic per decode step (memory-bound on real GPUs), for a weight [N, K]:
+//   weight bytes = N·K·bytesPerElement(format) (q4: N·K·(0.5 + 2/32), q8: N·K·(1 + 2/32), f16: 2·N·K,
+//   f32: 4·N·K) + x: M·K·4 per workgroup (ceil(N/R) workgroups; served from cache) + y: M·N·4.
+// For Qwen2.5-0.5B in q4 that is ≈ 0.56 B per parameter, ~280 MB per token including the tied LM head.
+import type { MatmulShape } from './matmul-common';
+import { matmulHeader } from './matmul-common';
+import { paddedCols } from '../quant/formats';
+
+export const GEMV_WORKGROUP = 64;
+/** Output columns per workgroup. */
+export const GEMV_COLUMNS = 4;
+/** Largest M the GEMV kernel handles (its accumulators and reduction memory grow with M). */
+export const GEMV_MAX_M = 8;
+
+export function gemvWgsl(shape: MatmulShape, m: number): string {
+  if (!Number.isInteger(m) || m < 1 || m > GEMV_MAX_M) throw new Error(`gemv: M = ${m} is outside 1..${GEMV_MAX_M}`);
+  const vecX = shape.k % 4 === 0;
+  const header = matmulHeader(shape, vecX ? 'vec4<f32>' : 'f32');
+  const blocks = paddedCols(shape.k) / 8;
+  const WG = GEMV_WORKGROUP;
+  const R = GEMV_COLUMNS;
+  // x quad loader: vectorized when rows are vec4-aligned; otherwise scalar with a bound check for
+  // the padded tail (the weight's padding is zero, but x beyond K may be the next row or out of range).
+  const xQuad = vecX
+    ? /* wgsl */ `fn x_quad(base: u32, q: u32) -> vec4<f32> { ${shape.k === paddedCols(shape.k) ? 'return x[base + q];' : `if (q * 4u >= K) { return vec4<f32>(0.0); } return x[base + q];`} }`
+    : /* wgsl */ `fn x_quad(base: u32, q: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  for (var i = 0u; i < 4u; i++) { let k = q * 4u + i; if (k < K) { v[i] = x[base + k]; } }
+  return v;
+}`;
+  return /* wgsl */ `${header.enable}
+${header.code}
+${xQuad}
+
+const M = ${m}u;
+const R = ${R}u;
+const WG = ${WG}u;
+const BLOCKS = ${blocks}u;
+var<workgroup> partial: array<f32, ${WG * R * m}>;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let t = lid.x;
+  let n_first = (wid.x + wid.y * groups.x) * R;
+  if (n_first >= params.rows) { return; } // whole workgroup: uniform
+  var x_base: array<u32, ${m}>;
+  for (var r = 0u; r < M; r++) { x_base[r] = x_row_base(r); }
+  // acc[c·M + r]: column n_first + c, row r.
+  var acc: array<f32, ${R * m}>;
+  for (var b = t; b < BLOCKS; b += WG) {
+    var w_lo: array<vec4<f32>, ${R}>;
+    var w_hi: array<vec4<f32>, ${R}>;
+    for (var c = 0u; c < R; c++) {
+      let n = min(n_first + c, params.rows - 1u); // clamped rows are computed but never stored
+      w_lo[c] = w_quad(n, 2u * b);
+      w_hi[c] = w_quad(n, 2u * b + 1u);
+    }
+    for (var r = 0u; r < M; r++) {
+      let x_lo = x_quad(x_base[r], 2u * b);
+      let x_hi = x_quad(x_base[r], 2u * b + 1u);
+      for (var c = 0u; c < R; c++) {
+        acc[c * M + r] += dot(w_lo[c], x_lo) + dot(w_hi[c], x_hi);
+      }
+    }
+  }
+  for (var i = 0u; i < R * M; i++) { partial[i * WG + t] = acc[i]; }
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (t < stride) {
+      for (var i = 0u; i < R * M; i++) { partial[i * WG + t] += partial[i * WG + t + stride]; }
+    }
+    workgroupBarrier();
+  }
+  for (var i = t; i < R * M; i += WG) {
+    let n = n_first + i / M;
+    if (n < params.rows) { store(i % M, n, partial[i * WG]); }
+  }
+}`;
+}

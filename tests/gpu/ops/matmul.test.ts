@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { encodeMatmul, matmulCpu, type MatmulKernel } from '../../../src/engine/ops/matmul';
+import { packWeight, unpackWeight } from '../../../src/engine/quant/pack';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../../src/engine/quant/formats';
+import { uploadPackedWeight } from '../../../src/engine/weights';
+import { nmse, randomArray } from '../../helpers/numeric';
+import { makeWeight, runPass, testContext } from './matmul-harness';
+
+// Kernel vs CPU on the SAME (dequantized) weights: only f32 summation order differs. Each output is
+// a K-term dot product (K ≤ 161) whose rounding error is ~√K·2^-24 of the terms' magnitude, so the
+// NMSE is ~K·2^-48 ≈ 1e-12; the bound 1e-9 leaves room for cancellation while any indexing or
+// decoding mistake gives an NMSE near 1.
+const KERNEL_NMSE = 1e-9;
+
+interface Case { m: number; n: number; k: number; bias?: boolean; kernel?: MatmulKernel }
+
+// Odd shapes: M ∈ {1, 3, 8, 17, 70} (GEMV up to 8, tiled above, 70 spans two row tiles),
+// N ∈ {1, 5, 67, 130} (not multiples of the 4 GEMV columns or the 64-wide tiles),
+// K ∈ {32, 96, 100, 161} (100 and 161 are padded to whole groups of 32).
+const CASES: Case[] = [
+  { m: 1, n: 5, k: 32 },
+  { m: 3, n: 67, k: 100, bias: true },
+  { m: 1, n: 130, k: 161, bias: true },
+  { m: 8, n: 1, k: 96 },
+  { m: 17, n: 67, k: 161, bias: true },
+  { m: 17, n: 1, k: 96 },
+  { m: 70, n: 130, k: 100 },
+  { m: 3, n: 5, k: 161, kernel: 'tiled' },
+];
+
+async function check(format: WeightFormat, c: Case, seed: number) {
+  const ctx = await testContext();
+  const w = makeWeight(ctx, format, c.n, c.k, seed);
+  const x = randomArray(c.m * c.k, seed + 1);
+  const bias = c.bias ? randomArray(c.n, seed + 2) : null;
+  const y = ctx.createBuffer('y', c.m * c.n * 4, 'activations');
+  const got = await runPass(ctx, y, c.m * c.n * 4, (pass) => encodeMatmul(ctx, pass, {
+    x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m: c.m, bias: bias ? ctx.upload('bias', bias, 'weights') : null, kernel: c.kernel,
+  }));
+  const expected = matmulCpu(x, w.dequantized, c.m, c.n, c.k, { bias });
+  return { got, expected, w, x, bias };
+}
+
+describe.each(WEIGHT_FORMATS)('matmul with %s weights', (format) => {
+  it.each(CASES)('matches the CPU reference for M=$m N=$n K=$k bias=$bias kernel=$kernel', async (c) => {
+    const { got, expected } = await check(format, c, c.m * 1000 + c.n * 10 + c.k);
+    expect(nmse(got, expected)).toBeLessThan(KERNEL_NMSE);
+  });
+});
+
+describe('matmul options', () => {
+  it.each(['gemv', 'tiled'] as const)('accumulates into y with the %s kernel', async (kernel) => {
+    const ctx = await testContext();
+    const [m, n, k] = [3, 67, 100];
+    const w = makeWeight(ctx, 'q4', n, k, 11);
+    const x = randomArray(m * k, 12);
+    const prior = randomArray(m * n, 13);
+    const bias = randomArray(n, 14);
+    const y = ctx.upload('y', prior, 'activations');
+    const got = await runPass(ctx, y, m * n * 4, (pass) => encodeMatmul(ctx, pass, {
+      x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m, bias: ctx.upload('b', bias, 'weights'), accumulate: true, kernel,
+    }));
+    expect(nmse(got, matmulCpu(x, w.dequantized, m, n, k, { bias, into: prior }))).toBeLessThan(KERNEL_NMSE);
+  });
+
+  // Chunked weights: a tiny chunk limit splits N into many row chunks, each writing its own
+  // columns of y. K = 96 has 3 groups per row, so chunks start at odd scale indices.
+  it.each([['q4', 1], ['q4', 17], ['q8', 3], ['f16', 1], ['f32', 17]] as const)('splits a %s weight into row chunks (M=%i)', async (format, m) => {
+    const ctx = await testContext();
+    const [n, k] = [67, 96];
+    const w = makeWeight(ctx, format, n, k, 21, { maxChunkBytes: 7 * 96 * 4 / (format === 'f32' ? 1 : format === 'f16' ? 2 : format === 'q8' ? 4 : 8) });
+    expect(w.gpu.chunks.length).toBe(10); // 7 rows per chunk
+    const x = randomArray(m * k, 22);
+    const bias = randomArray(n, 23);
+    const y = ctx.createBuffer('y', m * n * 4, 'activations');
+    const got = await runPass(ctx, y, m * n * 4, (pass) => encodeMatmul(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m, bias: ctx.upload('b', bias, 'weights') }));
+    expect(nmse(got, matmulCpu(x, w.dequantized, m, n, k, { bias }))).toBeLessThan(KERNEL_NMSE);
+  });
+
+  it('uploads a pre-packed q4 weight in chunks that split the scale words', async () => {
+    const ctx = await testContext();
+    const [m, n, k] = [1, 67, 96];
+    const original = randomArray(n * k, 31);
+    const packed = packWeight(original, n, k, 'q4');
+    const weight = uploadPackedWeight(ctx, 'prepacked', packed, { maxChunkBytes: 7 * 12 * 4 });
+    expect(weight.chunks.map((c) => c.rowStart).slice(0, 3)).toEqual([0, 7, 14]);
+    const dequantized = unpackWeight(packed);
+    const x = randomArray(m * k, 32);
+    const y = ctx.createBuffer('y', m * n * 4, 'activations');
+    const got = await runPass(ctx, y, m * n * 4, (pass) => encodeMatmul(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight, y, m }));
+    expect(nmse(got, matmulCpu(x, dequantized, m, n, k))).toBeLessThan(KERNEL_NMSE);
+  });
+
+  it('picks x rows by offset/stride and by an index buffer', async () => {
+    const ctx = await testContext();
+    const [rowsInX, n, k] = [12, 5, 100];
+    const w = makeWeight(ctx, 'q8', n, k, 41);
+    const x = randomArray(rowsInX * k, 42);
+    const xBuf = ctx.upload('x', x, 'activations');
+    for (const kernel of ['gemv', 'tiled'] as const) {
+      const y1 = ctx.createBuffer('y1', 3 * n * 4, 'activations');
+      const strided = await runPass(ctx, y1, 3 * n * 4, (pass) => encodeMatmul(ctx, pass, { x: xBuf, weight: w.gpu, y: y1, m: 3, xRows: { offset: 3, stride: 4 }, kernel }));
+      expect(nmse(strided, matmulCpu(x, w.dequantized, 3, n, k, { xRows: [3, 7, 11] })), kernel).toBeLessThan(KERNEL_NMSE);
+      const rows = [10, 0, 4, 4];
+      const y2 = ctx.createBuffer('y2', rows.length * n * 4, 'activations');
+      const indexed = await runPass(ctx, y2, rows.length * n * 4, (pass) => encodeMatmul(ctx, pass, {
+        x: xBuf, weight: w.gpu, y: y2, m: rows.length, xRows: { indices: ctx.upload('rows', new Uint32Array(rows), 'scratch') }, kernel,
+      }));
+      expect(nmse(indexed, matmulCpu(x, w.dequantized, rows.length, n, k, { xRows: rows })), kernel).toBeLessThan(KERNEL_NMSE);
+    }
+  });
+
+  it('rejects buffers too small for the shapes, naming the weight', async () => {
+    const ctx = await testContext();
+    const w = makeWeight(ctx, 'f16', 5, 32, 51);
+    const x = ctx.createBuffer('x', 2 * 32 * 4, 'activations');
+    const y = ctx.createBuffer('y', 2 * 5 * 4, 'activations');
+    const pass = ctx.device.createCommandEncoder().beginComputePass();
+    expect(() => encodeMatmul(ctx, pass, { x, weight: w.gpu, y, m: 3 })).toThrow(/matmul\(w5x32\): y holds 40 bytes/);
+    expect(() => encodeMatmul(ctx, pass, { x, weight: w.gpu, y, m: 2, xRows: { offset: 1, stride: 1 } })).toThrow(/x holds 256 bytes, needs row 2/);
+    expect(() => encodeMatmul(ctx, pass, { x, weight: w.gpu, y, m: 2, bias: ctx.createBuffer('b', 8, 'weights') })).toThrow(/bias holds 8 bytes/);
+    pass.end();
+  });
+});
+
+describe('quantization error through matmul', () => {
+  // Against the ORIGINAL f32 weights: the output error is the weight quantization error seen
+  // through random x. Weight NMSE for uniform data is 1/(4·levels²) (q8 1.6e-5, q4 5.1e-3, see
+  // tests/unit/quant.test.ts) and independent errors carry over to dot products at the same
+  // relative level, so the bounds are q8 1e-4, q4 1.5e-2, f16 1e-6 (11-bit mantissas).
+  it.each([['f16', 1e-6], ['q8', 1e-4], ['q4', 1.5e-2]] as const)('%s output NMSE vs f32 weights stays below %f', async (format, bound) => {
+    const { got, w, x, bias } = await check(format, { m: 3, n: 67, k: 161, bias: true }, 61);
+    const exact = matmulCpu(x, w.original, 3, 67, 161, { bias });
+    const error = nmse(got, exact);
+    expect(error).toBeLessThan(bound);
+    expect(error).toBeGreaterThan(0); // the quantized path really is approximate
+  });
+});
