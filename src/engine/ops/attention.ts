@@ -1,0 +1,196 @@
+// Causal grouped-query attention over the KV cache, for prefill and decode alike.
+//
+// Query token t (cache slot s, position p) attends to cache positions 0..p of slot s, which the
+// caller has filled with encodeKvWrite for this step (and earlier steps) before this dispatch.
+// That one rule covers prefill (many tokens of a sequence), decode (one token per sequence) and
+// batches mixing sequences of different lengths. Query head h reads kv head
+// h / (heads / kvHeads). Scores are (q · k) / sqrt(head_dim) (HF: head_dim ** -0.5), softmax in
+// f32 with an online (running max) rescaling, so no score matrix is ever stored.
+//
+// One workgroup handles one (token, head): it streams the slot's K/V history in tiles of TILE
+// positions; thread j scores position j of the tile, then every thread owns head_dim / WORKGROUP
+// output dimensions and accumulates the softmax-weighted V rows for them.
+//
+// Layouts: q is [tokens, heads, headDim] at qOffset with qTokenStride (so Q can be read directly
+// from a fused QKV buffer); out is contiguous [tokens, heads, headDim]. Tokens with an invalid
+// slot are not written; a position >= maxSeq attends to the maxSeq cached positions.
+import { ceilDiv, f32Bits, type GpuContext } from '../gpu/context';
+import type { KvCache, KvCacheCpu } from './kv-cache';
+
+const WORKGROUP = 64;
+const TILE = WORKGROUP;
+/** Stand-in for -infinity: WGSL constant expressions may not be infinite. */
+const NEG_BIG = -3.0e38;
+
+export interface AttentionArgs {
+  cache: KvCache;
+  layer: number;
+  q: GPUBuffer;
+  out: GPUBuffer;
+  /** u32 [tokens]. */
+  slots: GPUBuffer;
+  /** u32 [tokens]. */
+  positions: GPUBuffer;
+  tokens: number;
+  /** Query heads (a multiple of the cache's kvHeads). */
+  heads: number;
+  qOffset?: number;
+  /** Elements between consecutive tokens of q; default heads * headDim. */
+  qTokenStride?: number;
+}
+
+interface AttentionShape {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  maxSeq: number;
+  qOffset: number;
+  qTokenStride: number;
+}
+
+export function attentionWgsl(s: AttentionShape): string {
+  const dimsPerThread = Math.ceil(s.headDim / WORKGROUP);
+  const group = s.heads / s.kvHeads;
+  return /* wgsl */ `
+struct Params { tokens: u32, slotBase: u32, slotCount: u32 }
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> kCache: array<f32>;
+@group(0) @binding(2) var<storage, read> vCache: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> slots: array<u32>;
+@group(0) @binding(5) var<storage, read> positions: array<u32>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+const HEAD_DIM = ${s.headDim}u;
+const HEADS = ${s.heads}u;
+const KV_HEADS = ${s.kvHeads}u;
+const GROUP = ${group}u;
+const MAX_SEQ = ${s.maxSeq}u;
+const Q_OFFSET = ${s.qOffset}u;
+const Q_TOKEN_STRIDE = ${s.qTokenStride}u;
+const TILE = ${TILE}u;
+const DIMS_PER_THREAD = ${dimsPerThread}u;
+const SCALE = bitcast<f32>(${f32Bits(1 / Math.sqrt(s.headDim))}u);
+const NEG_BIG = ${NEG_BIG.toExponential()};
+
+var<workgroup> qShared: array<f32, ${s.headDim}>;
+var<workgroup> scores: array<f32, ${TILE}>;
+var<workgroup> header: vec2u;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let item = wg.x + wg.y * groups.x;
+  if (item >= params.tokens * HEADS) { return; }
+  let token = item / HEADS;
+  let head = item % HEADS;
+  // Slot and key count, made provably uniform for the barriers below.
+  if (lid == 0u) { header = vec2u(slots[token], min(positions[token], MAX_SEQ - 1u) + 1u); }
+  let info = workgroupUniformLoad(&header);
+  let slot = info.x;
+  let keys = info.y;
+  if (slot < params.slotBase || slot - params.slotBase >= params.slotCount) { return; }
+  let base = ((slot - params.slotBase) * KV_HEADS + head / GROUP) * MAX_SEQ * HEAD_DIM;
+  for (var d = lid; d < HEAD_DIM; d += ${WORKGROUP}u) {
+    qShared[d] = q[Q_OFFSET + token * Q_TOKEN_STRIDE + head * HEAD_DIM + d];
+  }
+  workgroupBarrier();
+
+  var runningMax = NEG_BIG;
+  var runningSum = 0.0;
+  var acc: array<f32, DIMS_PER_THREAD>;
+  for (var tile = 0u; tile < keys; tile += TILE) {
+    let j = tile + lid;
+    var score = NEG_BIG;
+    if (j < keys) {
+      let row = base + j * HEAD_DIM;
+      var dot = 0.0;
+      for (var d = 0u; d < HEAD_DIM; d++) { dot += qShared[d] * kCache[row + d]; }
+      score = dot * SCALE;
+    }
+    scores[lid] = score;
+    workgroupBarrier();
+    let count = min(TILE, keys - tile);
+    var tileMax = NEG_BIG;
+    for (var i = 0u; i < count; i++) { tileMax = max(tileMax, scores[i]); }
+    let newMax = max(runningMax, tileMax);
+    let correction = exp(runningMax - newMax);
+    runningSum *= correction;
+    for (var k = 0u; k < DIMS_PER_THREAD; k++) { acc[k] *= correction; }
+    for (var i = 0u; i < count; i++) {
+      let p = exp(scores[i] - newMax);
+      runningSum += p;
+      let row = base + (tile + i) * HEAD_DIM;
+      for (var k = 0u; k < DIMS_PER_THREAD; k++) {
+        let d = lid + k * ${WORKGROUP}u;
+        if (d < HEAD_DIM) { acc[k] += p * vCache[row + d]; }
+      }
+    }
+    runningMax = newMax;
+    workgroupBarrier();
+  }
+  let dst = (token * HEADS + head) * HEAD_DIM;
+  for (var k = 0u; k < DIMS_PER_THREAD; k++) {
+    let d = lid + k * ${WORKGROUP}u;
+    if (d < HEAD_DIM) { out[dst + d] = acc[k] / runningSum; }
+  }
+}`;
+}
+
+export function encodeAttention(ctx: GpuContext, pass: GPUComputePassEncoder, args: AttentionArgs) {
+  const c = args.cache.config;
+  const { tokens, heads } = args;
+  const qOffset = args.qOffset ?? 0;
+  const qTokenStride = args.qTokenStride ?? heads * c.headDim;
+  for (const [name, value] of Object.entries({ tokens, heads, qOffset, qTokenStride })) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`attention: ${name} must be a non-negative integer, got ${value}`);
+  }
+  if (heads === 0 || heads % c.kvHeads !== 0) throw new Error(`attention: ${heads} query heads is not a positive multiple of ${c.kvHeads} kv heads`);
+  if (qTokenStride < heads * c.headDim) throw new Error(`attention: qTokenStride ${qTokenStride} is smaller than heads × head_dim = ${heads * c.headDim}`);
+  const qReach = tokens === 0 ? 0 : qOffset + (tokens - 1) * qTokenStride + heads * c.headDim;
+  if (args.q.size < qReach * 4) throw new Error(`attention: q holds ${args.q.size / 4} f32 values but ${tokens} tokens reach ${qReach}`);
+  if (args.out.size < tokens * heads * c.headDim * 4) throw new Error(`attention: out holds fewer than ${tokens * heads * c.headDim} f32 values`);
+  if (args.slots.size < tokens * 4 || args.positions.size < tokens * 4) throw new Error(`attention: slots and positions must hold ${tokens} u32 values`);
+  if (args.out === args.q) throw new Error('attention: out must be a separate buffer from q');
+  const pipeline = ctx.pipeline(attentionWgsl({ heads, kvHeads: c.kvHeads, headDim: c.headDim, maxSeq: c.maxSeq, qOffset, qTokenStride }));
+  const items = tokens * heads;
+  const x = Math.min(items, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  for (const chunk of args.cache.chunksOf(args.layer)) {
+    const params = ctx.params([tokens, chunk.slotBase, chunk.slotCount]);
+    ctx.dispatch(pass, pipeline, [args.q, chunk.k, chunk.v, args.out, args.slots, args.positions, params], [x, ceilDiv(items, x)]);
+  }
+}
+
+/**
+ * CPU reference over a CPU cache: q contiguous [tokens, heads, headDim] → [tokens, heads, headDim].
+ * Plain two-pass softmax in f64.
+ */
+export function attentionCpu(q: Float32Array, cache: KvCacheCpu, slots: ArrayLike<number>, positions: ArrayLike<number>, heads: number): Float32Array {
+  const { kvHeads, headDim, maxSeq } = cache.config;
+  if (heads % kvHeads !== 0) throw new Error(`attentionCpu: ${heads} heads is not a multiple of ${kvHeads} kv heads`);
+  const group = heads / kvHeads;
+  const scale = 1 / Math.sqrt(headDim);
+  const out = new Float32Array(slots.length * heads * headDim);
+  for (let t = 0; t < slots.length; t++) {
+    const keys = Math.min(positions[t], maxSeq - 1) + 1;
+    for (let h = 0; h < heads; h++) {
+      const qBase = (t * heads + h) * headDim;
+      const scores = new Float64Array(keys);
+      for (let j = 0; j < keys; j++) {
+        const kBase = cache.index(slots[t], Math.floor(h / group), j);
+        let dot = 0;
+        for (let d = 0; d < headDim; d++) dot += q[qBase + d] * cache.k[kBase + d];
+        scores[j] = dot * scale;
+      }
+      const max = Math.max(...scores);
+      let sum = 0;
+      for (let j = 0; j < keys; j++) sum += (scores[j] = Math.exp(scores[j] - max));
+      const acc = new Float64Array(headDim);
+      for (let j = 0; j < keys; j++) {
+        const vBase = cache.index(slots[t], Math.floor(h / group), j);
+        for (let d = 0; d < headDim; d++) acc[d] += (scores[j] / sum) * cache.v[vBase + d];
+      }
+      out.set(acc, qBase);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,199 @@
+// The KV cache: per layer, K and V of every sequence slot, f32, laid out
+//   [slot][kvHead][position][headDim]
+// so one (slot, kv head) history is a contiguous [maxSeq, headDim] block that attention streams.
+//
+// A layer's K (or V) may not fit in one storage binding (maxStorageBufferBindingSize), so each
+// is split along slots into chunk buffers of `slotsPerChunk` whole slots; kernels run once per
+// chunk and touch only the tokens whose slot lives in it. Slot s is in chunk
+// floor(s / slotsPerChunk) at local index s % slotsPerChunk.
+//
+// encodeKvWrite stores this step's K and V (after RoPE) at each token's (slot, position). Tokens
+// whose slot is out of range or whose position >= maxSeq are skipped: the engine validates slots
+// and positions on the CPU when it fills those buffers.
+import { ceilDiv, type GpuContext } from '../gpu/context';
+
+const WORKGROUP = 256;
+
+export interface KvCacheConfig {
+  layers: number;
+  /** Sequences that can be cached at once (batch slots). */
+  slots: number;
+  kvHeads: number;
+  headDim: number;
+  /** Positions per slot (context length). */
+  maxSeq: number;
+  /** Largest chunk buffer in bytes; defaults to the device's binding limit. Tests set it small. */
+  maxChunkBytes?: number;
+}
+
+export interface KvChunk {
+  /** First slot held by this chunk. */
+  slotBase: number;
+  /** Slots held (the last chunk may hold fewer than slotsPerChunk). */
+  slotCount: number;
+  k: GPUBuffer;
+  v: GPUBuffer;
+}
+
+export class KvCache {
+  readonly slotsPerChunk: number;
+  /** layers[layer] = the chunks of that layer, in slot order. */
+  readonly layers: KvChunk[][];
+
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly config: KvCacheConfig,
+  ) {
+    const { layers, slots, kvHeads, headDim, maxSeq } = config;
+    for (const [name, value] of Object.entries({ layers, slots, kvHeads, headDim, maxSeq })) {
+      if (!Number.isInteger(value) || value <= 0) throw new Error(`KV cache: ${name} must be a positive integer, got ${value}`);
+    }
+    const slotBytes = kvHeads * maxSeq * headDim * 4;
+    const limit = Math.min(config.maxChunkBytes ?? ctx.maxBindingBytes, ctx.maxBindingBytes);
+    if (slotBytes > limit) {
+      throw new Error(`KV cache: one slot needs ${slotBytes} bytes per layer (${kvHeads} kv heads × ${maxSeq} positions × head_dim ${headDim} × 4), over the ${limit}-byte binding limit; use a shorter context`);
+    }
+    this.slotsPerChunk = Math.min(slots, Math.floor(limit / slotBytes));
+    this.layers = [];
+    for (let layer = 0; layer < layers; layer++) {
+      const chunks: KvChunk[] = [];
+      for (let slotBase = 0; slotBase < slots; slotBase += this.slotsPerChunk) {
+        const slotCount = Math.min(this.slotsPerChunk, slots - slotBase);
+        const bytes = slotCount * slotBytes;
+        chunks.push({
+          slotBase,
+          slotCount,
+          k: ctx.createBuffer(`kv-cache.L${layer}.k[${slotBase}]`, bytes, 'kv-cache'),
+          v: ctx.createBuffer(`kv-cache.L${layer}.v[${slotBase}]`, bytes, 'kv-cache'),
+        });
+      }
+      this.layers.push(chunks);
+    }
+  }
+
+  chunksOf(layer: number): KvChunk[] {
+    const chunks = this.layers[layer];
+    if (!chunks) throw new Error(`KV cache: layer ${layer} is out of range (${this.config.layers} layers)`);
+    return chunks;
+  }
+
+  destroy() {
+    for (const chunks of this.layers) {
+      for (const chunk of chunks) {
+        this.ctx.destroy(chunk.k);
+        this.ctx.destroy(chunk.v);
+      }
+    }
+    this.ctx.clearBindGroups();
+  }
+}
+
+export interface KvWriteArgs {
+  cache: KvCache;
+  layer: number;
+  /** K after RoPE: [tokens, kvHeads, headDim] at kOffset with tokenStride (may be a fused QKV buffer). */
+  k: GPUBuffer;
+  /** V: like k, at vOffset (may be the same buffer as k). */
+  v: GPUBuffer;
+  /** u32 [tokens]: cache slot of each token. */
+  slots: GPUBuffer;
+  /** u32 [tokens]: position of each token in its sequence. */
+  positions: GPUBuffer;
+  tokens: number;
+  kOffset?: number;
+  vOffset?: number;
+  /** Elements between consecutive tokens in k and v; default kvHeads * headDim. */
+  tokenStride?: number;
+}
+
+export function kvWriteWgsl(c: KvCacheConfig, kOffset: number, vOffset: number, tokenStride: number): string {
+  const rowLength = c.kvHeads * c.headDim;
+  return /* wgsl */ `
+struct Params { tokens: u32, slotBase: u32, slotCount: u32 }
+@group(0) @binding(0) var<storage, read> kSrc: array<f32>;
+@group(0) @binding(1) var<storage, read> vSrc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> kCache: array<f32>;
+@group(0) @binding(3) var<storage, read_write> vCache: array<f32>;
+@group(0) @binding(4) var<storage, read> slots: array<u32>;
+@group(0) @binding(5) var<storage, read> positions: array<u32>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+const HEAD_DIM = ${c.headDim}u;
+const ROW = ${rowLength}u;
+const KV_HEADS = ${c.kvHeads}u;
+const MAX_SEQ = ${c.maxSeq}u;
+const K_OFFSET = ${kOffset}u;
+const V_OFFSET = ${vOffset}u;
+const TOKEN_STRIDE = ${tokenStride}u;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = id.x + id.y * groups.x * ${WORKGROUP}u;
+  if (index >= params.tokens * ROW) { return; }
+  let token = index / ROW;
+  let within = index % ROW;
+  let slot = slots[token];
+  let position = positions[token];
+  if (slot < params.slotBase || slot - params.slotBase >= params.slotCount || position >= MAX_SEQ) { return; }
+  let head = within / HEAD_DIM;
+  let dim = within % HEAD_DIM;
+  let dst = (((slot - params.slotBase) * KV_HEADS + head) * MAX_SEQ + position) * HEAD_DIM + dim;
+  kCache[dst] = kSrc[K_OFFSET + token * TOKEN_STRIDE + within];
+  vCache[dst] = vSrc[V_OFFSET + token * TOKEN_STRIDE + within];
+}`;
+}
+
+export function encodeKvWrite(ctx: GpuContext, pass: GPUComputePassEncoder, args: KvWriteArgs) {
+  const c = args.cache.config;
+  const rowLength = c.kvHeads * c.headDim;
+  const kOffset = args.kOffset ?? 0;
+  const vOffset = args.vOffset ?? 0;
+  const tokenStride = args.tokenStride ?? rowLength;
+  const { tokens } = args;
+  for (const [name, value] of Object.entries({ tokens, kOffset, vOffset, tokenStride })) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`kvWrite: ${name} must be a non-negative integer, got ${value}`);
+  }
+  if (tokenStride < rowLength) throw new Error(`kvWrite: tokenStride ${tokenStride} is smaller than kvHeads × head_dim = ${rowLength}`);
+  const reach = (offset: number) => (tokens === 0 ? 0 : offset + (tokens - 1) * tokenStride + rowLength);
+  if (args.k.size < reach(kOffset) * 4) throw new Error(`kvWrite: k holds ${args.k.size / 4} f32 values but ${tokens} tokens reach ${reach(kOffset)}`);
+  if (args.v.size < reach(vOffset) * 4) throw new Error(`kvWrite: v holds ${args.v.size / 4} f32 values but ${tokens} tokens reach ${reach(vOffset)}`);
+  if (args.slots.size < tokens * 4 || args.positions.size < tokens * 4) throw new Error(`kvWrite: slots and positions must hold ${tokens} u32 values`);
+  const pipeline = ctx.pipeline(kvWriteWgsl(c, kOffset, vOffset, tokenStride));
+  const groups = ceilDiv(tokens * rowLength, WORKGROUP);
+  const x = Math.min(groups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  for (const chunk of args.cache.chunksOf(args.layer)) {
+    const params = ctx.params([tokens, chunk.slotBase, chunk.slotCount]);
+    ctx.dispatch(pass, pipeline, [args.k, args.v, chunk.k, chunk.v, args.slots, args.positions, params], [x, ceilDiv(groups, x)]);
+  }
+}
+
+/** CPU mirror of one layer of the cache, same [slot][kvHead][position][headDim] layout. */
+export class KvCacheCpu {
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+
+  constructor(readonly config: Pick<KvCacheConfig, 'slots' | 'kvHeads' | 'headDim' | 'maxSeq'>) {
+    const size = config.slots * config.kvHeads * config.maxSeq * config.headDim;
+    this.k = new Float32Array(size);
+    this.v = new Float32Array(size);
+  }
+
+  index(slot: number, head: number, position: number): number {
+    const c = this.config;
+    return ((slot * c.kvHeads + head) * c.maxSeq + position) * c.headDim;
+  }
+
+  /** kvWrite's CPU reference: k and v are contiguous [tokens, kvHeads, headDim]. */
+  write(k: Float32Array, v: Float32Array, slots: ArrayLike<number>, positions: ArrayLike<number>) {
+    const { kvHeads, headDim, maxSeq } = this.config;
+    for (let t = 0; t < slots.length; t++) {
+      if (slots[t] >= this.config.slots || positions[t] >= maxSeq) continue;
+      for (let h = 0; h < kvHeads; h++) {
+        const src = (t * kvHeads + h) * headDim;
+        const dst = this.index(slots[t], h, positions[t]);
+        this.k.set(k.subarray(src, src + headDim), dst);
+        this.v.set(v.subarray(src, src + headDim), dst);
+      }
+    }
+  }
+}

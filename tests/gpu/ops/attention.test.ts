@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { GpuContext } from '../../../src/engine/gpu/context';
+import { attentionCpu, encodeAttention } from '../../../src/engine/ops/attention';
+import { encodeKvWrite, KvCache, KvCacheCpu, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
+import { getTestDevice } from '../../helpers/gpu';
+import { nmse, randomArray } from '../../helpers/numeric';
+
+async function context() {
+  return new GpuContext((await getTestDevice()).device);
+}
+
+interface Step {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  slots: number[];
+  positions: number[];
+}
+
+/** Writes the step's K/V into the cache and runs attention, in one compute pass, like a model step. */
+async function runStep(ctx: GpuContext, cache: KvCache, heads: number, step: Step): Promise<Float32Array> {
+  const tokens = step.slots.length;
+  const out = ctx.createBuffer('out', step.q.length * 4, 'activations');
+  const slots = ctx.upload('slots', new Uint32Array(step.slots), 'activations');
+  const positions = ctx.upload('positions', new Uint32Array(step.positions), 'activations');
+  const encoder = ctx.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeKvWrite(ctx, pass, { cache, layer: 0, k: ctx.upload('k', step.k, 'activations'), v: ctx.upload('v', step.v, 'activations'), slots, positions, tokens });
+  encodeAttention(ctx, pass, { cache, layer: 0, q: ctx.upload('q', step.q, 'activations'), out, slots, positions, tokens, heads });
+  pass.end();
+  ctx.device.queue.submit([encoder.finish()]);
+  return new Float32Array(await ctx.read(out, step.q.length * 4));
+}
+
+function randomStep(slots: number[], positions: number[], heads: number, kvHeads: number, headDim: number, seed: number): Step {
+  const tokens = slots.length;
+  return {
+    q: randomArray(tokens * heads * headDim, seed, 2),
+    k: randomArray(tokens * kvHeads * headDim, seed + 1, 2),
+    v: randomArray(tokens * kvHeads * headDim, seed + 2),
+    slots,
+    positions,
+  };
+}
+
+/** Rows [from, to) of a [tokens, width] array. */
+function rows(a: Float32Array, width: number, from: number, to: number) {
+  return a.slice(from * width, to * width);
+}
+
+/** Independent textbook causal attention for one sequence (no cache), to check the CPU reference. */
+function naiveCausal(step: Step, heads: number, kvHeads: number, d: number): Float32Array {
+  const tokens = step.slots.length;
+  const out = new Float32Array(tokens * heads * d);
+  for (let t = 0; t < tokens; t++) {
+    for (let h = 0; h < heads; h++) {
+      const kv = Math.floor(h / (heads / kvHeads));
+      const w: number[] = [];
+      for (let j = 0; j <= t; j++) {
+        let s = 0;
+        for (let i = 0; i < d; i++) s += step.q[(t * heads + h) * d + i] * step.k[(j * kvHeads + kv) * d + i];
+        w.push(Math.exp(s / Math.sqrt(d)));
+      }
+      const z = w.reduce((a, b) => a + b, 0);
+      for (let i = 0; i < d; i++) {
+        let acc = 0;
+        for (let j = 0; j <= t; j++) acc += (w[j] / z) * step.v[(j * kvHeads + kv) * d + i];
+        out[(t * heads + h) * d + i] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+// GPU: f32 dot products (sequential over head_dim), online softmax with exp's few-ULP error,
+// f32 accumulation over at most ~70 positions. CPU: f64. Relative errors stay ~1e-6, so
+// NMSE ~1e-12; 1e-9 leaves room for SwiftShader's exp while still catching any masking,
+// scaling or head-mapping mistake (those give NMSE ~1e-2 or worse).
+const NMSE_BOUND = 1e-9;
+
+describe('KV cache + causal GQA attention', () => {
+  it.each([
+    // [heads, kvHeads, headDim, tokens]
+    [3, 3, 9, 5], // GQA ratio 1
+    [4, 2, 7, 6], // ratio 2
+    [6, 2, 5, 3], // ratio 3
+    [3, 1, 70, 2], // head_dim above the workgroup: two dims per thread
+    [2, 1, 3, 1], // sequence length 1
+    [2, 2, 4, 70], // more positions than one tile (64)
+  ])('prefill matches the CPU reference: %i heads, %i kv heads, head_dim %i, %i tokens', async (heads, kvHeads, headDim, tokens) => {
+    const ctx = await context();
+    const config: KvCacheConfig = { layers: 1, slots: 2, kvHeads, headDim, maxSeq: 75 };
+    const cache = new KvCache(ctx, config);
+    // Slot 1, so slot indexing is exercised too.
+    const step = randomStep(new Array(tokens).fill(1), [...Array(tokens).keys()], heads, kvHeads, headDim, 100 + tokens);
+    const got = await runStep(ctx, cache, heads, step);
+    const cpuCache = new KvCacheCpu(config);
+    cpuCache.write(step.k, step.v, step.slots, step.positions);
+    const expected = attentionCpu(step.q, cpuCache, step.slots, step.positions, heads);
+    expect(nmse(expected, naiveCausal(step, heads, kvHeads, headDim))).toBeLessThan(1e-20);
+    expect(nmse(got, expected)).toBeLessThan(NMSE_BOUND);
+    cache.destroy();
+  });
+
+  it('a decode step after prefill equals the same row of a full prefill (cache = recompute)', async () => {
+    const ctx = await context();
+    const [heads, kvHeads, headDim, tokens] = [4, 2, 6, 9];
+    const config: KvCacheConfig = { layers: 1, slots: 1, kvHeads, headDim, maxSeq: 16 };
+    const full = randomStep(new Array(tokens).fill(0), [...Array(tokens).keys()], heads, kvHeads, headDim, 7);
+    const fullOut = await runStep(ctx, new KvCache(ctx, config), heads, full);
+
+    const cache = new KvCache(ctx, config);
+    const qw = heads * headDim;
+    const kw = kvHeads * headDim;
+    const split = (from: number, to: number): Step => ({
+      q: rows(full.q, qw, from, to),
+      k: rows(full.k, kw, from, to),
+      v: rows(full.v, kw, from, to),
+      slots: full.slots.slice(from, to),
+      positions: full.positions.slice(from, to),
+    });
+    const prefillOut = await runStep(ctx, cache, heads, split(0, tokens - 2));
+    const decode1 = await runStep(ctx, cache, heads, split(tokens - 2, tokens - 1));
+    const decode2 = await runStep(ctx, cache, heads, split(tokens - 1, tokens));
+    // Same kernel, same keys in the same order: identical up to at most rounding noise.
+    expect(nmse(prefillOut, rows(fullOut, qw, 0, tokens - 2))).toBeLessThan(1e-12);
+    expect(nmse(decode1, rows(fullOut, qw, tokens - 2, tokens - 1))).toBeLessThan(1e-12);
+    expect(nmse(decode2, rows(fullOut, qw, tokens - 1, tokens))).toBeLessThan(1e-12);
+  });
+
+  it.each([1, 2, 3])('a batch of 3 sequences of different lengths equals each alone (%i slots per chunk)', async (slotsPerChunk) => {
+    const ctx = await context();
+    const [heads, kvHeads, headDim, maxSeq] = [3, 1, 5, 8];
+    const slotBytes = kvHeads * maxSeq * headDim * 4;
+    const config: KvCacheConfig = { layers: 2, slots: 3, kvHeads, headDim, maxSeq, maxChunkBytes: slotsPerChunk * slotBytes };
+    const lengths = [3, 1, 6];
+    // Interleave the tokens of the three sequences in one batch: slot i holds sequence i.
+    const order: [number, number][] = [];
+    for (let p = 0; p < 6; p++) for (let s = 0; s < 3; s++) if (p < lengths[s]) order.push([s, p]);
+    const alone = lengths.map((len, s) => randomStep(new Array(len).fill(0), [...Array(len).keys()], heads, kvHeads, headDim, 40 + s));
+    const qw = heads * headDim;
+    const kw = kvHeads * headDim;
+    const batch: Step = { q: new Float32Array(order.length * qw), k: new Float32Array(order.length * kw), v: new Float32Array(order.length * kw), slots: [], positions: [] };
+    order.forEach(([s, p], t) => {
+      batch.q.set(rows(alone[s].q, qw, p, p + 1), t * qw);
+      batch.k.set(rows(alone[s].k, kw, p, p + 1), t * kw);
+      batch.v.set(rows(alone[s].v, kw, p, p + 1), t * kw);
+      batch.slots.push(s);
+      batch.positions.push(p);
+    });
+    const cache = new KvCache(ctx, config);
+    expect(cache.layers[0].length).toBe(Math.ceil(3 / slotsPerChunk));
+    const batchOut = await runStep(ctx, cache, heads, batch);
+    for (let s = 0; s < 3; s++) {
+      const aloneOut = await runStep(ctx, new KvCache(ctx, { ...config, slots: 1 }), heads, alone[s]);
+      const gathered = new Float32Array(lengths[s] * qw);
+      order.forEach(([bs, p], t) => {
+        if (bs === s) gathered.set(rows(batchOut, qw, t, t + 1), p * qw);
+      });
+      expect(nmse(gathered, aloneOut)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('reads Q, K and V straight from a fused QKV buffer', async () => {
+    const ctx = await context();
+    const [heads, kvHeads, headDim, tokens] = [4, 2, 3, 4];
+    const config: KvCacheConfig = { layers: 1, slots: 1, kvHeads, headDim, maxSeq: 8 };
+    const step = randomStep(new Array(tokens).fill(0), [...Array(tokens).keys()], heads, kvHeads, headDim, 5);
+    const [qw, kw] = [heads * headDim, kvHeads * headDim];
+    const stride = qw + 2 * kw;
+    const fused = new Float32Array(tokens * stride);
+    for (let t = 0; t < tokens; t++) {
+      fused.set(rows(step.q, qw, t, t + 1), t * stride);
+      fused.set(rows(step.k, kw, t, t + 1), t * stride + qw);
+      fused.set(rows(step.v, kw, t, t + 1), t * stride + qw + kw);
+    }
+    const cache = new KvCache(ctx, config);
+    const qkv = ctx.upload('qkv', fused, 'activations');
+    const slots = ctx.upload('slots', new Uint32Array(step.slots), 'activations');
+    const positions = ctx.upload('positions', new Uint32Array(step.positions), 'activations');
+    const out = ctx.createBuffer('out', tokens * qw * 4, 'activations');
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeKvWrite(ctx, pass, { cache, layer: 0, k: qkv, v: qkv, kOffset: qw, vOffset: qw + kw, tokenStride: stride, slots, positions, tokens });
+    encodeAttention(ctx, pass, { cache, layer: 0, q: qkv, qTokenStride: stride, out, slots, positions, tokens, heads });
+    pass.end();
+    ctx.device.queue.submit([encoder.finish()]);
+    const got = new Float32Array(await ctx.read(out, tokens * qw * 4));
+    expect(nmse(got, naiveCausal(step, heads, kvHeads, headDim))).toBeLessThan(NMSE_BOUND);
+  });
+
+  it('rejects bad shapes with clear errors', async () => {
+    const ctx = await context();
+    expect(() => new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8, maxChunkBytes: 100 })).toThrow(/one slot needs 256 bytes per layer/);
+    expect(() => new KvCache(ctx, { layers: 0, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8 })).toThrow(/layers must be a positive integer/);
+    const cache = new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8 });
+    const buf = ctx.createBuffer('b', 64 * 4, 'scratch');
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    expect(() => encodeAttention(ctx, pass, { cache, layer: 0, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 3 })).toThrow(/3 query heads is not a positive multiple of 2 kv heads/);
+    expect(() => encodeAttention(ctx, pass, { cache, layer: 1, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 2 })).toThrow(/layer 1 is out of range/);
+    pass.end();
+  });
+});
