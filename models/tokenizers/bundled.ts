@@ -36,11 +36,17 @@ export function qwen25TokenizerJsonFromQwen3(qwen3: Record<string, unknown>): Re
   return { ...qwen3, added_tokens: added.filter((t: { id: number }) => t.id <= LAST_QWEN25_ADDED_TOKEN_ID) };
 }
 
-let qwen3Json: Promise<Record<string, unknown>> | undefined;
-const cache = new Map<TokenizerFamily, Promise<TokenizerFiles>>();
+/** Both files already parsed (write them out with JSON.stringify to make a model folder). */
+export interface ParsedTokenizerFiles extends TokenizerFiles {
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+}
 
-/** Parsed tokenizer.json and tokenizer_config.json for a family; loaded once, then shared. */
-export function bundledTokenizerFiles(family: TokenizerFamily): Promise<TokenizerFiles> {
+let qwen3Json: Promise<Record<string, unknown>> | undefined;
+const cache = new Map<TokenizerFamily, Promise<ParsedTokenizerFiles>>();
+
+/** Parsed tokenizer.json and tokenizer_config.json for a family; loaded once, then shared (do not mutate). */
+export function bundledTokenizerFiles(family: TokenizerFamily): Promise<ParsedTokenizerFiles> {
   let files = cache.get(family);
   if (!files) {
     qwen3Json ??= readJson(QWEN3_TOKENIZER_JSON);

@@ -211,3 +211,38 @@ export function loadTokenizer(files: TokenizerFiles, options: LoadTokenizerOptio
   };
   return tokenizer;
 }
+
+export interface TextStream {
+  /** Text completed by this id ('' while a multi-byte character is still incomplete). */
+  push(id: number): string;
+  /** Whatever is still held back (an incomplete character decodes as U+FFFD). */
+  flush(): string;
+}
+
+/** A UTF-8 character is at most 4 bytes, so more pending byte tokens than this is invalid output. */
+const MAX_PENDING_IDS = 4;
+
+/**
+ * Decodes generated ids as they arrive. Byte-level BPE splits emoji and CJK characters across
+ * tokens; decoding each id alone would print U+FFFD halves, so ids are held until they complete a
+ * character. Qwen's decoder adds no spaces between tokens, so text decoded in pieces equals text
+ * decoded at once.
+ */
+export function createTextStream(tokenizer: QwenTokenizer, options: DecodeOptions = {}): TextStream {
+  let pending: number[] = [];
+  const flush = (): string => {
+    const text = pending.length > 0 ? tokenizer.decode(pending, options) : '';
+    pending = [];
+    return text;
+  };
+  return {
+    push(id) {
+      pending.push(id);
+      const text = tokenizer.decode(pending, options);
+      if (text.endsWith('\uFFFD') && pending.length < MAX_PENDING_IDS) return '';
+      pending = [];
+      return text;
+    },
+    flush,
+  };
+}

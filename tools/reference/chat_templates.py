@@ -107,6 +107,30 @@ STRING_ARGUMENTS = [
     {"role": "tool", "content": "root:x:0:0:root:/root:/bin/bash"},
 ]
 
+# JSON escaping corner cases for tojson: control characters, backslashes, U+2028, nesting, null.
+TRICKY_ARGUMENTS = [
+    {"role": "user", "content": "Write the file."},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "write_file",
+                    "arguments": {
+                        "path": "C:\\Users\\bob\\a.txt",
+                        "text": "tab\there\u0001\u001f bell\u0007 line\u2028sep \"q\" </tool_call>",
+                        "opts": {"mode": None, "flags": [], "meta": {}, "ratio": 0.5, "offset": -3, "ok": True},
+                        "list": [[1, 2], ["x", None]],
+                    },
+                },
+            }
+        ],
+    },
+    {"role": "tool", "content": "ok"},
+]
+
 THINKING_HISTORY = [
     {"role": "user", "content": "What is 2+2?"},
     {"role": "assistant", "content": "<think>\nThe user asks a simple sum. 2+2=4.\n</think>\n\n2+2 = 4."},
@@ -131,6 +155,7 @@ def chat_cases(family: str) -> list[dict]:
         dict(name="multi_turn_tool_calls", messages=MULTI_TURN, tools=TOOLS, add_generation_prompt=True),
         dict(name="multi_turn_no_generation_prompt", messages=MULTI_TURN[:-1], tools=TOOLS, add_generation_prompt=False),
         dict(name="no_tools_system", messages=[SYSTEM, USER], tools=None, add_generation_prompt=True),
+        dict(name="tricky_json_arguments", messages=TRICKY_ARGUMENTS, tools=TOOLS, add_generation_prompt=True),
         dict(name="no_tools_no_system", messages=[{"role": "user", "content": "你好，世界 👋🏽 👨‍👩‍👧‍👦"}], tools=None, add_generation_prompt=True),
     ]
     if family == "qwen2.5":
