@@ -17,6 +17,8 @@ export type JsonFile = Record<string, unknown> | string | Uint8Array | ArrayBuff
 export interface TokenizerFiles {
   tokenizerJson: JsonFile;
   tokenizerConfig: JsonFile;
+  /** Contents of chat_template.jinja, which newer hub repos ship instead of a config entry; wins over it. */
+  chatTemplateJinja?: string | Uint8Array | ArrayBuffer;
 }
 
 /** tokenizer.json or tokenizer_config.json is missing, malformed or not a Qwen tokenizer. */
@@ -55,15 +57,19 @@ export interface QwenTokenizer {
   encodeChat(messages: readonly ChatMessage[], options?: ChatTemplateOptions): number[];
 }
 
+function textOf(file: string | Uint8Array | ArrayBuffer, fileName: string): string {
+  if (typeof file === 'string') return file;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(file);
+  } catch {
+    throw new TokenizerError(`${fileName}: not valid UTF-8 text`);
+  }
+}
+
 function parseJsonFile(file: JsonFile, fileName: string): Record<string, unknown> {
   let parsed: unknown = file;
   if (typeof file === 'string' || file instanceof Uint8Array || file instanceof ArrayBuffer) {
-    let text: string;
-    try {
-      text = typeof file === 'string' ? file : new TextDecoder('utf-8', { fatal: true }).decode(file);
-    } catch {
-      throw new TokenizerError(`${fileName}: not valid UTF-8 text`);
-    }
+    const text = textOf(file, fileName);
     try {
       parsed = JSON.parse(text);
     } catch (e) {
@@ -135,7 +141,7 @@ export function loadTokenizer(files: TokenizerFiles, options: LoadTokenizerOptio
   const config = parseJsonFile(files.tokenizerConfig, 'tokenizer_config.json');
   const addedTokens = checkTokenizerJson(json);
   const family = options.family ?? detectTokenizerFamily(addedTokens);
-  const chatTemplate = chatTemplateOf(config);
+  const chatTemplate = files.chatTemplateJinja !== undefined ? textOf(files.chatTemplateJinja, 'chat_template.jinja') : chatTemplateOf(config);
 
   let hf: PreTrainedTokenizer;
   try {

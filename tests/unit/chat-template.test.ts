@@ -112,6 +112,15 @@ describe('invalid messages and tools', () => {
     expect(bad(user, 'send_email')).toThrow(/tools must be an array/);
   });
 
+  it('takes the template from chat_template.jinja when given (newer hub layout)', async () => {
+    const files = await bundledTokenizerFiles('qwen3');
+    const { chat_template: template, ...config } = files.tokenizerConfig;
+    const jinja = new TextEncoder().encode(template as string);
+    const tok = loadTokenizer({ tokenizerJson: files.tokenizerJson, tokenizerConfig: config, chatTemplateJinja: jinja });
+    const messages: ChatMessage[] = [{ role: 'user', content: 'x' }];
+    expect(tok.applyChatTemplate(messages, { addGenerationPrompt: true })).toBe(tokenizers.qwen3.applyChatTemplate(messages, { addGenerationPrompt: true }));
+  });
+
   it('says so when the config has no chat template', async () => {
     const files = await bundledTokenizerFiles('qwen3');
     const { chat_template: _, ...config } = files.tokenizerConfig;
