@@ -35,7 +35,7 @@ export class HubSource implements ModelSource {
   private readonly onCacheError: (file: string, error: unknown) => void;
 
   constructor(options: HubSourceOptions) {
-    if (!REPO_PATTERN.test(options.repo)) throw new ModelLoadError(`invalid hub repository id "${options.repo}" (expected owner/name)`);
+    if (!REPO_PATTERN.test(options.repo) || options.repo.split('/').some((seg) => /^\.+$/.test(seg))) throw new ModelLoadError(`invalid hub repository id "${options.repo}" (expected owner/name)`);
     this.repo = options.repo;
     this.revision = options.revision ?? 'main';
     if (!this.revision || /\.\./.test(this.revision)) throw new ModelLoadError(`invalid revision "${this.revision}"`);

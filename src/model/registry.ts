@@ -47,7 +47,7 @@ export function parseRegistry(json: unknown, fileName = 'models/registry.json'):
     for (const f of ['params', 'approxBf16Bytes']) if (!Number.isSafeInteger(m[f]) || (m[f] as number) <= 0) fail(`field "${f}" must be a positive integer`);
     if (!Array.isArray(m.files) || !m.files.every((f) => typeof f === 'string') || !m.files.includes('config.json')) fail('field "files" must list file names including config.json');
     if (m.source === 'hub') {
-      if (typeof m.repo !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(m.repo)) fail('field "repo" must be owner/name');
+      if (typeof m.repo !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(m.repo) || m.repo.split('/').some((seg) => /^\.+$/.test(seg))) fail('field "repo" must be owner/name');
       if (typeof m.revision !== 'string' || !m.revision) fail('field "revision" must be a non-empty string');
     } else if (m.source === 'tiny') {
       const t = m.tiny as Record<string, unknown> | undefined;
