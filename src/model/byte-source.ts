@@ -55,42 +55,35 @@ export async function readText(source: ByteSource): Promise<string> {
   }
 }
 
-/** A file held as the list of chunks it arrived in (no concatenation, so no second copy). */
-export function chunksSource(name: string, chunks: readonly Uint8Array[]): ByteSource {
-  const starts: number[] = [];
-  let size = 0;
-  for (const c of chunks) { starts.push(size); size += c.byteLength; }
-  const source: ByteSource = {
-    name,
-    size,
-    async read(offset, length) {
-      checkRange(source, offset, length);
-      const out = new Uint8Array(length);
-      let i = upperBound(starts, offset) - 1;
-      let filled = 0;
-      while (filled < length) {
-        const chunk = chunks[i];
-        const from = offset + filled - starts[i];
-        const n = Math.min(length - filled, chunk.byteLength - from);
-        out.set(chunk.subarray(from, from + n), filled);
-        filled += n;
-        i++;
-      }
-      return out;
-    },
-  };
-  return source;
-}
+/**
+ * Collects a download into a Blob, folding chunks in every `spillBytes`. Browsers keep large Blobs
+ * in their blob store (on disk when big), so the JS heap never holds more than one spill's worth,
+ * and the file is never held twice: the chunks are dropped as soon as they are folded in.
+ */
+export class BlobAccumulator {
+  private blob = new Blob([]);
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
-/** Index of the first element greater than x in an ascending array. */
-function upperBound(sorted: number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] <= x) lo = mid + 1; else hi = mid;
+  constructor(private readonly spillBytes = 16 * 1024 * 1024) {}
+
+  push(chunk: Uint8Array) {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    if (this.pendingBytes >= this.spillBytes) this.fold();
   }
-  return lo;
+
+  finish(): Blob {
+    this.fold();
+    return this.blob;
+  }
+
+  private fold() {
+    if (this.pending.length === 0) return;
+    this.blob = new Blob([this.blob, ...(this.pending as Uint8Array<ArrayBuffer>[])]);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
 }
 
 export function renamed(source: ByteSource, name: string): ByteSource {

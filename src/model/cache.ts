@@ -1,24 +1,25 @@
 // Where downloaded model files are kept so a second load makes no network request. Callers only
 // put complete, verified files (see hub-source.ts), so an entry is never a partial download.
-import { blobSource, chunksSource, type ByteSource } from './byte-source';
+import { blobSource, type ByteSource } from './byte-source';
 
 export interface ByteCache {
   /** The cached bytes for `key`, or undefined. `name` labels the source in error messages. */
   get(key: string, name?: string): Promise<ByteSource | undefined>;
-  put(key: string, chunks: readonly Uint8Array[]): Promise<void>;
+  /** Stores a complete, verified file. */
+  put(key: string, data: Blob): Promise<void>;
   delete(key: string): Promise<boolean>;
   list(): Promise<string[]>;
 }
 
 /** In-memory cache (tests, and a fallback where no persistent storage exists). */
 export class MemoryByteCache implements ByteCache {
-  private readonly entries = new Map<string, readonly Uint8Array[]>();
+  private readonly entries = new Map<string, Blob>();
 
   async get(key: string, name = key) {
-    const chunks = this.entries.get(key);
-    return chunks ? chunksSource(name, chunks) : undefined;
+    const blob = this.entries.get(key);
+    return blob ? blobSource(name, blob) : undefined;
   }
-  async put(key: string, chunks: readonly Uint8Array[]) { this.entries.set(key, [...chunks]); }
+  async put(key: string, data: Blob) { this.entries.set(key, data); }
   async delete(key: string) { return this.entries.delete(key); }
   async list() { return [...this.entries.keys()]; }
 }
@@ -40,9 +41,8 @@ export class CacheStorageByteCache implements ByteCache {
     return response ? blobSource(name, await response.blob()) : undefined;
   }
 
-  async put(key: string, chunks: readonly Uint8Array[]) {
-    const blob = new Blob(chunks as Uint8Array<ArrayBuffer>[]);
-    await (await this.open()).put(key, new Response(blob, { headers: { 'content-length': String(blob.size), 'content-type': 'application/octet-stream' } }));
+  async put(key: string, data: Blob) {
+    await (await this.open()).put(key, new Response(data, { headers: { 'content-length': String(data.size), 'content-type': 'application/octet-stream' } }));
   }
 
   async delete(key: string) { return (await this.open()).delete(key); }

@@ -2,7 +2,7 @@
 // progress and cached. A file enters the cache only after its whole body arrived, its length
 // matches content-length and it parses (safetensors header / JSON), so an interrupted download
 // can never leave a corrupt entry behind.
-import { chunksSource, type ByteSource } from './byte-source';
+import { BlobAccumulator, blobSource, type ByteSource } from './byte-source';
 import type { ByteCache } from './cache';
 import { ModelLoadError } from './errors';
 import { parseHeaderLength, parseSafetensorsHeader } from './safetensors';
@@ -61,13 +61,13 @@ export class HubSource implements ModelSource {
       options.onProgress?.({ loaded: cached.size, total: cached.size, fromCache: true });
       return cached;
     }
-    const chunks = await this.download(file, url, options);
-    const downloaded = chunksSource(file, chunks);
+    const body = await this.download(file, url, options);
+    const downloaded = blobSource(file, body);
     await verify(file, url, downloaded);
     if (!this.cache) return downloaded;
     try {
-      await this.cache.put(url, chunks);
-      // Re-read from the cache where possible: in browsers that is disk-backed, so the chunks can go.
+      await this.cache.put(url, body);
+      // Read back through the cache, so the caller's handle is the stored copy.
       return (await this.cache.get(url, file)) ?? downloaded;
     } catch (e) {
       this.onCacheError(file, e);
@@ -75,7 +75,7 @@ export class HubSource implements ModelSource {
     }
   }
 
-  private async download(file: string, url: string, { onProgress, signal }: OpenOptions): Promise<Uint8Array[]> {
+  private async download(file: string, url: string, { onProgress, signal }: OpenOptions): Promise<Blob> {
     let response: Response;
     try {
       response = await this.fetchImpl(url, { signal });
@@ -87,7 +87,7 @@ export class HubSource implements ModelSource {
     const lengthHeader = response.headers.get('content-length');
     const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     if (!response.body) throw new ModelLoadError(`${file}: response from ${url} has no body`);
-    const chunks: Uint8Array[] = [];
+    const body = new BlobAccumulator();
     let loaded = 0;
     onProgress?.({ loaded, total, fromCache: false });
     const reader = response.body.getReader();
@@ -95,7 +95,7 @@ export class HubSource implements ModelSource {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        chunks.push(value);
+        body.push(value);
         loaded += value.byteLength;
         onProgress?.({ loaded, total, fromCache: false });
       }
@@ -109,7 +109,7 @@ export class HubSource implements ModelSource {
     if (total !== undefined && loaded < total) {
       throw new ModelLoadError(`${file}: download truncated: received ${loaded} of ${total} bytes from ${url}`);
     }
-    return chunks;
+    return body.finish();
   }
 }
 

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import type { ByteSource } from './byte-source';
 import type { ByteCache } from './cache';
 import { ModelLoadError } from './errors';
@@ -81,11 +82,11 @@ export class FsByteCache implements ByteCache {
     return nodeFileSource(path, name);
   }
 
-  async put(key: string, chunks: readonly Uint8Array[]): Promise<void> {
+  async put(key: string, data: Blob): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const path = this.pathFor(key);
     const tmp = `${path}.${process.pid}.${Date.now()}.partial`;
-    await writeFile(tmp, chunks);
+    await writeFile(tmp, Readable.fromWeb(data.stream() as import('node:stream/web').ReadableStream<Uint8Array>));
     await writeFile(`${path}.key`, key);
     await rename(tmp, path);
   }

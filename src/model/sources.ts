@@ -38,6 +38,8 @@ export interface DownloadProgress extends FileProgress {
   overallTotal?: number;
   filesDone: number;
   filesTotal: number;
+  /** True on the single event for an optional file that does not exist. */
+  skipped?: boolean;
 }
 
 export interface OpenFilesOptions {
@@ -79,6 +81,7 @@ export async function openModelFiles(source: ModelSource, files: readonly string
       if (e instanceof ModelFileNotFoundError && options.optional?.includes(file)) {
         sizes.set(file, 0);
         filesDone++;
+        options.onProgress?.({ file, loaded: 0, total: 0, fromCache: false, skipped: true, overallLoaded: doneBytes, overallTotal: overallTotal(), filesDone, filesTotal: files.length });
         continue;
       }
       throw e;

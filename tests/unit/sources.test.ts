@@ -80,6 +80,7 @@ describe('HubSource against a local server in the hub URL layout', () => {
     expect(last).toMatchObject({ overallLoaded: total, overallTotal: total, filesDone: 5, filesTotal: 5 });
     // tokenizer files are optional and absent (reduced vocabulary): 404s, not failures.
     expect(server.hits.get(`/${REPO}/resolve/main/tokenizer.json`)).toBe(1);
+    expect(events.filter((e) => e.skipped).map((e) => e.file)).toEqual(['tokenizer.json', 'tokenizer_config.json']);
     expect((await cache.list()).sort()).toEqual(FILES.map((f) => `${server.url}/${REPO}/resolve/main/${f}`).sort());
 
     const before = totalHits();
