@@ -67,7 +67,10 @@ export interface CheckpointStoreTestHooks {
 }
 
 export interface CheckpointStoreOptions {
-  /** Defaults to globalThis.indexedDB; tests pass fake-indexeddb's factory. */
+  /**
+   * Defaults to globalThis.indexedDB. Tests pass a fresh fake-indexeddb factory; its classes must
+   * also be the global ones (import 'fake-indexeddb/auto'), because idb checks `instanceof`.
+   */
   indexedDB?: IDBFactory;
   dbName?: string;
   /** Defaults to navigator.storage; null means "unknown" (no pre-check, no quota in messages). */
@@ -101,7 +104,11 @@ export class CheckpointStore {
 
   constructor(options: CheckpointStoreOptions = {}) {
     const factory = options.indexedDB ?? globalThis.indexedDB;
-    if (!factory) throw new CheckpointError('IndexedDB is not available here, so checkpoints cannot be stored');
+    // idb tells requests from other values with `instanceof IDBRequest` etc., so the global classes
+    // must exist (and belong to the same implementation as an injected factory).
+    if (!factory || typeof globalThis.IDBRequest !== 'function') {
+      throw new CheckpointError('IndexedDB is not available here, so checkpoints cannot be stored');
+    }
     this.factory = factory;
     this.dbName = options.dbName ?? DEFAULT_DB_NAME;
     this.storage = options.storage === undefined ? (globalThis.navigator?.storage ?? null) : options.storage;
