@@ -1,0 +1,137 @@
+// QwenEngine: a loaded model on a GPUDevice with its KV cache and activation plan. No DOM: the
+// same class runs in the browser worker and under Node (Dawn).
+//
+// Every forward step is encoded into one command buffer; the only readbacks are results the
+// caller asked for (logits here, token ids in generation).
+import type { Checkpoint } from '../model/checkpoint';
+import type { ModelConfig } from '../model/config';
+import type { GpuContext } from './gpu/context';
+import { activationBytes, createActivations, destroyActivations, type Activations } from './model/activations';
+import { encodeForward } from './model/forward';
+import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type WeightLoadProgress } from './model/qwen-weights';
+import { KvCache } from './ops/kv-cache';
+import type { WeightFormat } from './quant/formats';
+
+export class EngineError extends Error {
+  constructor(readonly code: 'context-overflow' | 'bad-input' | 'cancelled' | 'out-of-memory' | 'device-lost', message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+export interface EngineOptions {
+  format: WeightFormat;
+  /** Longest sequence (prompt + generated tokens) the KV cache holds. */
+  maxContext: number;
+  /** Sequences decoded together. */
+  maxBatch: number;
+  /** Tokens per prefill step (longer prompts are prefilled in chunks). */
+  maxStepTokens?: number;
+  onProgress?: (p: WeightLoadProgress) => void;
+  /** Test hook: forces small weight and KV chunks to exercise the splitting paths. */
+  maxChunkBytes?: number;
+}
+
+export interface MemoryReport {
+  weights: number;
+  kvCache: number;
+  activations: number;
+  other: number;
+  total: number;
+}
+
+export class QwenEngine {
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly config: ModelConfig,
+    readonly options: Required<Omit<EngineOptions, 'onProgress' | 'maxChunkBytes'>>,
+    readonly weights: QwenWeights,
+    readonly cache: KvCache,
+    readonly acts: Activations,
+  ) {}
+
+  static async create(ctx: GpuContext, config: ModelConfig, checkpoint: Checkpoint, options: EngineOptions): Promise<QwenEngine> {
+    const maxContext = options.maxContext;
+    if (!Number.isInteger(maxContext) || maxContext < 1) throw new EngineError('bad-input', `maxContext must be a positive integer, got ${maxContext}`);
+    if (maxContext > config.maxPositionEmbeddings) {
+      throw new EngineError('bad-input', `maxContext ${maxContext} exceeds the model's max_position_embeddings (${config.maxPositionEmbeddings})`);
+    }
+    const maxBatch = options.maxBatch;
+    const maxStepTokens = options.maxStepTokens ?? Math.max(maxBatch, Math.min(512, maxContext * maxBatch));
+    const resolved = { format: options.format, maxContext, maxBatch, maxStepTokens };
+    const weights = await uploadQwenWeights(ctx, config, checkpoint, { format: options.format, maxPositions: maxContext, onProgress: options.onProgress, maxChunkBytes: options.maxChunkBytes });
+    try {
+      const cache = new KvCache(ctx, { layers: config.numLayers, slots: maxBatch, kvHeads: config.numKvHeads, headDim: config.headDim, maxSeq: maxContext, maxChunkBytes: options.maxChunkBytes });
+      const acts = createActivations(ctx, config, maxStepTokens, maxStepTokens);
+      return new QwenEngine(ctx, config, resolved, weights, cache, acts);
+    } catch (e) {
+      destroyQwenWeights(ctx, weights);
+      throw e;
+    }
+  }
+
+  /** Bytes an engine with these options will hold, before loading (for the UI's estimate). */
+  static estimateActivationBytes(config: ModelConfig, maxStepTokens: number): number {
+    return activationBytes(config, maxStepTokens, maxStepTokens);
+  }
+
+  memoryReport(): MemoryReport {
+    const r = this.ctx.memoryReport();
+    return { weights: r.weights, kvCache: r['kv-cache'], activations: r.activations, other: r.lora + r.optimizer + r.scratch, total: r.total };
+  }
+
+  checkIds(ids: readonly number[], what = 'input'): void {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new EngineError('bad-input', `${what}: token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
+    }
+  }
+
+  /**
+   * Logits for every position of each sequence: result[s] is [ids.length, vocab]. Sequences run in
+   * their own cache slots; long inputs go through in chunks of maxStepTokens.
+   */
+  async logits(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    if (sequences.length > this.options.maxBatch) throw new EngineError('bad-input', `${sequences.length} sequences, the engine was created for at most ${this.options.maxBatch}`);
+    const V = this.config.vocabSize;
+    const results: Float32Array[] = [];
+    for (const [slot, ids] of sequences.entries()) {
+      this.checkIds(ids, `sequence ${slot}`);
+      if (ids.length === 0) throw new EngineError('bad-input', `sequence ${slot} is empty`);
+      if (ids.length > this.options.maxContext) throw new EngineError('context-overflow', `sequence ${slot} has ${ids.length} tokens, more than the context of ${this.options.maxContext}`);
+      const out = new Float32Array(ids.length * V);
+      for (let start = 0; start < ids.length; start += this.options.maxStepTokens) {
+        const chunk = ids.slice(start, start + this.options.maxStepTokens);
+        this.writeStep(chunk, chunk.map(() => slot), chunk.map((_, i) => start + i), chunk.map((_, i) => i));
+        this.runStep({ tokens: chunk.length, logitRows: chunk.length });
+        out.set(new Float32Array(await this.ctx.read(this.acts.logits, chunk.length * V * 4)), start * V);
+      }
+      results.push(out);
+    }
+    return results;
+  }
+
+  /** Uploads one step's per-token inputs (small writes, queued before the step's command buffer). */
+  writeStep(ids: readonly number[], slots: readonly number[], positions: readonly number[], logitRows: readonly number[]) {
+    const { ctx, acts } = this;
+    ctx.write(acts.ids, Uint32Array.from(ids));
+    ctx.write(acts.slots, Uint32Array.from(slots));
+    ctx.write(acts.positions, Uint32Array.from(positions));
+    if (logitRows.length > 0) ctx.write(acts.logitRows, Uint32Array.from(logitRows));
+  }
+
+  /** Encodes one forward step into a single command buffer and submits it. */
+  runStep(step: { tokens: number; logitRows: number }, after?: (encoder: GPUCommandEncoder) => void) {
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'forward step' });
+    const pass = encoder.beginComputePass();
+    encodeForward(this.ctx, pass, this.config, this.weights, this.cache, this.acts, step);
+    pass.end();
+    after?.(encoder);
+    this.ctx.device.queue.submit([encoder.finish()]);
+  }
+
+  destroy() {
+    destroyActivations(this.ctx, this.acts);
+    this.cache.destroy();
+    destroyQwenWeights(this.ctx, this.weights);
+  }
+}

@@ -1,0 +1,61 @@
+// Activation buffers for one forward pass of up to `maxTokens` tokens, planned once up front and
+// reused by every step (llm.c style): no allocation on the decode path.
+import type { ModelConfig } from '../../model/config';
+import type { GpuContext } from '../gpu/context';
+
+export interface Activations {
+  maxTokens: number;
+  /** Rows of logits the buffer can hold (≤ maxTokens). */
+  maxLogitRows: number;
+  /** u32 [maxTokens] inputs of a step: token ids, cache slot and position of each token. */
+  ids: GPUBuffer;
+  slots: GPUBuffer;
+  positions: GPUBuffer;
+  /** u32 [maxLogitRows]: which token rows get logits (e.g. the last token of each sequence). */
+  logitRows: GPUBuffer;
+  /** Residual stream [T, hidden]. */
+  residual: GPUBuffer;
+  /** Normalized input to a block [T, hidden]. */
+  normed: GPUBuffer;
+  /** Fused q|k|v [T, (heads + 2·kvHeads)·headDim]. */
+  qkv: GPUBuffer;
+  /** Attention output [T, heads·headDim]. */
+  attention: GPUBuffer;
+  /** Fused gate|up [T, 2·intermediate]. */
+  gateUp: GPUBuffer;
+  /** silu(gate)·up [T, intermediate]. */
+  mlpHidden: GPUBuffer;
+  /** [maxLogitRows, vocab]. */
+  logits: GPUBuffer;
+}
+
+export function activationBytes(config: ModelConfig, maxTokens: number, maxLogitRows: number): number {
+  const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
+  const perToken = 4 * (4 + 2 * H + (nH + 2 * nKv) * d + nH * d + 3 * I);
+  return maxTokens * perToken + maxLogitRows * 4 * (V + 1);
+}
+
+export function createActivations(ctx: GpuContext, config: ModelConfig, maxTokens: number, maxLogitRows: number): Activations {
+  const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
+  const f32 = (label: string, n: number) => ctx.createBuffer(label, n * 4, 'activations');
+  return {
+    maxTokens,
+    maxLogitRows,
+    ids: f32('ids', maxTokens),
+    slots: f32('slots', maxTokens),
+    positions: f32('positions', maxTokens),
+    logitRows: f32('logitRows', maxLogitRows),
+    residual: f32('residual', maxTokens * H),
+    normed: f32('normed', maxTokens * H),
+    qkv: f32('qkv', maxTokens * (nH + 2 * nKv) * d),
+    attention: f32('attention', maxTokens * nH * d),
+    gateUp: f32('gateUp', maxTokens * 2 * I),
+    mlpHidden: f32('mlpHidden', maxTokens * I),
+    logits: f32('logits', maxLogitRows * V),
+  };
+}
+
+export function destroyActivations(ctx: GpuContext, a: Activations) {
+  for (const b of [a.ids, a.slots, a.positions, a.logitRows, a.residual, a.normed, a.qkv, a.attention, a.gateUp, a.mlpHidden, a.logits]) ctx.destroy(b);
+  ctx.clearBindGroups();
+}
