@@ -80,6 +80,7 @@ export class HubSource implements ModelSource {
     try {
       response = await this.fetchImpl(url, { signal });
     } catch (e) {
+      if (signal?.aborted) throw e; // the caller cancelled: not a network problem
       throw new ModelLoadError(`${file}: request to ${url} failed: ${(e as Error)?.message ?? e}`);
     }
     if (response.status === 404) throw new ModelFileNotFoundError(file, `${file}: not found (HTTP 404) at ${url}`);
@@ -100,6 +101,7 @@ export class HubSource implements ModelSource {
         onProgress?.({ loaded, total, fromCache: false });
       }
     } catch (e) {
+      if (signal?.aborted) throw e;
       throw new ModelLoadError(`${file}: download cut off after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes from ${url} (${(e as Error)?.message ?? e})`);
     } finally {
       reader.releaseLock();

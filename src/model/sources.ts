@@ -1,7 +1,7 @@
 // Where a model's files come from: the Hugging Face hub (or a mirror, see hub-source.ts), a folder
 // the user picked in the browser, or a directory on disk (node-sources.ts). All give the files of
 // a Hugging Face-style repository as ByteSources, with progress while bytes arrive.
-import { blobSource, type ByteSource } from './byte-source';
+import { blobSource, bytesSource, type ByteSource } from './byte-source';
 import { ModelLoadError } from './errors';
 
 /** The file does not exist in the source (HTTP 404, not in the picked folder). */
@@ -88,6 +88,18 @@ export async function openModelFiles(source: ModelSource, files: readonly string
     }
   }
   return opened;
+}
+
+/** Files already in memory, e.g. makeTinyModel(...).files for the offline smoke run. */
+export class MemoryModelSource implements ModelSource {
+  constructor(private readonly files: ReadonlyMap<string, Uint8Array>, readonly label = 'in-memory model') {}
+
+  async open(file: string, options?: OpenOptions): Promise<ByteSource> {
+    const bytes = this.files.get(file);
+    if (!bytes) throw new ModelFileNotFoundError(file, `${file}: not found in ${this.label}`);
+    options?.onProgress?.({ loaded: bytes.byteLength, total: bytes.byteLength, fromCache: false });
+    return bytesSource(file, bytes);
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import { NodeDirSource } from '../../src/model/node-sources';
 import { tensorToFloat32 } from '../../src/model/safetensors';
 import { findModel, MODEL_REGISTRY } from '../../src/model/registry';
 import { paramCount } from '../../src/model/config';
+import { MemoryModelSource } from '../../src/model/sources';
 import { makeTinyModel, TINY_MODEL_NOTE } from '../../models/tiny-model';
 
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -17,6 +18,14 @@ const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 describe('tiny model maker', () => {
   const dirs: string[] = [];
   afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+  it('loads in memory through MemoryModelSource (the offline smoke-run path)', async () => {
+    const { files } = makeTinyModel({ arch: 'qwen3', layers: 1 });
+    const model = await loadModel(new MemoryModelSource(files, 'tiny model'));
+    expect(model.config).toMatchObject({ architecture: 'Qwen3ForCausalLM', numLayers: 1, headDim: 32 });
+    expect([...model.files.keys()].sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
+    await expect(new MemoryModelSource(files, 'tiny model').open('tokenizer.json')).rejects.toThrow('tokenizer.json: not found in tiny model');
+  });
 
   it('is deterministic per seed and differs across seeds', () => {
     const a = makeTinyModel({ arch: 'qwen2', seed: 7 }).files.get('model.safetensors')!;
