@@ -162,6 +162,13 @@ describe('HubSource error handling without a server', () => {
     await expect(hub.open('config.json')).rejects.toThrow('config.json: HTTP 503 Service Unavailable from http://mirror.test/a/b/resolve/main/config.json');
   });
 
+  it('a body that ends cleanly but short of content-length is a truncation, not cached', async () => {
+    const cache = new MemoryByteCache();
+    const hub = new HubSource({ repo: 'a/b', baseUrl: 'http://mirror.test', cache, fetch: fakeFetch(() => new Response('{"a":', { headers: { 'content-length': '100' } })) });
+    await expect(hub.open('config.json')).rejects.toThrow('config.json: download truncated: received 5 of 100 bytes from http://mirror.test/a/b/resolve/main/config.json');
+    expect(await cache.list()).toEqual([]);
+  });
+
   it('names the URL when the network fails', async () => {
     const hub = new HubSource({ repo: 'a/b', baseUrl: 'http://mirror.test', fetch: async () => { throw new TypeError('fetch failed'); } });
     await expect(hub.open('config.json')).rejects.toThrow('config.json: request to http://mirror.test/a/b/resolve/main/config.json failed: fetch failed');
