@@ -6,7 +6,7 @@
 // a whole weight and write outputs rowStart.. of their own.
 import type { GpuContext, MemoryCategory } from './gpu/context';
 import { DTYPE_BYTES, isTensorDtype, toFloat32, type TensorDtype } from '../model/dtypes';
-import { dataWordsPerRow, groupsPerRow, hasScales, isWeightFormat, scaleWordsFor, type PackedWeight, type WeightFormat } from './quant/formats';
+import { dataWordsPerRow, groupsPerRow, hasScales, isWeightFormat, paddedCols, scaleWordsFor, type PackedWeight, type WeightFormat } from './quant/formats';
 import { packWeight } from './quant/pack';
 
 export interface GpuWeightChunk {
@@ -83,10 +83,14 @@ export function uploadWeight(ctx: GpuContext, name: string, source: WeightSource
     rowValues = (start, count) => toFloat32(source.bytes.subarray(start * rowBytes, (start + count) * rowBytes), source.dtype);
   }
   const perChunk = chunkRows(ctx, name, format, rows, cols, options);
+  // F16 → f16 and F32 → f32 without row padding: the tensor bytes already are the packed layout.
+  const direct = 'bytes' in source && cols === paddedCols(cols) && ((source.dtype === 'F16' && format === 'f16') || (source.dtype === 'F32' && format === 'f32'));
   const chunks: GpuWeightChunk[] = [];
   for (let rowStart = 0; rowStart < rows; rowStart += perChunk) {
     const count = Math.min(perChunk, rows - rowStart);
-    const packed = packWeight(rowValues(rowStart, count), count, cols, format, name);
+    const packed = direct
+      ? { format, rows: count, cols, data: wordsOf(rowBytes(source, rowStart, count, cols)), scales: null }
+      : packWeight(rowValues(rowStart, count), count, cols, format, name);
     chunks.push(uploadChunk(ctx, name, packed, rowStart, options.category ?? 'weights'));
   }
   return finish(name, format, rows, cols, chunks);
@@ -118,6 +122,17 @@ export function uploadPackedWeight(ctx: GpuContext, name: string, packed: Packed
     chunks.push(uploadChunk(ctx, name, { format, rows: count, cols, data, scales }, rowStart, options.category ?? 'weights'));
   }
   return finish(name, format, rows, cols, chunks);
+}
+
+function rowBytes(source: { dtype: TensorDtype; bytes: Uint8Array }, rowStart: number, count: number, cols: number): Uint8Array {
+  const size = cols * DTYPE_BYTES[source.dtype];
+  return source.bytes.subarray(rowStart * size, (rowStart + count) * size);
+}
+
+/** A Uint32Array view of the bytes (copied when they are not 4-byte aligned). */
+function wordsOf(bytes: Uint8Array): Uint32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
 function uploadChunk(ctx: GpuContext, name: string, packed: PackedWeight, rowStart: number, category: MemoryCategory): GpuWeightChunk {

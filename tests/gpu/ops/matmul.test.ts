@@ -1,49 +1,14 @@
+// f32 and f16 weights through both matmul kernels, and the matmul options (q8/q4: matmul-quantized.test.ts).
 import { describe, expect, it } from 'vitest';
-import { encodeMatmul, matmulCpu, type MatmulKernel } from '../../../src/engine/ops/matmul';
+import { encodeMatmul, matmulCpu } from '../../../src/engine/ops/matmul';
 import { packWeight, unpackWeight } from '../../../src/engine/quant/pack';
-import { WEIGHT_FORMATS, type WeightFormat } from '../../../src/engine/quant/formats';
 import { uploadPackedWeight } from '../../../src/engine/weights';
 import { nmse, randomArray } from '../../helpers/numeric';
-import { makeWeight, runPass, testContext } from './matmul-harness';
+import { checkMatmul, KERNEL_NMSE, makeWeight, MATMUL_CASES, runPass, testContext } from './matmul-harness';
 
-// Kernel vs CPU on the SAME (dequantized) weights: only f32 summation order differs. Each output is
-// a K-term dot product (K ≤ 161) whose rounding error is ~√K·2^-24 of the terms' magnitude, so the
-// NMSE is ~K·2^-48 ≈ 1e-12; the bound 1e-9 leaves room for cancellation while any indexing or
-// decoding mistake gives an NMSE near 1.
-const KERNEL_NMSE = 1e-9;
-
-interface Case { m: number; n: number; k: number; bias?: boolean; kernel?: MatmulKernel }
-
-// Odd shapes: M ∈ {1, 3, 8, 17, 70} (GEMV up to 8, tiled above, 70 spans two row tiles),
-// N ∈ {1, 5, 67, 130} (not multiples of the 4 GEMV columns or the 64-wide tiles),
-// K ∈ {32, 96, 100, 161} (100 and 161 are padded to whole groups of 32).
-const CASES: Case[] = [
-  { m: 1, n: 5, k: 32 },
-  { m: 3, n: 67, k: 100, bias: true },
-  { m: 1, n: 130, k: 161, bias: true },
-  { m: 8, n: 1, k: 96 },
-  { m: 17, n: 67, k: 161, bias: true },
-  { m: 17, n: 1, k: 96 },
-  { m: 70, n: 130, k: 100 },
-  { m: 3, n: 5, k: 161, kernel: 'tiled' },
-];
-
-async function check(format: WeightFormat, c: Case, seed: number) {
-  const ctx = await testContext();
-  const w = makeWeight(ctx, format, c.n, c.k, seed);
-  const x = randomArray(c.m * c.k, seed + 1);
-  const bias = c.bias ? randomArray(c.n, seed + 2) : null;
-  const y = ctx.createBuffer('y', c.m * c.n * 4, 'activations');
-  const got = await runPass(ctx, y, c.m * c.n * 4, (pass) => encodeMatmul(ctx, pass, {
-    x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m: c.m, bias: bias ? ctx.upload('bias', bias, 'weights') : null, kernel: c.kernel,
-  }));
-  const expected = matmulCpu(x, w.dequantized, c.m, c.n, c.k, { bias });
-  return { got, expected, w, x, bias };
-}
-
-describe.each(WEIGHT_FORMATS)('matmul with %s weights', (format) => {
-  it.each(CASES)('matches the CPU reference for M=$m N=$n K=$k bias=$bias kernel=$kernel', async (c) => {
-    const { got, expected } = await check(format, c, c.m * 1000 + c.n * 10 + c.k);
+describe.each(['f32', 'f16'] as const)('matmul with %s weights', (format) => {
+  it.each(MATMUL_CASES)('matches the CPU reference for M=$m N=$n K=$k bias=$bias kernel=$kernel', async (c) => {
+    const { got, expected } = await checkMatmul(format, c, c.n * 10 + c.k);
     expect(nmse(got, expected)).toBeLessThan(KERNEL_NMSE);
   });
 });
@@ -120,19 +85,5 @@ describe('matmul options', () => {
     expect(() => encodeMatmul(ctx, pass, { x, weight: w.gpu, y, m: 2, xRows: { offset: 1, stride: 1 } })).toThrow(/x holds 256 bytes, needs row 2/);
     expect(() => encodeMatmul(ctx, pass, { x, weight: w.gpu, y, m: 2, bias: ctx.createBuffer('b', 8, 'weights') })).toThrow(/bias holds 8 bytes/);
     pass.end();
-  });
-});
-
-describe('quantization error through matmul', () => {
-  // Against the ORIGINAL f32 weights: the output error is the weight quantization error seen
-  // through random x. Weight NMSE for uniform data is 1/(4·levels²) (q8 1.6e-5, q4 5.1e-3, see
-  // tests/unit/quant.test.ts) and independent errors carry over to dot products at the same
-  // relative level, so the bounds are q8 1e-4, q4 1.5e-2, f16 1e-6 (11-bit mantissas).
-  it.each([['f16', 1e-6], ['q8', 1e-4], ['q4', 1.5e-2]] as const)('%s output NMSE vs f32 weights stays below %f', async (format, bound) => {
-    const { got, w, x, bias } = await check(format, { m: 3, n: 67, k: 161, bias: true }, 61);
-    const exact = matmulCpu(x, w.original, 3, 67, 161, { bias });
-    const error = nmse(got, exact);
-    expect(error).toBeLessThan(bound);
-    expect(error).toBeGreaterThan(0); // the quantized path really is approximate
   });
 });
