@@ -1,4 +1,8 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/model/load-model';
+import { NodeDirSource, nodeFileSource } from '../../src/model/node-sources';
 import { bytesSource } from '../../src/model/byte-source';
 import { openCheckpoint, parseShardIndex, validateAgainstConfig, type ShardIndex } from '../../src/model/checkpoint';
 import { expectedTensors } from '../../src/model/config';
@@ -229,5 +233,33 @@ describe('checkpoint: sharded index', () => {
     expect(() => parseShardIndex('{"metadata": {}}')).toThrow(/model\.safetensors\.index\.json: missing "weight_map" object/);
     expect(() => parseShardIndex('{"weight_map": {"a": "../x.safetensors"}}')).toThrow(/weight_map entry for tensor "a" must name a \.safetensors file/);
     expect(() => parseShardIndex('not json')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('Hugging Face fixtures (tests/fixtures/models, written by transformers)', () => {
+  const dir = join(process.cwd(), 'tests/fixtures/models');
+  const models = existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'config.json'))) : [];
+
+  it('loads every fixture model with its tensors matching the config', async () => {
+    expect(models).toEqual(expect.arrayContaining(['qwen2-tiny-gqa', 'qwen2-tiny-gqa-bf16', 'qwen2-tiny-tied', 'qwen3-tiny']));
+    for (const name of models) {
+      const model = await loadModel(new NodeDirSource(join(dir, name)));
+      expect(model.checkpoint.names().length, name).toBe(expectedTensors(model.config).length);
+    }
+  });
+
+  it('BF16 fixture equals PyTorch round-to-nearest-even of the F32 fixture, tensor by tensor', async () => {
+    const f32 = await SafetensorsFile.open(await nodeFileSource(join(dir, 'qwen2-tiny-gqa/model.safetensors')));
+    const bf16 = await SafetensorsFile.open(await nodeFileSource(join(dir, 'qwen2-tiny-gqa-bf16/model.safetensors')));
+    expect(bf16.names.sort()).toEqual(f32.names.sort());
+    for (const name of f32.names) {
+      const a = await f32.tensor(name);
+      const b = await bf16.tensor(name);
+      expect(b.dtype).toBe('BF16');
+      expect(b.shape).toEqual(a.shape);
+      // Our encoder reproduces torch's bytes, and our decoder is its exact inverse.
+      expect(Buffer.from(fromFloat32(tensorToFloat32(a), 'BF16')).equals(Buffer.from(b.bytes)), name).toBe(true);
+      expect(Array.from(fromFloat32(tensorToFloat32(b), 'BF16'))).toEqual(Array.from(b.bytes));
+    }
   });
 });
