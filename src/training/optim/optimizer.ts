@@ -183,15 +183,32 @@ export class AdamW {
     this.ctx.device.queue.submit([encoder.finish()]);
   }
 
-  /** Copies m, v and the step counter to the CPU, for checkpoints. */
+  /** Copies m, v and the step counter to the CPU, for checkpoints (one submit, one readback). */
   async exportState(): Promise<AdamWState> {
     if (this.pending) throw new Error('AdamW: cannot export state while a step is unresolved');
+    const buffers = [...this.m, ...this.v];
+    const lengths = [...this.tensors, ...this.tensors].map((t) => t.length);
+    const offsets: number[] = [];
+    let total = 0;
+    for (const n of lengths) {
+      offsets.push(total);
+      total += n * 4;
+    }
+    const staging = this.ctx.device.createBuffer({ label: 'adamw.exportState', size: total, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'adamw.exportState' });
+    buffers.forEach((b, i) => encoder.copyBufferToBuffer(b, 0, staging, offsets[i], lengths[i] * 4));
+    this.ctx.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(MAP_MODE_READ);
+    const all = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
-    for (const [i, t] of this.tensors.entries()) {
-      m[t.name] = new Float32Array(await this.ctx.read(this.m[i], t.length * 4));
-      v[t.name] = new Float32Array(await this.ctx.read(this.v[i], t.length * 4));
-    }
+    const count = this.tensors.length;
+    this.tensors.forEach((t, i) => {
+      m[t.name] = all.slice(offsets[i] / 4, offsets[i] / 4 + t.length);
+      v[t.name] = all.slice(offsets[count + i] / 4, offsets[count + i] / 4 + t.length);
+    });
     return { step: this.completed, m, v };
   }
 
