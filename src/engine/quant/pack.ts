@@ -63,16 +63,24 @@ function packGrouped(values: Float32Array, rows: number, cols: number, format: '
   const data = new Uint32Array(rows * wordsPerRow);
   const scaleHalves = new Uint16Array(scaleWordsFor(rows, cols) * 2);
   const qMax = format === 'q8' ? Q8_MAX : Q4_MAX;
-  const quantized = new Int32Array(GROUP_SIZE);
+  const perWord = format === 'q8' ? 4 : 8;
+  const bits = 32 / perWord;
+  const mask = (1 << bits) - 1;
+  const offset = format === 'q8' ? 0 : Q4_MAX; // q4 stores q + 7; q8 stores two's complement bytes
   for (let r = 0; r < rows; r++) {
+    const rowBase = r * cols;
     for (let g = 0; g < groups; g++) {
-      const start = g * GROUP_SIZE;
-      const end = Math.min(start + GROUP_SIZE, cols);
+      const start = rowBase + g * GROUP_SIZE;
+      const end = rowBase + Math.min((g + 1) * GROUP_SIZE, cols);
       let maxAbs = 0;
-      for (let c = start; c < end; c++) {
-        const v = values[r * cols + c];
-        checkFinite(v, name, r, c);
-        maxAbs = Math.max(maxAbs, Math.abs(v));
+      for (let i = start; i < end; i++) {
+        const a = Math.abs(values[i]);
+        if (a > maxAbs) maxAbs = a;
+        else if (!(a <= maxAbs)) { maxAbs = NaN; break; } // NaN: reported below
+      }
+      if (!Number.isFinite(maxAbs)) {
+        const bad = values.subarray(start, end).findIndex((v) => !Number.isFinite(v));
+        checkFinite(values[start + bad], name, r, g * GROUP_SIZE + bad);
       }
       // The scale is stored as f16; quantize against the stored (rounded) scale so that
       // dequantization reproduces exactly what the quantizer intended.
@@ -80,24 +88,20 @@ function packGrouped(values: Float32Array, rows: number, cols: number, format: '
       const scale = f16BitsToF32(scaleBits);
       if (!Number.isFinite(scale)) throw new Error(`${name}: row ${r} group ${g} has max |x| = ${maxAbs}, too large for an f16 scale`);
       scaleHalves[r * groups + g] = scaleBits;
-      quantized.fill(0); // padded columns quantize to 0 (stored as 7 in q4)
-      for (let c = start; c < end; c++) {
-        const q = scale === 0 ? 0 : roundHalfEven(values[r * cols + c] / scale);
-        quantized[c - start] = Math.max(-qMax, Math.min(qMax, q));
-      }
-      const base = r * wordsPerRow + g * (GROUP_SIZE / (format === 'q8' ? 4 : 8));
-      if (format === 'q8') {
-        for (let w = 0; w < 8; w++) {
-          let word = 0;
-          for (let j = 0; j < 4; j++) word |= (quantized[w * 4 + j] & 0xff) << (8 * j);
-          data[base + w] = word >>> 0;
+      // Columns past `end` (row padding) quantize to 0, stored as `offset`.
+      const wordBase = r * wordsPerRow + g * (GROUP_SIZE / perWord);
+      for (let w = 0; w < GROUP_SIZE / perWord; w++) {
+        let word = 0;
+        for (let j = 0; j < perWord; j++) {
+          const i = start + w * perWord + j;
+          let q = 0;
+          if (i < end && scale !== 0) {
+            q = roundHalfEven(values[i] / scale);
+            q = q > qMax ? qMax : q < -qMax ? -qMax : q;
+          }
+          word |= ((q + offset) & mask) << (bits * j);
         }
-      } else {
-        for (let w = 0; w < 4; w++) {
-          let word = 0;
-          for (let j = 0; j < 8; j++) word |= (quantized[w * 8 + j] + Q4_MAX) << (4 * j);
-          data[base + w] = word >>> 0;
-        }
+        data[wordBase + w] = word >>> 0;
       }
     }
   }
