@@ -1,0 +1,201 @@
+// Batched generation: B sequences prefill and decode together in their own KV-cache slots, each
+// with its own prompt length, token budget and stop conditions (what RL rollouts need).
+//
+// Per decode step: write the step's inputs (ids, slots, positions, sampling params), encode the
+// forward pass and sampling into ONE command buffer, copy the sampled ids and log-probs into a
+// staging buffer, submit, and map that one small buffer. Nothing else is read back.
+//
+// Sampling draws are keyed by (per-sequence seed, position), never by batch row, so a sequence
+// generates the same tokens whether it runs alone or in a batch.
+import { EngineError, type QwenEngine } from './engine';
+import { encodeSample, packSamplingParams, rowSeed, SAMPLING_PARAM_WORDS, type SamplingRowParams } from './ops/sampling';
+
+export interface SamplingOptions {
+  /** Greedy (argmax) decoding; ignores the other options. */
+  greedy?: boolean;
+  temperature?: number;
+  /** 0 = off. */
+  topK?: number;
+  /** 1 = off. */
+  topP?: number;
+  seed?: number;
+}
+
+export interface GenerationRequest {
+  promptIds: readonly number[];
+  maxNewTokens: number;
+  /** Token ids that end the sequence (included in the output ids, like HF). Default: model EOS. */
+  stopIds?: readonly number[];
+  /** Text that ends the sequence; needs `detokenize`. The text is cut before the stop string. */
+  stopStrings?: readonly string[];
+}
+
+export type FinishReason = 'eos' | 'stop-string' | 'length' | 'cancelled';
+
+export interface GeneratedSequence {
+  ids: number[];
+  /** log p(token) under the model at temperature 1, per generated token (for RL). */
+  logprobs: number[];
+  /** log p(token) under the filtered sampling distribution (0 for greedy). */
+  samplingLogprobs: number[];
+  finishReason: FinishReason;
+  /** Decoded text when `detokenize` was given. */
+  text?: string;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  /** Called for every generated token as soon as its step is read back. */
+  onToken?: (sequence: number, id: number, logprob: number) => void;
+  /** Turns generated ids into text, for stop strings and `text`. */
+  detokenize?: (ids: number[]) => string;
+}
+
+interface SamplerBuffers {
+  params: GPUBuffer;
+  tokens: GPUBuffer;
+  logprobs: GPUBuffer;
+  staging: GPUBuffer;
+  rows: number;
+}
+
+const samplerBuffers = new WeakMap<QwenEngine, SamplerBuffers>();
+
+function sampler(engine: QwenEngine): SamplerBuffers {
+  let s = samplerBuffers.get(engine);
+  if (!s) {
+    const rows = engine.acts.maxLogitRows;
+    s = {
+      rows,
+      params: engine.ctx.createBuffer('sampling params', rows * SAMPLING_PARAM_WORDS * 4, 'activations'),
+      tokens: engine.ctx.createBuffer('sampled tokens', rows * 4, 'activations'),
+      logprobs: engine.ctx.createBuffer('sampled logprobs', rows * 8, 'activations'),
+      staging: engine.ctx.device.createBuffer({ label: 'sample readback', size: rows * 12, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    };
+    samplerBuffers.set(engine, s);
+  }
+  return s;
+}
+
+function rowParams(sampling: SamplingOptions, sequence: number, position: number): SamplingRowParams {
+  const seed = rowSeed((sampling.seed ?? 0) >>> 0, sequence);
+  if (sampling.greedy) return { temperature: 0, topK: 0, topP: 1, seed, counter: position };
+  return { temperature: sampling.temperature ?? 1, topK: sampling.topK ?? 0, topP: sampling.topP ?? 1, seed, counter: position };
+}
+
+interface SequenceState {
+  request: GenerationRequest;
+  out: GeneratedSequence;
+  /** Tokens in the cache so far (prompt + generated, minus the pending last token). */
+  length: number;
+  done: boolean;
+  stopIds: Set<number>;
+}
+
+export async function generate(engine: QwenEngine, requests: readonly GenerationRequest[], sampling: SamplingOptions = {}, options: GenerateOptions = {}): Promise<GeneratedSequence[]> {
+  const { maxBatch, maxContext, maxStepTokens } = engine.options;
+  if (requests.length === 0) return [];
+  if (requests.length > maxBatch) throw new EngineError('bad-input', `${requests.length} sequences requested, the engine decodes at most ${maxBatch} at once`);
+  const states: SequenceState[] = requests.map((request, i) => {
+    const where = `sequence ${i}`;
+    if (request.promptIds.length === 0) throw new EngineError('bad-input', `${where}: the prompt is empty`);
+    engine.checkIds(request.promptIds, `${where} prompt`);
+    if (!Number.isInteger(request.maxNewTokens) || request.maxNewTokens < 1) throw new EngineError('bad-input', `${where}: maxNewTokens must be a positive integer, got ${request.maxNewTokens}`);
+    if (request.promptIds.length + request.maxNewTokens > maxContext) {
+      throw new EngineError('context-overflow', `${where}: the prompt has ${request.promptIds.length} tokens and asks for ${request.maxNewTokens} more, but the context holds ${maxContext}; shorten the prompt or lower max new tokens`);
+    }
+    if (request.stopStrings?.length && !options.detokenize) throw new EngineError('bad-input', `${where}: stop strings need a detokenize function`);
+    return {
+      request,
+      out: { ids: [], logprobs: [], samplingLogprobs: [], finishReason: 'length' },
+      length: 0,
+      done: false,
+      stopIds: new Set(request.stopIds ?? engine.config.eosTokenIds),
+    };
+  });
+  const s = sampler(engine);
+
+  // Prefill: pack all prompt tokens into steps of up to maxStepTokens; a step's logit rows are the
+  // tokens that end a prompt, and their samples are each sequence's first generated token.
+  const pending: { seq: number; pos: number; id: number }[] = [];
+  states.forEach((st, seq) => st.request.promptIds.forEach((id, pos) => pending.push({ seq, pos, id })));
+  for (let start = 0; start < pending.length; start += maxStepTokens) {
+    if (options.signal?.aborted) break; // the decode loop below marks every sequence cancelled
+    const chunk = pending.slice(start, start + maxStepTokens);
+    const lastRows: number[] = [];
+    chunk.forEach((t, row) => { if (t.pos === states[t.seq].request.promptIds.length - 1) lastRows.push(row); });
+    const finishing = lastRows.map((row) => chunk[row]);
+    await runStep(engine, s, chunk.map((t) => t.id), chunk.map((t) => t.seq), chunk.map((t) => t.pos), lastRows,
+      finishing.map((t) => rowParams(sampling, t.seq, t.pos + 1)), finishing.map((t) => t.seq), states, options);
+    for (const t of chunk) states[t.seq].length = t.pos + 1;
+  }
+
+  // Decode: every unfinished sequence feeds its last token, one position further.
+  for (;;) {
+    if (options.signal?.aborted) {
+      for (const st of states) if (!st.done) { st.done = true; st.out.finishReason = 'cancelled'; }
+    }
+    // A sequence whose prompt never finished prefilling (cancelled) has no token to feed.
+    const active = states.map((st, seq) => ({ st, seq })).filter(({ st }) => !st.done);
+    if (active.length === 0) break;
+    const ids = active.map(({ st }) => st.out.ids[st.out.ids.length - 1]);
+    const positions = active.map(({ st }) => st.length);
+    await runStep(engine, s, ids, active.map(({ seq }) => seq), positions, active.map((_, row) => row),
+      active.map(({ seq }, row) => rowParams(sampling, seq, positions[row] + 1)), active.map(({ seq }) => seq), states, options);
+    for (const { st } of active) st.length++;
+  }
+
+  for (const st of states) if (options.detokenize && st.out.text === undefined) st.out.text = options.detokenize(st.out.ids);
+  return states.map((st) => st.out);
+}
+
+async function runStep(
+  engine: QwenEngine, s: SamplerBuffers, ids: number[], slots: number[], positions: number[], logitRows: number[],
+  params: SamplingRowParams[], rowSequences: number[], states: SequenceState[], options: GenerateOptions,
+) {
+  engine.writeStep(ids, slots, positions, logitRows);
+  const rows = logitRows.length;
+  if (rows > 0) engine.ctx.write(s.params, packSamplingParams(params));
+  engine.runStep({ tokens: ids.length, logitRows: rows }, (encoder) => {
+    if (rows === 0) return;
+    const pass = encoder.beginComputePass({ label: 'sample' });
+    encodeSample(engine.ctx, pass, { logits: engine.acts.logits, params: s.params, tokens: s.tokens, logprobs: s.logprobs, rows, vocab: engine.config.vocabSize });
+    pass.end();
+    encoder.copyBufferToBuffer(s.tokens, 0, s.staging, 0, rows * 4);
+    encoder.copyBufferToBuffer(s.logprobs, 0, s.staging, s.rows * 4, rows * 8);
+  });
+  if (rows === 0) return;
+  await s.staging.mapAsync(GPUMapMode.READ);
+  const mapped = s.staging.getMappedRange();
+  const tokens = new Uint32Array(mapped.slice(0, rows * 4));
+  const logprobs = new Float32Array(mapped.slice(s.rows * 4, s.rows * 4 + rows * 8));
+  s.staging.unmap();
+  for (let r = 0; r < rows; r++) {
+    const seq = rowSequences[r];
+    const st = states[seq];
+    const id = tokens[r];
+    st.out.ids.push(id);
+    st.out.logprobs.push(logprobs[2 * r]);
+    st.out.samplingLogprobs.push(logprobs[2 * r + 1]);
+    options.onToken?.(seq, id, logprobs[2 * r]);
+    finishIfDone(st, options);
+  }
+}
+
+function finishIfDone(st: SequenceState, options: GenerateOptions) {
+  const { out, request } = st;
+  const last = out.ids[out.ids.length - 1];
+  if (st.stopIds.has(last)) {
+    st.done = true;
+    out.finishReason = 'eos';
+  } else if (request.stopStrings?.length && options.detokenize) {
+    const text = options.detokenize(out.ids);
+    const hit = request.stopStrings.map((stop) => text.indexOf(stop)).filter((i) => i >= 0);
+    if (hit.length > 0) {
+      st.done = true;
+      out.finishReason = 'stop-string';
+      out.text = text.slice(0, Math.min(...hit));
+    }
+  }
+  if (!st.done && out.ids.length >= request.maxNewTokens) st.done = true; // finishReason stays 'length'
+}
