@@ -21,8 +21,18 @@ export const GEMV_COLUMNS = 4;
 /** Largest M the GEMV kernel handles (its accumulators and reduction memory grow with M). */
 export const GEMV_MAX_M = 8;
 
-export function gemvWgsl(shape: MatmulShape, m: number): string {
+/**
+ * The M a GEMV pipeline is built for: 1, 2, 4 or 8. Rows beyond the call's actual M are skipped at
+ * run time, so prefill chunks of 1..8 tokens share four pipelines per weight shape instead of eight.
+ */
+export function gemvRowCapacity(m: number): number {
   if (!Number.isInteger(m) || m < 1 || m > GEMV_MAX_M) throw new Error(`gemv: M = ${m} is outside 1..${GEMV_MAX_M}`);
+  return m === 1 ? 1 : m === 2 ? 2 : m <= 4 ? 4 : 8;
+}
+
+/** @param m row capacity (see gemvRowCapacity); the actual M comes from params.m ≤ capacity. */
+export function gemvWgsl(shape: MatmulShape, m: number): string {
+  if (gemvRowCapacity(m) !== m) throw new Error(`gemv: row capacity ${m} is not one of 1, 2, 4, 8`);
   const vecX = shape.k % 4 === 0;
   const header = matmulHeader(shape, vecX ? 'vec4<f32>' : 'f32');
   const blocks = paddedCols(shape.k) / 8;
@@ -53,7 +63,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let n_first = (wid.x + wid.y * groups.x) * R;
   if (n_first >= params.rows) { return; } // whole workgroup: uniform
   var x_base: array<u32, ${m}>;
-  for (var r = 0u; r < M; r++) { x_base[r] = x_row_base(r); }
+  for (var r = 0u; r < M; r++) { if (r < params.m) { x_base[r] = x_row_base(r); } }
   // acc[c·M + r]: column n_first + c, row r.
   var acc: array<f32, ${R * m}>;
   for (var b = t; b < BLOCKS; b += WG) {
@@ -65,6 +75,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       w_hi[c] = w_quad(n, 2u * b + 1u);
     }
     for (var r = 0u; r < M; r++) {
+      if (r >= params.m) { break; }
       let x_lo = x_quad(x_base[r], 2u * b);
       let x_hi = x_quad(x_base[r], 2u * b + 1u);
       for (var c = 0u; c < R; c++) {
@@ -82,7 +93,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
   for (var i = t; i < R * M; i += WG) {
     let n = n_first + i / M;
-    if (n < params.rows) { store(i % M, n, partial[i * WG]); }
+    if (n < params.rows && i % M < params.m) { store(i % M, n, partial[i * WG]); }
   }
 }`;
 }

@@ -8,7 +8,7 @@
 import { ceilDiv, type GpuContext } from '../gpu/context';
 import type { GpuWeight } from '../weights';
 import { matmulBindings, matmulParams, type MatmulShape } from './matmul-common';
-import { GEMV_COLUMNS, GEMV_MAX_M, gemvWgsl } from './matmul-gemv';
+import { GEMV_COLUMNS, GEMV_MAX_M, gemvRowCapacity, gemvWgsl } from './matmul-gemv';
 import { TILE, tiledWgsl } from './matmul-tiled';
 
 export { GEMV_MAX_M } from './matmul-gemv';
@@ -72,7 +72,7 @@ export function encodeMatmul(ctx: GpuContext, pass: GPUComputePassEncoder, args:
     shaderF16: ctx.shaderF16,
   };
   const useGemv = args.kernel === 'gemv' || ((args.kernel ?? 'auto') === 'auto' && m <= GEMV_MAX_M);
-  const pipeline = ctx.pipeline(useGemv ? gemvWgsl(shape, m) : tiledWgsl(shape));
+  const pipeline = ctx.pipeline(useGemv ? gemvWgsl(shape, gemvRowCapacity(m)) : tiledWgsl(shape));
   const b = matmulBindings(shape);
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   for (const chunk of weight.chunks) {

@@ -75,6 +75,19 @@ describe('matmul options', () => {
     }
   });
 
+  // GEMV pipelines are built for 1, 2, 4 or 8 rows; a call with fewer rows must not write the rest.
+  it.each([[3, 'gemv'], [5, 'gemv'], [17, 'tiled']] as const)('writes only the M=%i rows asked for (%s)', async (m, kernel) => {
+    const ctx = await testContext();
+    const [n, k] = [5, 32];
+    const w = makeWeight(ctx, 'f32', n, k, 81);
+    const x = randomArray(24 * k, 82);
+    const sentinel = 12345;
+    const y = ctx.upload('y', new Float32Array(24 * n).fill(sentinel), 'activations');
+    const got = await runPass(ctx, y, 24 * n * 4, (pass) => encodeMatmul(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m, kernel }));
+    expect(nmse(got.subarray(0, m * n), matmulCpu(x, w.dequantized, m, n, k))).toBeLessThan(KERNEL_NMSE);
+    expect(got.subarray(m * n).every((v) => v === sentinel)).toBe(true);
+  });
+
   it('rejects buffers too small for the shapes, naming the weight', async () => {
     const ctx = await testContext();
     const w = makeWeight(ctx, 'f16', 5, 32, 51);
