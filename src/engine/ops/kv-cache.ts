@@ -167,6 +167,70 @@ export function encodeKvWrite(ctx: GpuContext, pass: GPUComputePassEncoder, args
   }
 }
 
+export interface KvCopyArgs {
+  cache: KvCache;
+  fromSlot: number;
+  toSlot: number;
+  /** Positions [0, length) are copied, in every layer and kv head. */
+  length: number;
+}
+
+export function kvCopyWgsl(c: KvCacheConfig, sameBuffer: boolean): string {
+  const bindings = sameBuffer
+    ? `@group(0) @binding(0) var<storage, read_write> kDst: array<f32>;
+@group(0) @binding(1) var<storage, read_write> vDst: array<f32>;`
+    : `@group(0) @binding(0) var<storage, read_write> kDst: array<f32>;
+@group(0) @binding(1) var<storage, read_write> vDst: array<f32>;
+@group(0) @binding(3) var<storage, read> kSrc: array<f32>;
+@group(0) @binding(4) var<storage, read> vSrc: array<f32>;`;
+  const [kSrc, vSrc] = sameBuffer ? ['kDst', 'vDst'] : ['kSrc', 'vSrc'];
+  return /* wgsl */ `
+struct Params { length: u32, srcBase: u32, dstBase: u32 }
+${bindings}
+@group(0) @binding(2) var<uniform> params: Params;
+
+const HEAD_DIM = ${c.headDim}u;
+const HEAD_BLOCK = ${c.maxSeq * c.headDim}u;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = id.x + id.y * groups.x * ${WORKGROUP}u;
+  let perHead = params.length * HEAD_DIM;
+  if (index >= ${c.kvHeads}u * perHead) { return; }
+  let offset = (index / perHead) * HEAD_BLOCK + index % perHead;
+  kDst[params.dstBase + offset] = ${kSrc}[params.srcBase + offset];
+  vDst[params.dstBase + offset] = ${vSrc}[params.srcBase + offset];
+}`;
+}
+
+/**
+ * Copies the first `length` cached positions of one slot to another in every layer, e.g. to fork
+ * a prefilled prompt into the G rollouts of a GRPO group instead of prefilling it G times.
+ */
+export function encodeKvCopy(ctx: GpuContext, pass: GPUComputePassEncoder, args: KvCopyArgs) {
+  const { cache, fromSlot, toSlot, length } = args;
+  const c = cache.config;
+  for (const [name, slot] of [['fromSlot', fromSlot], ['toSlot', toSlot]] as const) {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= c.slots) throw new Error(`kvCopy: ${name} ${slot} is out of range (${c.slots} slots)`);
+  }
+  if (!Number.isInteger(length) || length < 0 || length > c.maxSeq) throw new Error(`kvCopy: length ${length} must be an integer in [0, ${c.maxSeq}]`);
+  if (fromSlot === toSlot || length === 0) return;
+  const slotElements = c.kvHeads * c.maxSeq * c.headDim;
+  const per = cache.slotsPerChunk;
+  const [srcChunk, dstChunk] = [Math.floor(fromSlot / per), Math.floor(toSlot / per)];
+  const params = ctx.params([length, (fromSlot % per) * slotElements, (toSlot % per) * slotElements]);
+  const sameBuffer = srcChunk === dstChunk;
+  const pipeline = ctx.pipeline(kvCopyWgsl(c, sameBuffer));
+  const groups = ceilDiv(c.kvHeads * length * c.headDim, WORKGROUP);
+  const x = Math.min(groups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  for (let layer = 0; layer < c.layers; layer++) {
+    const chunks = cache.chunksOf(layer);
+    const [src, dst] = [chunks[srcChunk], chunks[dstChunk]];
+    const bindings = sameBuffer ? [dst.k, dst.v, params] : [dst.k, dst.v, params, src.k, src.v];
+    ctx.dispatch(pass, pipeline, bindings, [x, ceilDiv(groups, x)]);
+  }
+}
+
 /** CPU mirror of one layer of the cache, same [slot][kvHead][position][headDim] layout. */
 export class KvCacheCpu {
   readonly k: Float32Array;
@@ -181,6 +245,17 @@ export class KvCacheCpu {
   index(slot: number, head: number, position: number): number {
     const c = this.config;
     return ((slot * c.kvHeads + head) * c.maxSeq + position) * c.headDim;
+  }
+
+  /** kvCopy's CPU reference for this layer. */
+  copySlot(fromSlot: number, toSlot: number, length: number) {
+    for (let h = 0; h < this.config.kvHeads; h++) {
+      const src = this.index(fromSlot, h, 0);
+      const dst = this.index(toSlot, h, 0);
+      const n = length * this.config.headDim;
+      this.k.copyWithin(dst, src, src + n);
+      this.v.copyWithin(dst, src, src + n);
+    }
   }
 
   /** kvWrite's CPU reference: k and v are contiguous [tokens, kvHeads, headDim]. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { attentionCpu, encodeAttention } from '../../../src/engine/ops/attention';
-import { encodeKvWrite, KvCache, KvCacheCpu, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
+import { encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
 import { getTestDevice } from '../../helpers/gpu';
 import { nmse, randomArray } from '../../helpers/numeric';
 
@@ -159,6 +159,33 @@ describe('KV cache + causal GQA attention', () => {
       });
       expect(nmse(gathered, aloneOut)).toBeLessThan(1e-12);
     }
+  });
+
+  it('forks a prefilled prompt into other slots (same and other chunk) with kvCopy', async () => {
+    const ctx = await context();
+    const [heads, kvHeads, headDim, prompt] = [4, 2, 5, 6];
+    const slotBytes = kvHeads * 10 * headDim * 4;
+    // 2 slots per chunk: slot 1 shares slot 0's buffer, slot 2 lives in the next chunk.
+    const config: KvCacheConfig = { layers: 2, slots: 3, kvHeads, headDim, maxSeq: 10, maxChunkBytes: 2 * slotBytes };
+    const cache = new KvCache(ctx, config);
+    const prefill = randomStep(new Array(prompt).fill(0), [...Array(prompt).keys()], heads, kvHeads, headDim, 61);
+    await runStep(ctx, cache, heads, prefill);
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeKvCopy(ctx, pass, { cache, fromSlot: 0, toSlot: 1, length: prompt });
+    encodeKvCopy(ctx, pass, { cache, fromSlot: 0, toSlot: 2, length: prompt });
+    pass.end();
+    ctx.device.queue.submit([encoder.finish()]);
+    // One decode token per fork, each with its own continuation.
+    const decode = randomStep([0, 1, 2], [prompt, prompt, prompt], heads, kvHeads, headDim, 62);
+    const got = await runStep(ctx, cache, heads, decode);
+    const cpu = new KvCacheCpu(config);
+    cpu.write(prefill.k, prefill.v, prefill.slots, prefill.positions);
+    cpu.copySlot(0, 1, prompt);
+    cpu.copySlot(0, 2, prompt);
+    cpu.write(decode.k, decode.v, decode.slots, decode.positions);
+    expect(nmse(got, attentionCpu(decode.q, cpu, decode.slots, decode.positions, heads))).toBeLessThan(NMSE_BOUND);
+    expect(() => encodeKvCopy(ctx, ctx.device.createCommandEncoder().beginComputePass(), { cache, fromSlot: 0, toSlot: 3, length: 2 })).toThrow(/toSlot 3 is out of range/);
   });
 
   it('reads Q, K and V straight from a fused QKV buffer', async () => {
