@@ -40,6 +40,7 @@ export function validateArguments(tool: string, schema: JsonSchemaObject, args: 
   }
   for (const [name, value] of Object.entries(obj)) {
     const prop = schema.properties[name];
+    if (!prop && schema.additionalProperties) continue;
     if (!prop) throw new ToolArgumentError(tool, name, `is not a parameter (expected: ${Object.keys(schema.properties).join(', ') || 'none'})`);
     if (value === undefined || value === null) continue;
     checkValue(tool, name, value, prop);

@@ -33,6 +33,8 @@ export interface JsonSchemaObject {
   type: 'object';
   properties: Record<string, JsonSchemaProperty>;
   required?: string[];
+  /** Imported tools whose parameters are unknown accept any arguments. */
+  additionalProperties?: boolean;
 }
 
 export interface ToolSchema {

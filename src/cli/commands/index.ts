@@ -3,8 +3,8 @@ type Register = (name: string, load: () => Promise<{ run(flags: import('../flags
 
 export function registerAll(register: Register) {
   void register;
-  // register('logits', () => import('./logits'));      // engine
-  // register('generate', () => import('./generate'));  // engine
-  // register('scenarios', () => import('./scenarios')); // sandbox
-  // register('eval', () => import('./eval'));            // sandbox
+  register('logits', () => import('./logits'));
+  register('generate', () => import('./generate'));
+  register('scenarios', () => import('./scenarios')); // sandbox
+  register('eval', () => import('./eval'));            // sandbox
 }
