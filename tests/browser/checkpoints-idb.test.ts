@@ -39,8 +39,8 @@ describe('Chromium: checkpoint store on real IndexedDB', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function openPage(): Promise<Page> {
-    const page = await context.newPage();
+  async function openPage(inContext = context): Promise<Page> {
+    const page = await inContext.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url + '/index.html');
@@ -117,10 +117,36 @@ describe('Chromium: checkpoint store on real IndexedDB', () => {
     const page = await openPage();
     const message = await call(page, 'saveQuotaExceeded', { name: 'too big', seed: 5, layers: 3, hidden: 64 });
     expect(message).toMatch(
-      /^CheckpointQuotaError: Not enough browser storage to save checkpoint 'too big' \(needs [0-9.]+ MB, [0-9.]+ MB free\)\. Delete old checkpoints or export them\.$/,
+      /^CheckpointQuotaError: Not enough browser storage to save checkpoint 'too big' \(needs [0-9.]+ MB, the browser reports [0-9]+ MB free but refused the write\)\. Delete old checkpoints or export them\.$/,
     );
     expect((await call(page, 'list')).map((r) => r.name)).toEqual(['first']);
     await page.close();
+  });
+
+  it('hits the real quota (lowered through DevTools): the refused write leaves nothing partial', async () => {
+    // A fresh profile: Chromium applies a quota override only to an origin whose IndexedDB has not
+    // been opened yet, and enforces it on commit while estimate() keeps showing the default quota.
+    const quotaContext = await browser.newContext();
+    try {
+      const page = await openPage(quotaContext);
+      const cdp = await quotaContext.newCDPSession(page);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 512 * 1024 });
+      const small: FixtureOptions = { name: 'small', seed: 8 };
+      expect(await call(page, 'trySave', small, true)).toBe('saved small');
+      const big: FixtureOptions = { name: 'over quota', seed: 7, layers: 6, hidden: 256, rank: 8 };
+      expect(await call(page, 'trySave', big, true)).toMatch(
+        /^CheckpointQuotaError: Not enough browser storage to save checkpoint 'over quota' \(needs 0\.[0-9] MB, the browser reports [0-9]+ MB free but refused the write\)\. Delete old checkpoints or export them\.$/,
+      );
+      expect(await call(page, 'trySave', big, false)).toMatch(
+        /^CheckpointQuotaError: Not enough browser storage to save checkpoint 'over quota' \(needs 0\.[0-9] MB, free space unknown\)\. /,
+      );
+      const rows = await call(page, 'list');
+      expect(rows.map((r) => r.name)).toEqual(['small']);
+      expect(await call(page, 'chunkIds')).toEqual([rows[0].id]);
+      expect(await call(page, 'loadDifference', rows[0].id, small)).toBeUndefined();
+    } finally {
+      await quotaContext.close();
+    }
   });
 
   it('works inside a dedicated worker, and the page sees what the worker saved', async () => {

@@ -58,6 +58,18 @@ const api = {
     });
     return s.save(makeCheckpoint(opts)).then(() => 'saved', errorText);
   },
+  /**
+   * Saves and reports the outcome as text. With `precheck` false the store gets no storage
+   * estimator, so the write itself runs into the browser's quota.
+   */
+  async trySave(opts: FixtureOptions, precheck: boolean): Promise<string> {
+    const s = precheck ? store() : store({ storage: null });
+    return s.save(makeCheckpoint(opts)).then((r) => `saved ${r.name}`, errorText);
+  },
+  async estimate(): Promise<{ usage: number; quota: number }> {
+    const e = await navigator.storage.estimate();
+    return { usage: e.usage ?? -1, quota: e.quota ?? -1 };
+  },
   async chunkIds(): Promise<string[]> {
     const db = await rawDb();
     const keys = (await db.getAllKeys('chunks')) as [string, number][];
