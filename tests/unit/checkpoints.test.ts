@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { bytesSource } from '../../src/model/byte-source';
 import {
   CheckpointCorruptError, CheckpointError, CheckpointInputError, CheckpointModelMismatchError, CheckpointNotFoundError,
-  CheckpointQuotaError, CheckpointStore, computeModelIdentity, DEFAULT_DB_NAME, type CheckpointData, type CheckpointStoreOptions,
+  CheckpointQuotaError, CheckpointStore, computeModelIdentity, DEFAULT_DB_NAME, peftLoraTensorName, type CheckpointData, type CheckpointStoreOptions,
   type ModelIdentity,
 } from '../../src/training/checkpoints';
 import { isQuotaExceeded } from '../../src/training/checkpoints/errors';
@@ -434,5 +434,14 @@ describe('computeModelIdentity (sampled-v1 fingerprint)', () => {
     const { id } = await s.save(makeCheckpoint({ name: 'on-a', baseModel: a }));
     await expect(s.resume(id, b)).rejects.toThrow(/weights hash [0-9a-f]{12} vs [0-9a-f]{12} \(m\.safetensors content differs\)$/);
     expect((await s.resume(id, a)).baseModel).toEqual(a);
+  });
+});
+
+describe('peftLoraTensorName', () => {
+  it('names LoRA tensors the way PEFT does for Qwen attention and MLP modules', () => {
+    expect(peftLoraTensorName(3, 'q_proj', 'A')).toBe('base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight');
+    expect(peftLoraTensorName(0, 'down_proj', 'B')).toBe('base_model.model.model.layers.0.mlp.down_proj.lora_B.weight');
+    expect(() => peftLoraTensorName(1, 'lm_head', 'A')).toThrow("unknown target module 'lm_head'");
+    expect(() => peftLoraTensorName(-1, 'q_proj', 'A')).toThrow('layer -1');
   });
 });

@@ -5,3 +5,4 @@ export { CheckpointStore, DEFAULT_DB_NAME, type CheckpointStoreOptions, type Che
 export { computeModelIdentity, describeModelMismatch, sampledFileDigest, SAMPLE_BYTES, type ModelIdentityInput, type WeightFileInput } from './model-identity';
 export { DEFAULT_CHUNK_BYTES } from './layout';
 export { SCHEMA_VERSION } from './manifest';
+export { peftLoraTensorName } from './peft-names';

@@ -18,7 +18,9 @@
 // is whole or absent. All tensor bytes are packed before the transaction opens, because awaiting
 // anything but IndexedDB inside it would let it auto-commit half-written. As a second line of
 // defence, opening the store sweeps chunks and details whose manifest does not exist (orphans
-// that no code path here creates, but an older build or a manual edit could leave).
+// that no code path here creates, but an older build or a manual edit could leave). The sweep is
+// safe against a save running in another tab: both are readwrite transactions over the same
+// stores, so IndexedDB runs them one after the other and the sweep never sees half a save.
 //
 // Quota: the free space from navigator.storage.estimate() is checked before writing, and a
 // QuotaExceededError during the write (a failed put or an aborted commit) becomes a
