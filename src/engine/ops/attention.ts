@@ -40,6 +40,7 @@ export interface AttentionArgs {
 }
 
 interface AttentionShape {
+  f16: boolean;
   heads: number;
   kvHeads: number;
   headDim: number;
@@ -51,11 +52,18 @@ interface AttentionShape {
 export function attentionWgsl(s: AttentionShape): string {
   const dimsPerThread = Math.ceil(s.headDim / WORKGROUP);
   const group = s.heads / s.kvHeads;
+  const cacheType = s.f16 ? 'u32' : 'f32';
+  // Packed f16: element i is half (i & 1) of word i / 2.
+  const readers = s.f16
+    ? `fn readK(i: u32) -> f32 { return unpack2x16float(kCache[i >> 1u])[i & 1u]; }
+fn readV(i: u32) -> f32 { return unpack2x16float(vCache[i >> 1u])[i & 1u]; }`
+    : `fn readK(i: u32) -> f32 { return kCache[i]; }
+fn readV(i: u32) -> f32 { return vCache[i]; }`;
   return /* wgsl */ `
 struct Params { tokens: u32, slotBase: u32, slotCount: u32 }
 @group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> kCache: array<f32>;
-@group(0) @binding(2) var<storage, read> vCache: array<f32>;
+@group(0) @binding(1) var<storage, read> kCache: array<${cacheType}>;
+@group(0) @binding(2) var<storage, read> vCache: array<${cacheType}>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> slots: array<u32>;
 @group(0) @binding(5) var<storage, read> positions: array<u32>;
@@ -76,6 +84,8 @@ const NEG_BIG = ${NEG_BIG.toExponential()};
 var<workgroup> qShared: array<f32, ${s.headDim}>;
 var<workgroup> scores: array<f32, ${TILE}>;
 var<workgroup> header: vec2u;
+
+${readers}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -104,7 +114,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     if (j < keys) {
       let row = base + j * HEAD_DIM;
       var dot = 0.0;
-      for (var d = 0u; d < HEAD_DIM; d++) { dot += qShared[d] * kCache[row + d]; }
+      for (var d = 0u; d < HEAD_DIM; d++) { dot += qShared[d] * readK(row + d); }
       score = dot * SCALE;
     }
     scores[lid] = score;
@@ -122,7 +132,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       let row = base + (tile + i) * HEAD_DIM;
       for (var k = 0u; k < DIMS_PER_THREAD; k++) {
         let d = lid + k * ${WORKGROUP}u;
-        if (d < HEAD_DIM) { acc[k] += p * vCache[row + d]; }
+        if (d < HEAD_DIM) { acc[k] += p * readV(row + d); }
       }
     }
     runningMax = newMax;
@@ -151,7 +161,7 @@ export function encodeAttention(ctx: GpuContext, pass: GPUComputePassEncoder, ar
   if (args.out.size < tokens * heads * c.headDim * 4) throw new Error(`attention: out holds fewer than ${tokens * heads * c.headDim} f32 values`);
   if (args.slots.size < tokens * 4 || args.positions.size < tokens * 4) throw new Error(`attention: slots and positions must hold ${tokens} u32 values`);
   if (args.out === args.q) throw new Error('attention: out must be a separate buffer from q');
-  const pipeline = ctx.pipeline(attentionWgsl({ heads, kvHeads: c.kvHeads, headDim: c.headDim, maxSeq: c.maxSeq, qOffset, qTokenStride }));
+  const pipeline = ctx.pipeline(attentionWgsl({ f16: c.dtype === 'f16', heads, kvHeads: c.kvHeads, headDim: c.headDim, maxSeq: c.maxSeq, qOffset, qTokenStride }));
   const items = tokens * heads;
   const x = Math.min(items, ctx.device.limits.maxComputeWorkgroupsPerDimension);
   for (const chunk of args.cache.chunksOf(args.layer)) {

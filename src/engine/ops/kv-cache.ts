@@ -1,6 +1,9 @@
-// The KV cache: per layer, K and V of every sequence slot, f32, laid out
+// The KV cache: per layer, K and V of every sequence slot, laid out
 //   [slot][kvHead][position][headDim]
 // so one (slot, kv head) history is a contiguous [maxSeq, headDim] block that attention streams.
+// Values are f32, or f16 (dtype 'f16') packed two per u32 word with pack2x16float — a core WGSL
+// builtin, so it needs no shader-f16 — halving cache memory (Qwen3-0.6B: 224 KiB per token in
+// f32) at the cost of f16 rounding of K and V, as in HF runs with an f16/bf16 model dtype.
 //
 // A layer's K (or V) may not fit in one storage binding (maxStorageBufferBindingSize), so each
 // is split along slots into chunk buffers of `slotsPerChunk` whole slots; kernels run once per
@@ -22,8 +25,15 @@ export interface KvCacheConfig {
   headDim: number;
   /** Positions per slot (context length). */
   maxSeq: number;
+  /** Storage precision; default 'f32'. 'f16' requires an even head_dim. */
+  dtype?: 'f32' | 'f16';
   /** Largest chunk buffer in bytes; defaults to the device's binding limit. Tests set it small. */
   maxChunkBytes?: number;
+}
+
+/** Cache elements per u32 word: 2 for packed f16, 1 for f32. */
+export function kvElementsPerWord(config: Pick<KvCacheConfig, 'dtype'>): number {
+  return config.dtype === 'f16' ? 2 : 1;
 }
 
 export interface KvChunk {
@@ -48,10 +58,12 @@ export class KvCache {
     for (const [name, value] of Object.entries({ layers, slots, kvHeads, headDim, maxSeq })) {
       if (!Number.isInteger(value) || value <= 0) throw new Error(`KV cache: ${name} must be a positive integer, got ${value}`);
     }
-    const slotBytes = kvHeads * maxSeq * headDim * 4;
+    if (config.dtype !== undefined && config.dtype !== 'f32' && config.dtype !== 'f16') throw new Error(`KV cache: dtype must be 'f32' or 'f16', got ${String(config.dtype)}`);
+    if (config.dtype === 'f16' && headDim % 2 !== 0) throw new Error(`KV cache: an f16 cache needs an even head_dim, got ${headDim}`);
+    const slotBytes = (kvHeads * maxSeq * headDim * 4) / kvElementsPerWord(config);
     const limit = Math.min(config.maxChunkBytes ?? ctx.maxBindingBytes, ctx.maxBindingBytes);
     if (slotBytes > limit) {
-      throw new Error(`KV cache: one slot needs ${slotBytes} bytes per layer (${kvHeads} kv heads × ${maxSeq} positions × head_dim ${headDim} × 4), over the ${limit}-byte binding limit; use a shorter context`);
+      throw new Error(`KV cache: one slot needs ${slotBytes} bytes per layer (${kvHeads} kv heads × ${maxSeq} positions × head_dim ${headDim} × ${slotBytes / (kvHeads * maxSeq * headDim)} bytes), over the ${limit}-byte binding limit; use a shorter context`);
     }
     this.slotsPerChunk = Math.min(slots, Math.floor(limit / slotBytes));
     this.layers = [];
@@ -108,18 +120,29 @@ export interface KvWriteArgs {
 
 export function kvWriteWgsl(c: KvCacheConfig, kOffset: number, vOffset: number, tokenStride: number): string {
   const rowLength = c.kvHeads * c.headDim;
+  const f16 = c.dtype === 'f16';
+  // f32: one thread per value; f16: one thread per packed pair of adjacent dims.
+  const per = f16 ? 2 : 1;
+  const cacheType = f16 ? 'u32' : 'f32';
+  const store = f16
+    ? `let src = token * TOKEN_STRIDE + within;
+  kCache[dst / 2u] = pack2x16float(vec2f(kSrc[K_OFFSET + src], kSrc[K_OFFSET + src + 1u]));
+  vCache[dst / 2u] = pack2x16float(vec2f(vSrc[V_OFFSET + src], vSrc[V_OFFSET + src + 1u]));`
+    : `kCache[dst] = kSrc[K_OFFSET + token * TOKEN_STRIDE + within];
+  vCache[dst] = vSrc[V_OFFSET + token * TOKEN_STRIDE + within];`;
   return /* wgsl */ `
 struct Params { tokens: u32, slotBase: u32, slotCount: u32 }
 @group(0) @binding(0) var<storage, read> kSrc: array<f32>;
 @group(0) @binding(1) var<storage, read> vSrc: array<f32>;
-@group(0) @binding(2) var<storage, read_write> kCache: array<f32>;
-@group(0) @binding(3) var<storage, read_write> vCache: array<f32>;
+@group(0) @binding(2) var<storage, read_write> kCache: array<${cacheType}>;
+@group(0) @binding(3) var<storage, read_write> vCache: array<${cacheType}>;
 @group(0) @binding(4) var<storage, read> slots: array<u32>;
 @group(0) @binding(5) var<storage, read> positions: array<u32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
 const HEAD_DIM = ${c.headDim}u;
 const ROW = ${rowLength}u;
+const PER = ${per}u;
 const KV_HEADS = ${c.kvHeads}u;
 const MAX_SEQ = ${c.maxSeq}u;
 const K_OFFSET = ${kOffset}u;
@@ -129,17 +152,16 @@ const TOKEN_STRIDE = ${tokenStride}u;
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = id.x + id.y * groups.x * ${WORKGROUP}u;
-  if (index >= params.tokens * ROW) { return; }
-  let token = index / ROW;
-  let within = index % ROW;
+  if (index >= params.tokens * (ROW / PER)) { return; }
+  let token = index / (ROW / PER);
+  let within = (index % (ROW / PER)) * PER;
   let slot = slots[token];
   let position = positions[token];
   if (slot < params.slotBase || slot - params.slotBase >= params.slotCount || position >= MAX_SEQ) { return; }
   let head = within / HEAD_DIM;
   let dim = within % HEAD_DIM;
   let dst = (((slot - params.slotBase) * KV_HEADS + head) * MAX_SEQ + position) * HEAD_DIM + dim;
-  kCache[dst] = kSrc[K_OFFSET + token * TOKEN_STRIDE + within];
-  vCache[dst] = vSrc[V_OFFSET + token * TOKEN_STRIDE + within];
+  ${store}
 }`;
 }
 
@@ -159,7 +181,7 @@ export function encodeKvWrite(ctx: GpuContext, pass: GPUComputePassEncoder, args
   if (args.v.size < reach(vOffset) * 4) throw new Error(`kvWrite: v holds ${args.v.size / 4} f32 values but ${tokens} tokens reach ${reach(vOffset)}`);
   if (args.slots.size < tokens * 4 || args.positions.size < tokens * 4) throw new Error(`kvWrite: slots and positions must hold ${tokens} u32 values`);
   const pipeline = ctx.pipeline(kvWriteWgsl(c, kOffset, vOffset, tokenStride));
-  const groups = ceilDiv(tokens * rowLength, WORKGROUP);
+  const groups = ceilDiv((tokens * rowLength) / kvElementsPerWord(c), WORKGROUP);
   const x = Math.min(groups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
   for (const chunk of args.cache.chunksOf(args.layer)) {
     const params = ctx.params([tokens, chunk.slotBase, chunk.slotCount]);
@@ -176,26 +198,28 @@ export interface KvCopyArgs {
 }
 
 export function kvCopyWgsl(c: KvCacheConfig, sameBuffer: boolean): string {
+  // Copies raw u32 words (bit-exact for f32 and packed f16 alike).
   const bindings = sameBuffer
-    ? `@group(0) @binding(0) var<storage, read_write> kDst: array<f32>;
-@group(0) @binding(1) var<storage, read_write> vDst: array<f32>;`
-    : `@group(0) @binding(0) var<storage, read_write> kDst: array<f32>;
-@group(0) @binding(1) var<storage, read_write> vDst: array<f32>;
-@group(0) @binding(3) var<storage, read> kSrc: array<f32>;
-@group(0) @binding(4) var<storage, read> vSrc: array<f32>;`;
+    ? `@group(0) @binding(0) var<storage, read_write> kDst: array<u32>;
+@group(0) @binding(1) var<storage, read_write> vDst: array<u32>;`
+    : `@group(0) @binding(0) var<storage, read_write> kDst: array<u32>;
+@group(0) @binding(1) var<storage, read_write> vDst: array<u32>;
+@group(0) @binding(3) var<storage, read> kSrc: array<u32>;
+@group(0) @binding(4) var<storage, read> vSrc: array<u32>;`;
   const [kSrc, vSrc] = sameBuffer ? ['kDst', 'vDst'] : ['kSrc', 'vSrc'];
+  const rowWords = c.headDim / kvElementsPerWord(c);
   return /* wgsl */ `
 struct Params { length: u32, srcBase: u32, dstBase: u32 }
 ${bindings}
 @group(0) @binding(2) var<uniform> params: Params;
 
-const HEAD_DIM = ${c.headDim}u;
-const HEAD_BLOCK = ${c.maxSeq * c.headDim}u;
+const ROW_WORDS = ${rowWords}u;
+const HEAD_BLOCK = ${c.maxSeq * rowWords}u;
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = id.x + id.y * groups.x * ${WORKGROUP}u;
-  let perHead = params.length * HEAD_DIM;
+  let perHead = params.length * ROW_WORDS;
   if (index >= ${c.kvHeads}u * perHead) { return; }
   let offset = (index / perHead) * HEAD_BLOCK + index % perHead;
   kDst[params.dstBase + offset] = ${kSrc}[params.srcBase + offset];
@@ -215,13 +239,13 @@ export function encodeKvCopy(ctx: GpuContext, pass: GPUComputePassEncoder, args:
   }
   if (!Number.isInteger(length) || length < 0 || length > c.maxSeq) throw new Error(`kvCopy: length ${length} must be an integer in [0, ${c.maxSeq}]`);
   if (fromSlot === toSlot || length === 0) return;
-  const slotElements = c.kvHeads * c.maxSeq * c.headDim;
+  const slotWords = (c.kvHeads * c.maxSeq * c.headDim) / kvElementsPerWord(c);
   const per = cache.slotsPerChunk;
   const [srcChunk, dstChunk] = [Math.floor(fromSlot / per), Math.floor(toSlot / per)];
-  const params = ctx.params([length, (fromSlot % per) * slotElements, (toSlot % per) * slotElements]);
+  const params = ctx.params([length, (fromSlot % per) * slotWords, (toSlot % per) * slotWords]);
   const sameBuffer = srcChunk === dstChunk;
   const pipeline = ctx.pipeline(kvCopyWgsl(c, sameBuffer));
-  const groups = ceilDiv(c.kvHeads * length * c.headDim, WORKGROUP);
+  const groups = ceilDiv((c.kvHeads * length * c.headDim) / kvElementsPerWord(c), WORKGROUP);
   const x = Math.min(groups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
   for (let layer = 0; layer < c.layers; layer++) {
     const chunks = cache.chunksOf(layer);
@@ -231,12 +255,31 @@ export function encodeKvCopy(ctx: GpuContext, pass: GPUComputePassEncoder, args:
   }
 }
 
-/** CPU mirror of one layer of the cache, same [slot][kvHead][position][headDim] layout. */
+/**
+ * Rounds to the nearest f16 value (ties to even), returned as a number: the CPU mirror of an f16
+ * cache. GPUs may round pack2x16float differently by one f16 ULP; tests allow for that.
+ */
+export function roundToF16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const sign = x < 0 ? -1 : 1;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign * Infinity;
+  let e = Math.max(Math.floor(Math.log2(a)), -14);
+  if (e > -14 && 2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (e - 10);
+  const q = a / ulp;
+  const floor = Math.floor(q);
+  const r = q - floor > 0.5 || (q - floor === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+  return sign * r * ulp;
+}
+
+/** CPU mirror of one layer of the cache, same [slot][kvHead][position][headDim] layout, values as f32. */
 export class KvCacheCpu {
   readonly k: Float32Array;
   readonly v: Float32Array;
 
-  constructor(readonly config: Pick<KvCacheConfig, 'slots' | 'kvHeads' | 'headDim' | 'maxSeq'>) {
+  constructor(readonly config: Pick<KvCacheConfig, 'slots' | 'kvHeads' | 'headDim' | 'maxSeq' | 'dtype'>) {
     const size = config.slots * config.kvHeads * config.maxSeq * config.headDim;
     this.k = new Float32Array(size);
     this.v = new Float32Array(size);
@@ -266,8 +309,11 @@ export class KvCacheCpu {
       for (let h = 0; h < kvHeads; h++) {
         const src = (t * kvHeads + h) * headDim;
         const dst = this.index(slots[t], h, positions[t]);
-        this.k.set(k.subarray(src, src + headDim), dst);
-        this.v.set(v.subarray(src, src + headDim), dst);
+        const round = this.config.dtype === 'f16' ? roundToF16 : (value: number) => value;
+        for (let d = 0; d < headDim; d++) {
+          this.k[dst + d] = round(k[src + d]);
+          this.v[dst + d] = round(v[src + d]);
+        }
       }
     }
   }

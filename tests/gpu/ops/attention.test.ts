@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { attentionCpu, encodeAttention } from '../../../src/engine/ops/attention';
-import { encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
+import { encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, roundToF16, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
 import { getTestDevice } from '../../helpers/gpu';
 import { nmse, randomArray } from '../../helpers/numeric';
 
@@ -77,8 +77,16 @@ function naiveCausal(step: Step, heads: number, kvHeads: number, d: number): Flo
 // NMSE ~1e-12; 1e-9 leaves room for SwiftShader's exp while still catching any masking,
 // scaling or head-mapping mistake (those give NMSE ~1e-2 or worse).
 const NMSE_BOUND = 1e-9;
+// An f16 cache is compared with a CPU mirror holding the same f16-rounded K/V. pack2x16float's
+// rounding is implementation-defined, so single values may differ by one f16 ULP (2^-11
+// relative): NMSE up to ~(2^-11)² ≈ 2.4e-7. Mapping or masking bugs give 1e-2 or worse.
+const NMSE_BOUND_F16 = 1e-6;
 
-describe('KV cache + causal GQA attention', () => {
+describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (dtype) => {
+  const bound = dtype === 'f16' ? NMSE_BOUND_F16 : NMSE_BOUND;
+  // f16 packs pairs of dims, so it needs an even head_dim.
+  const dim = (d: number) => (dtype === 'f16' && d % 2 === 1 ? d + 1 : d);
+
   it.each([
     // [heads, kvHeads, headDim, tokens]
     [3, 3, 9, 5], // GQA ratio 1
@@ -87,9 +95,10 @@ describe('KV cache + causal GQA attention', () => {
     [3, 1, 70, 2], // head_dim above the workgroup: two dims per thread
     [2, 1, 3, 1], // sequence length 1
     [2, 2, 4, 70], // more positions than one tile (64)
-  ])('prefill matches the CPU reference: %i heads, %i kv heads, head_dim %i, %i tokens', async (heads, kvHeads, headDim, tokens) => {
+  ])('prefill matches the CPU reference: %i heads, %i kv heads, head_dim %i, %i tokens', async (heads, kvHeads, oddDim, tokens) => {
     const ctx = await context();
-    const config: KvCacheConfig = { layers: 1, slots: 2, kvHeads, headDim, maxSeq: 75 };
+    const headDim = dim(oddDim);
+    const config: KvCacheConfig = { layers: 1, slots: 2, kvHeads, headDim, maxSeq: 75, dtype };
     const cache = new KvCache(ctx, config);
     // Slot 1, so slot indexing is exercised too.
     const step = randomStep(new Array(tokens).fill(1), [...Array(tokens).keys()], heads, kvHeads, headDim, 100 + tokens);
@@ -97,15 +106,15 @@ describe('KV cache + causal GQA attention', () => {
     const cpuCache = new KvCacheCpu(config);
     cpuCache.write(step.k, step.v, step.slots, step.positions);
     const expected = attentionCpu(step.q, cpuCache, step.slots, step.positions, heads);
-    expect(nmse(expected, naiveCausal(step, heads, kvHeads, headDim))).toBeLessThan(1e-20);
-    expect(nmse(got, expected)).toBeLessThan(NMSE_BOUND);
+    if (dtype === 'f32') expect(nmse(expected, naiveCausal(step, heads, kvHeads, headDim))).toBeLessThan(1e-20);
+    expect(nmse(got, expected)).toBeLessThan(bound);
     cache.destroy();
   });
 
   it('a decode step after prefill equals the same row of a full prefill (cache = recompute)', async () => {
     const ctx = await context();
     const [heads, kvHeads, headDim, tokens] = [4, 2, 6, 9];
-    const config: KvCacheConfig = { layers: 1, slots: 1, kvHeads, headDim, maxSeq: 16 };
+    const config: KvCacheConfig = { layers: 1, slots: 1, kvHeads, headDim, maxSeq: 16, dtype };
     const full = randomStep(new Array(tokens).fill(0), [...Array(tokens).keys()], heads, kvHeads, headDim, 7);
     const fullOut = await runStep(ctx, new KvCache(ctx, config), heads, full);
 
@@ -130,9 +139,9 @@ describe('KV cache + causal GQA attention', () => {
 
   it.each([1, 2, 3])('a batch of 3 sequences of different lengths equals each alone (%i slots per chunk)', async (slotsPerChunk) => {
     const ctx = await context();
-    const [heads, kvHeads, headDim, maxSeq] = [3, 1, 5, 8];
-    const slotBytes = kvHeads * maxSeq * headDim * 4;
-    const config: KvCacheConfig = { layers: 2, slots: 3, kvHeads, headDim, maxSeq, maxChunkBytes: slotsPerChunk * slotBytes };
+    const [heads, kvHeads, headDim, maxSeq] = [3, 1, dim(5), 8];
+    const slotBytes = (kvHeads * maxSeq * headDim * 4) / (dtype === 'f16' ? 2 : 1);
+    const config: KvCacheConfig = { layers: 2, slots: 3, kvHeads, headDim, maxSeq, maxChunkBytes: slotsPerChunk * slotBytes, dtype };
     const lengths = [3, 1, 6];
     // Interleave the tokens of the three sequences in one batch: slot i holds sequence i.
     const order: [number, number][] = [];
@@ -163,10 +172,10 @@ describe('KV cache + causal GQA attention', () => {
 
   it('forks a prefilled prompt into other slots (same and other chunk) with kvCopy', async () => {
     const ctx = await context();
-    const [heads, kvHeads, headDim, prompt] = [4, 2, 5, 6];
-    const slotBytes = kvHeads * 10 * headDim * 4;
+    const [heads, kvHeads, headDim, prompt] = [4, 2, dim(5), 6];
+    const slotBytes = (kvHeads * 10 * headDim * 4) / (dtype === 'f16' ? 2 : 1);
     // 2 slots per chunk: slot 1 shares slot 0's buffer, slot 2 lives in the next chunk.
-    const config: KvCacheConfig = { layers: 2, slots: 3, kvHeads, headDim, maxSeq: 10, maxChunkBytes: 2 * slotBytes };
+    const config: KvCacheConfig = { layers: 2, slots: 3, kvHeads, headDim, maxSeq: 10, maxChunkBytes: 2 * slotBytes, dtype };
     const cache = new KvCache(ctx, config);
     const prefill = randomStep(new Array(prompt).fill(0), [...Array(prompt).keys()], heads, kvHeads, headDim, 61);
     await runStep(ctx, cache, heads, prefill);
@@ -184,14 +193,14 @@ describe('KV cache + causal GQA attention', () => {
     cpu.copySlot(0, 1, prompt);
     cpu.copySlot(0, 2, prompt);
     cpu.write(decode.k, decode.v, decode.slots, decode.positions);
-    expect(nmse(got, attentionCpu(decode.q, cpu, decode.slots, decode.positions, heads))).toBeLessThan(NMSE_BOUND);
+    expect(nmse(got, attentionCpu(decode.q, cpu, decode.slots, decode.positions, heads))).toBeLessThan(bound);
     expect(() => encodeKvCopy(ctx, ctx.device.createCommandEncoder().beginComputePass(), { cache, fromSlot: 0, toSlot: 3, length: 2 })).toThrow(/toSlot 3 is out of range/);
   });
 
   it('reads Q, K and V straight from a fused QKV buffer', async () => {
     const ctx = await context();
-    const [heads, kvHeads, headDim, tokens] = [4, 2, 3, 4];
-    const config: KvCacheConfig = { layers: 1, slots: 1, kvHeads, headDim, maxSeq: 8 };
+    const [heads, kvHeads, headDim, tokens] = [4, 2, dim(3), 4];
+    const config: KvCacheConfig = { layers: 1, slots: 1, kvHeads, headDim, maxSeq: 8, dtype };
     const step = randomStep(new Array(tokens).fill(0), [...Array(tokens).keys()], heads, kvHeads, headDim, 5);
     const [qw, kw] = [heads * headDim, kvHeads * headDim];
     const stride = qw + 2 * kw;
@@ -213,13 +222,18 @@ describe('KV cache + causal GQA attention', () => {
     pass.end();
     ctx.device.queue.submit([encoder.finish()]);
     const got = new Float32Array(await ctx.read(out, tokens * qw * 4));
-    expect(nmse(got, naiveCausal(step, heads, kvHeads, headDim))).toBeLessThan(NMSE_BOUND);
+    const cpu = new KvCacheCpu(config);
+    cpu.write(step.k, step.v, step.slots, step.positions);
+    expect(nmse(got, attentionCpu(step.q, cpu, step.slots, step.positions, heads))).toBeLessThan(bound);
   });
+});
 
+describe('KV cache argument checks and f16 rounding', () => {
   it('rejects bad shapes with clear errors', async () => {
     const ctx = await context();
     expect(() => new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8, maxChunkBytes: 100 })).toThrow(/one slot needs 256 bytes per layer/);
     expect(() => new KvCache(ctx, { layers: 0, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8 })).toThrow(/layers must be a positive integer/);
+    expect(() => new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 5, maxSeq: 8, dtype: 'f16' })).toThrow(/f16 cache needs an even head_dim, got 5/);
     const cache = new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8 });
     const buf = ctx.createBuffer('b', 64 * 4, 'scratch');
     const encoder = ctx.device.createCommandEncoder();
@@ -227,5 +241,31 @@ describe('KV cache + causal GQA attention', () => {
     expect(() => encodeAttention(ctx, pass, { cache, layer: 0, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 3 })).toThrow(/3 query heads is not a positive multiple of 2 kv heads/);
     expect(() => encodeAttention(ctx, pass, { cache, layer: 1, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 2 })).toThrow(/layer 1 is out of range/);
     pass.end();
+  });
+
+  it('an f16 cache takes half the memory of an f32 one', async () => {
+    const ctx = await context();
+    const config: KvCacheConfig = { layers: 3, slots: 2, kvHeads: 2, headDim: 8, maxSeq: 16 };
+    const before = ctx.memoryReport()['kv-cache'];
+    const f32 = new KvCache(ctx, config);
+    const afterF32 = ctx.memoryReport()['kv-cache'];
+    const f16 = new KvCache(ctx, { ...config, dtype: 'f16' });
+    const afterF16 = ctx.memoryReport()['kv-cache'];
+    expect(afterF32 - before).toBe(3 * 2 * 2 * (2 * 16 * 8 * 4)); // layers × K,V × slots × slot bytes
+    expect(afterF16 - afterF32).toBe((afterF32 - before) / 2);
+    f32.destroy();
+    f16.destroy();
+    expect(ctx.memoryReport()['kv-cache']).toBe(before);
+  });
+
+  it('rounds to f16 like IEEE binary16 (nearest, ties to even, subnormals, overflow)', () => {
+    expect(roundToF16(1 / 3)).toBe(0.333251953125);
+    expect(roundToF16(1 + 2 ** -11)).toBe(1); // tie → even mantissa
+    expect(roundToF16(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9); // tie → even mantissa
+    expect(roundToF16(-65504)).toBe(-65504);
+    expect(roundToF16(65520)).toBe(Infinity);
+    expect(roundToF16(2 ** -24)).toBe(2 ** -24); // smallest subnormal
+    expect(roundToF16(2 ** -25)).toBe(0); // tie between 0 and 2^-24 → 0
+    expect(roundToF16(0.1)).toBe(0.0999755859375);
   });
 });
