@@ -3,6 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { fromFloat32, toFloat32, type TensorDtype } from '../../../src/model/dtypes';
 import { encodeMatmul, matmulCpu } from '../../../src/engine/ops/matmul';
+import { gemvWgsl } from '../../../src/engine/ops/matmul-gemv';
+import { tiledWgsl } from '../../../src/engine/ops/matmul-tiled';
+import { matmulTransposedWgsl } from '../../../src/engine/ops/matmul-transposed';
+import { embeddingWgsl } from '../../../src/engine/ops/embedding';
 import { packWeight, unpackWeight } from '../../../src/engine/quant/pack';
 import type { WeightFormat } from '../../../src/engine/quant/formats';
 import { destroyWeight, rowsPerChunk, uploadWeight } from '../../../src/engine/weights';
@@ -55,3 +59,25 @@ function rowsPerChunkBytes(format: WeightFormat, cols: number, rows: number): nu
   while (rowsPerChunk(format, cols, bytes) < rows) bytes++;
   return bytes;
 }
+
+describe('shader-f16 variant selection', () => {
+  // SwiftShader has no shader-f16, so the native-f16 variant only runs on real GPUs (where every
+  // test above exercises it, since ctx.shaderF16 is then true). Here: it is generated exactly when
+  // asked for, as a valid module opening, and only for f16 weights.
+  const sources = (format: WeightFormat, shaderF16: boolean) => [
+    gemvWgsl({ format, k: 96, n: 5, hasBias: true, accumulate: false, indexedRows: false, shaderF16 }, 1),
+    tiledWgsl({ format, k: 96, n: 5, hasBias: false, accumulate: true, indexedRows: true, shaderF16 }),
+    embeddingWgsl({ format, cols: 96 }, shaderF16),
+    matmulTransposedWgsl(format, 5, 96, shaderF16),
+  ];
+  it('uses `enable f16` and vec4<f16> loads for f16 weights only when the device has shader-f16', () => {
+    for (const source of sources('f16', true)) {
+      expect(source.trimStart().startsWith('enable f16;')).toBe(true);
+      expect(source).toContain('array<vec4<f16>>');
+    }
+    for (const source of [...sources('f16', false), ...sources('q4', true), ...sources('q8', true), ...sources('f32', true)]) {
+      expect(source).not.toContain('enable f16');
+      expect(source).not.toMatch(/\bf16>/);
+    }
+  });
+});
