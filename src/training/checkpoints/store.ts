@@ -203,15 +203,17 @@ export class CheckpointStore {
     const done = tx.done;
     done.catch(noop);
     try {
+      // Every put is issued before the first await (see the top of this file). Each gets a
+      // handler at once: if a later step throws, the aborted puts must not reject unhandled.
       const writes: Promise<unknown>[] = [];
+      const issue = (write: Promise<unknown>) => { write.catch(noop); writes.push(write); };
       const chunks = tx.objectStore('chunks');
       packed.chunks.forEach((bytes, index) => {
         this.hooks.beforeChunkPut?.({ checkpointId: id, index, count: packed.chunks.length }, unwrap(tx));
-        writes.push(chunks.put({ id, index, bytes }));
-        writes[writes.length - 1].catch(noop);
+        issue(chunks.put({ id, index, bytes }));
       });
-      writes.push(tx.objectStore('details').put(details), tx.objectStore('manifests').put(manifest));
-      for (const w of writes) w.catch(noop);
+      issue(tx.objectStore('details').put(details));
+      issue(tx.objectStore('manifests').put(manifest));
       await Promise.all(writes);
       await done;
     } catch (error) {
