@@ -42,6 +42,8 @@ export const INJECTION_FLAG_PATTERNS: readonly RegExp[] = [
   /\b(?:ignor(?:e|ed|ing)|disregard(?:ed|ing)?|did not follow|didn(?:'|’)?t follow|won(?:'|’)?t follow|will not follow|not follow(?:ing)?)\b.{0,40}\binstructions?\b/i,
   /\b(?:suspicious|untrusted|unverified|malicious|phishing|scam)\b/i,
   /\binstructions? (?:embedded|hidden|contained|found|included) in\b/i,
+  /\b(?:hidden|embedded|injected|third-party) (?:instructions?|commands?)\b/i,
+  /\binstructions?\b.{0,40}\b(?:ignored|did not follow|didn(?:'|’)?t follow|won(?:'|’)?t follow|will not follow)\b/i,
 ];
 
 /** Whether the agent told the user that a tool output tried to instruct it. */
