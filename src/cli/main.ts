@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { configureDawnEnvironment } from '../node/dawn-env';
 import { CliError, parseFlags, type Flags } from './flags';
+import { ModelLoadError } from '../model/errors';
+import { EngineError } from '../engine/engine';
 
 type CommandModule = { run(flags: Flags): Promise<void>; usage: string; needsGpu?: boolean };
 
@@ -47,7 +49,9 @@ async function main() {
 main().then(
   () => process.exit(0),
   (err) => {
-    if (err instanceof CliError) {
+    // Bad input (flags, model folders, token ids, context length): one line, exit code 2.
+    const badInput = err instanceof CliError || err instanceof ModelLoadError || (err instanceof EngineError && (err.code === 'bad-input' || err.code === 'context-overflow'));
+    if (badInput) {
       console.error(`error: ${err.message}`);
       process.exit(2);
     }

@@ -1,0 +1,35 @@
+// Shared by the CLI commands that run the model: open a Hugging Face-layout folder, make a Dawn
+// device and a QwenEngine, and (when text is involved) the model's own tokenizer.
+import { existsSync, statSync } from 'node:fs';
+import { readAll } from '../model/byte-source';
+import { loadModel, type LoadedModel } from '../model/load-model';
+import { NodeDirSource } from '../model/node-sources';
+import { loadTokenizer, type QwenTokenizer } from '../model/tokenizer';
+import { GpuContext } from '../engine/gpu/context';
+import { QwenEngine } from '../engine/engine';
+import { WEIGHT_FORMATS, type WeightFormat } from '../engine/quant/formats';
+import { requestNodeDevice } from '../node/gpu';
+import { CliError, oneOf, stringFlag, type Flags } from './flags';
+
+export async function openModelDir(flags: Flags): Promise<LoadedModel> {
+  const dir = stringFlag(flags, 'model', true);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--model ${dir}: not a directory`);
+  return loadModel(new NodeDirSource(dir));
+}
+
+export function quantFlag(flags: Flags): WeightFormat {
+  return oneOf(flags, 'quant', WEIGHT_FORMATS, 'f32')!;
+}
+
+export async function createCliEngine(model: LoadedModel, options: { format: WeightFormat; maxContext: number; maxBatch?: number }): Promise<QwenEngine> {
+  const { device } = await requestNodeDevice();
+  const maxContext = Math.min(options.maxContext, model.config.maxPositionEmbeddings);
+  return QwenEngine.create(new GpuContext(device), model.config, model.checkpoint, { format: options.format, maxContext, maxBatch: options.maxBatch ?? 1 });
+}
+
+export async function cliTokenizer(model: LoadedModel, dir: string): Promise<QwenTokenizer> {
+  const json = model.files.get('tokenizer.json');
+  const config = model.files.get('tokenizer_config.json');
+  if (!json || !config) throw new CliError(`${dir}: text needs tokenizer.json and tokenizer_config.json in the model folder (or pass --ids)`);
+  return loadTokenizer({ tokenizerJson: await readAll(json), tokenizerConfig: await readAll(config) });
+}
