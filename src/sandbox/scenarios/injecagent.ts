@@ -55,7 +55,7 @@ function typeOfValue(v: unknown): JsonSchemaType {
 function synthesise(name: string, knownArgs: Record<string, unknown>): { description: string; parameters: JsonSchemaObject } {
   const properties = Object.fromEntries(Object.entries(knownArgs).map(([k, v]) => [k, { type: typeOfValue(v), description: k.replace(/_/g, ' ') }]));
   const words = name.replace(/([a-z])([A-Z])/g, '$1 $2');
-  return { description: `${words} (imported from InjecAgent; parameters not documented).`, parameters: { type: 'object', properties, required: Object.keys(knownArgs), additionalProperties: true } };
+  return { description: `${words} (imported from InjecAgent; parameters not documented).`, parameters: { type: 'object', properties, required: Object.keys(knownArgs).filter((k) => knownArgs[k] !== null), additionalProperties: true } };
 }
 
 /** Fills required parameters with plausible values taken from the attacker instruction. */
