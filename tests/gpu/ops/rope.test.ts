@@ -1,8 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { createRopeTable, encodeRope, ropeCpu, ropeInvFreq, ropeTableCpu, type RopeConfig } from '../../../src/engine/ops/rope';
 import { getTestDevice } from '../../helpers/gpu';
 import { nmse, randomArray } from '../../helpers/numeric';
+
+// Shader compile and validation errors otherwise surface only as wrong numbers: fail on any.
+const gpuErrors: string[] = [];
+beforeAll(async () => {
+  (await getTestDevice()).device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
+});
+afterEach(() => {
+  expect(gpuErrors.splice(0)).toEqual([]);
+});
 
 async function context() {
   return new GpuContext((await getTestDevice()).device);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import {
   argmaxCpu,
@@ -13,6 +13,15 @@ import {
 } from '../../../src/engine/ops/sampling';
 import { getTestDevice } from '../../helpers/gpu';
 import { maxAbsDiff, randomArray } from '../../helpers/numeric';
+
+// Shader compile and validation errors otherwise surface only as wrong numbers: fail on any.
+const gpuErrors: string[] = [];
+beforeAll(async () => {
+  (await getTestDevice()).device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
+});
+afterEach(() => {
+  expect(gpuErrors.splice(0)).toEqual([]);
+});
 
 async function context() {
   return new GpuContext((await getTestDevice()).device);
