@@ -17,14 +17,17 @@
 // temperature-1 distribution (what the RL trainer's policy ratio uses), logprobs[2r + 1] = log of
 // the token's probability under the filtered, renormalized sampling distribution (0 for greedy).
 //
-// GPU algorithm (one workgroup of 256 threads per row, every reduction a fixed tree, so results
-// are reproducible): pass 1 computes max, Σexp and argmax of z; top-k finds τk exactly by a 4-round
-// radix select over an order-preserving u32 key of s (8 bits per round, workgroup histogram);
-// top-p finds its threshold key exactly by an 8-way search over the key range, each round one pass
-// that sums w above 7 candidate keys at once (at most 11 rounds); the final pass splits the row
-// into 256 contiguous index ranges, thread 0 locates the range holding the target cumulative
-// weight and scans it. Floating-point sums are f32 on the GPU and f64 on the CPU reference, so the
-// two can disagree only when u · Σw or P · Zk lands within rounding error of a boundary.
+// GPU algorithm (one workgroup per row: 256 threads, or 64 for rows under 4096; every reduction
+// in a fixed order, so results are reproducible): pass 1 computes max, Σexp and argmax of z;
+// top-k finds τk exactly by a 4-round radix select over an order-preserving u32 key of s (8 bits
+// per round, workgroup histogram; -0 and +0 share a key); top-p finds its threshold key exactly
+// by an 8-way search over the key range, each round one pass that sums w above 7 candidate keys at
+// once (at most 11 rounds); the final pass splits the row into one contiguous index range per
+// thread, thread 0 locates the range holding the target cumulative weight and scans it.
+// Floating-point sums are f32 on the GPU and f64 on the CPU reference, so the two can disagree
+// only when u · Σw or P · Zk lands within rounding error of a boundary (not seen in the tests).
+// The CPU semantics were checked against transformers' Temperature/TopK/TopP warpers on 300
+// random rows (identical kept sets).
 import { ceilDiv, f32Bits, type GpuContext } from '../gpu/context';
 import { rowChunks } from './softmax';
 
