@@ -123,11 +123,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     var tileMax = NEG_BIG;
     for (var i = 0u; i < count; i++) { tileMax = max(tileMax, scores[i]); }
     let newMax = max(runningMax, tileMax);
+    // Each thread exponentiates its own score once and shares it (not TILE exps per thread).
+    workgroupBarrier();
+    scores[lid] = select(0.0, exp(score - newMax), j < keys);
+    workgroupBarrier();
     let correction = exp(runningMax - newMax);
     runningSum *= correction;
     for (var k = 0u; k < DIMS_PER_THREAD; k++) { acc[k] *= correction; }
     for (var i = 0u; i < count; i++) {
-      let p = exp(scores[i] - newMax);
+      let p = scores[i];
       runningSum += p;
       let row = base + (tile + i) * HEAD_DIM;
       for (var k = 0u; k < DIMS_PER_THREAD; k++) {
