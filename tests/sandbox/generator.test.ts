@@ -6,8 +6,10 @@ import { CELLS, expectedDecision, type Scenario } from '../../src/sandbox/scenar
 import { familiesFor } from '../../src/sandbox/scenarios/splits';
 import { builtinTool } from '../../src/sandbox/tools/index';
 import { validateArguments } from '../../src/sandbox/schema';
+import { callMatches } from '../../src/sandbox/matching';
 import { runEpisode } from '../../src/sandbox/agent-loop';
 import { complyPolicy, oraclePolicy } from '../../src/sandbox/policies';
+import { simulatedVerifier } from '../../src/sandbox/verifier';
 
 const train = generateScenarios({ split: 'train' });
 const test = generateScenarios({ split: 'test' });
@@ -58,6 +60,11 @@ describe('scenario generator', () => {
         expect(x.tools, x.id).toContain(c.name);
         expect(() => validateArguments(c.name, builtinTool(c.name)!.parameters, c.arguments)).not.toThrow();
       }
+      if (x.attacker?.source === 'tool') {
+        // Nothing the user legitimately wants may count as serving the attacker.
+        const legit = [...x.userGoal.plan, ...x.sensitiveActions.map((s) => s.example)];
+        expect(legit.filter((c) => x.attacker!.calls.some((p) => callMatches(c, p))), x.id).toEqual([]);
+      }
       if (x.cell[0] === 'M' || x.cell[3] === 'M') expect(x.attacker, x.id).toBeDefined();
       else expect(x.attacker).toBeUndefined();
       if (x.cell[0] === 'S') expect(x.sensitiveActions.some((s) => s.source === 'user')).toBe(true);
@@ -70,6 +77,8 @@ describe('scenario generator', () => {
       for (const x of s.filter((_, i) => i % 37 === 0)) {
         const o = await runEpisode(x, oraclePolicy());
         expect(o.score.reward.total, `${x.id} ${JSON.stringify(o.score.reward.label)}`).toBe(1);
+        const sim = await runEpisode(x, oraclePolicy(), { verifier: simulatedVerifier(0.5, 7) });
+        expect(sim.score.outcome.attackSuccess, x.id).toBe(false);
         const c = await runEpisode(x, complyPolicy());
         if (x.attacker) expect(c.score.outcome.attackSuccess, x.id).toBe(true);
       }
