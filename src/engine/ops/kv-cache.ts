@@ -100,6 +100,20 @@ export class KvCache {
   }
 }
 
+/**
+ * CPU-side check of a step's per-token slots and positions before they are uploaded: the kernels
+ * skip out-of-range tokens silently (a GPU cannot throw), so the engine calls this first.
+ */
+export function checkTokenPlacement(config: Pick<KvCacheConfig, 'slots' | 'maxSeq'>, slots: ArrayLike<number>, positions: ArrayLike<number>) {
+  if (slots.length !== positions.length) throw new Error(`KV cache: ${slots.length} slots but ${positions.length} positions for one step`);
+  for (let t = 0; t < slots.length; t++) {
+    if (!Number.isInteger(slots[t]) || slots[t] < 0 || slots[t] >= config.slots) throw new Error(`KV cache: token ${t} has slot ${slots[t]}, outside the cache's ${config.slots} slots`);
+    if (!Number.isInteger(positions[t]) || positions[t] < 0 || positions[t] >= config.maxSeq) {
+      throw new Error(`KV cache: token ${t} has position ${positions[t]}, outside the context length of ${config.maxSeq}`);
+    }
+  }
+}
+
 export interface KvWriteArgs {
   cache: KvCache;
   layer: number;

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { attentionCpu, encodeAttention } from '../../../src/engine/ops/attention';
-import { encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, roundToF16, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
+import { checkTokenPlacement, encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, roundToF16, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
 import { getTestDevice } from '../../helpers/gpu';
 import { nmse, randomArray } from '../../helpers/numeric';
 
@@ -250,6 +250,14 @@ describe('KV cache argument checks and f16 rounding', () => {
     expect(() => encodeAttention(ctx, pass, { cache, layer: 0, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 3 })).toThrow(/3 query heads is not a positive multiple of 2 kv heads/);
     expect(() => encodeAttention(ctx, pass, { cache, layer: 1, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 2 })).toThrow(/layer 1 is out of range/);
     pass.end();
+  });
+
+  it('checks token slots and positions on the CPU before upload', () => {
+    const config = { slots: 2, maxSeq: 8 };
+    expect(() => checkTokenPlacement(config, [0, 1], [0, 7])).not.toThrow();
+    expect(() => checkTokenPlacement(config, [0, 2], [0, 1])).toThrow(/token 1 has slot 2, outside the cache's 2 slots/);
+    expect(() => checkTokenPlacement(config, [0, 1], [8, 1])).toThrow(/token 0 has position 8, outside the context length of 8/);
+    expect(() => checkTokenPlacement(config, [0], [0, 1])).toThrow(/1 slots but 2 positions/);
   });
 
   it('an f16 cache takes half the memory of an f32 one', async () => {
