@@ -9,6 +9,10 @@ export const usage = 'eval --suite SUITE.json --policy comply|refuse|oracle|mode
 
 const POLICIES = ['comply', 'refuse', 'oracle', 'model'] as const;
 
+// Scripted policies run anywhere; only the model policy needs WebGPU (Dawn), so main.ts
+// relaunches with the Dawn environment only for `--policy model`.
+export const needsGpu = /(?:^|\s)--policy(?:=|\s+)model(?:\s|$)/.test(process.argv.slice(2).join(' '));
+
 async function modelPolicy(flags: Flags, seed: number): Promise<Policy> {
   const modelDir = stringFlag(flags, 'model');
   if (!modelDir) throw new CliError('--policy model needs --model DIR');
