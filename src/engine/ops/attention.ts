@@ -11,14 +11,22 @@
 // positions; thread j scores position j of the tile, then every thread owns head_dim / WORKGROUP
 // output dimensions and accumulates the softmax-weighted V rows for them.
 //
+// Split-K ("flash decoding"): with few query rows (decode: one token per sequence) there are only
+// tokens × heads workgroups, too few to fill a large GPU over a long context. With `split`, each
+// (token, head) is also split into `splits` equal key ranges (workgroup z), each writing its
+// unnormalized partial (acc[headDim], max, sum) to a scratch buffer, and a second kernel merges
+// the partials with the usual max rescaling. Same results up to f32 rounding.
+//
 // Layouts: q is [tokens, heads, headDim] at qOffset with qTokenStride (so Q can be read directly
-// from a fused QKV buffer); out is contiguous [tokens, heads, headDim]. Tokens with an invalid
-// slot are not written; a position >= maxSeq attends to the maxSeq cached positions.
+// from a fused QKV buffer); out is contiguous [tokens, heads, headDim]. Output rows of tokens with
+// an invalid slot are unspecified (validate with checkTokenPlacement); a position >= maxSeq
+// attends to the maxSeq cached positions.
 import { ceilDiv, f32Bits, type GpuContext } from '../gpu/context';
 import type { KvCache, KvCacheCpu } from './kv-cache';
 
 const WORKGROUP = 64;
 const TILE = WORKGROUP;
+const COMBINE_WORKGROUP = 256;
 /** Stand-in for -infinity: WGSL constant expressions may not be infinite. */
 const NEG_BIG = -3.0e38;
 
@@ -37,10 +45,35 @@ export interface AttentionArgs {
   qOffset?: number;
   /** Elements between consecutive tokens of q; default heads * headDim. */
   qTokenStride?: number;
+  /** Split-K: key ranges per (token, head) and an f32 scratch of attentionScratchBytes(...) bytes. */
+  split?: { splits: number; scratch: GPUBuffer };
+}
+
+/** f32 values per partial in the split-K scratch: acc[headDim], running max, running sum. */
+function partialStride(headDim: number): number {
+  return headDim + 2;
+}
+
+/** Bytes of split-K scratch for one attention call. */
+export function attentionScratchBytes(tokens: number, heads: number, headDim: number, splits: number): number {
+  return tokens * heads * splits * partialStride(headDim) * 4;
+}
+
+/**
+ * A split count for a call, by a simple occupancy heuristic (not tuned on hardware): split only
+ * when tokens × heads workgroups are too few (< 128), into ranges of at least 128 keys, aiming at
+ * ~256 workgroups in total and at most 64 splits.
+ */
+export function suggestAttentionSplits(tokens: number, heads: number, maxKeys: number): number {
+  const items = tokens * heads;
+  if (items >= 128) return 1;
+  return Math.max(1, Math.min(64, Math.ceil(maxKeys / 128), Math.ceil(256 / Math.max(items, 1))));
 }
 
 interface AttentionShape {
   f16: boolean;
+  /** Write split-K partials instead of normalized outputs. */
+  split: boolean;
   heads: number;
   kvHeads: number;
   headDim: number;
@@ -53,6 +86,22 @@ export function attentionWgsl(s: AttentionShape): string {
   const dimsPerThread = Math.ceil(s.headDim / WORKGROUP);
   const group = s.heads / s.kvHeads;
   const cacheType = s.f16 ? 'u32' : 'f32';
+  const stride = partialStride(s.headDim);
+  const finish = s.split
+    ? `let dst = ((token * HEADS + head) * groups.z + wg.z) * ${stride}u;
+  for (var k = 0u; k < DIMS_PER_THREAD; k++) {
+    let d = lid + k * ${WORKGROUP}u;
+    if (d < HEAD_DIM) { out[dst + d] = acc[k]; }
+  }
+  if (lid == 0u) {
+    out[dst + HEAD_DIM] = runningMax;
+    out[dst + HEAD_DIM + 1u] = runningSum;
+  }`
+    : `let dst = (token * HEADS + head) * HEAD_DIM;
+  for (var k = 0u; k < DIMS_PER_THREAD; k++) {
+    let d = lid + k * ${WORKGROUP}u;
+    if (d < HEAD_DIM) { out[dst + d] = acc[k] / runningSum; }
+  }`;
   // Packed f16: element i is half (i & 1) of word i / 2.
   const readers = s.f16
     ? `fn readK(i: u32) -> f32 { return unpack2x16float(kCache[i >> 1u])[i & 1u]; }
@@ -98,6 +147,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let info = workgroupUniformLoad(&header);
   let slot = info.x;
   let keys = info.y;
+  // This workgroup's key range: all keys, or split wg.z of groups.z equal shares (maybe empty).
+  let share = (keys + groups.z - 1u) / groups.z;
+  let kBegin = min(wg.z * share, keys);
+  let kEnd = min(kBegin + share, keys);
   if (slot < params.slotBase || slot - params.slotBase >= params.slotCount) { return; }
   let base = ((slot - params.slotBase) * KV_HEADS + head / GROUP) * MAX_SEQ * HEAD_DIM;
   for (var d = lid; d < HEAD_DIM; d += ${WORKGROUP}u) {
@@ -108,10 +161,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   var runningMax = NEG_BIG;
   var runningSum = 0.0;
   var acc: array<f32, DIMS_PER_THREAD>;
-  for (var tile = 0u; tile < keys; tile += TILE) {
+  for (var tile = kBegin; tile < kEnd; tile += TILE) {
     let j = tile + lid;
     var score = NEG_BIG;
-    if (j < keys) {
+    if (j < kEnd) {
       let row = base + j * HEAD_DIM;
       var dot = 0.0;
       for (var d = 0u; d < HEAD_DIM; d++) { dot += qShared[d] * readK(row + d); }
@@ -119,13 +172,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     }
     scores[lid] = score;
     workgroupBarrier();
-    let count = min(TILE, keys - tile);
+    let count = min(TILE, kEnd - tile);
     var tileMax = NEG_BIG;
     for (var i = 0u; i < count; i++) { tileMax = max(tileMax, scores[i]); }
     let newMax = max(runningMax, tileMax);
     // Each thread exponentiates its own score once and shares it (not TILE exps per thread).
     workgroupBarrier();
-    scores[lid] = select(0.0, exp(score - newMax), j < keys);
+    scores[lid] = select(0.0, exp(score - newMax), j < kEnd);
     workgroupBarrier();
     let correction = exp(runningMax - newMax);
     runningSum *= correction;
@@ -142,11 +195,39 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     runningMax = newMax;
     workgroupBarrier();
   }
-  let dst = (token * HEADS + head) * HEAD_DIM;
-  for (var k = 0u; k < DIMS_PER_THREAD; k++) {
-    let d = lid + k * ${WORKGROUP}u;
-    if (d < HEAD_DIM) { out[dst + d] = acc[k] / runningSum; }
+  ${finish}
+}`;
+}
+
+/** Merges split-K partials: out = Σ_s acc_s e^(m_s - M) / Σ_s sum_s e^(m_s - M), M = max_s m_s. */
+export function attentionCombineWgsl(headDim: number): string {
+  const stride = partialStride(headDim);
+  return /* wgsl */ `
+struct Params { items: u32, splits: u32 }
+@group(0) @binding(0) var<storage, read> partials: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+const HEAD_DIM = ${headDim}u;
+const STRIDE = ${stride}u;
+
+@compute @workgroup_size(${COMBINE_WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = id.x + id.y * groups.x * ${COMBINE_WORKGROUP}u;
+  if (index >= params.items * HEAD_DIM) { return; }
+  let item = index / HEAD_DIM;
+  let d = index % HEAD_DIM;
+  let base = item * params.splits * STRIDE;
+  var best = partials[base + HEAD_DIM];
+  for (var s = 1u; s < params.splits; s++) { best = max(best, partials[base + s * STRIDE + HEAD_DIM]); }
+  var num = 0.0;
+  var den = 0.0;
+  for (var s = 0u; s < params.splits; s++) {
+    let w = exp(partials[base + s * STRIDE + HEAD_DIM] - best);
+    num += partials[base + s * STRIDE + d] * w;
+    den += partials[base + s * STRIDE + HEAD_DIM + 1u] * w;
   }
+  out[index] = num / den;
 }`;
 }
 
@@ -165,12 +246,26 @@ export function encodeAttention(ctx: GpuContext, pass: GPUComputePassEncoder, ar
   if (args.out.size < tokens * heads * c.headDim * 4) throw new Error(`attention: out holds fewer than ${tokens * heads * c.headDim} f32 values`);
   if (args.slots.size < tokens * 4 || args.positions.size < tokens * 4) throw new Error(`attention: slots and positions must hold ${tokens} u32 values`);
   if (args.out === args.q) throw new Error('attention: out must be a separate buffer from q');
-  const pipeline = ctx.pipeline(attentionWgsl({ f16: c.dtype === 'f16', heads, kvHeads: c.kvHeads, headDim: c.headDim, maxSeq: c.maxSeq, qOffset, qTokenStride }));
+  const splits = args.split?.splits ?? 1;
+  const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  if (!Number.isInteger(splits) || splits < 1 || splits > limit) throw new Error(`attention: splits must be an integer in [1, ${limit}], got ${splits}`);
+  const split = args.split !== undefined && splits > 1;
+  if (split && args.split!.scratch.size < attentionScratchBytes(tokens, heads, c.headDim, splits)) {
+    throw new Error(`attention: split-K scratch holds ${args.split!.scratch.size} bytes, fewer than the ${attentionScratchBytes(tokens, heads, c.headDim, splits)} needed`);
+  }
+  const shape = { f16: c.dtype === 'f16', split, heads, kvHeads: c.kvHeads, headDim: c.headDim, maxSeq: c.maxSeq, qOffset, qTokenStride };
+  const pipeline = ctx.pipeline(attentionWgsl(shape));
+  const target = split ? args.split!.scratch : args.out;
   const items = tokens * heads;
-  const x = Math.min(items, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  const x = Math.min(items, limit);
   for (const chunk of args.cache.chunksOf(args.layer)) {
     const params = ctx.params([tokens, chunk.slotBase, chunk.slotCount]);
-    ctx.dispatch(pass, pipeline, [args.q, chunk.k, chunk.v, args.out, args.slots, args.positions, params], [x, ceilDiv(items, x)]);
+    ctx.dispatch(pass, pipeline, [args.q, chunk.k, chunk.v, target, args.slots, args.positions, params], [x, ceilDiv(items, x), split ? splits : 1]);
+  }
+  if (split) {
+    const groups = ceilDiv(items * c.headDim, COMBINE_WORKGROUP);
+    const gx = Math.min(groups, limit);
+    ctx.dispatch(pass, ctx.pipeline(attentionCombineWgsl(c.headDim)), [args.split!.scratch, args.out, ctx.params([items, splits])], [gx, ceilDiv(groups, gx)]);
   }
 }
 
@@ -195,7 +290,8 @@ export function attentionCpu(q: Float32Array, cache: KvCacheCpu, slots: ArrayLik
         for (let d = 0; d < headDim; d++) dot += q[qBase + d] * cache.k[kBase + d];
         scores[j] = dot * scale;
       }
-      const max = Math.max(...scores);
+      let max = -Infinity;
+      for (const score of scores) max = Math.max(max, score);
       let sum = 0;
       for (let j = 0; j < keys; j++) sum += (scores[j] = Math.exp(scores[j] - max));
       const acc = new Float64Array(headDim);

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
-import { attentionCpu, encodeAttention } from '../../../src/engine/ops/attention';
+import { attentionCpu, attentionScratchBytes, encodeAttention, suggestAttentionSplits } from '../../../src/engine/ops/attention';
 import { checkTokenPlacement, encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, roundToF16, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
 import { getTestDevice } from '../../helpers/gpu';
 import { nmse, randomArray } from '../../helpers/numeric';
@@ -27,15 +27,16 @@ interface Step {
 }
 
 /** Writes the step's K/V into the cache and runs attention, in one compute pass, like a model step. */
-async function runStep(ctx: GpuContext, cache: KvCache, heads: number, step: Step): Promise<Float32Array> {
+async function runStep(ctx: GpuContext, cache: KvCache, heads: number, step: Step, splits = 1): Promise<Float32Array> {
   const tokens = step.slots.length;
+  const split = splits > 1 ? { splits, scratch: ctx.createBuffer('scratch', attentionScratchBytes(tokens, heads, cache.config.headDim, splits), 'scratch') } : undefined;
   const out = ctx.createBuffer('out', step.q.length * 4, 'activations');
   const slots = ctx.upload('slots', new Uint32Array(step.slots), 'activations');
   const positions = ctx.upload('positions', new Uint32Array(step.positions), 'activations');
   const encoder = ctx.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   encodeKvWrite(ctx, pass, { cache, layer: 0, k: ctx.upload('k', step.k, 'activations'), v: ctx.upload('v', step.v, 'activations'), slots, positions, tokens });
-  encodeAttention(ctx, pass, { cache, layer: 0, q: ctx.upload('q', step.q, 'activations'), out, slots, positions, tokens, heads });
+  encodeAttention(ctx, pass, { cache, layer: 0, q: ctx.upload('q', step.q, 'activations'), out, slots, positions, tokens, heads, split });
   pass.end();
   ctx.device.queue.submit([encoder.finish()]);
   return new Float32Array(await ctx.read(out, step.q.length * 4));
@@ -206,6 +207,23 @@ describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (
     expect(() => encodeKvCopy(ctx, ctx.device.createCommandEncoder().beginComputePass(), { cache, fromSlot: 0, toSlot: 3, length: 2 })).toThrow(/toSlot 3 is out of range/);
   });
 
+  it.each([2, 3, 7])('split-K decode (%i splits) matches the CPU reference, with empty splits for short sequences', async (splits) => {
+    const ctx = await context();
+    const [heads, kvHeads, headDim] = [4, 2, dim(5)];
+    const config: KvCacheConfig = { layers: 1, slots: 2, kvHeads, headDim, maxSeq: 80, dtype };
+    const cache = new KvCache(ctx, config);
+    // Slot 0 holds 70 tokens (two tiles), slot 1 only 2: with 7 splits some ranges are empty.
+    const lengths = [70, 2];
+    const prefills = lengths.map((len, s) => randomStep(new Array(len).fill(s), [...Array(len).keys()], heads, kvHeads, headDim, 80 + s));
+    for (const p of prefills) await runStep(ctx, cache, heads, p);
+    const decode = randomStep([0, 1], lengths, heads, kvHeads, headDim, 90);
+    const got = await runStep(ctx, cache, heads, decode, splits);
+    const cpu = new KvCacheCpu(config);
+    for (const p of prefills) cpu.write(p.k, p.v, p.slots, p.positions);
+    cpu.write(decode.k, decode.v, decode.slots, decode.positions);
+    expect(nmse(got, attentionCpu(decode.q, cpu, decode.slots, decode.positions, heads))).toBeLessThan(bound);
+  });
+
   it('reads Q, K and V straight from a fused QKV buffer', async () => {
     const ctx = await context();
     const [heads, kvHeads, headDim, tokens] = [4, 2, dim(3), 4];
@@ -250,6 +268,12 @@ describe('KV cache argument checks and f16 rounding', () => {
     expect(() => encodeAttention(ctx, pass, { cache, layer: 0, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 3 })).toThrow(/3 query heads is not a positive multiple of 2 kv heads/);
     expect(() => encodeAttention(ctx, pass, { cache, layer: 1, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 2 })).toThrow(/layer 1 is out of range/);
     pass.end();
+  });
+
+  it('suggests splitting only when (token, head) workgroups are few', () => {
+    expect(suggestAttentionSplits(8, 16, 4096)).toBe(1);
+    expect(suggestAttentionSplits(1, 14, 2000)).toBe(16);
+    expect(suggestAttentionSplits(1, 14, 100)).toBe(1);
   });
 
   it('checks token slots and positions on the CPU before upload', () => {
