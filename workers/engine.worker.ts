@@ -1,12 +1,20 @@
 /// <reference lib="webworker" />
-// The engine worker: the only place in the app that touches WebGPU. The UI talks to it through
-// the messages in src/worker-api/protocol.ts.
+// The engine worker: the only place in the app that touches WebGPU. It turns messages
+// (src/worker-api/protocol.ts) into EngineHost calls and streams events back. One request runs at
+// a time per kind of work; `cancel` aborts a running load or generate by its request id.
 import { probeCapabilities, requestDeviceForModels } from '../src/engine/gpu/capabilities';
-import type { CapabilitiesResult, WorkerRequest, WorkerResponse } from '../src/worker-api/protocol';
+import { CacheStorageByteCache } from '../src/model/cache';
+import { describeError, EngineHost } from '../src/worker-api/engine-host';
+import type { CapabilitiesResult, WorkerEvent, WorkerRequest, WorkerResponse } from '../src/worker-api/protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let gpu: { adapter: GPUAdapter; device: GPUDevice } | undefined;
+const running = new Map<number, AbortController>();
+
+function post(message: WorkerResponse) {
+  self.postMessage(message);
+}
 
 async function ensureDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice }> {
   if (gpu) return gpu;
@@ -15,28 +23,43 @@ async function ensureDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice 
   if (!adapter) throw Object.assign(new Error('WebGPU is present but no GPU adapter is available.'), { code: 'no-adapter' });
   const device = await requestDeviceForModels(adapter);
   device.lost.then((info) => {
-    // Forget the device so the next request makes a new one: the worker stays usable.
+    // Every GPU object is gone. Forget the device and the model so the next request starts
+    // clean: the worker stays usable.
     gpu = undefined;
-    post({ id: 0, type: 'event', event: { kind: 'device-lost', reason: info.reason, message: info.message } });
+    host.forgetAfterDeviceLoss();
+    for (const controller of running.values()) controller.abort();
+    post({ id: 0, type: 'event', event: { kind: 'device-lost', reason: info.reason, message: info.message || 'the GPU device was lost' } });
   });
   gpu = { adapter, device };
   return gpu;
 }
 
-function post(message: WorkerResponse) {
-  self.postMessage(message);
-}
+const host = new EngineHost({
+  getDevice: async () => (await ensureDevice()).device,
+  cache: typeof caches !== 'undefined' ? new CacheStorageByteCache() : undefined,
+});
 
-async function handle(request: WorkerRequest): Promise<unknown> {
+async function handle(request: WorkerRequest, emit: (e: WorkerEvent) => void, signal: AbortSignal): Promise<unknown> {
   switch (request.type) {
-    case 'capabilities': {
+    case 'capabilities':
       try {
         const { adapter, device } = await ensureDevice();
         return { webgpu: true, capabilities: await probeCapabilities(adapter, device) } satisfies CapabilitiesResult;
       } catch (err) {
         return { webgpu: false, reason: (err as Error).message } satisfies CapabilitiesResult;
       }
-    }
+    case 'load':
+      return host.load(request, emit, signal);
+    case 'generate':
+      return host.generate(request, emit, signal);
+    case 'cancel':
+      running.get(request.target)?.abort();
+      return { cancelled: running.has(request.target) };
+    case 'unload':
+      host.unload();
+      return { unloaded: true };
+    case 'memory':
+      return host.memory();
     default:
       throw Object.assign(new Error(`Unknown request type: ${(request as { type: string }).type}`), { code: 'bad-request' });
   }
@@ -44,10 +67,16 @@ async function handle(request: WorkerRequest): Promise<unknown> {
 
 self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
   const request = e.data;
+  const controller = new AbortController();
+  running.set(request.id, controller);
   try {
-    post({ id: request.id, type: 'result', value: await handle(request) });
+    const value = await handle(request, (event) => post({ id: request.id, type: 'event', event }), controller.signal);
+    post({ id: request.id, type: 'result', value });
   } catch (err) {
-    const error = err as Error & { code?: string };
-    post({ id: request.id, type: 'error', error: { code: error.code ?? 'internal', message: error.message } });
+    const known = (err as { code?: string }).code;
+    const info = describeError(err);
+    post({ id: request.id, type: 'error', error: { code: info.code === 'internal' && known ? known : info.code, message: info.message } });
+  } finally {
+    running.delete(request.id);
   }
 };

@@ -1,35 +1,77 @@
-// Main-thread proxy for the engine worker. No GPU code here: it only posts messages.
-import type { CapabilitiesResult, WorkerRequest, WorkerResponse } from '../worker-api/protocol';
+// Main-thread proxy for the engine worker. No GPU code here: it only posts messages
+// (src/worker-api/protocol.ts) and routes the answers.
+import type {
+  CapabilitiesResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, WorkerEvent, WorkerRequest, WorkerResponse,
+} from '../worker-api/protocol';
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (event: unknown) => void };
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (event: WorkerEvent) => void };
+
+export class WorkerRequestError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'WorkerRequestError';
+  }
+}
+
+/** A running request: its result, and a way to cancel it. */
+export interface Running<T> {
+  id: number;
+  result: Promise<T>;
+  cancel(): void;
+}
+
+type Body = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export class EngineClient {
   private worker: Worker;
   private nextId = 1;
   private pending = new Map<number, Pending>();
-  private listeners = new Set<(event: unknown) => void>();
+  private listeners = new Set<(event: WorkerEvent) => void>();
 
-  constructor() {
-    this.worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module' });
+  constructor(worker?: Worker) {
+    this.worker = worker ?? new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<WorkerResponse>) => this.receive(e.data);
   }
 
   /** Worker-wide events not tied to a request (device lost, ...). */
-  onEvent(listener: (event: unknown) => void): () => void {
+  onEvent(listener: (event: WorkerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   capabilities(): Promise<CapabilitiesResult> {
-    return this.request({ type: 'capabilities' }) as Promise<CapabilitiesResult>;
+    return this.start<CapabilitiesResult>({ type: 'capabilities' }).result;
   }
 
-  private request(body: Omit<WorkerRequest, 'id'>, onEvent?: (event: unknown) => void): Promise<unknown> {
+  load(request: Omit<LoadRequest, 'type'>, onEvent?: (e: WorkerEvent) => void): Running<LoadResult> {
+    return this.start<LoadResult>({ type: 'load', ...request }, onEvent);
+  }
+
+  generate(request: Omit<GenerateRequest, 'type'>, onEvent?: (e: WorkerEvent) => void): Running<GenerateResult> {
+    return this.start<GenerateResult>({ type: 'generate', ...request }, onEvent);
+  }
+
+  unload(): Promise<unknown> {
+    return this.start({ type: 'unload' }).result;
+  }
+
+  memory(): Promise<MemoryResult> {
+    return this.start<MemoryResult>({ type: 'memory' }).result;
+  }
+
+  terminate() {
+    this.worker.terminate();
+    for (const p of this.pending.values()) p.reject(new WorkerRequestError('terminated', 'the engine worker was stopped'));
+    this.pending.clear();
+  }
+
+  private start<T>(body: Body, onEvent?: (event: WorkerEvent) => void): Running<T> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onEvent });
+    const result = new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent });
       this.worker.postMessage({ ...body, id } as WorkerRequest);
     });
+    return { id, result, cancel: () => this.worker.postMessage({ type: 'cancel', target: id, id: this.nextId++ } satisfies WorkerRequest) };
   }
 
   private receive(message: WorkerResponse) {
@@ -42,6 +84,6 @@ export class EngineClient {
     if (!pending) return;
     this.pending.delete(message.id);
     if (message.type === 'result') pending.resolve(message.value);
-    else pending.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
+    else pending.reject(new WorkerRequestError(message.error.code, message.error.message));
   }
 }

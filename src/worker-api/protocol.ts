@@ -1,19 +1,97 @@
 // The typed message API between the UI (main thread) and the engine worker, which is the single
 // owner of the GPUDevice. Every request carries an id; the worker answers with the same id.
-// Streaming requests (generate, train) send any number of `event` messages before `result`.
+// Streaming requests (load, generate) send any number of `event` messages before `result`.
+// Everything here is structured-clone data: no classes, no functions.
 import type { GpuCapabilities } from '../engine/gpu/capabilities';
+import type { WeightFormat } from '../engine/quant/formats';
+import type { SamplingOptions, FinishReason } from '../engine/generate';
+import type { ChatMessage, ToolSpec } from '../model/chat-template';
+
+/** Where the model comes from. */
+export type ModelChoice =
+  | { kind: 'hub'; registryId: string; repo: string; revision: string; baseUrl: string }
+  /** Files of a folder the user picked (File objects survive postMessage). */
+  | { kind: 'local'; files: File[] }
+  /** The built-in tiny model: random weights on the real Qwen tokenizer, for offline smoke runs. */
+  | { kind: 'tiny'; arch: 'qwen2' | 'qwen3' };
+
+export interface LoadRequest { type: 'load'; model: ModelChoice; quant: WeightFormat; maxContext: number; maxBatch: number }
+export interface GenerateRequest {
+  type: 'generate';
+  /** One conversation per sequence, rendered with the model's chat template... */
+  conversations?: { messages: ChatMessage[]; tools?: ToolSpec[] }[];
+  /** ...or raw prompt ids per sequence. */
+  promptIds?: number[][];
+  maxNewTokens: number;
+  sampling: SamplingOptions;
+  stopStrings?: string[];
+  /** Qwen3 only: render the prompt with thinking on (default off, as the playground's agent expects). */
+  enableThinking?: boolean;
+}
 
 export type WorkerRequest =
-  | { id: number; type: 'capabilities' };
+  | { id: number; type: 'capabilities' }
+  | ({ id: number } & LoadRequest)
+  | ({ id: number } & GenerateRequest)
+  | { id: number; type: 'cancel'; target: number }
+  | { id: number; type: 'unload' }
+  | { id: number; type: 'memory' };
 
 export type WorkerResponse =
   | { id: number; type: 'result'; value: unknown }
-  | { id: number; type: 'event'; event: unknown }
-  | { id: number; type: 'error'; error: { code: string; message: string } };
+  | { id: number; type: 'event'; event: WorkerEvent }
+  | { id: number; type: 'error'; error: WorkerErrorInfo };
+
+export interface WorkerErrorInfo {
+  /** Stable machine-readable code, e.g. 'model-load', 'context-overflow', 'device-lost', 'no-model'. */
+  code: string;
+  message: string;
+}
+
+export type WorkerEvent =
+  | { kind: 'download'; file: string; loaded: number; total?: number; overallLoaded: number; overallTotal?: number; fromCache: boolean; bytesPerSecond: number; etaSeconds?: number }
+  | { kind: 'upload'; done: number; total: number; tensor: string; format: WeightFormat }
+  | { kind: 'token'; sequence: number; id: number; text: string }
+  | { kind: 'device-lost'; reason: string; message: string };
 
 export interface CapabilitiesResult {
   webgpu: boolean;
   /** Why WebGPU is unavailable, when it is. */
   reason?: string;
   capabilities?: GpuCapabilities;
+}
+
+export interface MemoryResult {
+  weights: number;
+  kvCache: number;
+  activations: number;
+  other: number;
+  total: number;
+}
+
+export interface LoadResult {
+  label: string;
+  architecture: string;
+  family: 'qwen2.5' | 'qwen3';
+  format: WeightFormat;
+  params: number;
+  vocabSize: number;
+  maxContext: number;
+  maxBatch: number;
+  memory: MemoryResult;
+  /** Seconds spent loading (download + upload/quantization). */
+  seconds: number;
+}
+
+export interface GenerateResultItem {
+  ids: number[];
+  text: string;
+  logprobs: number[];
+  finishReason: FinishReason;
+  promptTokens: number;
+}
+
+export interface GenerateResult {
+  sequences: GenerateResultItem[];
+  tokensPerSecond: number;
 }

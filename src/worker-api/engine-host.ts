@@ -1,0 +1,193 @@
+// EngineHost: everything the engine worker does, minus the message plumbing, so it runs (and is
+// tested) under Node with Dawn exactly as in the browser worker. It owns one model at a time:
+// its engine (weights, KV cache, activations) and tokenizer.
+import { readAll } from '../model/byte-source';
+import type { ByteCache } from '../model/cache';
+import { paramCount } from '../model/config';
+import { HubSource } from '../model/hub-source';
+import { loadModel, type LoadedModel } from '../model/load-model';
+import { ModelLoadError } from '../model/errors';
+import { LocalFilesSource, MemoryModelSource, type DownloadProgress, type ModelSource } from '../model/sources';
+import { loadTokenizer, type QwenTokenizer } from '../model/tokenizer';
+import { bundledTokenizerFiles } from '../../models/tokenizers/bundled';
+import { makeTinyModel } from '../../models/tiny-model';
+import { GpuContext } from '../engine/gpu/context';
+import { EngineError, QwenEngine } from '../engine/engine';
+import { generate } from '../engine/generate';
+import type { GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, ModelChoice, WorkerEvent } from './protocol';
+
+export class HostError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface EngineHostOptions {
+  /** Returns the (single) device; called lazily and again after a device loss. */
+  getDevice: () => Promise<GPUDevice>;
+  /** Download cache for hub models (browser: Cache API). */
+  cache?: ByteCache;
+  fetch?: typeof fetch;
+}
+
+interface Loaded {
+  engine: QwenEngine;
+  tokenizer: QwenTokenizer;
+  result: LoadResult;
+}
+
+/** Download-rate tracker for progress events: bytes/s over the whole download, and an ETA. */
+function rateTracker() {
+  const start = performance.now();
+  return (p: DownloadProgress) => {
+    const seconds = Math.max(1e-3, (performance.now() - start) / 1000);
+    const fresh = p.overallLoaded;
+    const bytesPerSecond = fresh / seconds;
+    const etaSeconds = p.overallTotal !== undefined && bytesPerSecond > 0 ? (p.overallTotal - p.overallLoaded) / bytesPerSecond : undefined;
+    return { bytesPerSecond, etaSeconds };
+  };
+}
+
+export class EngineHost {
+  private loaded: Loaded | undefined;
+
+  constructor(private readonly options: EngineHostOptions) {}
+
+  get model(): Loaded | undefined {
+    return this.loaded;
+  }
+
+  private async source(choice: ModelChoice): Promise<ModelSource> {
+    switch (choice.kind) {
+      case 'hub':
+        return new HubSource({ repo: choice.repo, revision: choice.revision, baseUrl: choice.baseUrl, cache: this.options.cache, fetch: this.options.fetch });
+      case 'local':
+        if (choice.files.length === 0) throw new HostError('model-load', 'the chosen folder has no files');
+        return new LocalFilesSource(choice.files);
+      case 'tiny': {
+        const parsed = await bundledTokenizerFiles(choice.arch === 'qwen3' ? 'qwen3' : 'qwen2.5');
+        const enc = new TextEncoder();
+        const tokenizerFiles = new Map([
+          ['tokenizer.json', enc.encode(JSON.stringify(parsed.tokenizerJson))],
+          ['tokenizer_config.json', enc.encode(JSON.stringify(parsed.tokenizerConfig))],
+        ]);
+        return new MemoryModelSource(makeTinyModel({ arch: choice.arch, vocab: 'real', tokenizerFiles }).files, `built-in tiny ${choice.arch} (random weights)`);
+      }
+    }
+  }
+
+  async load(request: Omit<LoadRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<LoadResult> {
+    this.unload();
+    const started = performance.now();
+    const source = await this.source(request.model);
+    const rate = rateTracker();
+    let model: LoadedModel;
+    try {
+      model = await loadModel(source, {
+        signal,
+        onProgress: (p) => emit({ kind: 'download', file: p.file, loaded: p.loaded, total: p.total, overallLoaded: p.overallLoaded, overallTotal: p.overallTotal, fromCache: p.fromCache, ...rate(p) }),
+      });
+    } catch (e) {
+      if (e instanceof ModelLoadError) throw new HostError('model-load', e.message);
+      throw e;
+    }
+    const tokenizerJson = model.files.get('tokenizer.json');
+    const tokenizerConfig = model.files.get('tokenizer_config.json');
+    if (!tokenizerJson || !tokenizerConfig) throw new HostError('model-load', `${source.label}: tokenizer.json and tokenizer_config.json are required for the playground`);
+    const tokenizer = loadTokenizer({ tokenizerJson: await readAll(tokenizerJson), tokenizerConfig: await readAll(tokenizerConfig) });
+    const device = await this.options.getDevice();
+    const ctx = new GpuContext(device);
+    const maxContext = Math.min(request.maxContext, model.config.maxPositionEmbeddings);
+    // WebGPU reports allocation failures asynchronously through error scopes, not exceptions.
+    device.pushErrorScope('out-of-memory');
+    let engine: QwenEngine | undefined;
+    try {
+      engine = await QwenEngine.create(ctx, model.config, model.checkpoint, {
+        format: request.quant,
+        maxContext,
+        maxBatch: request.maxBatch,
+        onProgress: (p) => emit({ kind: 'upload', done: p.done, total: p.total, tensor: p.name, format: request.quant }),
+      });
+    } finally {
+      const oom = await device.popErrorScope();
+      if (oom) {
+        engine?.destroy();
+        throw new HostError('out-of-memory', `the GPU ran out of memory loading ${source.label} as ${request.quant} (${oom.message}). Try q4, a smaller model, or a shorter context.`);
+      }
+    }
+    const result: LoadResult = {
+      label: source.label,
+      architecture: model.config.architecture,
+      family: tokenizer.family,
+      format: request.quant,
+      params: paramCount(model.config),
+      vocabSize: model.config.vocabSize,
+      maxContext,
+      maxBatch: request.maxBatch,
+      memory: engine.memoryReport(),
+      seconds: (performance.now() - started) / 1000,
+    };
+    this.loaded = { engine, tokenizer, result };
+    return result;
+  }
+
+  private require(): Loaded {
+    if (!this.loaded) throw new HostError('no-model', 'no model is loaded: load one first');
+    return this.loaded;
+  }
+
+  async generate(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    const { engine, tokenizer } = this.require();
+    const prompts = request.promptIds ?? request.conversations?.map((c) => tokenizer.encodeChat(c.messages, { tools: c.tools, addGenerationPrompt: true, enableThinking: request.enableThinking ?? false }));
+    if (!prompts || prompts.length === 0) throw new HostError('bad-request', 'generate needs conversations or promptIds');
+    const stopIds = [...new Set([...engine.config.eosTokenIds, ...tokenizer.eosTokenIds])];
+    const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
+    const started = performance.now();
+    const streams = prompts.map(() => [] as number[]);
+    const out = await generate(
+      engine,
+      prompts.map((promptIds) => ({ promptIds, maxNewTokens: request.maxNewTokens, stopIds, stopStrings: request.stopStrings })),
+      request.sampling,
+      {
+        signal,
+        detokenize: decode,
+        onToken: (sequence, id) => {
+          // Emit the text delta of the whole sequence so multi-token characters come out whole.
+          const before = decode(streams[sequence]);
+          streams[sequence].push(id);
+          emit({ kind: 'token', sequence, id, text: decode(streams[sequence]).slice(before.length) });
+        },
+      },
+    );
+    const generated = out.reduce((n, s) => n + s.ids.length, 0);
+    return {
+      sequences: out.map((s, i) => ({ ids: s.ids, text: s.text ?? decode(s.ids), logprobs: s.logprobs, finishReason: s.finishReason, promptTokens: prompts[i].length })),
+      tokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
+    };
+  }
+
+  memory(): MemoryResult {
+    return this.require().engine.memoryReport();
+  }
+
+  unload() {
+    this.loaded?.engine.destroy();
+    this.loaded = undefined;
+  }
+
+  /** After a device loss every GPU object is gone: drop the model so the next load starts clean. */
+  forgetAfterDeviceLoss() {
+    this.loaded = undefined;
+  }
+}
+
+/** Maps any error to the protocol's {code, message}. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof HostError) return { code: err.code, message: err.message };
+  if (err instanceof EngineError) return { code: err.code, message: err.message };
+  if (err instanceof ModelLoadError) return { code: 'model-load', message: err.message };
+  const e = err as Error;
+  if (e?.name === 'AbortError') return { code: 'cancelled', message: 'cancelled' };
+  if (e?.name === 'GPUOutOfMemoryError' || /out of memory/i.test(e?.message ?? '')) return { code: 'out-of-memory', message: `the GPU ran out of memory: ${e.message}. Try a smaller model, q4, or a shorter context.` };
+  return { code: 'internal', message: e?.message ?? String(err) };
+}
