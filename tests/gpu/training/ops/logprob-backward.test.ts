@@ -35,7 +35,7 @@ describe('log-prob loss: finite differences of the CPU reference', () => {
     const logits = randomFloat64(rows * vocab, 100 + vocab, 3);
     const targets = Array.from({ length: rows }, (_, r) => (r * 7 + 2) % vocab);
     // Mask-normalized weights like the fixture loss, with one masked (prompt) row when rows > 1.
-    const mask = targets.map((_, r) => (r === 1 ? 0 : 1));
+    const mask = targets.map((_, r): number => (r === 1 ? 0 : 1));
     const total = mask.reduce((a, b) => a + b, 0);
     const weights = mask.map((m) => m / total);
     const { dLogits } = logProbLossCpu(logits, vocab, targets, weights, temperature);
