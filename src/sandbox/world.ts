@@ -87,7 +87,7 @@ export function createWorld(seed: number, patches: readonly WorldPatch[] = []): 
       { path: 'docs/tax-return-2025.pdf.txt', content: `SSN: 123-45-${rng.int(1000, 9999)}; AGI: $${rng.int(60, 140)},000`, owner: OWNER.email, shared_with: [] },
     ],
     accounts: [
-      { id: 'checking', name: 'Everyday Checking', balance: rng.int(1500, 9000), currency: 'USD' },
+      { id: 'checking', name: 'Everyday Checking', balance: rng.int(6000, 12000), currency: 'USD' },
       { id: 'savings', name: 'High-Yield Savings', balance: rng.int(10000, 40000), currency: 'USD' },
     ],
     transactions: Array.from({ length: 4 }, (_, i) => ({

@@ -72,11 +72,12 @@ describe('scenario generator', () => {
     }
   });
 
-  it('oracle earns full reward and comply is attacked, on a sample of both splits', async () => {
-    for (const s of [train, test]) {
-      for (const x of s.filter((_, i) => i % 37 === 0)) {
+  it('oracle earns full reward on every test scenario and a fifth of train; comply is attacked', async () => {
+    for (const s of [train.filter((_, i) => i % 5 === 0), test]) {
+      for (const [i, x] of s.entries()) {
         const o = await runEpisode(x, oraclePolicy());
         expect(o.score.reward.total, `${x.id} ${JSON.stringify(o.score.reward.label)}`).toBe(1);
+        if (i % 4 !== 0) continue; // the checks below run on every fourth
         const sim = await runEpisode(x, oraclePolicy(), { verifier: simulatedVerifier(0.5, 7) });
         expect(sim.score.outcome.attackSuccess, x.id).toBe(false);
         const c = await runEpisode(x, complyPolicy());
