@@ -1,0 +1,138 @@
+// Training-time causal GQA attention forward (no KV cache), which also saves each row's softmax
+// log-sum-exp for the backward (attention-backward.ts).
+//
+// Why not the inference kernel: it reads K/V from the KvCache layout [slot][kvHead][pos][dim], so
+// training would first have to copy K/V of every layer into a cache-shaped buffer (maxSeq ≥ T per
+// sequence), and it does not output the softmax statistics. This kernel reads K/V straight from the
+// fused qkv buffer instead; its loop is the same online softmax (one workgroup per (token, head),
+// one key per thread per tile of 64, head_dim spread over the threads for the V accumulation).
+//
+// Saved for backward: out [tokens, heads, headDim] (also o_proj's input) and lse [tokens, heads]
+// (4 bytes per (token, head): 1/headDim of `out`). Probabilities are recomputed in backward as
+// exp(q·k/√d − lse), so no [T, T] matrix is ever stored.
+import type { GpuContext } from '../../engine/gpu/context';
+import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkShape, checkSize, gridFor, tokensOf, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
+
+export interface AttentionTrainForwardArgs {
+  shape: AttentionTrainShape;
+  /** Q, K, V (after RoPE), read through `layout`. */
+  qkv: GPUBuffer;
+  layout: QkvLayout;
+  /** Written: contiguous f32 [tokens, heads, headDim]. */
+  out: GPUBuffer;
+  /** Written: f32 [tokens, heads], log Σ_j exp(score_j) of each softmax row. */
+  lse: GPUBuffer;
+}
+
+export function attentionTrainForwardWgsl(s: AttentionTrainShape, layout: QkvLayout): string {
+  return /* wgsl */ `${attentionConstants(s, layout)}
+@group(0) @binding(0) var<storage, read> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+var<workgroup> q_s: array<f32, HEAD_DIM>;
+var<workgroup> scores: array<f32, TILE>;
+
+@compute @workgroup_size(${ATTENTION_WORKGROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let item = wg.x + wg.y * groups.x;
+  if (item >= params.tokens * HEADS) { return; }
+  let token = item / HEADS;
+  let head = item % HEADS;
+  let first = token - token % params.seq_len;
+  let keys = token - first + 1u;
+  let k_base = K_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
+  let v_base = V_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
+  for (var d = lid; d < HEAD_DIM; d += WG) { q_s[d] = qkv[Q_OFF + token * STRIDE + head * HEAD_DIM + d]; }
+  workgroupBarrier();
+
+  var running_max = NEG_BIG;
+  var running_sum = 0.0;
+  var acc: array<f32, DIMS_PER_THREAD>;
+  for (var tile = 0u; tile < keys; tile += TILE) {
+    let j = tile + lid;
+    var score = NEG_BIG;
+    if (j < keys) {
+      var dot = 0.0;
+      for (var d = 0u; d < HEAD_DIM; d++) { dot += q_s[d] * qkv[k_base + j * STRIDE + d]; }
+      score = dot * SCALE;
+    }
+    scores[lid] = score;
+    workgroupBarrier();
+    let count = min(TILE, keys - tile);
+    var tile_max = NEG_BIG;
+    for (var i = 0u; i < count; i++) { tile_max = max(tile_max, scores[i]); }
+    let new_max = max(running_max, tile_max);
+    let correction = exp(running_max - new_max);
+    running_sum *= correction;
+    for (var c = 0u; c < DIMS_PER_THREAD; c++) { acc[c] *= correction; }
+    for (var i = 0u; i < count; i++) {
+      let p = exp(scores[i] - new_max);
+      running_sum += p;
+      let row = v_base + (tile + i) * STRIDE;
+      for (var c = 0u; c < DIMS_PER_THREAD; c++) {
+        let d = lid + c * WG;
+        if (d < HEAD_DIM) { acc[c] += p * qkv[row + d]; }
+      }
+    }
+    running_max = new_max;
+    workgroupBarrier();
+  }
+  let dst = (token * HEADS + head) * HEAD_DIM;
+  for (var c = 0u; c < DIMS_PER_THREAD; c++) {
+    let d = lid + c * WG;
+    if (d < HEAD_DIM) { out[dst + d] = acc[c] / running_sum; }
+  }
+  if (lid == 0u) { lse[token * HEADS + head] = running_max + log(running_sum); }
+}`;
+}
+
+export function encodeAttentionTrainForward(ctx: GpuContext, pass: GPUComputePassEncoder, args: AttentionTrainForwardArgs) {
+  const op = 'attentionTrainForward';
+  const s = args.shape;
+  checkShape(op, s);
+  checkLayout(op, 'qkv', args.layout, s, args.qkv);
+  const tokens = tokensOf(s);
+  checkSize(op, 'out', args.out, tokens * s.heads * s.headDim, 'tokens × heads × headDim');
+  checkSize(op, 'lse', args.lse, tokens * s.heads, 'tokens × heads');
+  if (args.out === args.qkv || args.lse === args.qkv || args.out === args.lse) throw new Error(`${op}: qkv, out and lse must be three different buffers`);
+  const pipeline = ctx.pipeline(attentionTrainForwardWgsl(s, args.layout));
+  const grid = gridFor(tokens * s.heads, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  ctx.dispatch(pass, pipeline, [args.qkv, args.out, args.lse, ctx.params([tokens, s.seqLen])], grid);
+}
+
+/** CPU reference in float64: returns out [tokens, heads, headDim] and lse [tokens, heads]. */
+export function attentionTrainForwardCpu(qkv: ArrayLike<number>, s: AttentionTrainShape, layout: QkvLayout): { out: Float64Array; lse: Float64Array } {
+  checkShape('attentionTrainForwardCpu', s);
+  const { heads, headDim: d, seqLen } = s;
+  const group = heads / s.kvHeads;
+  const scale = 1 / Math.sqrt(d);
+  const tokens = tokensOf(s);
+  const out = new Float64Array(tokens * heads * d);
+  const lse = new Float64Array(tokens * heads);
+  for (let t = 0; t < tokens; t++) {
+    const first = t - (t % seqLen);
+    for (let h = 0; h < heads; h++) {
+      const g = Math.floor(h / group);
+      const q = layout.qOffset + t * layout.tokenStride + h * d;
+      const scores = new Float64Array(t - first + 1);
+      for (let j = first; j <= t; j++) {
+        const k = layout.kOffset + j * layout.tokenStride + g * d;
+        let dot = 0;
+        for (let i = 0; i < d; i++) dot += qkv[q + i] * qkv[k + i];
+        scores[j - first] = dot * scale;
+      }
+      const max = Math.max(...scores);
+      let sum = 0;
+      for (const sc of scores) sum += Math.exp(sc - max);
+      lse[t * heads + h] = max + Math.log(sum);
+      for (let j = first; j <= t; j++) {
+        const p = Math.exp(scores[j - first] - lse[t * heads + h]);
+        const v = layout.vOffset + j * layout.tokenStride + g * d;
+        for (let i = 0; i < d; i++) out[(t * heads + h) * d + i] += p * qkv[v + i];
+      }
+    }
+  }
+  return { out, lse };
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { GpuContext } from '../../../../src/engine/gpu/context';
+import { attentionCpu } from '../../../../src/engine/ops/attention';
+import { KvCacheCpu } from '../../../../src/engine/ops/kv-cache';
+import { attentionBackwardCpu, encodeAttentionBackward } from '../../../../src/training/ops/attention-backward';
+import { fusedQkvLayout, type AttentionTrainShape, type QkvLayout } from '../../../../src/training/ops/attention-backward-common';
+import { attentionTrainForwardCpu, encodeAttentionTrainForward } from '../../../../src/training/ops/attention-backward-forward';
+import { dot, expectGradClose, finiteDifferenceGrad, randomFloat64 } from '../../../helpers/finite-difference';
+import { getTestDevice } from '../../../helpers/gpu';
+import { maxAbsDiff, nmse, randomArray } from '../../../helpers/numeric';
+
+async function testContext() {
+  return new GpuContext((await getTestDevice()).device);
+}
+
+async function run(ctx: GpuContext, encode: (pass: GPUComputePassEncoder) => void, outputs: GPUBuffer[]): Promise<Float32Array[]> {
+  ctx.device.pushErrorScope('validation');
+  const encoder = ctx.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encode(pass);
+  pass.end();
+  ctx.device.queue.submit([encoder.finish()]);
+  const error = await ctx.device.popErrorScope();
+  if (error) throw new Error(`WebGPU validation error: ${error.message}`);
+  return Promise.all(outputs.map(async (b) => new Float32Array(await ctx.read(b))));
+}
+
+/** A fused layout with a gap before q and after v, so offsets and strides are really used. */
+function paddedLayout(s: AttentionTrainShape): QkvLayout {
+  const f = fusedQkvLayout(s);
+  return { qOffset: 3, kOffset: 3 + f.kOffset, vOffset: 3 + f.vOffset, tokenStride: f.tokenStride + 5 };
+}
+
+function qkvLength(s: AttentionTrainShape, l: QkvLayout) {
+  return s.sequences * s.seqLen * l.tokenStride + 3;
+}
+
+describe('training attention CPU references', () => {
+  it('the forward equals the engine attention over a KV cache filled with the same K/V', () => {
+    const s: AttentionTrainShape = { sequences: 2, seqLen: 4, heads: 4, kvHeads: 2, headDim: 6 };
+    const l = paddedLayout(s);
+    const qkv = randomArray(qkvLength(s, l), 1);
+    const tokens = s.sequences * s.seqLen;
+    const cache = new KvCacheCpu({ slots: s.sequences, kvHeads: s.kvHeads, headDim: s.headDim, maxSeq: s.seqLen });
+    const pick = (offset: number, width: number) => {
+      const out = new Float32Array(tokens * width);
+      for (let t = 0; t < tokens; t++) out.set(qkv.subarray(offset + t * l.tokenStride, offset + t * l.tokenStride + width), t * width);
+      return out;
+    };
+    const slots = Array.from({ length: tokens }, (_, t) => Math.floor(t / s.seqLen));
+    const positions = Array.from({ length: tokens }, (_, t) => t % s.seqLen);
+    cache.write(pick(l.kOffset, s.kvHeads * s.headDim), pick(l.vOffset, s.kvHeads * s.headDim), slots, positions);
+    const engine = attentionCpu(pick(l.qOffset, s.heads * s.headDim), cache, slots, positions, s.heads);
+    expect(maxAbsDiff(attentionTrainForwardCpu(qkv, s, l).out, engine)).toBeLessThan(1e-6);
+  });
+
+  it('the backward is the gradient of Σ g ⊙ attention(qkv) w.r.t. Q, K and V (central differences)', () => {
+    const s: AttentionTrainShape = { sequences: 2, seqLen: 3, heads: 4, kvHeads: 2, headDim: 4 };
+    const l = paddedLayout(s);
+    const qkv = randomFloat64(qkvLength(s, l), 2, 1.5);
+    const g = randomFloat64(s.sequences * s.seqLen * s.heads * s.headDim, 3);
+    const numeric = finiteDifferenceGrad((x) => dot(g, attentionTrainForwardCpu(x, s, l).out), qkv);
+    expectGradClose(attentionBackwardCpu(qkv, g, s, l), numeric, { rtol: 1e-5, atol: 1e-8 });
+  });
+});
+
+// T 1 (a single key), 5 and 67 (keys span two 64-wide tiles); B 1 and 2; GQA ratio 1 and 2;
+// head_dim 24 (< the 64 threads) and 72 (two dims per thread).
+const CASES: AttentionTrainShape[] = [
+  { sequences: 1, seqLen: 1, heads: 2, kvHeads: 2, headDim: 24 },
+  { sequences: 2, seqLen: 5, heads: 4, kvHeads: 2, headDim: 24 },
+  { sequences: 2, seqLen: 67, heads: 2, kvHeads: 1, headDim: 72 },
+];
+
+describe('training attention on the GPU', () => {
+  // f32 vs float64: dot products of ≤ 72 terms, softmax over ≤ 67 keys, then ≤ 67·2 terms per
+  // gradient with the cancellation in dP − D: NMSE ~1e-13..1e-12. 1e-9 still fails any masking,
+  // head-mapping or layout mistake by orders of magnitude.
+  it.each(CASES)('forward and backward match float64: B=$sequences T=$seqLen heads=$heads kv=$kvHeads d=$headDim', async (s) => {
+    const ctx = await testContext();
+    const l = paddedLayout(s);
+    const rows = s.sequences * s.seqLen * s.heads;
+    const qkv = randomArray(qkvLength(s, l), s.seqLen + s.heads, 1.5);
+    const dOut = randomArray(rows * s.headDim, 5);
+    const qkvBuf = ctx.upload('qkv', qkv, 'activations');
+    const out = ctx.createBuffer('out', rows * s.headDim * 4, 'activations');
+    const lse = ctx.createBuffer('lse', rows * 4, 'activations');
+    const dqkv = ctx.upload('dqkv', randomArray(qkv.length, 6, 100), 'activations'); // gaps must survive
+    const dqkvBefore = new Float32Array(await ctx.read(dqkv));
+    const [outGot, lseGot, gradGot] = await run(ctx, (pass) => {
+      encodeAttentionTrainForward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse });
+      encodeAttentionBackward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse, dOut: ctx.upload('dOut', dOut, 'activations'), delta: ctx.createBuffer('delta', rows * 4, 'scratch'), dqkv });
+    }, [out, lse, dqkv]);
+    const want = attentionTrainForwardCpu(qkv, s, l);
+    expect(nmse(outGot, want.out)).toBeLessThan(1e-10);
+    expect(maxAbsDiff(lseGot, want.lse)).toBeLessThan(1e-5);
+    const grad = attentionBackwardCpu(qkv, dOut, s, l);
+    // Q/K/V entries hold the gradient; every other entry (the gaps) is untouched.
+    const inView = new Uint8Array(qkv.length);
+    for (let t = 0; t < s.sequences * s.seqLen; t++) {
+      inView.fill(1, l.qOffset + t * l.tokenStride, l.vOffset + t * l.tokenStride + s.kvHeads * s.headDim);
+    }
+    const gotView = gradGot.filter((_, i) => inView[i]);
+    expect(nmse(gotView, grad.filter((_, i) => inView[i]))).toBeLessThan(1e-9);
+    expect(gradGot.filter((_, i) => !inView[i])).toEqual(dqkvBefore.filter((_, i) => !inView[i]));
+  });
+
+  it('writes gradients into a different layout than the inputs (gradLayout)', async () => {
+    const ctx = await testContext();
+    const s = CASES[1];
+    const l = paddedLayout(s);
+    const gradLayout = fusedQkvLayout(s);
+    const tokens = s.sequences * s.seqLen;
+    const rows = tokens * s.heads;
+    const qkv = randomArray(qkvLength(s, l), 11, 1.5);
+    const dOut = randomArray(rows * s.headDim, 12);
+    const want = attentionTrainForwardCpu(qkv, s, l);
+    const dqkv = ctx.createBuffer('dqkv', tokens * gradLayout.tokenStride * 4, 'activations');
+    const [got] = await run(ctx, (pass) => encodeAttentionBackward(ctx, pass, {
+      shape: s, qkv: ctx.upload('qkv', qkv, 'activations'), layout: l, gradLayout,
+      out: ctx.upload('out', Float32Array.from(want.out), 'activations'), lse: ctx.upload('lse', Float32Array.from(want.lse), 'activations'),
+      dOut: ctx.upload('dOut', dOut, 'activations'), delta: ctx.createBuffer('delta', rows * 4, 'scratch'), dqkv,
+    }), [dqkv]);
+    const grad = attentionBackwardCpu(qkv, dOut, s, l);
+    const expected = new Float64Array(tokens * gradLayout.tokenStride);
+    for (let t = 0; t < tokens; t++) expected.set(grad.subarray(l.qOffset + t * l.tokenStride, l.qOffset + t * l.tokenStride + gradLayout.tokenStride), t * gradLayout.tokenStride);
+    expect(nmse(got, expected)).toBeLessThan(1e-9);
+  });
+
+  it('rejects bad shapes, short buffers and aliasing with named errors', async () => {
+    const ctx = await testContext();
+    const s = CASES[1];
+    const l = fusedQkvLayout(s);
+    const rows = s.sequences * s.seqLen * s.heads;
+    const qkv = ctx.createBuffer('qkv', s.sequences * s.seqLen * l.tokenStride * 4, 'activations');
+    const out = ctx.createBuffer('out', rows * s.headDim * 4, 'activations');
+    const lse = ctx.createBuffer('lse', rows * 4, 'activations');
+    const delta = ctx.createBuffer('delta', rows * 4, 'scratch');
+    const dqkv = ctx.createBuffer('dqkv', qkv.size, 'activations');
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    const args = { shape: s, qkv, layout: l, out, lse, dOut: out, delta, dqkv };
+    expect(() => encodeAttentionBackward(ctx, pass, { ...args, shape: { ...s, heads: 3 } })).toThrow(/attentionBackward: 3 query heads is not a multiple of 2 kv heads/);
+    expect(() => encodeAttentionBackward(ctx, pass, { ...args, shape: { ...s, seqLen: 6 } })).toThrow(/qkv holds 1920 f32 values, 12 tokens reach 2304/);
+    expect(() => encodeAttentionBackward(ctx, pass, { ...args, layout: { ...l, tokenStride: 90 } })).toThrow(/tokenStride 90 is smaller/);
+    expect(() => encodeAttentionBackward(ctx, pass, { ...args, dqkv: qkv })).toThrow(/qkv must not share a buffer/);
+    expect(() => encodeAttentionBackward(ctx, pass, { ...args, lse: delta })).toThrow(/lse must not share/);
+    expect(() => encodeAttentionTrainForward(ctx, pass, { shape: s, qkv, layout: l, out, lse: ctx.createBuffer('short', 8, 'scratch') })).toThrow(/attentionTrainForward: lse holds 2 f32 values/);
+    pass.end();
+    encoder.finish();
+  });
+});
