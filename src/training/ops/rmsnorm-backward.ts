@@ -1,7 +1,8 @@
 // RMSNorm backward (the forward is src/engine/ops/rmsnorm.ts): for one vector x of length n with
 // r = 1 / sqrt(mean(x²) + eps) and y = x · r · w,
 //   dX = r · (w ⊙ dY) − x · r³ · mean(x ⊙ w ⊙ dY)
-//   dW = Σ_vectors dY ⊙ x · r          (optional: the base weight is frozen, but dW is cheap)
+//   dW = Σ_vectors dY ⊙ x · r          (optional: the base weight is frozen, but dW is cheap:
+//                                       two more dispatches, one r per vector in a scratch buffer)
 //
 // Views: `x` is the SAVED forward input (the forward may have normalized in place, so the caller
 // keeps a copy) read through the same strided view as the forward (rows, groups, length, offset,
@@ -37,8 +38,11 @@ export interface RmsNormBackwardArgs extends RmsNormLayout {
   accumulate?: boolean;
   grad?: GradView;
   eps: number;
-  /** Optional f32 [length] receiving dW (overwritten). Computed before dY is overwritten. */
-  dWeight?: GPUBuffer;
+  /**
+   * Optional dW: `dWeight` f32 [length] is overwritten with Σ dY ⊙ x · r (computed before an
+   * in-place dX overwrites dY); `invRmsScratch` f32 [rows · groups] receives each vector's r.
+   */
+  weightGrad?: { dWeight: GPUBuffer; invRmsScratch: GPUBuffer };
 }
 
 export interface ResolvedView {
@@ -145,21 +149,49 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
 }`;
 }
 
+/** r = 1/rms of every vector, one workgroup per vector: the dW kernel's per-vector scale. */
+export function rmsNormInvRmsWgsl(l: ResolvedRmsNormLayout, eps: number): string {
+  return /* wgsl */ `
+struct Params { vectors: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> invRms: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+${viewConstants(l)}
+const EPS = bitcast<f32>(${f32Bits(eps)}u);
+var<workgroup> partial: array<f32, ${WORKGROUP}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let vidx = wg.x + wg.y * groups.x;
+  if (vidx >= params.vectors) { return; }
+  let s = xStart(vidx);
+  var sum = 0.0;
+  for (var i = lid; i < LENGTH; i += ${WORKGROUP}u) { let xv = x[s + i]; sum += xv * xv; }
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { invRms[vidx] = inverseSqrt(partial[0] / f32(LENGTH) + EPS); }
+}`;
+}
+
 /**
- * dW kernel: one workgroup per weight index i, threads stride over the vectors; each thread
- * recomputes its vectors' r serially (vectors are short: hidden size or head_dim), then a fixed
- * tree sums the partials, so the result is deterministic.
+ * dW kernel: one workgroup per weight index i; threads stride over the vectors and a fixed tree
+ * sums the partials, so the result is deterministic.
  */
-export function rmsNormWeightGradWgsl(l: ResolvedRmsNormLayout, eps: number): string {
+export function rmsNormWeightGradWgsl(l: ResolvedRmsNormLayout): string {
   return /* wgsl */ `
 struct Params { vectors: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> invRms: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
 
 ${viewConstants(l)}
-const EPS = bitcast<f32>(${f32Bits(eps)}u);
 var<workgroup> partial: array<f32, ${WORKGROUP}>;
 
 @compute @workgroup_size(${WORKGROUP})
@@ -168,10 +200,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   if (i >= LENGTH) { return; }
   var acc = 0.0;
   for (var v = lid; v < params.vectors; v += ${WORKGROUP}u) {
-    let s = xStart(v);
-    var sq = 0.0;
-    for (var j = 0u; j < LENGTH; j++) { let xv = x[s + j]; sq += xv * xv; }
-    acc += dy[gStart(v) + i] * x[s + i] * inverseSqrt(sq / f32(LENGTH) + EPS);
+    acc += dy[gStart(v) + i] * x[xStart(v) + i] * invRms[v];
   }
   partial[lid] = acc;
   workgroupBarrier();
@@ -197,16 +226,20 @@ export function encodeRmsNormBackward(ctx: GpuContext, pass: GPUComputePassEncod
   if (args.dY.size < gExtent * 4) throw new Error(`rmsNormBackward: dY holds ${args.dY.size / 4} f32 values but the grad view reaches ${gExtent}`);
   if (args.dX && args.dX.size < gExtent * 4) throw new Error(`rmsNormBackward: dX holds ${args.dX.size / 4} f32 values but the grad view reaches ${gExtent}`);
   if (args.weight.size < l.length * 4) throw new Error(`rmsNormBackward: weight holds fewer than ${l.length} f32 values`);
-  if (args.dWeight && args.dWeight.size < l.length * 4) throw new Error(`rmsNormBackward: dWeight holds fewer than ${l.length} f32 values`);
   if (args.dY === args.x || args.dX === args.x) throw new Error('rmsNormBackward: x (the saved input) must be a separate buffer from dY and dX');
   if (args.dX === args.dY) throw new Error('rmsNormBackward: for in-place operation omit `dX` instead of passing dY');
   if (args.accumulate && !args.dX) throw new Error('rmsNormBackward: accumulate needs a separate dX buffer');
-  if (args.dWeight && (args.dWeight === args.x || args.dWeight === args.dY || args.dWeight === args.dX)) throw new Error('rmsNormBackward: dWeight must be its own buffer');
   const vectors = l.rows * l.groups;
   const params = ctx.params([vectors]);
   // dW first: an in-place dX would overwrite the dY it reads.
-  if (args.dWeight) {
-    ctx.dispatch(pass, ctx.pipeline(rmsNormWeightGradWgsl(l, args.eps)), [args.x, args.dY, args.dWeight, params], grid(ctx, l.length));
+  if (args.weightGrad) {
+    const { dWeight, invRmsScratch } = args.weightGrad;
+    if (dWeight.size < l.length * 4) throw new Error(`rmsNormBackward: dWeight holds fewer than ${l.length} f32 values`);
+    if (invRmsScratch.size < vectors * 4) throw new Error(`rmsNormBackward: invRmsScratch holds fewer than ${vectors} f32 values (rows × groups)`);
+    const others = [args.x, args.dY, args.dX, args.weight];
+    if (dWeight === invRmsScratch || others.includes(dWeight) || others.includes(invRmsScratch)) throw new Error('rmsNormBackward: dWeight and invRmsScratch must be their own buffers');
+    ctx.dispatch(pass, ctx.pipeline(rmsNormInvRmsWgsl(l, args.eps)), [args.x, invRmsScratch, params], grid(ctx, vectors));
+    ctx.dispatch(pass, ctx.pipeline(rmsNormWeightGradWgsl(l)), [args.x, args.dY, invRmsScratch, dWeight, params], grid(ctx, l.length));
   }
   const mode: OutputMode = !args.dX ? 'in-place' : args.accumulate ? 'accumulate' : 'write';
   const bindings = [args.x, args.weight, args.dY, params];

@@ -121,7 +121,8 @@ describe('rmsnorm backward on the GPU', () => {
     const dyBuf = ctx.upload('dy', dy, 'activations');
     const dX = ctx.createBuffer('dx', rows * length * 4, 'activations');
     const dW = ctx.createBuffer('dw', length * 4, 'scratch');
-    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: ctx.upload('w', w, 'weights'), dY: dyBuf, dX, dWeight: dW, rows, length, eps: EPS }));
+    const weightGrad = { dWeight: dW, invRmsScratch: ctx.createBuffer('inv-rms', rows * 4, 'scratch') };
+    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: ctx.upload('w', w, 'weights'), dY: dyBuf, dX, weightGrad, rows, length, eps: EPS }));
     const expected = rmsNormBackwardCpu(x, w, dy, { rows, length }, EPS);
     expect(nmse(await readF32(ctx, dX, rows * length), expected.dX)).toBeLessThan(NMSE_BOUND);
     expect(nmse(await readF32(ctx, dW, length), expected.dWeight)).toBeLessThan(NMSE_BOUND);
@@ -155,11 +156,16 @@ describe('rmsnorm backward on the GPU', () => {
     const w = randomArray(headDim, 78);
     const dqkv = randomArray(tokens * rowStride, 79);
     const dBuf = ctx.upload('dqkv', dqkv, 'activations');
-    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('qkv-saved', x, 'activations'), weight: ctx.upload('qnorm', w, 'weights'), dY: dBuf, ...layout, eps: EPS }));
+    // dW too: it must read dY before the in-place dX overwrites it.
+    const dWeight = ctx.createBuffer('dw', headDim * 4, 'scratch');
+    const weightGrad = { dWeight, invRmsScratch: ctx.createBuffer('inv-rms', tokens * qHeads * 4, 'scratch') };
+    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('qkv-saved', x, 'activations'), weight: ctx.upload('qnorm', w, 'weights'), dY: dBuf, weightGrad, ...layout, eps: EPS }));
     const got = await readF32(ctx, dBuf, dqkv.length);
+    const reference = rmsNormBackwardCpu(x, w, dqkv, layout, EPS);
     const expected = Float32Array.from(dqkv);
-    scatter(expected, rmsNormBackwardCpu(x, w, dqkv, layout, EPS).dX, tokens, qHeads, headDim, { offset: 0, rowStride, groupStride: headDim });
+    scatter(expected, reference.dX, tokens, qHeads, headDim, { offset: 0, rowStride, groupStride: headDim });
     expect(nmse(got, expected)).toBeLessThan(NMSE_BOUND);
+    expect(nmse(await readF32(ctx, dWeight, headDim), reference.dWeight)).toBeLessThan(NMSE_BOUND);
     for (let t = 0; t < tokens; t++) {
       const start = t * rowStride + qHeads * headDim;
       expect(Array.from(got.subarray(start, (t + 1) * rowStride))).toEqual(Array.from(dqkv.subarray(start, (t + 1) * rowStride)));
@@ -197,6 +203,8 @@ describe('rmsnorm backward on the GPU', () => {
     expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, dX: dy, rows: 2, length: 5, eps: EPS })).toThrow(/omit `dX`/);
     expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: x, rows: 2, length: 5, eps: EPS })).toThrow(/separate buffer/);
     expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, accumulate: true, rows: 2, length: 5, eps: EPS })).toThrow(/accumulate needs a separate dX/);
+    const weightGrad = { dWeight: ctx.createBuffer('dw', 5 * 4, 'scratch'), invRmsScratch: ctx.createBuffer('inv', 4, 'scratch') };
+    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, weightGrad, rows: 2, length: 5, eps: EPS })).toThrow(/invRmsScratch holds fewer than 2/);
     pass.end();
   });
 });
