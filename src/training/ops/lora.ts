@@ -32,7 +32,10 @@ export interface LoraModuleBuffers {
   scaling: number;
 }
 
-/** x row r is row `offset + r·stride` of a [*, K] buffer (as encodeMatmul's xRows); default 0 / 1. */
+/**
+ * x row r is row `offset + r·stride` of a [*, K] buffer (as encodeMatmul's xRows); default 0 / 1.
+ * encodeMatmul's index-buffer rows are not offered: training runs full sequences, never a gather.
+ */
 export interface LoraXRows { offset: number; stride: number }
 
 /** A column slice of a fused [M, rowStride] output: this module's columns start at colOffset. */

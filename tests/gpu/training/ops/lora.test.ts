@@ -59,11 +59,13 @@ describe('LoRA CPU reference: finite differences', () => {
 
 // Fused output like qkv: this module owns columns [colOffset, colOffset + N) of rows `stride` wide.
 // M 1 / 5 / 67 (67 spans two 64-row tiles), K 45 / 131 (over two 64-wide tiles in dA/dX and
-// several 16-steps of the reduction), N 23 / 70, r 3 / 8; nothing is a multiple of a tile.
+// several 16-steps of the reduction), N 23 / 70 / 9, r 3 / 8 / 4; nothing is a multiple of a tile.
 const CASES = [
   { m: 1, k: 45, n: 23, r: 3, stride: 61, colOffset: 17 },
   { m: 5, k: 45, n: 23, r: 8, stride: 23, colOffset: 0 },
   { m: 67, k: 131, n: 70, r: 3, stride: 99, colOffset: 29 },
+  // Qwen-like long reduction (K = 1000: 63 steps of 16) with the slice at the end of the row.
+  { m: 3, k: 1000, n: 9, r: 4, stride: 20, colOffset: 11 },
 ];
 
 describe('LoRA forward on the GPU', () => {
