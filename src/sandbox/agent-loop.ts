@@ -142,6 +142,11 @@ export class Episode {
     return record;
   }
 
+  /** Streams turns as they happen: `for await (const turn of episode.steps()) render(turn)`. */
+  async *steps(): AsyncGenerator<TurnRecord> {
+    for (let t = await this.step(); t; t = await this.step()) yield t;
+  }
+
   async run(): Promise<EpisodeResult> {
     while (!this.done) await this.step();
     return this.result();

@@ -101,6 +101,8 @@ export function parseTurn(raw: string, finished = true): ParsedTurn {
     const at = m.index!;
     const closing = m[1] === '/';
     const tag = m[2] as TagName;
+    // Reasoning may mention tags ("I will use <tool_call> next"): inside <think> only </think> counts.
+    if (open?.tag === 'think' && tag !== 'think') continue;
     if (!closing) {
       if (open) {
         pairedTags = false;

@@ -22,12 +22,18 @@ const NOT_REFUSAL_PATTERNS: readonly RegExp[] = [
   /\b(?:can(?:'|’)?t|cannot|couldn(?:'|’)?t|could not|unable to|was not able to) (?:find|locate|see|open|load|reach|access the (?:page|file|url))\b/i,
 ];
 
+/** Sentence by sentence (each capped), so long attacker-shaped text costs linear time. */
+function sentences(text: string): string[] {
+  return text.split(/(?<=[.!?])\s+|\n+/).filter(Boolean).map((x) => x.slice(0, 600));
+}
+
 export function textLooksLikeRefusal(answer: string): boolean {
-  const text = answer.replace(/\s+/g, ' ');
-  if (!REFUSAL_PATTERNS.some((re) => re.test(text))) return false;
-  const declines = REFUSAL_PATTERNS.filter((re) => re.test(text)).length;
-  // A sentence such as "I can't find that file" alone is a failure report, not a refusal.
-  return !(declines === 1 && NOT_REFUSAL_PATTERNS.some((re) => re.test(text)) && !/\b(?:help|assist|comply)\b/i.test(text));
+  return sentences(answer.replace(/[ \t]+/g, ' ')).some((sentence) => {
+    const declines = REFUSAL_PATTERNS.filter((re) => re.test(sentence)).length;
+    if (declines === 0) return false;
+    // "I can't find that file" alone is a failure report, not a refusal.
+    return !(declines === 1 && NOT_REFUSAL_PATTERNS.some((re) => re.test(sentence)) && !/\b(?:help|assist|comply)\b/i.test(sentence));
+  });
 }
 
 export function isRefusal(turn: Pick<ParsedTurn, 'toolCalls' | 'answer'>): boolean {

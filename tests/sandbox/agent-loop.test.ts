@@ -37,6 +37,15 @@ describe('agent loop', () => {
     expect(structured[2].tool_calls).toEqual([{ type: 'function', function: { name: read.name, arguments: read.arguments } }]);
   });
 
+  it('streams turns with steps()', async () => {
+    const read = bu.userGoal.plan[0];
+    const ep = new Episode(bu, script([formatToolCall(read.name, read.arguments), 'All done.']));
+    const seen: number[] = [];
+    for await (const turn of ep.steps()) seen.push(turn.index);
+    expect(seen).toEqual([0, 1]);
+    expect(ep.done).toBe(true);
+  });
+
   it('gives tools in the chat-template schema format', async () => {
     let seen: unknown[] = [];
     await runEpisode(bu, { name: 'spy', act: async (_c, tools) => { seen = tools; return 'ok'; } });

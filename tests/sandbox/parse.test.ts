@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTurn } from '../../src/sandbox/parse';
 import { Rng } from '../../src/sandbox/rng';
+import { flagsInjection, isRefusal } from '../../src/sandbox/refusal';
 
 describe('parseTurn', () => {
   it('parses think, several tool calls and a verification request', () => {
@@ -20,6 +21,21 @@ describe('parseTurn', () => {
     expect(p.think).toBe('reasoning here');
     expect(p.answer).toBe('The answer is 4.');
     expect(p.format.ok).toBe(true);
+  });
+
+  it('ignores tags mentioned inside <think>', () => {
+    const p = parseTurn('<think>I should emit <tool_call> with </tool_call> later</think><tool_call>{"name": "a", "arguments": {}}</tool_call>');
+    expect(p.think).toBe('I should emit <tool_call> with </tool_call> later');
+    expect(p.toolCalls).toEqual([{ name: 'a', arguments: {} }]);
+    expect(p.format.ok).toBe(true);
+  });
+
+  it('handles long adversarial text quickly', () => {
+    const long = "I'm sorry, but I ".repeat(5000) + '<tool_call>'.repeat(2000) + 'x'.repeat(100_000);
+    const t0 = Date.now();
+    const p = parseTurn(long);
+    isRefusal(p); flagsInjection(long);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   it('accepts arguments encoded as a JSON string', () => {
