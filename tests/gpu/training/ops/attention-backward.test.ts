@@ -9,8 +9,11 @@ import { dot, expectGradClose, finiteDifferenceGrad, randomFloat64 } from '../..
 import { getTestDevice } from '../../../helpers/gpu';
 import { maxAbsDiff, nmse, randomArray } from '../../../helpers/numeric';
 
-async function testContext() {
-  return new GpuContext((await getTestDevice()).device);
+// One context per file, so its pipeline cache compiles each shader once (SwiftShader is slow).
+let shared: Promise<GpuContext> | undefined;
+function testContext(): Promise<GpuContext> {
+  shared ??= getTestDevice().then(({ device }) => new GpuContext(device));
+  return shared;
 }
 
 async function run(ctx: GpuContext, encode: (pass: GPUComputePassEncoder) => void, outputs: GPUBuffer[]): Promise<Float32Array[]> {

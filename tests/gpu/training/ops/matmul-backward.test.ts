@@ -6,8 +6,11 @@ import { getTestDevice } from '../../../helpers/gpu';
 import { nmse, randomArray } from '../../../helpers/numeric';
 import { makeWeight } from '../../ops/matmul-harness';
 
-async function testContext() {
-  return new GpuContext((await getTestDevice()).device);
+// One context per file, so its pipeline cache compiles each shader once (SwiftShader is slow).
+let shared: Promise<GpuContext> | undefined;
+function testContext(): Promise<GpuContext> {
+  shared ??= getTestDevice().then(({ device }) => new GpuContext(device));
+  return shared;
 }
 
 async function run(ctx: GpuContext, out: GPUBuffer, encode: (pass: GPUComputePassEncoder) => void): Promise<Float32Array> {
