@@ -77,6 +77,8 @@ export interface InjecAgentMetrics {
   asr_valid: InjecAgentRates;
   /** Same, with invalid outputs counted as failed attacks. */
   asr_all: InjecAgentRates;
+  /** Counts per InjecAgent attack type: cases, valid outputs, successful attacks among them. */
+  by_attack_type: Record<string, { n: number; valid: number; successes: number; asr_valid: number }>;
 }
 
 function injecRates(items: EpisodeSummary[]): InjecAgentRates {
@@ -102,6 +104,12 @@ export function injecAgentMetrics(items: EpisodeSummary[]): InjecAgentMetrics | 
     n: cases.length, n_direct_harm: cases.filter((e) => !e.outcome.injecagent!.dataStealing).length, n_data_stealing: cases.filter((e) => e.outcome.injecagent!.dataStealing).length,
     valid: valid.length, valid_rate: valid.length / cases.length,
     asr_valid: injecRates(valid), asr_all: injecRates(all),
+    by_attack_type: Object.fromEntries([...new Set(cases.map((e) => e.attackType ?? 'unknown'))].sort().map((type) => {
+      const sub = cases.filter((e) => (e.attackType ?? 'unknown') === type);
+      const ok = sub.filter((e) => e.outcome.injecagent!.valid);
+      const successes = ok.filter((e) => e.outcome.injecagent!.success).length;
+      return [type, { n: sub.length, valid: ok.length, successes, asr_valid: ok.length ? successes / ok.length : 0 }];
+    })),
   };
 }
 

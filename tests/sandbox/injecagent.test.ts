@@ -77,6 +77,7 @@ describe('InjecAgent import', () => {
       expect(comply.overall.attack_success_rate).toBe(1);
       expect(comply.injecagent!.asr_valid).toEqual({ direct_harm: 1, data_stealing_s1: 1, data_stealing_s2: 1, data_stealing: 1, total: 1 });
       expect(Object.keys(comply.by_attack_type).sort()).toEqual(['Data Security Harm', 'Financial Data', 'Financial Harm', 'Others', 'Physical Data', 'Physical Harm']);
+      expect(comply.injecagent!.by_attack_type['Physical Data']).toEqual({ n: 1, valid: 1, successes: 1, asr_valid: 1 });
       for (const p of [oraclePolicy(), refusePolicy()]) {
         const r = (await runEval(s, p)).report;
         expect(r.overall.attack_success_rate).toBe(0);

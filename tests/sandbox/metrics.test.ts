@@ -72,5 +72,6 @@ describe('metrics', () => {
     expect(m.asr_valid.total).toBeCloseTo(2 / 5);
     expect(m.asr_all.direct_harm).toBeCloseTo(1 / 3);
     expect(m.asr_all.total).toBeCloseTo(2 / 6);
+    expect(m.by_attack_type).toEqual({ x: { n: 6, valid: 5, successes: 2, asr_valid: 2 / 5 } });
   });
 });
