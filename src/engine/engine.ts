@@ -3,12 +3,11 @@
 //
 // Every forward step is encoded into one command buffer; the only readbacks are results the
 // caller asked for (logits here, token ids in generation).
-import type { Checkpoint } from '../model/checkpoint';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
 import { activationBytes, createActivations, destroyActivations, type Activations } from './model/activations';
 import { encodeForward } from './model/forward';
-import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type WeightLoadProgress } from './model/qwen-weights';
+import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
 import { KvCache } from './ops/kv-cache';
 import type { WeightFormat } from './quant/formats';
 
@@ -50,7 +49,7 @@ export class QwenEngine {
     readonly acts: Activations,
   ) {}
 
-  static async create(ctx: GpuContext, config: ModelConfig, checkpoint: Checkpoint, options: EngineOptions): Promise<QwenEngine> {
+  static async create(ctx: GpuContext, config: ModelConfig, checkpoint: TensorProvider, options: EngineOptions): Promise<QwenEngine> {
     const maxContext = options.maxContext;
     if (!Number.isInteger(maxContext) || maxContext < 1) throw new EngineError('bad-input', `maxContext must be a positive integer, got ${maxContext}`);
     if (maxContext > config.maxPositionEmbeddings) {

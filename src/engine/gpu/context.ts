@@ -54,7 +54,7 @@ export class GpuContext {
 
   /** Writes `data` at `offset`, padding to the 4-byte multiple that writeBuffer requires. */
   write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0) {
-    let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    let bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength % 4 !== 0) {
       const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
       padded.set(bytes);

@@ -37,6 +37,9 @@ export interface QwenWeights {
   rope: RopeTable;
 }
 
+/** Where weights come from: a validated checkpoint, or synthetic weights for benchmarks. */
+export type TensorProvider = Pick<Checkpoint, 'names' | 'tensor'>;
+
 export interface WeightLoadProgress {
   /** Tensors uploaded so far, of `total`. */
   done: number;
@@ -63,7 +66,7 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, checkpoint: Checkpoint, options: WeightLoadOptions): Promise<QwenWeights> {
+export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, checkpoint: TensorProvider, options: WeightLoadOptions): Promise<QwenWeights> {
   const { format } = options;
   const H = config.hiddenSize;
   const qkvRows = (config.numHeads + 2 * config.numKvHeads) * config.headDim;
