@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../../src/engine/gpu/context';
 import { encodeLoraBackward, encodeLoraForward, loraBackwardCpu, loraForwardCpu, type LoraCpuWeights, type LoraModuleBuffers } from '../../../../src/training/ops/lora';
+import { encodeMatmul, matmulCpu } from '../../../../src/engine/ops/matmul';
+import { uploadWeight } from '../../../../src/engine/weights';
+import { LORA_TARGETS, loraTargetLayout } from '../../../../src/training/ops/lora-targets';
 import { dot, expectGradClose, finiteDifferenceGrad, randomFloat64 } from '../../../helpers/finite-difference';
 import { getTestDevice } from '../../../helpers/gpu';
 import { nmse, randomArray } from '../../../helpers/numeric';
@@ -175,5 +178,54 @@ describe('LoRA backward on the GPU', () => {
     expect(() => encodeLoraBackward(ctx, pass, { lora, dy: y, x, u, m: 2, du: u, dA: lora.a, dB: lora.b })).toThrow(/du scratch buffer must differ from u/);
     pass.end();
     encoder.finish();
+  });
+});
+
+describe('LoRA target layouts in the fused outputs', () => {
+  const config = { hiddenSize: 40, intermediateSize: 27, numHeads: 4, numKvHeads: 2, headDim: 6 };
+
+  it('q/k/v tile the qkv row and gate/up the gateUp row exactly, in that order', () => {
+    const byOutput = new Map<string, { from: number; to: number; stride: number }[]>();
+    for (const target of LORA_TARGETS) {
+      const t = loraTargetLayout(config, target);
+      const list = byOutput.get(t.output) ?? [];
+      list.push({ from: t.slice.colOffset, to: t.slice.colOffset + t.outFeatures, stride: t.slice.rowStride });
+      byOutput.set(t.output, list);
+    }
+    expect(byOutput.get('qkv')).toEqual([{ from: 0, to: 24, stride: 48 }, { from: 24, to: 36, stride: 48 }, { from: 36, to: 48, stride: 48 }]);
+    expect(byOutput.get('gateUp')).toEqual([{ from: 0, to: 27, stride: 54 }, { from: 27, to: 54, stride: 54 }]);
+    expect(byOutput.get('residual')).toEqual([{ from: 0, to: 40, stride: 40 }, { from: 0, to: 40, stride: 40 }]);
+    expect(loraTargetLayout(config, 'o_proj').inFeatures).toBe(24);
+    expect(loraTargetLayout(config, 'down_proj').inFeatures).toBe(27);
+    expect(() => loraTargetLayout(config, 'qkv_proj' as never)).toThrow(/unknown target module 'qkv_proj'/);
+  });
+
+  it('fused qkv matmul + q/k/v LoRA in one pass equals three separate PEFT Linears', async () => {
+    const ctx = await testContext();
+    const m = 5;
+    const H = config.hiddenSize;
+    const x = randomArray(m * H, 41);
+    const targets = ['q_proj', 'k_proj', 'v_proj'] as const;
+    const modules = targets.map((target, i) => {
+      const t = loraTargetLayout(config, target);
+      return { t, w: weights(4, H, t.outFeatures, 50 + 2 * i, 2), base: randomArray(t.outFeatures * H, 60 + i, 0.3) };
+    });
+    const width = modules[0].t.slice.rowStride;
+    const fusedW = new Float32Array(width * H);
+    for (const { t, base } of modules) fusedW.set(base, t.slice.colOffset * H);
+    const weight = uploadWeight(ctx, 'qkv', { shape: [width, H], values: fusedW }, 'f32');
+    const xBuf = ctx.upload('x', x, 'activations');
+    const y = ctx.createBuffer('qkv', m * width * 4, 'activations');
+    const [got] = await run(ctx, (pass) => {
+      encodeMatmul(ctx, pass, { x: xBuf, weight, y, m });
+      for (const { t, w } of modules) {
+        encodeLoraForward(ctx, pass, { lora: upload(ctx, w), x: xBuf, m, u: ctx.createBuffer('u', m * 4 * 4, 'activations'), y, ySlice: t.slice });
+      }
+    }, [y]);
+    for (const { t, w, base } of modules) {
+      const delta = loraForwardCpu(w, x, m).delta;
+      const want = matmulCpu(x, base, m, t.outFeatures, H).map((v, i) => v + delta[i]);
+      expect(nmse(slice(got, m, width, t.slice.colOffset, t.outFeatures), want)).toBeLessThan(GPU_NMSE);
+    }
   });
 });
