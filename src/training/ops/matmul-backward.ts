@@ -130,7 +130,13 @@ export function encodeMatmulBackward(ctx: GpuContext, pass: GPUComputePassEncode
   // Row chunks of the dY view: rows are dyRowStride apart, starting at element dyOffset.
   const startByte = dyOffset * 4;
   const base = startByte - (startByte % alignment);
-  for (const rows of rowChunks(m, dyRowStride, maxBytes - (startByte - base), alignment)) {
+  let chunks: ReturnType<typeof rowChunks>;
+  try {
+    chunks = rowChunks(m, dyRowStride, maxBytes - (startByte - base), alignment);
+  } catch (error) {
+    throw new Error(`matmulBackward(${weight.name}): dY ${(error as Error).message}`);
+  }
+  for (const rows of chunks) {
     const bindOffset = base + rows.byteOffset;
     const shift = rows.elementShift + (startByte - base) / 4;
     // The last row only needs N values, not a whole stride: bind no further than the buffer's end.

@@ -104,6 +104,7 @@ describe('matmul backward options', () => {
     expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx, m: 2, dyRowStride: 36 })).toThrow(/row stride 36 must be an integer ≥ N = 37/);
     expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx: dy, m: 1 })).toThrow(/dX/);
     expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx, m: 0 })).toThrow(/m = 0/);
+    expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx, m: 2, maxChunkBytes: 300 })).toThrow(/matmulBackward\(w37x100\): dY a row of 37 f32 values .* does not fit a/);
     pass.end();
     encoder.finish();
   });
