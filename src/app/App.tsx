@@ -1,49 +1,70 @@
-import { createResource, Show, For } from 'solid-js';
-import { EngineClient } from './engine-client';
+// The playground shell: header, keyboard-reachable tabs, the panels, and demo mode.
+import { createSignal, For, onMount, Show, type JSX } from 'solid-js';
+import { Tabs, type TabDef } from './components/Tabs';
+import { AttackLab } from './panels/AttackLab';
+import { CheckpointsPanel } from './panels/CheckpointsPanel';
+import { DemoMode } from './panels/DemoMode';
+import { EvaluatePanel } from './panels/EvaluatePanel';
+import { ModelPanel } from './panels/ModelPanel';
+import { TrainPanel } from './panels/TrainPanel';
+import { engine, loadedModel, setCapabilities } from './state';
+import { WorkerTrainingClient } from './training-client';
 
-const engine = new EngineClient();
+const TABS: TabDef[] = [
+  { id: 'model', label: 'Model' },
+  { id: 'lab', label: 'Attack Lab' },
+  { id: 'train', label: 'Train' },
+  { id: 'evaluate', label: 'Evaluate' },
+  { id: 'checkpoints', label: 'Checkpoints' },
+];
 
-export function App() {
-  const [caps] = createResource(() => engine.capabilities());
+export function App(): JSX.Element {
+  const initialHash = location.hash;
+  const [tab, setTab] = createSignal(initialHash.startsWith('#lab=') ? 'lab' : 'model');
+  const [demo, setDemo] = createSignal(initialHash === '#demo');
+  const [visited, setVisited] = createSignal(new Set([tab()]));
+  const select = (id: string) => { setTab(id); setVisited(new Set([...visited(), id])); };
+
+  onMount(() => {
+    engine().capabilities().then(setCapabilities, (e) => setCapabilities({ webgpu: false, reason: (e as Error).message }));
+  });
+
+  const panels: Record<string, () => JSX.Element> = {
+    model: () => <ModelPanel />,
+    lab: () => <AttackLab initialHash={initialHash} />,
+    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} />,
+    evaluate: () => <EvaluatePanel />,
+    checkpoints: () => <CheckpointsPanel />,
+  };
+
   return (
-    <main>
-      <header>
-        <h1>Agent Safety Playground</h1>
-        <p>Try prompt-injection attacks on a Qwen agent, and train it to execute, refuse and verify, all on your own GPU.</p>
-      </header>
-      <section aria-labelledby="caps-title" data-testid="capabilities">
-        <h2 id="caps-title">WebGPU</h2>
-        <Show when={caps()} fallback={<p>Checking WebGPU…</p>}>
-          {(c) => (
-            <Show
-              when={c().webgpu && c().capabilities}
-              fallback={
-                <div role="alert" data-testid="no-webgpu">
-                  <p>WebGPU is not available: {c().reason}</p>
-                  <p>Use Chrome or Edge 113 or newer on a machine with a supported GPU, and make sure hardware acceleration is on.</p>
-                </div>
-              }
-            >
-              {(cap) => (
-                <dl>
-                  <dt>Adapter</dt>
-                  <dd data-testid="adapter">{[cap().adapter.vendor, cap().adapter.architecture, cap().adapter.description].filter(Boolean).join(' · ') || 'unnamed adapter'}</dd>
-                  <dt>shader-f16</dt>
-                  <dd data-testid="f16">{cap().shaderF16 ? 'yes (f16 path)' : 'no (f32 path)'}</dd>
-                  <dt>Max storage buffer</dt>
-                  <dd>{(cap().limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB</dd>
-                  <dt>Self-test in worker</dt>
-                  <dd data-testid="selftest">{cap().selfTest.ok ? 'passed' : 'FAILED'}: {cap().selfTest.detail}</dd>
-                  <dt>Features</dt>
-                  <dd>
-                    <For each={cap().features}>{(f) => <code>{f} </code>}</For>
-                  </dd>
-                </dl>
-              )}
-            </Show>
-          )}
-        </Show>
-      </section>
-    </main>
+    <>
+      <Show when={!demo()}>
+        <main>
+          <header class="app-head">
+            <div>
+              <h1>Agent Safety Playground</h1>
+              <p>Try prompt-injection attacks on a Qwen agent, and train it to execute, refuse and verify, all on your own GPU.</p>
+            </div>
+            <div class="head-side">
+              <span class="model-chip" data-testid="model-chip">{loadedModel() ? `Model: ${loadedModel()!.label}` : 'No model loaded'}</span>
+              <button data-testid="open-demo" onClick={() => setDemo(true)}>Demo mode</button>
+            </div>
+          </header>
+          <Tabs tabs={TABS} selected={tab()} onSelect={select} label="Playground sections" />
+          <For each={TABS}>
+            {(t) => (
+              <div role="tabpanel" id={`panel-${t.id}`} aria-labelledby={`tab-${t.id}`} hidden={tab() !== t.id} data-testid={`panel-${t.id}`}>
+                {/* Panels mount on first visit and stay mounted, so switching tabs keeps their state. */}
+                <Show when={visited().has(t.id)}>{panels[t.id]()}</Show>
+              </div>
+            )}
+          </For>
+        </main>
+      </Show>
+      <Show when={demo()}>
+        <DemoMode onExit={() => { setDemo(false); if (location.hash === '#demo') history.replaceState(null, '', location.pathname); }} />
+      </Show>
+    </>
   );
 }

@@ -1,0 +1,44 @@
+// A line chart driven by data (uPlot): give it x values and named series; it redraws when they
+// change. Series labels are ours (metric names), never model text.
+import { createEffect, onCleanup, onMount, type JSX } from 'solid-js';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface ChartSeries { label: string; values: (number | null)[] }
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563', '#65a30d'];
+
+export function LineChart(props: { title: string; x: number[]; series: ChartSeries[]; xLabel?: string; height?: number; testId?: string }): JSX.Element {
+  let host!: HTMLDivElement;
+  let plot: uPlot | undefined;
+  let shape = '';
+
+  const build = () => {
+    plot?.destroy();
+    const opts: uPlot.Options = {
+      title: props.title,
+      width: Math.max(280, host.clientWidth || 480),
+      height: props.height ?? 220,
+      scales: { x: { time: false } },
+      axes: [{ label: props.xLabel ?? 'step' }, {}],
+      series: [{ label: props.xLabel ?? 'step' }, ...props.series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2 }))],
+    };
+    plot = new uPlot(opts, [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData, host);
+    shape = props.series.map((s) => s.label).join('|');
+  };
+
+  onMount(() => {
+    build();
+    const observer = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, host.clientWidth), height: props.height ?? 220 }));
+    observer.observe(host);
+    onCleanup(() => observer.disconnect());
+  });
+  createEffect(() => {
+    const data = [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData;
+    if (!plot) return;
+    if (props.series.map((s) => s.label).join('|') !== shape) build();
+    else plot.setData(data);
+  });
+  onCleanup(() => plot?.destroy());
+  return <div class="chart" ref={host} data-testid={props.testId} role="img" aria-label={`${props.title} chart`} />;
+}

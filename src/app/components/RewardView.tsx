@@ -1,0 +1,34 @@
+// The reward breakdown of an episode: R = R_format × R_label, criteria, penalties and gates.
+import { For, Show, type JSX } from 'solid-js';
+import type { EpisodeScore } from '../../sandbox/index';
+
+export function RewardView(props: { score: EpisodeScore }): JSX.Element {
+  const r = () => props.score.reward;
+  const o = () => props.score.outcome;
+  return (
+    <div class="reward" data-testid="reward">
+      <p class="reward-total">
+        Reward <strong data-testid="reward-total">{r().total.toFixed(2)}</strong> = format {r().format.score} × label {r().label.score.toFixed(2)}
+      </p>
+      <ul class="facts">
+        <li>{o().attackSuccess ? '✕ attack succeeded' : '✓ no attack success'}</li>
+        <li>{o().taskCompleted ? '✓ task completed' : '○ task not completed'}</li>
+        <li>{o().refused ? 'refused' : 'did not refuse'}</li>
+      </ul>
+      <Show when={r().label.gate}><p class="gate">Gate: {r().label.gate}</p></Show>
+      <Show when={r().format.failures.length}>
+        <p>Format failures:</p>
+        <ul><For each={r().format.failures}>{(f) => <li>{f}</li>}</For></ul>
+      </Show>
+      <Show when={r().label.criteria.length}>
+        <table class="criteria">
+          <thead><tr><th>criterion</th><th>weight</th><th>score</th><th>note</th></tr></thead>
+          <tbody>
+            <For each={r().label.criteria}>{(c) => <tr><td>{c.name}</td><td>{c.weight}</td><td>{c.score.toFixed(2)}</td><td>{c.note}</td></tr>}</For>
+            <For each={r().label.penalties}>{(p) => <tr><td>{p.name}</td><td>penalty</td><td>−{p.amount.toFixed(2)}</td><td>{p.note}</td></tr>}</For>
+          </tbody>
+        </table>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+// Attack Lab: pick or write a scenario, edit or inject tool outputs, and run it on two policies
+// side by side. The state can be shared as a URL; loading one only fills the form.
+import { createMemo, createSignal, Show, type JSX } from 'solid-js';
+import { EpisodeColumn, type VerifierMode } from '../components/EpisodeColumn';
+import { applyEdits, NO_EDITS, type ScenarioEdits } from '../lib/scenario-edit';
+import { decodeLabHash, encodeLabHash, type PolicyName } from '../lib/share-hash';
+import { builtinSplit } from '../lib/suites';
+import { ScenarioEditor } from './ScenarioEditor';
+import { ScenarioPicker, type PickerState } from './ScenarioPicker';
+
+export function AttackLab(props: { initialHash: string }): JSX.Element {
+  const [picker, setPicker] = createSignal<PickerState>({ split: 'test', cell: 'BU-MT', domain: '', id: '' });
+  const [edits, setEdits] = createSignal<ScenarioEdits>(NO_EDITS);
+  const [policies, setPolicies] = createSignal<[PolicyName, PolicyName]>(['comply', 'oracle']);
+  const [verifier, setVerifier] = createSignal<VerifierMode>('human');
+  const [maxTurns, setMaxTurns] = createSignal(6);
+  const [shareUrl, setShareUrl] = createSignal('');
+  const [hashError, setHashError] = createSignal<string | null>(null);
+
+  // Load shared state (validated) from the URL hash; never runs anything.
+  const decoded = decodeLabHash(props.initialHash);
+  if (decoded.ok) {
+    if (builtinSplit(decoded.state.split).some((s) => s.id === decoded.state.id)) {
+      setPicker({ split: decoded.state.split, cell: null, domain: '', id: decoded.state.id });
+      setEdits(decoded.state.edits);
+      setPolicies(decoded.state.policies);
+    } else setHashError(`shared link: scenario "${decoded.state.id}" is not in the ${decoded.state.split} split`);
+  } else if (decoded.error) setHashError(decoded.error);
+  if (!picker().id) setPicker({ ...picker(), id: builtinSplit(picker().split).find((s) => !picker().cell || s.cell === picker().cell)?.id ?? '' });
+
+  const base = createMemo(() => builtinSplit(picker().split).find((s) => s.id === picker().id) ?? null);
+  const edited = createMemo(() => {
+    const b = base();
+    if (!b) return { scenario: null, error: null };
+    try { return { scenario: applyEdits(b, edits()), error: null }; } catch (e) { return { scenario: null, error: (e as Error).message }; }
+  });
+
+  const runs: (() => Promise<void>)[] = [];
+  const share = () => {
+    const hash = encodeLabHash({ split: picker().split, id: picker().id, edits: edits(), policies: policies() });
+    history.replaceState(null, '', hash);
+    setShareUrl(location.href);
+  };
+
+  return (
+    <div class="lab">
+      <Show when={hashError()}><p class="error" role="alert" data-testid="hash-error">{hashError()}</p></Show>
+      <section class="card" aria-labelledby="scenario-title">
+        <h2 id="scenario-title">Scenario</h2>
+        <div class="lab-setup">
+          <ScenarioPicker state={picker()} onChange={(s) => { setPicker(s); setEdits(NO_EDITS); }} />
+          <Show when={base()}>{(b) => <ScenarioEditor base={b()} edits={edits()} onChange={setEdits} />}</Show>
+        </div>
+        <Show when={edited().scenario}>
+          {(s) => <p class="note" data-testid="scenario-info">{s().id} · cell {s().cell} · expected: {s().expected.replace(/_/g, ' ')} · tools: {s().tools.join(', ')}</p>}
+        </Show>
+        <Show when={edited().error}><p class="error" role="alert">{edited().error}</p></Show>
+        <div class="form row">
+          <label for="verifier">Verifier</label>
+          <select id="verifier" data-testid="verifier-select" value={verifier()} onChange={(e) => setVerifier(e.currentTarget.value as VerifierMode)}>
+            <option value="human">you (Approve / Deny buttons)</option>
+            <option value="scenario">the scenario's owner (automatic)</option>
+          </select>
+          <label for="max-turns">Max turns</label>
+          <input id="max-turns" type="number" min="1" max="16" value={maxTurns()} onChange={(e) => setMaxTurns(Math.min(16, Math.max(1, Math.floor(Number(e.currentTarget.value)) || 1)))} />
+          <button class="primary" data-testid="run-both" onClick={() => runs.forEach((r) => void r())}>Run both</button>
+          <button data-testid="share" onClick={share}>Share as link</button>
+        </div>
+        <Show when={shareUrl()}>
+          <label for="share-url">Link to this scenario</label>
+          <input id="share-url" data-testid="share-url" readonly value={shareUrl()} onFocus={(e) => e.currentTarget.select()} />
+        </Show>
+      </section>
+      <div class="columns">
+        <EpisodeColumn title="Left" testId="column-left" policy={policies()[0]} onPolicy={(p) => setPolicies([p, policies()[1]])}
+          scenario={() => edited().scenario} verifier={verifier()} maxTurns={maxTurns()} registerRun={(r) => (runs[0] = r)} />
+        <EpisodeColumn title="Right" testId="column-right" policy={policies()[1]} onPolicy={(p) => setPolicies([policies()[0], p])}
+          scenario={() => edited().scenario} verifier={verifier()} maxTurns={maxTurns()} registerRun={(r) => (runs[1] = r)} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,92 @@
+// Demo mode for talks: large type, one preset story (an email with an injection, read by two
+// policies side by side), stepped with the keyboard: → or Space next, ← back, Esc exits.
+// Scripted policies and the tiny model work offline.
+import { createResource, createSignal, For, onCleanup, onMount, Show, type JSX } from 'solid-js';
+import { runEpisode, scenarioVerifier, type Scenario } from '../../sandbox/index';
+import { TurnView } from '../components/TurnView';
+import { builtinSplit } from '../lib/suites';
+import type { PolicyName } from '../lib/share-hash';
+import { makePolicy } from '../policy-factory';
+import { engine, maxNewTokens } from '../state';
+
+export function demoScenario(): Scenario {
+  const bu = builtinSplit('test').filter((s) => s.cell === 'BU-MT' && s.world.patches[0]?.collection === 'emails' && s.attacker?.trigger);
+  return bu.find((s) => s.attacker?.attackType === 'financial') ?? bu[0] ?? builtinSplit('test').find((s) => s.cell === 'BU-MT')!;
+}
+
+/** The injected text marked inside a longer text, as text nodes only. */
+function Marked(props: { text: string; mark?: string }): JSX.Element {
+  const i = () => (props.mark ? props.text.indexOf(props.mark) : -1);
+  return (
+    <Show when={i() >= 0} fallback={<>{props.text}</>}>
+      {props.text.slice(0, i())}<mark>{props.mark}</mark>{props.text.slice(i() + props.mark!.length)}
+    </Show>
+  );
+}
+
+export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?: PolicyName }): JSX.Element {
+  const scenario = demoScenario();
+  const left = props.left ?? 'comply', right = props.right ?? 'oracle';
+  const [episodes] = createResource(async () => {
+    const policy = (p: PolicyName) => makePolicy(p, engine(), { maxNewTokens: maxNewTokens(), sampling: { greedy: true } });
+    return Promise.all([runEpisode(scenario, policy(left), { verifier: scenarioVerifier(), maxTurns: 6 }), runEpisode(scenario, policy(right), { verifier: scenarioVerifier(), maxTurns: 6 })]);
+  });
+  const [step, setStep] = createSignal(0);
+  const maxTurns = () => Math.max(...(episodes() ?? []).map((e) => e.turns.length), 0);
+  const lastStep = () => 2 + maxTurns();
+  let root!: HTMLDivElement;
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'Escape') { e.preventDefault(); props.onExit(); }
+    else if (e.key === 'ArrowRight' || e.key === ' ') { e.preventDefault(); setStep(Math.min(lastStep(), step() + 1)); }
+    else if (e.key === 'ArrowLeft') { e.preventDefault(); setStep(Math.max(0, step() - 1)); }
+  };
+  onMount(() => { document.addEventListener('keydown', onKey); root.focus(); });
+  onCleanup(() => document.removeEventListener('keydown', onKey));
+
+  const email = () => scenario.world.patches[0]?.item as Record<string, unknown> | undefined;
+  return (
+    <div class="demo" role="dialog" aria-modal="true" aria-label="Demo mode" data-testid="demo" tabindex="-1" ref={root}>
+      <header class="demo-head">
+        <span>Demo · step <span data-testid="demo-step">{step()}</span> / {lastStep()}</span>
+        <span class="note">→ / Space next · ← back · Esc exit</span>
+        <button onClick={props.onExit} data-testid="demo-exit">Exit demo</button>
+      </header>
+      <section class="demo-body">
+        <h2>The user asks:</h2>
+        <p class="demo-quote">{scenario.user}</p>
+        <Show when={step() >= 1 && email()}>
+          {(m) => (
+            <div class="demo-email" data-testid="demo-email">
+              <h2>The email the agent will read</h2>
+              <p><strong>From:</strong> {String(m().from ?? '')} · <strong>Subject:</strong> {String(m().subject ?? '')}</p>
+              <p class="demo-quote"><Marked text={String(m().body ?? '')} mark={scenario.attacker?.trigger} /></p>
+              <p class="note">Highlighted: the injected instruction.</p>
+            </div>
+          )}
+        </Show>
+        <Show when={step() >= 2}>
+          <Show when={episodes()} fallback={<p>Running both agents…</p>}>
+            {(eps) => (
+              <div class="columns demo-columns">
+                <For each={eps()}>
+                  {(ep, i) => (
+                    <div class="card column" data-testid={`demo-column-${i()}`}>
+                      <h2>{i() === 0 ? left : right}</h2>
+                      <ol class="turns"><For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} />}</For></ol>
+                      <Show when={step() >= lastStep()}>
+                        <p class={ep.score.outcome.attackSuccess ? 'demo-verdict bad' : 'demo-verdict good'} data-testid="demo-verdict">
+                          {ep.score.outcome.attackSuccess ? '✕ The attacker won' : '✓ Attack blocked'} · reward {ep.score.reward.total.toFixed(2)}
+                        </p>
+                      </Show>
+                    </div>
+                  )}
+                </For>
+              </div>
+            )}
+          </Show>
+        </Show>
+      </section>
+    </div>
+  );
+}

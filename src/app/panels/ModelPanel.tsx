@@ -1,0 +1,162 @@
+// Model tab: pick a model (hub with a configurable mirror, a local folder, or the built-in tiny
+// model), a quantization, and load it in the worker with download and upload progress.
+import { createMemo, createSignal, For, Show, type JSX } from 'solid-js';
+import { MODEL_REGISTRY } from '../../model/registry';
+import type { WeightFormat } from '../../engine/quant/formats';
+import type { ModelChoice, WorkerEvent } from '../../worker-api/protocol';
+import { ProgressBar } from '../components/ProgressBar';
+import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format';
+import { estimateMemory, MODEL_DIMS } from '../lib/memory-estimate';
+import { loadMirror, saveMirror, validateMirror } from '../lib/settings';
+import { capabilities, engine, loadedModel, maxNewTokens, setLoadedModel, setMaxNewTokens } from '../state';
+import { CapabilityPanel } from './CapabilityPanel';
+import { NoWebGPU } from './NoWebGPU';
+import type { Running } from '../engine-client';
+import type { LoadResult } from '../../worker-api/protocol';
+
+const HUB = MODEL_REGISTRY.filter((m) => m.source === 'hub');
+const TINY_ID = 'tiny-qwen3-random';
+const LOCAL_ID = 'local-folder';
+const QUANTS: WeightFormat[] = ['q4', 'q8', 'f16', 'f32'];
+
+type DownloadEvent = Extract<WorkerEvent, { kind: 'download' }>;
+type UploadEvent = Extract<WorkerEvent, { kind: 'upload' }>;
+
+export function ModelPanel(): JSX.Element {
+  const [modelId, setModelId] = createSignal(HUB[0]?.id ?? TINY_ID);
+  const [quant, setQuant] = createSignal<WeightFormat>('q4');
+  const [context, setContext] = createSignal(4096);
+  const [mirror, setMirror] = createSignal(loadMirror());
+  const [mirrorError, setMirrorError] = createSignal<string | null>(null);
+  const [files, setFiles] = createSignal<File[]>([]);
+  const [download, setDownload] = createSignal<DownloadEvent | null>(null);
+  const [upload, setUpload] = createSignal<UploadEvent | null>(null);
+  const [uploadStart, setUploadStart] = createSignal(0);
+  const [running, setRunning] = createSignal<Running<LoadResult> | null>(null);
+  const [error, setError] = createSignal<string | null>(null);
+
+  const f16 = () => capabilities()?.capabilities?.shaderF16 === true;
+  const webgpu = () => capabilities()?.webgpu !== false;
+  const estimate = createMemo(() => {
+    const dims = MODEL_DIMS[modelId()];
+    return dims ? estimateMemory(dims, quant(), context()) : null;
+  });
+  const modelLabel = () => modelId() === TINY_ID ? 'built-in tiny model' : modelId() === LOCAL_ID ? 'local folder' : (HUB.find((m) => m.id === modelId())?.label ?? modelId());
+
+  const commitMirror = (value: string) => {
+    const v = validateMirror(value);
+    if (!v.ok) { setMirrorError(v.error); return; }
+    setMirrorError(null);
+    setMirror(v.url);
+    saveMirror(v.url);
+  };
+
+  const choice = (): ModelChoice => {
+    const id = modelId();
+    if (id === TINY_ID) return { kind: 'tiny', arch: 'qwen3' };
+    if (id === LOCAL_ID) {
+      if (!files().length) throw new Error('choose a model folder first (config.json, model.safetensors, tokenizer files)');
+      return { kind: 'local', files: files() };
+    }
+    const entry = HUB.find((m) => m.id === id);
+    if (!entry || entry.source !== 'hub') throw new Error(`unknown model "${id}"`);
+    return { kind: 'hub', registryId: entry.id, repo: entry.repo, revision: entry.revision, baseUrl: mirror() };
+  };
+
+  const load = async () => {
+    setError(null); setDownload(null); setUpload(null);
+    let run: Running<LoadResult>;
+    try {
+      run = engine().load({ model: choice(), quant: quant(), maxContext: context(), maxBatch: 1 }, (e) => {
+        if (e.kind === 'download') setDownload(e);
+        if (e.kind === 'upload') { if (!upload()) setUploadStart(performance.now()); setUpload(e); }
+      });
+    } catch (e) { setError((e as Error).message); return; }
+    setRunning(run);
+    try {
+      const result = await run.result;
+      setLoadedModel(result);
+      if (modelId() === TINY_ID && maxNewTokens() > 32) setMaxNewTokens(16);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setRunning(null);
+    }
+  };
+
+  const unload = async () => { await engine().unload(); setLoadedModel(null); };
+
+  const downloadDetail = () => {
+    const d = download();
+    if (!d) return '';
+    const total = d.overallTotal !== undefined ? ` of ${formatBytes(d.overallTotal)}` : '';
+    return `${d.file}${d.fromCache ? ' (from cache)' : ''} · ${formatBytes(d.overallLoaded)}${total} · ${formatSpeed(d.bytesPerSecond)} · ETA ${formatDuration(d.etaSeconds)}`;
+  };
+  const uploadDetail = () => {
+    const u = upload();
+    if (!u) return '';
+    const eta = etaSeconds(u.done, u.total, (performance.now() - uploadStart()) / 1000);
+    return `${u.done} / ${u.total} tensors · ${u.tensor} → ${u.format} · ETA ${formatDuration(eta)}`;
+  };
+
+  return (
+    <div class="panel-grid">
+      <Show when={!webgpu()}><NoWebGPU reason={capabilities()?.reason} /></Show>
+      <section class="card" aria-labelledby="model-title">
+        <h2 id="model-title">Model</h2>
+        <div class="form">
+          <label for="model-select">Model</label>
+          <select id="model-select" data-testid="model-select" value={modelId()} onChange={(e) => setModelId(e.currentTarget.value)}>
+            <For each={HUB}>{(m) => <option value={m.id}>{m.label} (Hugging Face hub)</option>}</For>
+            <option value={LOCAL_ID}>Local folder…</option>
+            <option value={TINY_ID}>Built-in tiny model: random weights — for offline smoke runs</option>
+          </select>
+
+          <Show when={HUB.some((m) => m.id === modelId())}>
+            <label for="mirror">Hub mirror base URL</label>
+            <input id="mirror" type="url" value={mirror()} onChange={(e) => commitMirror(e.currentTarget.value)} aria-describedby="mirror-help" />
+            <small id="mirror-help">Files are fetched from <code>{mirror()}/&lt;repo&gt;/resolve/&lt;revision&gt;/</code> and cached in the browser.</small>
+            <Show when={mirrorError()}><p class="error" role="alert">{mirrorError()}</p></Show>
+          </Show>
+
+          <Show when={modelId() === LOCAL_ID}>
+            <label for="folder">Model folder</label>
+            <input id="folder" type="file" {...{ webkitdirectory: true, directory: true }} multiple onChange={(e) => setFiles([...(e.currentTarget.files ?? [])])} />
+            <small>{files().length} files selected</small>
+          </Show>
+
+          <label for="quant">Weights</label>
+          <select id="quant" data-testid="quant-select" value={quant()} onChange={(e) => setQuant(e.currentTarget.value as WeightFormat)}>
+            <For each={QUANTS}>{(q) => <option value={q} disabled={q === 'f16' && !f16()}>{q}{q === 'f16' && !f16() ? ' (needs shader-f16)' : ''}</option>}</For>
+          </select>
+
+          <label for="context">Max context (tokens)</label>
+          <input id="context" type="number" min="256" max="32768" step="256" value={context()} onChange={(e) => setContext(Math.max(256, Number(e.currentTarget.value) || 4096))} />
+
+          <label for="max-new">Max new tokens per turn</label>
+          <input id="max-new" data-testid="max-new-tokens" type="number" min="1" max="4096" value={maxNewTokens()} onChange={(e) => setMaxNewTokens(Math.max(1, Math.floor(Number(e.currentTarget.value)) || 1))} />
+        </div>
+        <div class="buttons">
+          <button class="primary" data-testid="load-model" onClick={load} disabled={!!running() || !webgpu()}>Load model</button>
+          <Show when={running()}><button onClick={() => running()?.cancel()}>Cancel</button></Show>
+          <Show when={loadedModel() && !running()}><button onClick={unload}>Unload</button></Show>
+        </div>
+        <Show when={running() || download()}>
+          <Show when={download()}>{(d) => <ProgressBar label="Download" value={d().overallLoaded} max={d().overallTotal ?? d().overallLoaded * 2} detail={downloadDetail()} testId="download-progress" />}</Show>
+        </Show>
+        <Show when={upload()}>{(u) => <ProgressBar label="Upload and quantization" value={u().done} max={u().total} detail={uploadDetail()} testId="upload-progress" />}</Show>
+        <Show when={error()}><p class="error" role="alert" data-testid="model-error">{error()}</p></Show>
+        <Show when={loadedModel()}>
+          {(m) => (
+            <div class="loaded" data-testid="model-loaded">
+              <h3>Loaded: {m().label}</h3>
+              <p>{m().architecture} · {(m().params / 1e6).toFixed(1)} M parameters · {m().format} · context {m().maxContext} · {m().seconds.toFixed(1)} s</p>
+              <p>GPU memory: weights {formatBytes(m().memory.weights)}, KV cache {formatBytes(m().memory.kvCache)}, activations {formatBytes(m().memory.activations)}, total {formatBytes(m().memory.total)}</p>
+            </div>
+          )}
+        </Show>
+      </section>
+      <CapabilityPanel caps={capabilities()} estimate={estimate()} estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens`} />
+    </div>
+  );
+}
