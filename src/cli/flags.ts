@@ -11,9 +11,14 @@ export function parseFlags(args: string[]): Flags {
     if (!arg.startsWith('--')) throw new CliError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf('=');
     if (eq > 0) { flags.set(arg.slice(2, eq), arg.slice(eq + 1)); continue; }
+    const name = arg.slice(2);
     const next = args[i + 1];
-    if (next !== undefined && !next.startsWith('--')) { flags.set(arg.slice(2), next); i++; }
-    else flags.set(arg.slice(2), true);
+    if (next !== undefined && !next.startsWith('--')) {
+      flags.set(name, next);
+      i++;
+      // Extra values stay with their flag: `--import injecagent FILE` → import = 'injecagent', import[1] = 'FILE'.
+      for (let k = 1; args[i + 1] !== undefined && !args[i + 1].startsWith('--'); k++) flags.set(`${name}[${k}]`, args[++i]);
+    } else flags.set(name, true);
   }
   return flags;
 }

@@ -1,0 +1,66 @@
+// The whole model's LoRA gradients against PEFT (tests/fixtures/models/*/lora, made with Hugging
+// Face's Qwen code and PEFT's LoRA): relative error ≤ 1e-3 in f32 for every adapter tensor.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GpuContext } from '../../../src/engine/gpu/context';
+import { QwenEngine } from '../../../src/engine/engine';
+import { nodeFileSource } from '../../../src/model/node-sources';
+import { LoraAdapter } from '../../../src/training/model/lora-adapter';
+import { TrainingModel } from '../../../src/training/model/train-model';
+import { readPeftTensors } from '../../../src/training/peft-io';
+import { LORA_TARGETS } from '../../../src/training/ops/lora-targets';
+import { getTestDevice } from '../../helpers/gpu';
+import { fixtureDir, loadFixtureModel } from '../../helpers/fixture-models';
+
+async function setup(name: string, recompute: boolean) {
+  const dir = join(fixtureDir(name), 'lora');
+  const ref = JSON.parse(readFileSync(join(dir, 'lora_reference.json'), 'utf8'));
+  const ctx = new GpuContext((await getTestDevice()).device);
+  const model = await loadFixtureModel(name);
+  const engine = await QwenEngine.create(ctx, model.config, model.checkpoint, { format: 'f32', maxContext: 32, maxBatch: 1 });
+  const adapter = new LoraAdapter(ctx, model.config, { rank: ref.lora.r, alpha: ref.lora.lora_alpha, targets: LORA_TARGETS });
+  adapter.load(await readPeftTensors(await nodeFileSource(join(dir, 'adapter_model.safetensors'))));
+  const train = new TrainingModel(engine, adapter, { sequences: 1, seqLen: ref.input_ids.length, recompute, lmHeadRows: 4 });
+  return { ref, dir, ctx, engine, adapter, train };
+}
+
+function maxRelativeError(got: Float32Array, want: Float32Array): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    maxRef = Math.max(maxRef, Math.abs(want[i]));
+  }
+  return maxDiff / maxRef;
+}
+
+describe.each([
+  ['qwen2-tiny-gqa', false],
+  ['qwen3-tiny', true],
+] as const)('LoRA gradients of %s (recompute %s) against PEFT', (name, recompute) => {
+  it('log-probs with the adapter match, and every dA/dB is within 1e-3 relative error', async () => {
+    const { ref, dir, adapter, train, engine } = await setup(name, recompute);
+    try {
+      const sum = (ref.loss_mask as number[]).reduce((a, b) => a + b, 0);
+      train.setBatch([ref.input_ids], [(ref.loss_mask as number[]).map((m) => m / sum)]);
+      const logProbs = await train.forwardLogProbs();
+      (ref.logprobs_with_adapter as number[]).forEach((lp, t) => expect(Math.abs(logProbs[t] - lp)).toBeLessThan(1e-4));
+      const encoder = engine.ctx.device.createCommandEncoder();
+      adapter.encodeZeroGrad(encoder);
+      engine.ctx.device.queue.submit([encoder.finish()]);
+      await train.backward();
+      const grads = await adapter.read('grads');
+      const want = await readPeftTensors(await nodeFileSource(join(dir, 'grads.safetensors')));
+      expect([...grads.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [tensor, g] of grads) {
+        const err = maxRelativeError(g.values, want.get(tensor)!.values);
+        expect(err, tensor).toBeLessThanOrEqual(1e-3);
+      }
+    } finally {
+      train.destroy();
+      adapter.destroy();
+      engine.destroy();
+    }
+  });
+});
