@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(process.cwd(), 'tests', 'fixtures', 'models');
-const MODELS = ['qwen2-tiny-gqa', 'qwen2-tiny-gqa-bf16', 'qwen2-tiny-tied', 'qwen3-tiny'];
+const MODELS = ['qwen2-tiny-gqa', 'qwen2-tiny-gqa-bf16', 'qwen2-tiny-tied', 'qwen3-tiny', 'qwen2-tiny-trained', 'qwen3-tiny-trained'];
 const LORA_MODELS = ['qwen2-tiny-gqa', 'qwen3-tiny'];
 const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 const DTYPE_BYTES: Record<string, number> = { F32: 4, BF16: 2, F16: 2 };
