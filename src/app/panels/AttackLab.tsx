@@ -4,7 +4,8 @@ import { createMemo, createSignal, Show, type JSX } from 'solid-js';
 import { EpisodeColumn, type VerifierMode } from '../components/EpisodeColumn';
 import { applyEdits, NO_EDITS, type ScenarioEdits } from '../lib/scenario-edit';
 import { decodeLabHash, encodeLabHash, type PolicyName } from '../lib/share-hash';
-import { builtinSplit } from '../lib/suites';
+import { builtinSplit, importSuiteText } from '../lib/suites';
+import type { Scenario } from '../../sandbox/index';
 import { ScenarioEditor } from './ScenarioEditor';
 import { ScenarioPicker, type PickerState } from './ScenarioPicker';
 
@@ -16,6 +17,19 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
   const [maxTurns, setMaxTurns] = createSignal(6);
   const [shareUrl, setShareUrl] = createSignal('');
   const [hashError, setHashError] = createSignal<string | null>(null);
+  const [imported, setImported] = createSignal<Scenario[] | null>(null);
+  const [importError, setImportError] = createSignal<string | null>(null);
+  const listFor = (split: PickerState['split']) => (split === 'imported' ? (imported() ?? []) : builtinSplit(split));
+  const onFile = async (file: File | undefined) => {
+    setImportError(null);
+    if (!file) return;
+    try {
+      const suite = importSuiteText(file.name, await file.text());
+      setImported(suite.scenarios);
+      setPicker({ split: 'imported', cell: null, domain: '', id: suite.scenarios[0]?.id ?? '' });
+      setEdits(NO_EDITS);
+    } catch (e) { setImportError((e as Error).message); }
+  };
 
   // Load shared state (validated) from the URL hash; never runs anything.
   const decoded = decodeLabHash(props.initialHash);
@@ -26,9 +40,9 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
       setPolicies(decoded.state.policies);
     } else setHashError(`shared link: scenario "${decoded.state.id}" is not in the ${decoded.state.split} split`);
   } else if (decoded.error) setHashError(decoded.error);
-  if (!picker().id) setPicker({ ...picker(), id: builtinSplit(picker().split).find((s) => !picker().cell || s.cell === picker().cell)?.id ?? '' });
+  if (!picker().id) setPicker({ ...picker(), id: listFor(picker().split).find((s) => !picker().cell || s.cell === picker().cell)?.id ?? '' });
 
-  const base = createMemo(() => builtinSplit(picker().split).find((s) => s.id === picker().id) ?? null);
+  const base = createMemo(() => listFor(picker().split).find((s) => s.id === picker().id) ?? null);
   const edited = createMemo(() => {
     const b = base();
     if (!b) return { scenario: null, error: null };
@@ -37,7 +51,9 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
 
   const runs: (() => Promise<void>)[] = [];
   const share = () => {
-    const hash = encodeLabHash({ split: picker().split, id: picker().id, edits: edits(), policies: policies() });
+    const split = picker().split;
+    if (split === 'imported') { setShareUrl(''); setHashError('scenarios from an imported suite cannot be shared as a link (the link would not contain the suite)'); return; }
+    const hash = encodeLabHash({ split, id: picker().id, edits: edits(), policies: policies() });
     history.replaceState(null, '', hash);
     setShareUrl(location.href);
   };
@@ -48,7 +64,12 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
       <section class="card" aria-labelledby="scenario-title">
         <h2 id="scenario-title">Scenario</h2>
         <div class="lab-setup">
-          <ScenarioPicker state={picker()} onChange={(s) => { setPicker(s); setEdits(NO_EDITS); }} />
+          <div>
+            <ScenarioPicker state={picker()} imported={imported()} onChange={(s) => { setPicker(s); setEdits(NO_EDITS); }} />
+            <label for="lab-file">Or load scenarios from a suite file (our JSON or InjecAgent)</label>
+            <input id="lab-file" data-testid="lab-file" type="file" accept=".json,application/json" onChange={(e) => void onFile(e.currentTarget.files?.[0])} />
+            <Show when={importError()}><p class="error" role="alert" data-testid="lab-import-error">{importError()}</p></Show>
+          </div>
           <Show when={base()}>{(b) => <ScenarioEditor base={b()} edits={edits()} onChange={setEdits} />}</Show>
         </div>
         <Show when={edited().scenario}>

@@ -9,10 +9,11 @@ export function domainOf(s: Scenario): string {
   return (first && builtinTool(first)?.domain) || 'custom';
 }
 
-export interface PickerState { split: 'train' | 'test'; cell: Cell | null; domain: string; id: string }
+export interface PickerState { split: 'train' | 'test' | 'imported'; cell: Cell | null; domain: string; id: string }
 
-export function ScenarioPicker(props: { state: PickerState; onChange: (s: PickerState) => void }): JSX.Element {
-  const all = createMemo(() => builtinSplit(props.state.split));
+export function ScenarioPicker(props: { state: PickerState; onChange: (s: PickerState) => void; imported: Scenario[] | null }): JSX.Element {
+  const listFor = (split: PickerState['split']) => (split === 'imported' ? (props.imported ?? []) : builtinSplit(split));
+  const all = createMemo(() => listFor(props.state.split));
   const domains = createMemo(() => [...new Set(all().map(domainOf))].sort());
   const filtered = createMemo(() => all().filter((s) => (!props.state.cell || s.cell === props.state.cell) && (!props.state.domain || domainOf(s) === props.state.domain)));
   const counts = createMemo(() => {
@@ -22,7 +23,7 @@ export function ScenarioPicker(props: { state: PickerState; onChange: (s: Picker
   });
   const set = (patch: Partial<PickerState>) => {
     const next = { ...props.state, ...patch };
-    const list = builtinSplit(next.split).filter((s) => (!next.cell || s.cell === next.cell) && (!next.domain || domainOf(s) === next.domain));
+    const list = listFor(next.split).filter((s) => (!next.cell || s.cell === next.cell) && (!next.domain || domainOf(s) === next.domain));
     if (!list.some((s) => s.id === next.id)) next.id = list[0]?.id ?? '';
     props.onChange(next);
   };
@@ -30,9 +31,10 @@ export function ScenarioPicker(props: { state: PickerState; onChange: (s: Picker
     <div class="picker">
       <div class="form">
         <label for="split">Split</label>
-        <select id="split" value={props.state.split} onChange={(e) => set({ split: e.currentTarget.value as 'train' | 'test' })}>
+        <select id="split" value={props.state.split} onChange={(e) => set({ split: e.currentTarget.value as PickerState['split'] })}>
           <option value="test">test (900 scenarios, held-out families)</option>
           <option value="train">train (3600 scenarios)</option>
+          <option value="imported" disabled={!props.imported}>imported suite{props.imported ? ` (${props.imported.length})` : ''}</option>
         </select>
         <label for="domain">Domain</label>
         <select id="domain" value={props.state.domain} onChange={(e) => set({ domain: e.currentTarget.value })}>
