@@ -7,6 +7,7 @@ import { NodeDirSource } from '../model/node-sources';
 import { loadTokenizer, type QwenTokenizer } from '../model/tokenizer';
 import { GpuContext } from '../engine/gpu/context';
 import { QwenEngine } from '../engine/engine';
+import type { TensorProvider } from '../engine/model/qwen-weights';
 import { WEIGHT_FORMATS, type WeightFormat } from '../engine/quant/formats';
 import { requestNodeDevice } from '../node/gpu';
 import { CliError, oneOf, stringFlag, type Flags } from './flags';
@@ -21,7 +22,7 @@ export function quantFlag(flags: Flags): WeightFormat {
   return oneOf(flags, 'quant', WEIGHT_FORMATS, 'f32')!;
 }
 
-export async function createCliEngine(model: LoadedModel, options: { format: WeightFormat; maxContext: number; maxBatch?: number }): Promise<QwenEngine> {
+export async function createCliEngine(model: Pick<LoadedModel, 'config'> & { checkpoint: TensorProvider }, options: { format: WeightFormat; maxContext: number; maxBatch?: number }): Promise<QwenEngine> {
   const { device } = await requestNodeDevice();
   const maxContext = Math.min(options.maxContext, model.config.maxPositionEmbeddings);
   return QwenEngine.create(new GpuContext(device), model.config, model.checkpoint, { format: options.format, maxContext, maxBatch: options.maxBatch ?? 1 });

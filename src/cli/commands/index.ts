@@ -5,6 +5,7 @@ export function registerAll(register: Register) {
   void register;
   register('logits', () => import('./logits'));
   register('generate', () => import('./generate'));
+  register('grad', () => import('./grad'));
   register('scenarios', () => import('./scenarios')); // sandbox
   register('eval', () => import('./eval'));            // sandbox
 }

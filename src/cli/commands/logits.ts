@@ -2,6 +2,8 @@
 // Writes {"logits": [[...one row per input position, full vocabulary...]]}.
 import { writeFileSync } from 'node:fs';
 import { CliError, idsFlag, stringFlag, type Flags } from '../flags';
+import { openPeftAdapter } from '../adapter-setup';
+import { mergeLora } from '../../training/merged-weights';
 import { createCliEngine, openModelDir, quantFlag } from '../engine-setup';
 
 export const usage = 'logits --model DIR --ids 3,17,42 [--quant f32|q8|q4] [--adapter DIR] --out FILE';
@@ -11,9 +13,14 @@ export async function run(flags: Flags) {
   const ids = idsFlag(flags, 'ids')!;
   const out = stringFlag(flags, 'out', true);
   const format = quantFlag(flags);
-  if (flags.has('adapter')) throw new CliError('--adapter: applying PEFT adapters arrives with the LoRA trainer (not available in this build)');
+  const adapterDir = stringFlag(flags, 'adapter');
   const model = await openModelDir(flags);
-  const engine = await createCliEngine(model, { format, maxContext: ids.length });
+  // A PEFT adapter is merged into the base weights (W + (alpha/r)·B·A) before upload.
+  const adapter = adapterDir ? await openPeftAdapter(adapterDir) : undefined;
+  const weights = adapter ? mergeLora(model.checkpoint, adapter.tensors, adapter.config) : model.checkpoint;
+  const engine = await createCliEngine({ ...model, checkpoint: weights }, { format, maxContext: ids.length }).catch((e: Error) => {
+    throw adapter && /adapter/.test(e.message) ? new CliError(e.message) : e;
+  });
   try {
     const [logits] = await engine.logits([ids]);
     const V = engine.config.vocabSize;

@@ -1,0 +1,21 @@
+// Opening a PEFT adapter directory for the CLI (adapter_config.json + adapter_model.safetensors).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeFileSource } from '../model/node-sources';
+import { parsePeftAdapterConfig, readPeftTensors, type PeftAdapterConfig } from '../training/peft-io';
+import { CliError } from './flags';
+
+export async function openPeftAdapter(dir: string): Promise<{ config: PeftAdapterConfig; tensors: Map<string, { shape: number[]; values: Float32Array }> }> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--adapter ${dir}: not a directory`);
+  const configPath = join(dir, 'adapter_config.json');
+  const weightsPath = join(dir, 'adapter_model.safetensors');
+  if (!existsSync(configPath)) throw new CliError(`--adapter ${dir}: adapter_config.json is missing`);
+  if (!existsSync(weightsPath)) throw new CliError(`--adapter ${dir}: adapter_model.safetensors is missing`);
+  try {
+    const config = parsePeftAdapterConfig(readFileSync(configPath, 'utf8'), configPath);
+    const tensors = await readPeftTensors(await nodeFileSource(weightsPath));
+    return { config, tensors };
+  } catch (e) {
+    throw new CliError(`--adapter ${dir}: ${(e as Error).message}`);
+  }
+}
