@@ -30,6 +30,7 @@ export function ScenarioEditor(props: { base: Scenario; edits: ScenarioEdits; on
             <div class="field-edit">
               <label for={id}>{f.collection} item #{f.patch}: {f.field}</label>
               <textarea id={id} data-testid="world-field" data-field={`${f.patch}.${f.field}`} rows={f.value.length > 120 ? 4 : 1} value={valueOf(f.patch, f.field, f.value)} onInput={(e) => setField(f.patch, f.field, e.currentTarget.value, f.value)} />
+              <Show when={f.value.length > 40}>
               <label class="inline">
                 <span class="sr-only">Inject into {f.field}</span>
                 <select aria-label={`Append an injection to ${f.collection} item ${f.patch} ${f.field}`} onChange={(e) => {
@@ -41,6 +42,7 @@ export function ScenarioEditor(props: { base: Scenario; edits: ScenarioEdits; on
                   <For each={INJECTION_PRESETS}>{(p, i) => <option value={i()}>{p.label}</option>}</For>
                 </select>
               </label>
+              </Show>
             </div>
           );
         }}
