@@ -6,7 +6,8 @@
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
 import { activationBytes, createActivations, destroyActivations, type Activations } from './model/activations';
-import { encodeForward } from './model/forward';
+import { encodeForward, type ForwardLora } from './model/forward';
+import type { LoraAdapter } from '../training/model/lora-adapter';
 import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
 import { KvCache } from './ops/kv-cache';
 import type { WeightFormat } from './quant/formats';
@@ -40,6 +41,9 @@ export interface MemoryReport {
 }
 
 export class QwenEngine {
+  /** LoRA applied by every forward step (generation included); null = the base model. */
+  private lora: ForwardLora | null = null;
+
   private constructor(
     readonly ctx: GpuContext,
     readonly config: ModelConfig,
@@ -67,6 +71,24 @@ export class QwenEngine {
       destroyQwenWeights(ctx, weights);
       throw e;
     }
+  }
+
+  /**
+   * Applies `adapter` in every following forward step (null switches LoRA off: the base policy).
+   * The adapter's buffers stay owned by the caller; the engine only keeps a u scratch buffer.
+   */
+  setAdapter(adapter: LoraAdapter | null) {
+    if (this.lora && (!adapter || adapter.config.rank !== this.lora.adapter.config.rank)) {
+      this.ctx.destroy(this.lora.u);
+      this.lora = null;
+    }
+    if (!adapter) return;
+    if (adapter.modelConfig !== this.config && adapter.modelConfig.hiddenSize !== this.config.hiddenSize) throw new EngineError('bad-input', 'the adapter was made for another model');
+    this.lora = { adapter, u: this.lora?.u ?? this.ctx.createBuffer('lora u (inference)', this.acts.maxTokens * adapter.config.rank * 4, 'lora') };
+  }
+
+  get adapter(): LoraAdapter | null {
+    return this.lora?.adapter ?? null;
   }
 
   /** Bytes an engine with these options will hold, before loading (for the UI's estimate). */
@@ -122,13 +144,14 @@ export class QwenEngine {
   runStep(step: { tokens: number; logitRows: number }, after?: (encoder: GPUCommandEncoder) => void) {
     const encoder = this.ctx.device.createCommandEncoder({ label: 'forward step' });
     const pass = encoder.beginComputePass();
-    encodeForward(this.ctx, pass, this.config, this.weights, this.cache, this.acts, step);
+    encodeForward(this.ctx, pass, this.config, this.weights, this.cache, this.acts, step, this.lora ?? undefined);
     pass.end();
     after?.(encoder);
     this.ctx.device.queue.submit([encoder.finish()]);
   }
 
   destroy() {
+    this.setAdapter(null);
     destroyActivations(this.ctx, this.acts);
     this.cache.destroy();
     destroyQwenWeights(this.ctx, this.weights);

@@ -12,6 +12,19 @@ import { encodeRope } from '../ops/rope';
 import { encodeSwiglu } from '../ops/swiglu';
 import type { Activations } from './activations';
 import type { QwenWeights } from './qwen-weights';
+import { encodeLoraForward } from '../../training/ops/lora';
+import type { LoraTarget } from '../../training/ops/lora-targets';
+import type { LoraAdapter } from '../../training/model/lora-adapter';
+
+/**
+ * LoRA applied in the same passes as the frozen base: after each adapted base matmul, the
+ * adapter adds (alpha/r)·B·A·x into that module's columns. `u` is scratch [maxTokens, rank].
+ * Omit it for the base (reference) policy.
+ */
+export interface ForwardLora {
+  adapter: LoraAdapter;
+  u: GPUBuffer;
+}
 
 export interface ForwardStep {
   /** Tokens in this step (all sequences together); their ids/slots/positions are in the buffers. */
@@ -20,7 +33,7 @@ export interface ForwardStep {
   logitRows: number;
 }
 
-export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, config: ModelConfig, w: QwenWeights, cache: KvCache, a: Activations, step: ForwardStep) {
+export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, config: ModelConfig, w: QwenWeights, cache: KvCache, a: Activations, step: ForwardStep, lora?: ForwardLora) {
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, rmsNormEps: eps } = config;
   const T = step.tokens;
   if (T < 1 || T > a.maxTokens) throw new Error(`forward: ${T} tokens in one step, the plan allows 1..${a.maxTokens}`);
@@ -31,9 +44,15 @@ export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, conf
 
   encodeEmbedding(ctx, pass, { table: w.embedding, ids: a.ids, out: a.residual, count: T });
   w.layers.forEach((layer, l) => {
+    const adapted = lora?.adapter.byLayer[l];
+    const addLora = (target: LoraTarget, x: GPUBuffer, y: GPUBuffer) => {
+      const m = adapted?.get(target);
+      if (m) encodeLoraForward(ctx, pass, { lora: m, x, m: T, u: lora!.u, y, ySlice: m.layout.slice });
+    };
     // Attention block: x += o_proj(attention(rope(norm(qkv_proj(rmsnorm(x)))))).
     encodeRmsNorm(ctx, pass, { x: a.residual, out: a.normed, weight: layer.inputNorm, rows: T, length: H, eps });
     encodeMatmul(ctx, pass, { x: a.normed, weight: layer.qkv, bias: layer.qkvBias, y: a.qkv, m: T });
+    for (const t of ['q_proj', 'k_proj', 'v_proj'] as const) addLora(t, a.normed, a.qkv);
     if (layer.qNorm && layer.kNorm) {
       encodeRmsNorm(ctx, pass, { x: a.qkv, weight: layer.qNorm, rows: T, groups: nH, length: d, rowStride: qkvWidth, eps });
       encodeRmsNorm(ctx, pass, { x: a.qkv, weight: layer.kNorm, rows: T, groups: nKv, length: d, offset: kOffset, rowStride: qkvWidth, eps });
@@ -43,11 +62,14 @@ export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, conf
     encodeKvWrite(ctx, pass, { cache, layer: l, k: a.qkv, v: a.qkv, kOffset, vOffset, tokenStride: qkvWidth, slots: a.slots, positions: a.positions, tokens: T });
     encodeAttention(ctx, pass, { cache, layer: l, q: a.qkv, qTokenStride: qkvWidth, out: a.attention, slots: a.slots, positions: a.positions, tokens: T, heads: nH });
     encodeMatmul(ctx, pass, { x: a.attention, weight: layer.o, bias: layer.oBias, y: a.residual, m: T, accumulate: true });
+    addLora('o_proj', a.attention, a.residual);
     // MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x).
     encodeRmsNorm(ctx, pass, { x: a.residual, out: a.normed, weight: layer.postNorm, rows: T, length: H, eps });
     encodeMatmul(ctx, pass, { x: a.normed, weight: layer.gateUp, y: a.gateUp, m: T });
+    for (const t of ['gate_proj', 'up_proj'] as const) addLora(t, a.normed, a.gateUp);
     encodeSwiglu(ctx, pass, { gate: a.gateUp, out: a.mlpHidden, tokens: T, intermediate: I });
     encodeMatmul(ctx, pass, { x: a.mlpHidden, weight: layer.down, y: a.residual, m: T, accumulate: true });
+    addLora('down_proj', a.mlpHidden, a.residual);
   });
   if (step.logitRows > 0) {
     encodeRmsNorm(ctx, pass, { x: a.residual, out: a.normed, weight: w.finalNorm, rows: T, length: H, eps });
