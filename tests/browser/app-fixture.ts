@@ -21,8 +21,14 @@ export async function startApp(): Promise<AppFixture> {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       (page as Page & { pageErrors?: string[] }).pageErrors = errors;
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
       await page.goto(`${server.url}/${hash}`);
-      await page.getByRole('tablist').waitFor();
+      try {
+        await page.getByRole('tablist').waitFor({ timeout: 60_000 });
+      } catch (e) {
+        const body = await page.evaluate(() => document.body.innerHTML.slice(0, 500)).catch(() => '(no body)');
+        throw new Error(`the app did not render: ${(e as Error).message}\npage errors: ${errors.join(' | ')}\nbody: ${body}`);
+      }
       return page;
     },
     async close() { await browser?.close(); await server?.close(); },
