@@ -1,0 +1,156 @@
+// The app's pure helpers: share links (validation of attacker-controlled input), scenario edits,
+// CSV export (formula neutralisation), memory estimates, formatting, training config checks,
+// the sliced eval runner and the model policy's use of the engine client.
+import { describe, expect, it } from 'vitest';
+import { generateScenarios, oraclePolicy, type Scenario } from '../../src/sandbox/index';
+import { decodeLabHash, encodeLabHash, type SharedLabState } from '../../src/app/lib/share-hash';
+import { applyEdits, editableFields, ScenarioEditError } from '../../src/app/lib/scenario-edit';
+import { csvCell, reportDelta, reportToCsv } from '../../src/app/lib/eval-export';
+import { estimateMemory, MODEL_DIMS } from '../../src/app/lib/memory-estimate';
+import { etaSeconds, formatBytes, formatDuration } from '../../src/app/lib/format';
+import { validateMirror } from '../../src/app/lib/settings';
+import { defaultTrainingConfig, validateTrainingConfig } from '../../src/app/training-client';
+import { runEvalInSlices } from '../../src/app/lib/eval-runner';
+import { samplePerCell, importSuiteText } from '../../src/app/lib/suites';
+import { modelPolicy } from '../../src/app/model-policy';
+import { MODEL_REGISTRY } from '../../src/model/registry';
+
+const scenarios = generateScenarios({ split: 'test', count: 27, seed: 3 });
+const injected = scenarios.find((s) => s.cell === 'BU-MT' && s.world.patches.length > 0)!;
+
+describe('share links', () => {
+  const state: SharedLabState = { split: 'test', id: injected.id, policies: ['comply', 'oracle'], edits: { user: 'héllo <b>', patchEdits: [{ patch: 0, field: 'content', value: 'x' }], toolOverrides: [{ tool: 'web_fetch', response: 'y' }] } };
+  it('round-trips state, unicode included', () => {
+    const decoded = decodeLabHash(encodeLabHash(state));
+    expect(decoded).toEqual({ ok: true, state });
+  });
+  it('ignores hashes that are not lab links', () => {
+    expect(decodeLabHash('')).toEqual({ ok: false, error: null });
+    expect(decodeLabHash('#demo')).toEqual({ ok: false, error: null });
+  });
+  const enc = (o: unknown) => '#lab=' + Buffer.from(JSON.stringify(o)).toString('base64url');
+  it.each([
+    ['#lab=!!!', 'base64url'],
+    ['#lab=' + Buffer.from('not json').toString('base64url'), 'valid JSON'],
+    [enc({ ...state, v: 2 }), '"v"'],
+    [enc({ v: 1, ...state, split: 'secret' }), '"split"'],
+    [enc({ v: 1, ...state, id: '../x' }), '"id"'],
+    [enc({ v: 1, ...state, policies: ['eval', 'oracle'] }), '"policies"'],
+    [enc({ v: 1, ...state, edits: { ...state.edits, patchEdits: [{ patch: -1, field: 'content', value: '' }] } }), 'patchEdits[0]'],
+    [enc({ v: 1, ...state, edits: { ...state.edits, toolOverrides: [{ tool: 'a b', response: '' }] } }), 'toolOverrides[0]'],
+    [enc({ v: 1, ...state, edits: { ...state.edits, user: 'x'.repeat(20_001) } }), 'edits.user'],
+  ])('rejects %s naming the problem', (hash, fragment) => {
+    const d = decodeLabHash(hash);
+    expect(d.ok).toBe(false);
+    expect((d as { error: string }).error).toContain(fragment);
+  });
+});
+
+describe('scenario edits', () => {
+  it('changes the prompt, a world text field and a tool output without touching the base', () => {
+    const field = editableFields(injected).find((f) => f.value.length > 20)!;
+    const tool = injected.tools[0];
+    const out = applyEdits(injected, { user: 'new prompt', patchEdits: [{ patch: field.patch, field: field.field, value: 'INJECTED' }], toolOverrides: [{ tool, response: 'fixed' }] });
+    expect(out.user).toBe('new prompt');
+    expect(out.world.patches[field.patch].item[field.field]).toBe('INJECTED');
+    expect(out.tools).not.toContain(tool);
+    expect(out.customTools?.find((c) => c.schema.function.name === tool)?.response).toBe('fixed');
+    expect(out.id).toBe(`${injected.id}+edited`);
+    expect(injected.world.patches[field.patch].item[field.field]).toBe(field.value);
+  });
+  it('names bad edits', () => {
+    expect(() => applyEdits(injected, { patchEdits: [{ patch: 99, field: 'content', value: '' }], toolOverrides: [] })).toThrow(/no world item #99/);
+    expect(() => applyEdits(injected, { patchEdits: [{ patch: 0, field: 'nope', value: '' }], toolOverrides: [] })).toThrow(/no text field "nope"/);
+    expect(() => applyEdits(injected, { patchEdits: [], toolOverrides: [{ tool: 'launch_rockets', response: '' }] })).toThrow(ScenarioEditError);
+    expect(() => applyEdits(injected, { user: '  ', patchEdits: [], toolOverrides: [] })).toThrow(/empty/);
+  });
+});
+
+describe('evaluation in slices and export', () => {
+  it('runs, reports progress, builds per-cell rates and a CSV that spreadsheets cannot execute', async () => {
+    const seen: number[] = [];
+    const list = samplePerCell(scenarios, 1);
+    expect(list).toHaveLength(9);
+    const out = await runEvalInSlices(list, oraclePolicy(), { onProgress: (p) => seen.push(p.done) });
+    expect(out.summaries).toHaveLength(9);
+    expect(seen[seen.length - 1]).toBe(9);
+    expect(out.report.overall.attack_success_rate).toBe(0);
+    const run = { label: 'r', policy: 'oracle', suite: 's', report: out.report, summaries: out.summaries, errors: [], seconds: 1 };
+    const csv = reportToCsv(run);
+    expect(csv.split('\n')[1]).toMatch(/^overall,all,9,0,/);
+    expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvCell('-0.25')).toBe('-0.25');
+    expect(csvCell('@cmd')).toBe("'@cmd");
+    const delta = reportDelta(out.report, { ...out.report, overall: { ...out.report.overall, attack_success_rate: 0.5 } });
+    expect(delta.overall.attack_success_rate).toBe(0.5);
+  });
+  it('stops when aborted', async () => {
+    const c = new AbortController();
+    c.abort();
+    const out = await runEvalInSlices(scenarios, oraclePolicy(), { signal: c.signal });
+    expect(out.aborted).toBe(true);
+    expect(out.summaries).toHaveLength(0);
+  });
+  it('imports our suite format and names broken files', () => {
+    const text = JSON.stringify({ format: 'agent-safety-suite', version: 1, name: 'n', scenarios: [injected] });
+    expect(importSuiteText('a.json', text).scenarios[0].id).toBe(injected.id);
+    expect(() => importSuiteText('b.json', '{oops')).toThrow(/b\.json: not valid JSON/);
+    expect(() => importSuiteText('c.json', '{"format": "x"}')).toThrow(/c\.json/);
+  });
+});
+
+describe('model policy', () => {
+  it('sends the conversation and tools to the engine, streams text, and reports truncation', async () => {
+    const requests: unknown[] = [];
+    const engine = {
+      generate(req: unknown, onEvent?: (e: { kind: 'token'; sequence: number; id: number; text: string }) => void) {
+        requests.push(req);
+        onEvent?.({ kind: 'token', sequence: 0, id: 1, text: 'Hel' });
+        onEvent?.({ kind: 'token', sequence: 0, id: 2, text: 'lo' });
+        return { id: 1, cancel() {}, result: Promise.resolve({ tokensPerSecond: 1, sequences: [{ ids: [1, 2], text: 'Hello', logprobs: [0, 0], finishReason: 'length' as const, promptTokens: 10 }] }) };
+      },
+    };
+    const streamed: string[] = [];
+    const policy = modelPolicy(engine, { maxNewTokens: 2, sampling: { temperature: 1, seed: 5 }, onText: (t) => streamed.push(t) });
+    const out = await policy.act([{ role: 'user', content: 'hi' }], [], { scenario: injected as Scenario, turn: 1, seed: 2 });
+    expect(out).toMatchObject({ text: 'Hello', finished: false });
+    expect(streamed).toEqual(['Hel', 'Hello']);
+    expect(requests[0]).toMatchObject({ maxNewTokens: 2, conversations: [{ messages: [{ role: 'user', content: 'hi' }], tools: [] }], sampling: { seed: 2006 } });
+    expect(() => modelPolicy(engine, { maxNewTokens: 0, sampling: {} })).toThrow(/maxNewTokens/);
+  });
+});
+
+describe('small helpers', () => {
+  it('estimates memory: q4 weights are about a quarter of f32, KV grows with context', () => {
+    const dims = MODEL_DIMS['qwen2.5-0.5b-instruct'];
+    const q4 = estimateMemory(dims, 'q4', 1024), f32 = estimateMemory(dims, 'f32', 1024), long = estimateMemory(dims, 'q4', 4096);
+    const params = MODEL_REGISTRY.find((m) => m.id === 'qwen2.5-0.5b-instruct')!.params;
+    expect(f32.weights).toBe(params * 4); // dims agree with the registry's parameter count
+    expect(q4.weights / f32.weights).toBeGreaterThan(0.12);
+    expect(q4.weights / f32.weights).toBeLessThan(0.2);
+    expect(long.kvCache).toBe(4 * q4.kvCache);
+    for (const m of MODEL_REGISTRY) expect(MODEL_DIMS[m.id], `dims for ${m.id}`).toBeDefined();
+  });
+  it('formats bytes, durations and ETAs', () => {
+    expect(formatBytes(1536)).toBe('1.50 KiB');
+    expect(formatBytes(3 * 2 ** 30)).toBe('3.00 GiB');
+    expect(formatDuration(75)).toBe('1 min 15 s');
+    expect(formatDuration(undefined)).toBe('—');
+    expect(etaSeconds(25, 100, 10)).toBe(30);
+    expect(etaSeconds(0, 100, 10)).toBeUndefined();
+  });
+  it('accepts only plain http(s) mirrors', () => {
+    expect(validateMirror('https://hf-mirror.example.com/')).toEqual({ ok: true, url: 'https://hf-mirror.example.com' });
+    expect(validateMirror('javascript:alert(1)').ok).toBe(false);
+    expect(validateMirror('https://user:pw@x.example').ok).toBe(false);
+    expect(validateMirror('nope').ok).toBe(false);
+  });
+  it('validates the training config field by field', () => {
+    expect(validateTrainingConfig(defaultTrainingConfig())).toEqual([]);
+    const bad = { ...defaultTrainingConfig(), groupSize: 1, learningRate: 0, cellMix: { ...defaultTrainingConfig().cellMix, 'BU-BT': -1 } };
+    const errors = validateTrainingConfig(bad);
+    expect(errors.some((e) => e.startsWith('groupSize'))).toBe(true);
+    expect(errors.some((e) => e.startsWith('learningRate'))).toBe(true);
+    expect(errors.some((e) => e.startsWith('cellMix.BU-BT'))).toBe(true);
+  });
+});
