@@ -20,7 +20,7 @@ The language (vocab 320; ids 0 and >= 320 never occur):
   - Copying: a span of SPAN_LEN Markov tokens, separator, the same span, separator, ... (needs
     an induction head; deterministic after the first span).
 
-Deterministic: fixed seeds, torch.use_deterministic_algorithms, 2 CPU threads. Running it twice
+Deterministic: fixed seeds, torch.use_deterministic_algorithms, one CPU thread. Running it twice
 gives byte-identical files with the versions in requirements.txt.
 
 Usage (from the repository root):
@@ -247,9 +247,10 @@ def eval_stats(model, seqs: list[list[int]]) -> tuple[list[list[int]], float, li
     """top-1 ids at positions 0..T-2, mean NLL of ids[1:], max-probs and top-1/top-2 logit margins."""
     top1, nll, maxp, margins = [], [], [], []
     for ids in seqs:
-        logits = forward_logits(model, ids)[:-1]
+        full = forward_logits(model, ids)
+        logits = full[:-1]
         top1.append(logits.argmax(dim=-1).tolist())
-        nll += (-gathered_logprobs(forward_logits(model, ids), ids)).tolist()
+        nll += (-gathered_logprobs(full, ids)).tolist()
         maxp += torch.softmax(logits.double(), dim=-1).amax(dim=-1).tolist()
         top2 = torch.topk(logits, 2, dim=-1).values
         margins += (top2[:, 0] - top2[:, 1]).tolist()
