@@ -69,6 +69,30 @@ describe('app: Evaluate and Demo', () => {
     await page.close();
   });
 
+  it('keeps the page responsive during a full-split evaluation, and can stop it', async () => {
+    const page = await app.open();
+    await openTab(page, 'Evaluate');
+    await page.getByTestId('per-cell').fill('0');
+    await page.getByTestId('per-cell').dispatchEvent('change');
+    await page.getByTestId('eval-policy').selectOption('comply');
+    await page.getByTestId('eval-run').click();
+    await page.getByTestId('eval-progress').waitFor();
+    // While 900 episodes run on the main thread in slices, a click is answered promptly.
+    const t0 = Date.now();
+    await page.getByRole('tab', { name: 'Checkpoints' }).click({ timeout: 2_000 });
+    expect(await page.getByRole('tab', { name: 'Checkpoints' }).getAttribute('aria-selected')).toBe('true');
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    await page.getByTestId('storage').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('storage').textContent()).toMatch(/^0 checkpoint\(s\)/);
+    await openTab(page, 'Evaluate');
+    // It may already have finished on a fast machine; either way the run must end with a report.
+    await page.getByRole('button', { name: 'Stop' }).click({ timeout: 1_000 }).catch(() => undefined);
+    await page.getByTestId('eval-results').waitFor({ timeout: 30_000 });
+    expect(await page.locator('#base-run option').first().textContent()).toMatch(/stopped|900\)/);
+    expect(pageErrors(page)).toEqual([]);
+    await page.close();
+  });
+
   it('steps through the demo story with the keyboard and exits with Esc', async () => {
     const page = await app.open();
     await page.getByTestId('open-demo').click();

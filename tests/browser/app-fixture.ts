@@ -6,6 +6,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, TEST_DIST_DIR } from '../helpers/browser';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
 
+const ERRORS = new WeakMap<Page, string[]>();
+
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 
 export interface AppFixture { browser: Browser; server: StaticServer; open(hash?: string): Promise<Page>; close(): Promise<void> }
@@ -20,7 +22,7 @@ export async function startApp(): Promise<AppFixture> {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      (page as Page & { pageErrors?: string[] }).pageErrors = errors;
+      ERRORS.set(page, errors);
       page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
       await page.goto(`${server.url}/${hash}`);
       try {
@@ -36,7 +38,7 @@ export async function startApp(): Promise<AppFixture> {
 }
 
 export function pageErrors(page: Page): string[] {
-  return (page as Page & { pageErrors?: string[] }).pageErrors ?? [];
+  return ERRORS.get(page) ?? [];
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

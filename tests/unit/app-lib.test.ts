@@ -14,6 +14,8 @@ import { runEvalInSlices } from '../../src/app/lib/eval-runner';
 import { samplePerCell, importSuiteText } from '../../src/app/lib/suites';
 import { modelPolicy } from '../../src/app/model-policy';
 import { MODEL_REGISTRY } from '../../src/model/registry';
+import { cellSeries, scalarSeries } from '../../src/app/lib/chart-series';
+import type { TrainingMetrics } from '../../src/app/training-client';
 
 const scenarios = generateScenarios({ split: 'test', count: 27, seed: 3 });
 const injected = scenarios.find((s) => s.cell === 'BU-MT' && s.world.patches.length > 0)!;
@@ -117,6 +119,17 @@ describe('model policy', () => {
     expect(streamed).toEqual(['Hel', 'Hello']);
     expect(requests[0]).toMatchObject({ maxNewTokens: 2, conversations: [{ messages: [{ role: 'user', content: 'hi' }], tools: [] }], sampling: { seed: 2006 } });
     expect(() => modelPolicy(engine, { maxNewTokens: 0, sampling: {} })).toThrow(/maxNewTokens/);
+  });
+});
+
+describe('training chart series', () => {
+  const m = (step: number, perCell: TrainingMetrics['perCell'], kl = 0.1): TrainingMetrics => ({ step, totalSteps: 3, elapsedSeconds: step, meanReward: step / 3, kl, gradNorm: 1, perCell });
+  it('has one series per cell seen, with gaps where a step had no rollout of that cell', () => {
+    const rates = (r: number) => ({ refusal: r, verification: 0, attackSuccess: 1 - r, completion: 0.5 });
+    const metrics = [m(1, { 'MU-BT': rates(0.2) }), m(2, { 'MU-BT': rates(0.4), 'BU-MT': rates(0) }), m(3, {}, NaN)];
+    expect(cellSeries(metrics, 'refusal')).toEqual([{ label: 'BU-MT', values: [null, 0, null] }, { label: 'MU-BT', values: [0.2, 0.4, null] }]);
+    expect(cellSeries(metrics, 'attackSuccess')[1].values).toEqual([0.8, 0.6, null]);
+    expect(scalarSeries(metrics, 'KL', (x) => x.kl)).toEqual([{ label: 'KL', values: [0.1, 0.1, null] }]);
   });
 });
 

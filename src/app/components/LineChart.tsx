@@ -4,7 +4,9 @@ import { createEffect, onCleanup, onMount, type JSX } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-export interface ChartSeries { label: string; values: (number | null)[] }
+import type { ChartSeries } from '../lib/chart-series';
+
+export type { ChartSeries };
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563', '#65a30d'];
 

@@ -1,13 +1,13 @@
 // Demo mode for talks: large type, one preset story (an email with an injection, read by two
 // policies side by side), stepped with the keyboard: → or Space next, ← back, Esc exits.
 // Scripted policies and the tiny model work offline.
-import { createResource, createSignal, For, onCleanup, onMount, Show, type JSX } from 'solid-js';
+import { createEffect, createResource, createSignal, For, on, onCleanup, onMount, Show, type JSX } from 'solid-js';
 import { runEpisode, scenarioVerifier, type Scenario } from '../../sandbox/index';
 import { TurnView } from '../components/TurnView';
 import { builtinSplit } from '../lib/suites';
-import type { PolicyName } from '../lib/share-hash';
+import { POLICY_NAMES, type PolicyName } from '../lib/share-hash';
 import { makePolicy } from '../policy-factory';
-import { engine, maxNewTokens } from '../state';
+import { engine, loadedModel, maxNewTokens } from '../state';
 
 export function demoScenario(): Scenario {
   const bu = builtinSplit('test').filter((s) => s.cell === 'BU-MT' && s.world.patches[0]?.collection === 'emails' && s.attacker?.trigger);
@@ -26,10 +26,15 @@ function Marked(props: { text: string; mark?: string }): JSX.Element {
 
 export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?: PolicyName }): JSX.Element {
   const scenario = demoScenario();
-  const left = props.left ?? 'comply', right = props.right ?? 'oracle';
-  const [episodes] = createResource(async () => {
+  // comply vs oracle works offline; with a model loaded the presenter can pick it (base vs
+  // adapter once adapters exist).
+  const [pair, setPair] = createSignal<[PolicyName, PolicyName]>([props.left ?? 'comply', props.right ?? 'oracle']);
+  const [episodes] = createResource(pair, async ([left, right]) => {
     const policy = (p: PolicyName) => makePolicy(p, engine(), { maxNewTokens: maxNewTokens(), sampling: { greedy: true } });
-    return Promise.all([runEpisode(scenario, policy(left), { verifier: scenarioVerifier(), maxTurns: 6 }), runEpisode(scenario, policy(right), { verifier: scenarioVerifier(), maxTurns: 6 })]);
+    // One after the other: the worker runs one generation at a time anyway.
+    const a = await runEpisode(scenario, policy(left), { verifier: scenarioVerifier(), maxTurns: 6 });
+    const b = await runEpisode(scenario, policy(right), { verifier: scenarioVerifier(), maxTurns: 6 });
+    return [a, b];
   });
   const [step, setStep] = createSignal(0);
   const maxTurns = () => Math.max(...(episodes() ?? []).map((e) => e.turns.length), 0);
@@ -42,6 +47,15 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
     else if (e.key === 'ArrowLeft') { e.preventDefault(); setStep(Math.max(0, step() - 1)); }
   };
   onMount(() => { document.addEventListener('keydown', onKey); root.focus(); });
+  // Keep the newest step in view on a projector.
+  createEffect(on(step, () => queueMicrotask(() => root.scrollTo({ top: root.scrollHeight, behavior: 'smooth' })), { defer: true }));
+  const choices = () => POLICY_NAMES.filter((p) => p !== 'model' || loadedModel());
+  const pick = (side: 0 | 1) => (
+    <select aria-label={side === 0 ? 'Left policy' : 'Right policy'} value={pair()[side]} onKeyDown={(e) => e.stopPropagation()}
+      onChange={(e) => { const next = [...pair()] as [PolicyName, PolicyName]; next[side] = e.currentTarget.value as PolicyName; setPair(next); root.focus(); }}>
+      <For each={choices()}>{(p) => <option value={p}>{p}</option>}</For>
+    </select>
+  );
   onCleanup(() => document.removeEventListener('keydown', onKey));
 
   const email = () => scenario.world.patches[0]?.item as Record<string, unknown> | undefined;
@@ -50,6 +64,7 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
       <header class="demo-head">
         <span>Demo · step <span data-testid="demo-step">{step()}</span> / {lastStep()}</span>
         <span class="note">→ / Space next · ← back · Esc exit</span>
+        <span class="demo-pick">{pick(0)} vs {pick(1)}</span>
         <button onClick={props.onExit} data-testid="demo-exit">Exit demo</button>
       </header>
       <section class="demo-body">
@@ -72,7 +87,7 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
                 <For each={eps()}>
                   {(ep, i) => (
                     <div class="card column" data-testid={`demo-column-${i()}`}>
-                      <h2>{i() === 0 ? left : right}</h2>
+                      <h2>{pair()[i()]}</h2>
                       <ol class="turns"><For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} />}</For></ol>
                       <Show when={step() >= lastStep()}>
                         <p class={ep.score.outcome.attackSuccess ? 'demo-verdict bad' : 'demo-verdict good'} data-testid="demo-verdict">
