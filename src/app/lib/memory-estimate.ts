@@ -27,13 +27,14 @@ export function configFromDims(d: ModelDims): ModelConfig {
 export interface MemoryEstimate { weights: number; kvCache: number; activations: number; total: number }
 
 /**
- * KV cache: 2 (K and V) × layers × kvHeads × headDim × context × batch × 4 bytes (f32 cache;
- * halved with f16). Activations: a rough working set of a prefill chunk plus the logits row.
+ * KV cache: 2 (K and V) × layers × kvHeads × headDim × context × batch × 2 bytes (the engine
+ * stores it in f16; 4 with an f32 cache). Activations: a prefill chunk's working set, dominated by
+ * its logits (chunk × vocab f32), which is what the engine's own memory report shows.
  */
-export function estimateMemory(dims: ModelDims, quant: WeightFormat, context: number, batch = 1, f16Cache = false): MemoryEstimate {
+export function estimateMemory(dims: ModelDims, quant: WeightFormat, context: number, batch = 1, f16Cache = true): MemoryEstimate {
   const weights = weightBytes(configFromDims(dims), bytesPerElement(quant) * 8);
   const kvCache = 2 * dims.layers * dims.kvHeads * dims.headDim * context * batch * (f16Cache ? 2 : 4);
   const chunk = Math.min(context, 512);
-  const activations = 4 * batch * (chunk * (4 * dims.hidden + 2 * dims.intermediate + dims.heads * Math.min(context, 4096)) + 2 * dims.vocab);
+  const activations = 4 * batch * chunk * (dims.vocab + 4 * dims.hidden + 2 * dims.intermediate + dims.heads * Math.min(context, 4096));
   return { weights, kvCache, activations, total: weights + kvCache + activations };
 }
