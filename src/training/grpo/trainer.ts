@@ -1,0 +1,187 @@
+// The GRPO trainer: rollouts from the engine (batched, LoRA on), rewards from an environment,
+// group-normalised advantages, and a clipped policy-ratio objective with an optional KL to the
+// base policy, optimised with AdamW on the GPU. One `step()` is one batch of prompts:
+//   rollout → old (and reference) log-probs → `epochs` × (forward, backward over micro-batches,
+//   optimizer step).
+// Tokens a rollout did not generate (prompts, tool responses in later turns' prompts, padding)
+// have loss weight 0, so only the policy's own tokens are trained.
+import type { QwenEngine } from '../../engine/engine';
+import { generate, type GeneratedSequence } from '../../engine/generate';
+import type { LoraAdapter } from '../model/lora-adapter';
+import { TrainingModel } from '../model/train-model';
+import { AdamW } from '../optim/optimizer';
+import { groupAdvantages, tokenTerms } from './objective';
+import type { GrpoConfig } from './config';
+
+/** One model turn inside a rollout: the exact prompt ids it saw and the ids it generated. */
+export interface TurnSample {
+  promptIds: number[];
+  completionIds: number[];
+}
+
+export interface Rollout {
+  /** Rollouts of the same prompt share a group (advantages are normalised within it). */
+  group: number;
+  turns: TurnSample[];
+  reward: number;
+  /** Anything the environment wants to report per rollout (cell, outcome, ...). */
+  info?: Record<string, unknown>;
+}
+
+/** Generates one turn for each request with the current policy (LoRA on), batched. */
+export type PolicyGenerate = (requests: { promptIds: number[]; maxNewTokens: number }[]) => Promise<GeneratedSequence[]>;
+
+export interface RolloutEnvironment {
+  /** `prompts` groups × `groupSize` rollouts each; `seed` makes the choice of prompts reproducible. */
+  collect(args: { step: number; prompts: number; groupSize: number; seed: number; generate: PolicyGenerate; signal?: AbortSignal }): Promise<Rollout[]>;
+  /** Per-step metrics from the rollouts (e.g. per-cell refusal and attack-success rates). */
+  metrics?(rollouts: Rollout[]): Record<string, number>;
+}
+
+export interface StepMetrics {
+  step: number;
+  reward_mean: number;
+  reward_std: number;
+  kl: number;
+  clip_fraction: number;
+  grad_norm: number;
+  skipped_updates: number;
+  tokens: number;
+  samples_truncated: number;
+  tokens_per_second: number;
+  time_rollout_s: number;
+  time_forward_backward_s: number;
+  time_optimizer_s: number;
+  time_step_s: number;
+  [key: string]: number;
+}
+
+interface PackedSample {
+  ids: number[];
+  /** Index in `ids` of the first generated token. */
+  start: number;
+  advantage: number;
+  oldLogp: number[];
+  refLogp?: number[];
+}
+
+export class GrpoTrainer {
+  readonly model: TrainingModel;
+  readonly optimizer: AdamW;
+  stepCount = 0;
+  readonly history: StepMetrics[] = [];
+
+  constructor(readonly engine: QwenEngine, readonly adapter: LoraAdapter, readonly env: RolloutEnvironment, readonly config: GrpoConfig) {
+    if (!Number.isInteger(config.microBatch) || config.microBatch < 1) throw new Error(`micro-batch must be ≥ 1, got ${config.microBatch}`);
+    this.model = new TrainingModel(engine, adapter, { sequences: config.microBatch, seqLen: config.maxSequenceTokens, recompute: config.recompute });
+    this.optimizer = new AdamW(engine.ctx, adapter.parameters(), { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
+  }
+
+  private generateFn(signal?: AbortSignal): PolicyGenerate {
+    const { engine, config } = this;
+    return async (requests) => {
+      engine.setAdapter(this.adapter);
+      const out: GeneratedSequence[] = [];
+      for (let i = 0; i < requests.length; i += engine.options.maxBatch) {
+        const batch = requests.slice(i, i + engine.options.maxBatch);
+        out.push(...(await generate(engine, batch.map((r) => ({ ...r, maxNewTokens: Math.min(r.maxNewTokens, engine.options.maxContext - r.promptIds.length) })), {
+          temperature: config.temperature, topP: config.topP, topK: 0, seed: (config.seed * 1_000_003 + this.stepCount * 7919 + i) >>> 0,
+        }, { signal })));
+      }
+      return out;
+    };
+  }
+
+  /** Runs one GRPO step and returns its metrics. */
+  async step(signal?: AbortSignal): Promise<StepMetrics> {
+    const { config } = this;
+    const tStart = performance.now();
+    const rollouts = await this.env.collect({ step: this.stepCount, prompts: config.promptsPerStep, groupSize: config.groupSize, seed: config.seed + this.stepCount, generate: this.generateFn(signal), signal });
+    const tRollout = performance.now();
+    const rewards = rollouts.map((r) => r.reward);
+    const advantages = groupAdvantages(rewards, rollouts.map((r) => r.group));
+
+    // Every model turn becomes one training sequence carrying its rollout's advantage.
+    const samples: PackedSample[] = [];
+    let truncated = 0;
+    rollouts.forEach((r, i) => {
+      for (const turn of r.turns) {
+        if (turn.completionIds.length === 0) continue;
+        const ids = [...turn.promptIds, ...turn.completionIds];
+        if (ids.length > config.maxSequenceTokens) { truncated++; continue; }
+        samples.push({ ids, start: turn.promptIds.length, advantage: advantages[i], oldLogp: [] });
+      }
+    });
+    const tokens = samples.reduce((n, s) => n + s.ids.length - s.start, 0);
+    const batches: PackedSample[][] = [];
+    for (let i = 0; i < samples.length; i += config.microBatch) batches.push(samples.slice(i, i + config.microBatch));
+
+    let klSum = 0;
+    let clippedCount = 0;
+    let gradNorm = 0;
+    let skipped = 0;
+    let timeOptimizer = 0;
+    const T = config.maxSequenceTokens;
+    const gather = (logProbs: Float32Array, b: number, s: PackedSample) => s.ids.slice(s.start).map((_, j) => logProbs[b * T + s.start + j - 1]);
+    for (let epoch = 0; epoch < config.epochs && tokens > 0; epoch++) {
+      const zero = this.engine.ctx.device.createCommandEncoder();
+      this.adapter.encodeZeroGrad(zero);
+      this.engine.ctx.device.queue.submit([zero.finish()]);
+      for (const batch of batches) {
+        this.model.setBatch(batch.map((s) => s.ids));
+        if (epoch === 0 && config.klBeta > 0) {
+          const ref = await this.model.forwardLogProbs({ lora: false });
+          batch.forEach((s, b) => { s.refLogp = gather(ref, b, s); });
+        }
+        const logProbs = await this.model.forwardLogProbs({ lora: true });
+        const weights = new Float32Array(this.model.rows);
+        batch.forEach((s, b) => {
+          const current = gather(logProbs, b, s);
+          if (epoch === 0) s.oldLogp = current;
+          current.forEach((lp, j) => {
+            const t = tokenTerms(lp, s.oldLogp[j], s.refLogp?.[j], s.advantage, config.clipEps, config.klBeta, tokens);
+            weights[b * T + s.start + j - 1] = t.weight;
+            if (epoch === config.epochs - 1) {
+              klSum += t.kl;
+              if (t.clipped) clippedCount++;
+            }
+          });
+        });
+        this.model.setLossWeights(weights);
+        await this.model.backward();
+      }
+      const tOpt = performance.now();
+      const report = await this.optimizer.step();
+      timeOptimizer += (performance.now() - tOpt) / 1000;
+      gradNorm = report.gradNorm;
+      if (report.skipped) skipped++;
+    }
+    const tEnd = performance.now();
+    const mean = rewards.reduce((a, b) => a + b, 0) / Math.max(1, rewards.length);
+    const metrics: StepMetrics = {
+      step: this.stepCount,
+      reward_mean: mean,
+      reward_std: Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, rewards.length)),
+      kl: tokens ? klSum / tokens : 0,
+      clip_fraction: tokens ? clippedCount / tokens : 0,
+      grad_norm: gradNorm,
+      skipped_updates: skipped,
+      tokens,
+      samples_truncated: truncated,
+      tokens_per_second: rollouts.reduce((n, r) => n + r.turns.reduce((m, t) => m + t.completionIds.length, 0), 0) / Math.max(1e-3, (tRollout - tStart) / 1000),
+      time_rollout_s: (tRollout - tStart) / 1000,
+      time_forward_backward_s: (tEnd - tRollout) / 1000 - timeOptimizer,
+      time_optimizer_s: timeOptimizer,
+      time_step_s: (tEnd - tStart) / 1000,
+      ...this.env.metrics?.(rollouts),
+    };
+    this.stepCount++;
+    this.history.push(metrics);
+    return metrics;
+  }
+
+  destroy() {
+    this.model.destroy();
+    this.optimizer.destroy();
+  }
+}
