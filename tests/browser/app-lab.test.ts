@@ -26,6 +26,8 @@ describe('app: Attack Lab', () => {
     expect(await left.getByTestId('turn').count()).toBeGreaterThan(1);
     expect(await left.locator('[data-decision="execute"]').count()).toBeGreaterThan(0);
     await screenshot(page, 'app-lab-side-by-side');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'app-lab-side-by-side-dark');
     expect(pageErrors(page)).toEqual([]);
     await page.close();
   });

@@ -14,7 +14,7 @@ import { runEvalInSlices } from '../../src/app/lib/eval-runner';
 import { samplePerCell, importSuiteText } from '../../src/app/lib/suites';
 import { modelPolicy } from '../../src/app/model-policy';
 import { MODEL_REGISTRY } from '../../src/model/registry';
-import { cellSeries, scalarSeries } from '../../src/app/lib/chart-series';
+import { CELL_COLORS, cellSeries, scalarSeries } from '../../src/app/lib/chart-series';
 import type { TrainingMetrics } from '../../src/app/training-client';
 
 const scenarios = generateScenarios({ split: 'test', count: 27, seed: 3 });
@@ -127,7 +127,7 @@ describe('training chart series', () => {
   it('has one series per cell seen, with gaps where a step had no rollout of that cell', () => {
     const rates = (r: number) => ({ refusal: r, verification: 0, attackSuccess: 1 - r, completion: 0.5 });
     const metrics = [m(1, { 'MU-BT': rates(0.2) }), m(2, { 'MU-BT': rates(0.4), 'BU-MT': rates(0) }), m(3, {}, NaN)];
-    expect(cellSeries(metrics, 'refusal')).toEqual([{ label: 'BU-MT', values: [null, 0, null] }, { label: 'MU-BT', values: [0.2, 0.4, null] }]);
+    expect(cellSeries(metrics, 'refusal')).toEqual([{ label: 'BU-MT', color: CELL_COLORS[1], values: [null, 0, null] }, { label: 'MU-BT', color: CELL_COLORS[3], values: [0.2, 0.4, null] }]);
     expect(cellSeries(metrics, 'attackSuccess')[1].values).toEqual([0.8, 0.6, null]);
     expect(scalarSeries(metrics, 'KL', (x) => x.kl)).toEqual([{ label: 'KL', values: [0.1, 0.1, null] }]);
   });

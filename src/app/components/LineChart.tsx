@@ -17,13 +17,16 @@ export function LineChart(props: { title: string; x: number[]; series: ChartSeri
 
   const build = () => {
     plot?.destroy();
+    // Axis text in the page's text colour, so charts read in light and dark mode.
+    const ink = getComputedStyle(host).color || '#444';
+    const axis = { stroke: ink, grid: { stroke: 'rgba(128,128,128,0.25)' }, ticks: { stroke: 'rgba(128,128,128,0.4)' } };
     const opts: uPlot.Options = {
       title: props.title,
       width: Math.max(280, host.clientWidth || 480),
       height: props.height ?? 220,
       scales: { x: { time: false } },
-      axes: [{ label: props.xLabel ?? 'step' }, {}],
-      series: [{ label: props.xLabel ?? 'step' }, ...props.series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2 }))],
+      axes: [{ label: props.xLabel ?? 'step', ...axis }, axis],
+      series: [{ label: props.xLabel ?? 'step' }, ...props.series.map((s, i) => ({ label: s.label, stroke: s.color ?? PALETTE[i % PALETTE.length], width: 2 }))],
     };
     plot = new uPlot(opts, [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData, host);
     shape = props.series.map((s) => s.label).join('|');
