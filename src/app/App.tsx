@@ -7,7 +7,7 @@ import { DemoMode } from './panels/DemoMode';
 import { EvaluatePanel } from './panels/EvaluatePanel';
 import { ModelPanel } from './panels/ModelPanel';
 import { TrainPanel } from './panels/TrainPanel';
-import { engine, loadedModel, setCapabilities } from './state';
+import { engine, loadedModel, setCapabilities, setLoadedModel } from './state';
 import { WorkerTrainingClient } from './training-client';
 
 const TABS: TabDef[] = [
@@ -25,7 +25,10 @@ export function App(): JSX.Element {
   const [visited, setVisited] = createSignal(new Set([tab()]));
   const select = (id: string) => { setTab(id); setVisited(new Set([...visited(), id])); };
 
+  const [deviceLost, setDeviceLost] = createSignal<string | null>(null);
   onMount(() => {
+    // The worker forgets the model when the GPU device is lost; the UI must too.
+    engine().onEvent((e) => { if (e.kind === 'device-lost') { setLoadedModel(null); setDeviceLost(`${e.message} (${e.reason}). Load the model again.`); } });
     engine().capabilities().then(setCapabilities, (e) => setCapabilities({ webgpu: false, reason: (e as Error).message }));
   });
 
@@ -51,6 +54,7 @@ export function App(): JSX.Element {
               <button data-testid="open-demo" onClick={() => setDemo(true)}>Demo mode</button>
             </div>
           </header>
+          <Show when={deviceLost()}><p class="alert" role="alert">The GPU device was lost: {deviceLost()}</p></Show>
           <Tabs tabs={TABS} selected={tab()} onSelect={select} label="Playground sections" />
           <For each={TABS}>
             {(t) => (

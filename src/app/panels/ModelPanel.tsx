@@ -142,7 +142,7 @@ export function ModelPanel(): JSX.Element {
           <Show when={loadedModel() && !running()}><button onClick={unload}>Unload</button></Show>
         </div>
         <Show when={running() || download()}>
-          <Show when={download()}>{(d) => <ProgressBar label="Download" value={d().overallLoaded} max={d().overallTotal ?? d().overallLoaded * 2} detail={downloadDetail()} testId="download-progress" />}</Show>
+          <Show when={download()}>{(d) => <ProgressBar label="Download" value={d().overallLoaded} max={d().overallTotal ?? 0} detail={downloadDetail()} testId="download-progress" />}</Show>
         </Show>
         <Show when={upload()}>{(u) => <ProgressBar label="Upload and quantization" value={u().done} max={u().total} detail={uploadDetail()} testId="upload-progress" />}</Show>
         <Show when={error()}><p class="error" role="alert" data-testid="model-error">{error()}</p></Show>
