@@ -128,7 +128,7 @@ export class GrpoTrainer {
       this.adapter.encodeZeroGrad(zero);
       this.engine.ctx.device.queue.submit([zero.finish()]);
       for (const batch of batches) {
-        this.model.setBatch(batch.map((s) => s.ids));
+        this.model.setBatch(batch.map((s) => s.ids), undefined, 0, { scoreFrom: batch.map((s) => s.start) });
         if (epoch === 0 && config.klBeta > 0) {
           const ref = await this.model.forwardLogProbs({ lora: false });
           batch.forEach((s, b) => { s.refLogp = gather(ref, b, s); });

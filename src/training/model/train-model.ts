@@ -115,14 +115,19 @@ export class TrainingModel {
   /**
    * Uploads a micro-batch: `sequences[b]` are token ids (≤ T; padded with `padId`), and
    * `lossWeights[b][t]` (optional, default 0) weights the prediction OF token t (t ≥ 1).
+   * `scoreFrom[b]` (default 1): only tokens t ≥ scoreFrom[b] are scored, so the LM head runs only
+   * over those rows (RL scores completions, not long prompts).
    */
-  setBatch(sequences: readonly (readonly number[])[], lossWeights?: readonly (readonly number[])[], padId = 0) {
+  setBatch(sequences: readonly (readonly number[])[], lossWeights?: readonly (readonly number[])[], padId = 0, options: { scoreFrom?: readonly number[] } = {}) {
     const { sequences: B, seqLen: T } = this.plan;
     if (sequences.length > B) throw new Error(`micro-batch of ${sequences.length} sequences, the plan holds ${B}`);
     const ids = new Uint32Array(B * T).fill(padId);
     const targets = new Uint32Array(B * T);
     const weights = new Float32Array(B * T);
+    const ranges: { start: number; count: number }[] = [];
     sequences.forEach((seq, b) => {
+      const from = Math.max(1, options.scoreFrom?.[b] ?? 1);
+      if (seq.length > from) ranges.push({ start: b * T + from - 1, count: seq.length - from });
       if (seq.length > T) throw new Error(`sequence ${b} has ${seq.length} tokens, the plan allows ${T}`);
       for (const id of seq) if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`sequence ${b}: token id ${id} is outside the vocabulary`);
       ids.set(seq, b * T);
@@ -135,7 +140,11 @@ export class TrainingModel {
     this.ctx.write(this.b.positions, Uint32Array.from({ length: B * T }, (_, i) => i % T));
     this.ctx.write(this.b.targets, targets);
     this.setLossWeights(weights);
+    this.scoredRanges = ranges;
   }
+
+  /** Row ranges that get logits (set by setBatch). */
+  private scoredRanges: { start: number; count: number }[] = [];
 
   /** Per-row loss weights (row b·T + t predicts token t + 1), e.g. GRPO's per-token coefficients. */
   setLossWeights(weights: Float32Array) {
@@ -203,18 +212,20 @@ export class TrainingModel {
     pass.end();
   }
 
-  /** Rows [start, start + count) of the LM head: logits chunk, then `body` (log-prob fwd or bwd). */
+  /** The scored rows of the LM head in chunks: logits chunk, then `body` (log-prob fwd or bwd). */
   private encodeLmHeadChunks(encoder: GPUCommandEncoder, body: (pass: GPUComputePassEncoder, start: number, count: number) => void, after?: (encoder: GPUCommandEncoder, start: number, count: number) => void) {
     const C = this.lmHeadRows;
-    for (let start = 0; start < this.rows; start += C) {
-      const count = Math.min(C, this.rows - start);
-      encoder.copyBufferToBuffer(this.b.targets, start * 4, this.b.chunkTargets, 0, count * 4);
-      encoder.copyBufferToBuffer(this.b.weights, start * 4, this.b.chunkWeights, 0, count * 4);
-      const pass = encoder.beginComputePass({ label: `lm head rows ${start}..${start + count}` });
-      encodeMatmul(this.ctx, pass, { x: this.b.normedF, xRows: { offset: start, stride: 1 }, weight: this.weights.lmHead, y: this.b.logits, m: count });
-      body(pass, start, count);
-      pass.end();
-      after?.(encoder, start, count);
+    for (const range of this.scoredRanges) {
+      for (let start = range.start; start < range.start + range.count; start += C) {
+        const count = Math.min(C, range.start + range.count - start);
+        encoder.copyBufferToBuffer(this.b.targets, start * 4, this.b.chunkTargets, 0, count * 4);
+        encoder.copyBufferToBuffer(this.b.weights, start * 4, this.b.chunkWeights, 0, count * 4);
+        const pass = encoder.beginComputePass({ label: `lm head rows ${start}..${start + count}` });
+        encodeMatmul(this.ctx, pass, { x: this.b.normedF, xRows: { offset: start, stride: 1 }, weight: this.weights.lmHead, y: this.b.logits, m: count });
+        body(pass, start, count);
+        pass.end();
+        after?.(encoder, start, count);
+      }
     }
   }
 
@@ -227,6 +238,7 @@ export class TrainingModel {
     const lora = options.lora ?? true;
     this.loraActiveInForward = lora;
     const encoder = this.ctx.device.createCommandEncoder({ label: 'train forward' });
+    encoder.clearBuffer(this.b.logProbs); // rows outside the scored ranges read as 0
     this.encodeForward(encoder, lora);
     const V = this.config.vocabSize;
     this.encodeLmHeadChunks(
@@ -288,6 +300,8 @@ export class TrainingModel {
     const { ctx, config } = this;
     const { hiddenSize: H, vocabSize: V, numLayers: L, rmsNormEps: eps } = config;
     const encoder = ctx.device.createCommandEncoder({ label: 'train backward' });
+    // Rows outside the scored ranges get no gradient from the loss.
+    encoder.clearBuffer(this.b.dNormed);
     // LM head + loss, chunk by chunk: dLogits in place, then dNormedF rows = dLogits · W_lm.
     this.encodeLmHeadChunks(
       encoder,
@@ -297,7 +311,7 @@ export class TrainingModel {
       },
       (enc, start, count) => enc.copyBufferToBuffer(this.b.chunkDx, 0, this.b.dNormed, start * H * 4, count * H * 4),
     );
-    let pass = encoder.beginComputePass({ label: 'train backward final norm' });
+    const pass = encoder.beginComputePass({ label: 'train backward final norm' });
     encodeRmsNormBackward(ctx, pass, { x: this.layerInputs[L], weight: this.weights.finalNorm, dY: this.b.dNormed, dX: this.b.dResid, rows: this.rows, length: H, eps });
     pass.end();
     for (let l = L - 1; l >= 0; l--) {
@@ -306,7 +320,6 @@ export class TrainingModel {
     }
     ctx.device.queue.submit([encoder.finish()]);
     await ctx.device.queue.onSubmittedWorkDone();
-    void pass;
   }
 
   destroy() {
