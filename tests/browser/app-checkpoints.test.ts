@@ -1,7 +1,7 @@
 // The Checkpoints tab on real IndexedDB in Chromium (a test-only page seeds the store with the
 // checkpoint fixture): list with sizes and storage, rename, delete after confirmation, and a
 // checkpoint name carrying markup shown as text.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
 import solid from 'vite-plugin-solid';
@@ -22,7 +22,11 @@ import '../../src/app/styles.css';
 const store = new CheckpointStore();
 const existing = await store.list();
 for (const c of existing) await store.delete(c.id);
-await store.save(makeCheckpoint({ name: 'first-run', step: 10 }));
+// The fixture's tensors hold NaN and infinities on purpose; the first checkpoint gets finite
+// values so it can be exported, the second keeps them so export must refuse with a named error.
+const finite = makeCheckpoint({ name: 'first-run', step: 10 });
+for (const t of Object.values(finite.adapter)) t.data = t.data.map((_, i) => Math.sin(i) * 0.01);
+await store.save(finite);
 await store.save(makeCheckpoint({ name: '<img src=x onerror="window.__pwned=1">', step: 20, seed: 2, layers: 3 }));
 await store.close();
 render(() => <CheckpointsPanel />, document.getElementById('root'));
@@ -57,6 +61,26 @@ describe('app: Checkpoints tab', () => {
     const first = rows.filter({ hasText: 'first-run' });
     expect(await first.locator('td').nth(3).textContent()).toMatch(/KiB$/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-checkpoints.png'), fullPage: true });
+
+    // Export as PEFT: three downloads; the config names the fixture's rank and targets.
+    const downloads: { name: string; path: string }[] = [];
+    page.on('download', async (d) => downloads.push({ name: d.suggestedFilename(), path: (await d.path())! }));
+    await first.getByRole('button', { name: 'Export first-run as a PEFT adapter' }).click();
+    await expect.poll(async () => downloads.length || (await page.getByRole('alert').allTextContents()).join(' '), { timeout: 10_000 }).toBe(3);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(downloads.map((d) => d.name).sort()).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
+    const config = JSON.parse(readFileSync(downloads.find((d) => d.name === 'adapter_config.json')!.path, 'utf8'));
+    expect(config.r).toBe(4);
+    expect(config.peft_type).toBe('LORA');
+    const weights = readFileSync(downloads.find((d) => d.name === 'adapter_model.safetensors')!.path);
+    const header = JSON.parse(weights.subarray(8, 8 + Number(weights.readBigUInt64LE(0))).toString('utf8'));
+    expect(Object.keys(header).filter((k) => k !== '__metadata__')).toHaveLength(12); // 2 layers × 3 modules × (A, B)
+
+    // A checkpoint with non-finite adapter values is refused, and the error names the tensor.
+    await rows.filter({ hasText: '<img' }).getByRole('button', { name: /^Export/ }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/tensor '?base_model\.model/);
+    expect(downloads).toHaveLength(3);
 
     await first.getByRole('button', { name: 'Rename' }).click();
     await page.getByLabel('New name for first-run').fill('baseline');

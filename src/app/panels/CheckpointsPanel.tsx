@@ -1,7 +1,18 @@
 // Checkpoints stored in IndexedDB: list with sizes, rename, delete, storage in use.
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { CheckpointStore, type CheckpointSummary } from '../../training/checkpoints/index';
+import { checkpointToPeftFiles } from '../../training/peft-export';
 import { formatBytes } from '../lib/format';
+
+/** Offers bytes as a file download (object URL, revoked after the click). */
+function downloadBytes(fileName: string, bytes: Uint8Array, mime: string) {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: mime }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
 
 let store: CheckpointStore | undefined;
 function getStore(): CheckpointStore {
@@ -25,6 +36,14 @@ export function CheckpointsPanel(): JSX.Element {
     void refetch();
   };
   const rename = (c: CheckpointSummary, name: string) => act(async () => { await getStore().rename(c.id, name); setEditing(null); });
+  // PEFT loads a folder holding these exact file names: each is offered as its own download.
+  const exportPeft = (c: CheckpointSummary) => act(async () => {
+    const loaded = await getStore().load(c.id, { expectedBaseModel: 'any' });
+    const files = checkpointToPeftFiles(loaded);
+    downloadBytes('adapter_config.json', files['adapter_config.json'], 'application/json');
+    downloadBytes('adapter_model.safetensors', files['adapter_model.safetensors'], 'application/octet-stream');
+    if (files['README.md']) downloadBytes('README.md', files['README.md'], 'text/markdown');
+  });
   const remove = (c: CheckpointSummary) => { if (confirm(`Delete checkpoint "${c.name}"? This cannot be undone.`)) void act(() => getStore().delete(c.id)); };
 
   return (
@@ -59,7 +78,7 @@ export function CheckpointsPanel(): JSX.Element {
                       <td>
                         <button onClick={() => setEditing(c.id)} disabled={!!c.problem}>Rename</button>
                         <button class="deny" onClick={() => remove(c)}>Delete</button>
-                        <button disabled title="coming with the PEFT exporter">Export (PEFT)</button>
+                        <button onClick={() => void exportPeft(c)} disabled={!!c.problem} aria-label={`Export ${c.name} as a PEFT adapter`}>Export (PEFT)</button>
                       </td>
                     </tr>
                   )}
@@ -71,9 +90,9 @@ export function CheckpointsPanel(): JSX.Element {
       </Show>
       <div class="buttons">
         <button onClick={() => void refetch()}>Refresh</button>
-        <button disabled title="coming with the PEFT exporter">Import adapter (PEFT)</button>
+        <button disabled title="needs the loaded model's identity from the worker (comes with the trainer wiring)">Import adapter (PEFT)</button>
       </div>
-      <p class="note">Export and import in PEFT format are coming with the PEFT exporter.</p>
+      <p class="note">Export writes adapter_config.json, adapter_model.safetensors and README.md: put them in one folder and load it with PeftModel.from_pretrained(model, folder). Importing a PEFT adapter comes with the trainer wiring (a stored checkpoint must name the loaded base model's identity).</p>
     </section>
   );
 }
