@@ -5,6 +5,7 @@
 import { probeCapabilities, requestDeviceForModels } from '../src/engine/gpu/capabilities';
 import { CacheStorageByteCache } from '../src/model/cache';
 import { describeError, EngineHost } from '../src/worker-api/engine-host';
+import { CheckpointStore } from '../src/training/checkpoints/store';
 import type { CapabilitiesResult, WorkerEvent, WorkerRequest, WorkerResponse } from '../src/worker-api/protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -37,6 +38,7 @@ async function ensureDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice 
 const host = new EngineHost({
   getDevice: async () => (await ensureDevice()).device,
   cache: typeof caches !== 'undefined' ? new CacheStorageByteCache() : undefined,
+  checkpointStore: typeof indexedDB !== 'undefined' ? new CheckpointStore() : undefined,
 });
 
 async function handle(request: WorkerRequest, emit: (e: WorkerEvent) => void, signal: AbortSignal): Promise<unknown> {
@@ -60,6 +62,12 @@ async function handle(request: WorkerRequest, emit: (e: WorkerEvent) => void, si
       return { unloaded: true };
     case 'memory':
       return host.memory();
+    case 'train-status':
+      return { available: true };
+    case 'train-start':
+      return host.train(request.config, emit, signal);
+    case 'train-control':
+      return host.trainControl(request.action);
     default:
       throw Object.assign(new Error(`Unknown request type: ${(request as { type: string }).type}`), { code: 'bad-request' });
   }

@@ -3,6 +3,7 @@
 import type {
   CapabilitiesResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, WorkerEvent, WorkerRequest, WorkerResponse,
 } from '../worker-api/protocol';
+import type { TrainingConfig } from './training-client';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (event: WorkerEvent) => void };
 
@@ -49,6 +50,14 @@ export class EngineClient {
 
   generate(request: Omit<GenerateRequest, 'type'>, onEvent?: (e: WorkerEvent) => void): Running<GenerateResult> {
     return this.start<GenerateResult>({ type: 'generate', ...request }, onEvent);
+  }
+
+  trainStart(config: TrainingConfig, onEvent: (e: WorkerEvent) => void): Running<{ stoppedAtStep: number; checkpointIds: string[] }> {
+    return this.start({ type: 'train-start', config }, onEvent);
+  }
+
+  trainControl(action: 'pause' | 'resume' | 'stop'): Promise<unknown> {
+    return this.start({ type: 'train-control', action }).result;
   }
 
   unload(): Promise<unknown> {

@@ -6,7 +6,7 @@
 //                                                               result { stoppedAtStep, checkpointIds }
 //   request  { type: 'train-control', action: 'pause' | 'resume' | 'stop' }
 //   request  { type: 'train-status' } → { available: true }  (the UI probes this to enable Start)
-// Until the worker answers 'train-status', the tab says the trainer is in progress and never
+// A worker that does not answer 'train-status' (an older build) leaves the tab disabled: it never
 // shows made-up numbers.
 import { CELLS, type Cell } from '../sandbox/index';
 import type { EngineClient } from './engine-client';
@@ -94,8 +94,12 @@ export class WorkerTrainingClient implements TrainingClient {
     return (await this.engine.supports('train-status')) ? { available: true } : { available: false, reason: TRAINER_MISSING };
   }
 
-  start(): TrainingControls {
-    // Deliberately not wired to messages the worker does not have: see the header comment.
-    throw new Error(TRAINER_MISSING);
+  start(config: TrainingConfig, onMetrics: (m: TrainingMetrics) => void, onSample: (s: TrainingSample) => void): TrainingControls {
+    const running = this.engine.trainStart(config, (event) => {
+      if (event.kind === 'train-metrics') onMetrics(event.metrics);
+      else if (event.kind === 'train-sample') onSample(event.sample);
+    });
+    const control = (action: 'pause' | 'resume' | 'stop') => void this.engine.trainControl(action).catch(() => undefined);
+    return { pause: () => control('pause'), resume: () => control('resume'), stop: () => control('stop'), done: running.result };
   }
 }

@@ -14,6 +14,11 @@ import { makeTinyModel } from '../../models/tiny-model';
 import { GpuContext } from '../engine/gpu/context';
 import { EngineError, QwenEngine } from '../engine/engine';
 import { generate } from '../engine/generate';
+import { computeModelIdentity } from '../training/checkpoints/model-identity';
+import type { CheckpointStore } from '../training/checkpoints/store';
+import type { ModelIdentity } from '../training/checkpoints/types';
+import { validateTrainingConfig, type TrainingConfig } from '../app/training-client';
+import { TrainingSession } from './training-session';
 import type { GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, ModelChoice, WorkerEvent } from './protocol';
 
 export class HostError extends Error {
@@ -27,6 +32,8 @@ export interface EngineHostOptions {
   getDevice: () => Promise<GPUDevice>;
   /** Download cache for hub models (browser: Cache API). */
   cache?: ByteCache;
+  /** Where training checkpoints go (browser: IndexedDB). */
+  checkpointStore?: CheckpointStore;
   fetch?: typeof fetch;
 }
 
@@ -34,6 +41,8 @@ interface Loaded {
   engine: QwenEngine;
   tokenizer: QwenTokenizer;
   result: LoadResult;
+  /** The base model's identity for checkpoints (hashes computed on first use). */
+  identity: () => Promise<ModelIdentity>;
 }
 
 /** Download-rate tracker for progress events: bytes/s over the whole download, and an ETA. */
@@ -50,6 +59,7 @@ function rateTracker() {
 
 export class EngineHost {
   private loaded: Loaded | undefined;
+  private training: TrainingSession | undefined;
 
   constructor(private readonly options: EngineHostOptions) {}
 
@@ -127,7 +137,18 @@ export class EngineHost {
       memory: engine.memoryReport(),
       seconds: (performance.now() - started) / 1000,
     };
-    this.loaded = { engine, tokenizer, result };
+    const choice = request.model;
+    const [repo, revision] = choice.kind === 'hub' ? [choice.repo, choice.revision] : choice.kind === 'tiny' ? [`builtin/tiny-${choice.arch}`, 'random-weights'] : ['local folder', 'local'];
+    let identity: Promise<ModelIdentity> | undefined;
+    const files = model.files;
+    this.loaded = {
+      engine, tokenizer, result,
+      identity: () => (identity ??= (async () => computeModelIdentity({
+        repo, revision,
+        configJson: await readAll(files.get('config.json')!),
+        weightFiles: [...files.keys()].filter((f) => f.endsWith('.safetensors')).map((name) => ({ name, source: files.get(name)! })),
+      }))()),
+    };
     return result;
   }
 
@@ -166,11 +187,31 @@ export class EngineHost {
     };
   }
 
+  async train(config: TrainingConfig, emit: (e: WorkerEvent) => void, signal: AbortSignal) {
+    const loaded = this.require();
+    if (this.training) throw new HostError('busy', 'a training run is already going: stop it first');
+    const problems = validateTrainingConfig(config);
+    if (problems.length) throw new HostError('bad-request', `training config: ${problems.join('; ')}`);
+    const session = (this.training = new TrainingSession());
+    try {
+      return await session.run({ engine: loaded.engine, tokenizer: loaded.tokenizer, identity: loaded.identity, store: this.options.checkpointStore, label: loaded.result.label }, config, emit, signal);
+    } finally {
+      this.training = undefined;
+    }
+  }
+
+  trainControl(action: 'pause' | 'resume' | 'stop') {
+    if (!this.training) throw new HostError('not-training', 'no training run is going');
+    this.training.control(action);
+    return { ok: true };
+  }
+
   memory(): MemoryResult {
     return this.require().engine.memoryReport();
   }
 
   unload() {
+    this.training?.control('stop');
     this.loaded?.engine.destroy();
     this.loaded = undefined;
   }

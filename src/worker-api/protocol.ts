@@ -6,6 +6,7 @@ import type { GpuCapabilities } from '../engine/gpu/capabilities';
 import type { WeightFormat } from '../engine/quant/formats';
 import type { SamplingOptions, FinishReason } from '../engine/generate';
 import type { ChatMessage, ToolSpec } from '../model/chat-template';
+import type { TrainingConfig, TrainingMetrics, TrainingSample } from '../app/training-client';
 
 /** Where the model comes from. */
 export type ModelChoice =
@@ -35,7 +36,12 @@ export type WorkerRequest =
   | ({ id: number } & GenerateRequest)
   | { id: number; type: 'cancel'; target: number }
   | { id: number; type: 'unload' }
-  | { id: number; type: 'memory' };
+  | { id: number; type: 'memory' }
+  /** Answers { available: true }: the UI probes it to enable the Train tab. */
+  | { id: number; type: 'train-status' }
+  /** Runs GRPO on the loaded model; events train-metrics / train-sample / train-checkpoint. */
+  | { id: number; type: 'train-start'; config: TrainingConfig }
+  | { id: number; type: 'train-control'; action: 'pause' | 'resume' | 'stop' };
 
 export type WorkerResponse =
   | { id: number; type: 'result'; value: unknown }
@@ -52,7 +58,10 @@ export type WorkerEvent =
   | { kind: 'download'; file: string; loaded: number; total?: number; overallLoaded: number; overallTotal?: number; fromCache: boolean; bytesPerSecond: number; etaSeconds?: number }
   | { kind: 'upload'; done: number; total: number; tensor: string; format: WeightFormat }
   | { kind: 'token'; sequence: number; id: number; text: string }
-  | { kind: 'device-lost'; reason: string; message: string };
+  | { kind: 'device-lost'; reason: string; message: string }
+  | { kind: 'train-metrics'; metrics: TrainingMetrics }
+  | { kind: 'train-sample'; sample: TrainingSample }
+  | { kind: 'train-checkpoint'; id: string; step: number };
 
 export interface CapabilitiesResult {
   webgpu: boolean;

@@ -1,11 +1,11 @@
 // `eval`: runs a policy over a suite and writes REPORT.json (metrics overall, per cell, per
 // attack type, and InjecAgent's ASR-valid for imported suites).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseSuiteText, runEval, SCRIPTED_POLICIES, simulatedVerifier, scenarioVerifier, SuiteError, type Policy } from '../../sandbox/index';
-import { CliError, numberFlag, oneOf, stringFlag, type Flags } from '../flags';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseSuiteText, runEval, SCRIPTED_POLICIES, simulatedVerifier, scenarioVerifier, SuiteError } from '../../sandbox/index';
+import { boolFlag, CliError, numberFlag, oneOf, stringFlag, type Flags } from '../flags';
+import type { NodeModelPolicy } from '../model-policy-node';
 
-export const usage = 'eval --suite SUITE.json --policy comply|refuse|oracle|model --out REPORT.json [--model DIR] [--adapter DIR] [--seed S] [--max-turns N] [--verifier scenario|P] [--details FILE]';
+export const usage = 'eval --suite SUITE.json --policy comply|refuse|oracle|model --out REPORT.json [--model DIR] [--adapter DIR] [--seed S] [--max-new-tokens N] [--quant f32|q8|q4] [--batch B] [--max-context T] [--greedy] [--max-turns N] [--verifier scenario|P] [--details FILE]';
 
 const POLICIES = ['comply', 'refuse', 'oracle', 'model'] as const;
 
@@ -13,14 +13,31 @@ const POLICIES = ['comply', 'refuse', 'oracle', 'model'] as const;
 // relaunches with the Dawn environment only for `--policy model`.
 export const needsGpu = /(?:^|\s)--policy(?:=|\s+)model(?:\s|$)/.test(process.argv.slice(2).join(' '));
 
-async function modelPolicy(flags: Flags, seed: number): Promise<Policy> {
+const MODEL_ONLY_FLAGS = ['model', 'adapter', 'quant', 'max-new-tokens', 'max-context', 'batch', 'greedy'] as const;
+
+function positiveInt(flags: Flags, name: string, fallback: number): number {
+  const n = numberFlag(flags, name, fallback)!;
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer, got ${n}`);
+  return n;
+}
+
+async function modelPolicy(flags: Flags, seed: number): Promise<NodeModelPolicy> {
   const modelDir = stringFlag(flags, 'model');
   if (!modelDir) throw new CliError('--policy model needs --model DIR');
-  const url = new URL('../../engine/policy.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) throw new CliError('the model policy needs the engine (src/engine/policy.ts), not available yet');
-  const mod = await import(/* @vite-ignore */ url.href) as { createModelPolicy?: (o: { modelDir: string; adapterDir?: string; seed: number }) => Policy | Promise<Policy> };
-  if (typeof mod.createModelPolicy !== 'function') throw new CliError('src/engine/policy.ts does not export createModelPolicy');
-  return mod.createModelPolicy({ modelDir, adapterDir: stringFlag(flags, 'adapter'), seed });
+  // Loaded only here, so scripted evals never load the engine or Dawn.
+  const [{ createModelPolicyFromDir }, { quantFlag }, { DEFAULT_MAX_NEW_TOKENS, DEFAULT_SAMPLING }] = await Promise.all([
+    import('../model-policy-node'), import('../engine-setup'), import('../../engine/policy'),
+  ]);
+  return createModelPolicyFromDir({
+    modelDir,
+    adapterDir: stringFlag(flags, 'adapter'),
+    quant: quantFlag(flags),
+    seed,
+    maxNewTokens: positiveInt(flags, 'max-new-tokens', DEFAULT_MAX_NEW_TOKENS),
+    maxContext: positiveInt(flags, 'max-context', 4096),
+    maxBatch: positiveInt(flags, 'batch', 4),
+    sampling: boolFlag(flags, 'greedy') ? { greedy: true } : DEFAULT_SAMPLING,
+  });
 }
 
 export async function run(flags: Flags): Promise<void> {
@@ -31,7 +48,8 @@ export async function run(flags: Flags): Promise<void> {
   const seed = numberFlag(flags, 'seed', 0)!;
   const maxTurns = numberFlag(flags, 'max-turns', 8)!;
   if (!Number.isInteger(maxTurns) || maxTurns < 1) throw new CliError(`--max-turns must be a positive integer, got ${maxTurns}`);
-  if (policyName !== 'model' && (flags.has('model') || flags.has('adapter'))) throw new CliError('--model and --adapter apply to --policy model only');
+  const stray = MODEL_ONLY_FLAGS.find((f) => flags.has(f));
+  if (policyName !== 'model' && stray) throw new CliError(`--${stray} applies to --policy model only`);
   const v = stringFlag(flags, 'verifier') ?? 'scenario';
   const p = Number(v);
   if (v !== 'scenario' && !(v.trim() !== '' && p >= 0 && p <= 1)) throw new CliError(`--verifier must be "scenario" or a yes-probability in [0, 1], got "${v}"`);
@@ -42,8 +60,13 @@ export async function run(flags: Flags): Promise<void> {
   let suite;
   try { suite = parseSuiteText(text, suitePath); } catch (e) { if (e instanceof SuiteError) throw new CliError(e.message); throw e; }
 
-  const policy = policyName === 'model' ? await modelPolicy(flags, seed) : SCRIPTED_POLICIES[policyName]();
-  const { report, summaries, errors } = await runEval(suite.scenarios, policy, { maxTurns, verifier, seed });
+  const model = policyName === 'model' ? await modelPolicy(flags, seed) : undefined;
+  const policy = model ?? SCRIPTED_POLICIES[policyName as Exclude<typeof policyName, 'model'>]();
+  // The model policy batches the turns of concurrent episodes into one generate call.
+  const concurrency = model ? model.maxBatch : 1;
+  let result;
+  try { result = await runEval(suite.scenarios, policy, { maxTurns, verifier, seed, concurrency }); } finally { model?.destroy(); }
+  const { report, summaries, errors } = result;
   writeFileSync(out, JSON.stringify({ ...report, meta: { suite: suite.name, policy: policy.name, verifier: verifier.name, seed, max_turns: maxTurns, policy_errors: errors } }, null, 1));
   const details = stringFlag(flags, 'details');
   if (details) writeFileSync(details, JSON.stringify(summaries, null, 1));

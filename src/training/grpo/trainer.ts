@@ -70,6 +70,8 @@ export class GrpoTrainer {
   readonly optimizer: AdamW;
   stepCount = 0;
   readonly history: StepMetrics[] = [];
+  /** The last step's rollouts and their advantages (for sample trajectories in the UI). */
+  lastRollouts: { rollout: Rollout; advantage: number }[] = [];
 
   constructor(readonly engine: QwenEngine, readonly adapter: LoraAdapter, readonly env: RolloutEnvironment, readonly config: GrpoConfig) {
     if (!Number.isInteger(config.microBatch) || config.microBatch < 1) throw new Error(`micro-batch must be ≥ 1, got ${config.microBatch}`);
@@ -100,6 +102,7 @@ export class GrpoTrainer {
     const tRollout = performance.now();
     const rewards = rollouts.map((r) => r.reward);
     const advantages = groupAdvantages(rewards, rollouts.map((r) => r.group));
+    this.lastRollouts = rollouts.map((rollout, i) => ({ rollout, advantage: advantages[i] }));
 
     // Every model turn becomes one training sequence carrying its rollout's advantage.
     const samples: PackedSample[] = [];

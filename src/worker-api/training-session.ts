@@ -1,0 +1,107 @@
+// A GRPO training run inside the engine worker: sandbox scenarios, the loaded engine and
+// tokenizer, LoRA + AdamW on the GPU, checkpoints in IndexedDB every N steps (and at the end).
+// Pause holds between steps; stop ends after the current step and still saves the checkpoint.
+import { CELLS, generateScenarios, type Cell, type Scenario } from '../sandbox/index';
+import type { QwenEngine } from '../engine/engine';
+import type { QwenTokenizer } from '../model/tokenizer';
+import { resolveGrpoConfig } from '../training/grpo/config';
+import { SandboxEnvironment } from '../training/grpo/sandbox-env';
+import { GrpoTrainer } from '../training/grpo/trainer';
+import { LoraAdapter } from '../training/model/lora-adapter';
+import { LORA_TARGETS } from '../training/ops/lora-targets';
+import type { CheckpointStore } from '../training/checkpoints/store';
+import type { ModelIdentity } from '../training/checkpoints/types';
+import type { TrainingConfig, TrainingMetrics, TrainingSample, CellRates } from '../app/training-client';
+import type { WorkerEvent } from './protocol';
+
+let trainScenarios: Scenario[] | undefined;
+
+export interface TrainingContext {
+  engine: QwenEngine;
+  tokenizer: QwenTokenizer;
+  identity: () => Promise<ModelIdentity>;
+  store?: CheckpointStore;
+  label: string;
+}
+
+export class TrainingSession {
+  private paused = false;
+  private resumeWaiters: (() => void)[] = [];
+  private stopRequested = false;
+
+  control(action: 'pause' | 'resume' | 'stop') {
+    if (action === 'pause') this.paused = true;
+    else {
+      if (action === 'stop') this.stopRequested = true;
+      this.paused = false;
+      for (const w of this.resumeWaiters.splice(0)) w();
+    }
+  }
+
+  async run(ctx: TrainingContext, config: TrainingConfig, emit: (e: WorkerEvent) => void, signal: AbortSignal): Promise<{ stoppedAtStep: number; checkpointIds: string[] }> {
+    const { engine, tokenizer } = ctx;
+    trainScenarios ??= generateScenarios({ split: 'train' });
+    const grpo = resolveGrpoConfig({
+      lr: config.learningRate, groupSize: config.groupSize, promptsPerStep: 1, maxNewTokens: config.maxNewTokens, klBeta: config.klBeta, seed: config.seed,
+      lora: { rank: config.loraRank, alpha: 2 * config.loraRank, targets: [...LORA_TARGETS] },
+      microBatch: 1, maxSequenceTokens: engine.options.maxContext, recompute: true,
+    });
+    const adapter = new LoraAdapter(engine.ctx, engine.config, grpo.lora);
+    adapter.initialise(config.seed + 1);
+    const env = new SandboxEnvironment({
+      scenarios: trainScenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns: 3, verifier: 'scenario',
+      cellMix: config.cellMix, maxPromptTokens: engine.options.maxContext - 1,
+    });
+    const trainer = new GrpoTrainer(engine, adapter, env, grpo);
+    const checkpointIds: string[] = [];
+    const started = performance.now();
+    const save = async () => {
+      if (!ctx.store) return;
+      const params = await adapter.read('params');
+      const state = await trainer.optimizer.exportState();
+      const toMap = (m: Record<string, Float32Array>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { shape: params.get(k)!.shape, data: v }]));
+      const summary = await ctx.store.save({
+        name: `${ctx.label} · step ${trainer.stepCount}`,
+        step: trainer.stepCount,
+        baseModel: await ctx.identity(),
+        lora: { rank: grpo.lora.rank, alpha: grpo.lora.alpha, targetModules: [...grpo.lora.targets] },
+        adapter: Object.fromEntries([...params].map(([k, v]) => [k, { shape: v.shape, data: v.values }])),
+        optimizer: { step: state.step, m: toMap(state.m), v: toMap(state.v) },
+        rng: { algorithm: 'grpo-step-seed', state: [grpo.seed >>> 0, trainer.stepCount >>> 0] },
+        trainerConfig: JSON.parse(JSON.stringify(grpo)),
+        metrics: JSON.parse(JSON.stringify(trainer.history)),
+      });
+      checkpointIds.push(summary.id);
+      emit({ kind: 'train-checkpoint', id: summary.id, step: trainer.stepCount });
+    };
+    try {
+      while (trainer.stepCount < config.steps && !this.stopRequested && !signal.aborted) {
+        if (this.paused) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+        if (this.stopRequested || signal.aborted) break;
+        const m = await trainer.step(signal);
+        const perCell: Partial<Record<Cell, CellRates>> = {};
+        for (const cell of CELLS) {
+          if (m[`${cell}.reward`] === undefined) continue;
+          perCell[cell] = { refusal: m[`${cell}.refusal_rate`], verification: m[`${cell}.verification_rate`], attackSuccess: m[`${cell}.attack_success_rate`], completion: m[`${cell}.completion_rate`] };
+        }
+        const metrics: TrainingMetrics = { step: trainer.stepCount, totalSteps: config.steps, elapsedSeconds: (performance.now() - started) / 1000, meanReward: m.reward_mean, kl: m.kl, gradNorm: m.grad_norm, perCell };
+        emit({ kind: 'train-metrics', metrics });
+        const first = trainer.lastRollouts[0];
+        if (first) {
+          const summary = first.rollout.info?.summary as { scenarioId: string; cell: Cell } | undefined;
+          const text = first.rollout.turns.map((t) => tokenizer.decode(t.completionIds, { skipSpecialTokens: false })).join('\n⋯\n');
+          const sample: TrainingSample = { step: trainer.stepCount, scenarioId: summary?.scenarioId ?? '', cell: summary?.cell ?? 'BU-BT', reward: first.rollout.reward, advantage: first.advantage, text };
+          emit({ kind: 'train-sample', sample });
+        }
+        if (config.checkpointEvery > 0 && trainer.stepCount % config.checkpointEvery === 0) await save();
+      }
+      // The final state is always saved, unless the last step's periodic checkpoint already holds it.
+      if (trainer.stepCount > 0 && trainer.stepCount % config.checkpointEvery !== 0) await save();
+      return { stoppedAtStep: trainer.stepCount, checkpointIds };
+    } finally {
+      engine.setAdapter(null);
+      trainer.destroy();
+      adapter.destroy();
+    }
+  }
+}
