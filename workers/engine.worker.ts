@@ -63,7 +63,7 @@ async function handle(request: WorkerRequest, emit: (e: WorkerEvent) => void, si
     case 'memory':
       return host.memory();
     case 'train-status':
-      return { available: true };
+      return host.model ? { available: true } : { available: false, reason: 'Load a model first (the Model tab): training runs on the loaded model.' };
     case 'train-start':
       return host.train(request.config, emit, signal);
     case 'train-control':

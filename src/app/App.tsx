@@ -35,7 +35,7 @@ export function App(): JSX.Element {
   const panels: Record<string, () => JSX.Element> = {
     model: () => <ModelPanel />,
     lab: () => <AttackLab initialHash={initialHash} />,
-    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} />,
+    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} modelLoaded={loadedModel} />,
     evaluate: () => <EvaluatePanel />,
     checkpoints: () => <CheckpointsPanel />,
   };

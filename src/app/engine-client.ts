@@ -56,6 +56,10 @@ export class EngineClient {
     return this.start({ type: 'train-start', config }, onEvent);
   }
 
+  trainStatus(): Promise<{ available: true } | { available: false; reason: string }> {
+    return this.start<{ available: true } | { available: false; reason: string }>({ type: 'train-status' }).result;
+  }
+
   trainControl(action: 'pause' | 'resume' | 'stop'): Promise<unknown> {
     return this.start({ type: 'train-control', action }).result;
   }

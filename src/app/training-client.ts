@@ -91,7 +91,8 @@ export class WorkerTrainingClient implements TrainingClient {
   constructor(private readonly engine: EngineClient) {}
 
   async availability(): Promise<TrainerAvailability> {
-    return (await this.engine.supports('train-status')) ? { available: true } : { available: false, reason: TRAINER_MISSING };
+    if (!(await this.engine.supports('train-status'))) return { available: false, reason: TRAINER_MISSING };
+    return this.engine.trainStatus();
   }
 
   start(config: TrainingConfig, onMetrics: (m: TrainingMetrics) => void, onSample: (s: TrainingSample) => void): TrainingControls {

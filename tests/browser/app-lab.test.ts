@@ -90,10 +90,10 @@ describe('app: Attack Lab', () => {
     expect(await page.getByRole('tab', { name: 'Checkpoints' }).getAttribute('aria-selected')).toBe('true');
     await page.keyboard.press('ArrowRight');
     expect(await modelTab.getAttribute('aria-selected')).toBe('true');
-    // Train tab: the trainer is not in the worker yet, so Start stays disabled and says why.
+    // Train tab without a loaded model: Start stays disabled and the tab says why.
     await openTab(page, 'Train');
     await page.getByTestId('trainer-missing').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('trainer-missing').textContent()).toContain('GRPO trainer');
+    expect(await page.getByTestId('trainer-missing').textContent()).toContain('Load a model first');
     expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
     await page.close();
   });

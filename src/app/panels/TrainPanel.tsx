@@ -1,6 +1,6 @@
 // Train: the GRPO configuration, controls, live charts, progress and sample trajectories, all
-// driven by a TrainingClient. Until the worker has the trainer, Start is disabled and the tab
-// says so: no metrics are ever invented here.
+// driven by a TrainingClient (the GRPO trainer in the engine worker). Without a loaded model Start
+// is disabled and the tab says why: no metrics are ever invented here.
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { CELLS, type Cell } from '../../sandbox/index';
 import { ProgressBar } from '../components/ProgressBar';
@@ -8,8 +8,9 @@ import { etaSeconds, formatDuration } from '../lib/format';
 import { defaultTrainingConfig, validateTrainingConfig, type TrainingClient, type TrainingConfig, type TrainingControls, type TrainingMetrics, type TrainingSample } from '../training-client';
 import { TrainingCharts } from './TrainingCharts';
 
-export function TrainPanel(props: { client: TrainingClient }): JSX.Element {
-  const [availability] = createResource(() => props.client.availability().catch((e) => ({ available: false as const, reason: (e as Error).message })));
+export function TrainPanel(props: { client: TrainingClient; modelLoaded?: () => unknown }): JSX.Element {
+  // Re-asked whenever the loaded model changes: training needs a model in the worker.
+  const [availability] = createResource(() => props.modelLoaded?.() ?? true, () => props.client.availability().catch((e) => ({ available: false as const, reason: (e as Error).message })));
   const [config, setConfig] = createSignal<TrainingConfig>(defaultTrainingConfig());
   const [metrics, setMetrics] = createSignal<TrainingMetrics[]>([]);
   const [samples, setSamples] = createSignal<TrainingSample[]>([]);
