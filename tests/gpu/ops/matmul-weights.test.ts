@@ -5,7 +5,7 @@ import { fromFloat32, toFloat32, type TensorDtype } from '../../../src/model/dty
 import { encodeMatmul, matmulCpu } from '../../../src/engine/ops/matmul';
 import { gemvWgsl } from '../../../src/engine/ops/matmul-gemv';
 import { tiledWgsl } from '../../../src/engine/ops/matmul-tiled';
-import { matmulTransposedWgsl } from '../../../src/engine/ops/matmul-transposed';
+import { matmulBackwardWgsl } from '../../../src/training/ops/matmul-backward';
 import { embeddingWgsl } from '../../../src/engine/ops/embedding';
 import { packWeight, unpackWeight } from '../../../src/engine/quant/pack';
 import type { WeightFormat } from '../../../src/engine/quant/formats';
@@ -68,7 +68,7 @@ describe('shader-f16 variant selection', () => {
     gemvWgsl({ format, k: 96, n: 5, hasBias: true, accumulate: false, indexedRows: false, shaderF16 }, 1),
     tiledWgsl({ format, k: 96, n: 5, hasBias: false, accumulate: true, indexedRows: true, shaderF16 }),
     embeddingWgsl({ format, cols: 96 }, shaderF16),
-    matmulTransposedWgsl(format, 5, 96, shaderF16),
+    matmulBackwardWgsl(format, 96, shaderF16),
   ];
   it('uses `enable f16` and vec4<f16> loads for f16 weights only when the device has shader-f16', () => {
     for (const source of sources('f16', true)) {
