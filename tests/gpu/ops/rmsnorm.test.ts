@@ -1,29 +1,11 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { encodeRmsNorm, rmsNormCpu, type RmsNormLayout } from '../../../src/engine/ops/rmsnorm';
-import { getTestDevice } from '../../helpers/gpu';
+import { testContext as context, runPass as run, failOnGpuErrors } from '../../helpers/gpu';
 import { nmse, randomArray } from '../../helpers/numeric';
 
 // Shader compile and validation errors otherwise surface only as wrong numbers: fail on any.
-const gpuErrors: string[] = [];
-beforeAll(async () => {
-  (await getTestDevice()).device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
-});
-afterEach(() => {
-  expect(gpuErrors.splice(0)).toEqual([]);
-});
-
-async function context() {
-  return new GpuContext((await getTestDevice()).device);
-}
-
-function run(ctx: GpuContext, record: (pass: GPUComputePassEncoder) => void) {
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  record(pass);
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-}
+failOnGpuErrors();
 
 // Both sides compute in f32 apart from summation order (tree vs sequential) and inverseSqrt's
 // 2-ULP bound, so the relative error per value is a few 1e-7 and NMSE stays far below 1e-10.

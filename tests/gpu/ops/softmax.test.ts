@@ -1,29 +1,11 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { encodeGatherLogProb, encodeSoftmax, gatherLogProbCpu, rowChunks, softmaxCpu } from '../../../src/engine/ops/softmax';
-import { getTestDevice } from '../../helpers/gpu';
+import { testContext as context, runPass as run, failOnGpuErrors } from '../../helpers/gpu';
 import { maxAbsDiff, nmse, randomArray } from '../../helpers/numeric';
 
 // Shader compile and validation errors otherwise surface only as wrong numbers: fail on any.
-const gpuErrors: string[] = [];
-beforeAll(async () => {
-  (await getTestDevice()).device.addEventListener('uncapturederror', (event) => gpuErrors.push((event as GPUUncapturedErrorEvent).error.message));
-});
-afterEach(() => {
-  expect(gpuErrors.splice(0)).toEqual([]);
-});
-
-async function context() {
-  return new GpuContext((await getTestDevice()).device);
-}
-
-function run(ctx: GpuContext, record: (pass: GPUComputePassEncoder) => void) {
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  record(pass);
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-}
+failOnGpuErrors();
 
 // f32 on the GPU (exp/log within a few ULP, tree-ordered sums) against f64 on the CPU: each
 // probability is off by ~1e-6 relative, so NMSE < 1e-11; log-probs are off by ~1e-6 absolute.

@@ -3,20 +3,8 @@ import { GpuContext } from '../../../../src/engine/gpu/context';
 import { rmsNormCpu, type RmsNormLayout } from '../../../../src/engine/ops/rmsnorm';
 import { encodeRmsNormBackward, rmsNormBackwardCpu, type GradView } from '../../../../src/training/ops/rmsnorm-backward';
 import { dot, expectGradClose, finiteDifferenceGrad, gradMismatches, randomFloat64 } from '../../../helpers/finite-difference';
-import { getTestDevice } from '../../../helpers/gpu';
+import { testContext as context, runPass as run } from '../../../helpers/gpu';
 import { maxAbsDiff, nmse, randomArray } from '../../../helpers/numeric';
-
-async function context() {
-  return new GpuContext((await getTestDevice()).device);
-}
-
-function run(ctx: GpuContext, record: (pass: GPUComputePassEncoder) => void) {
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  record(pass);
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-}
 
 async function readF32(ctx: GpuContext, buffer: GPUBuffer, count: number) {
   return new Float32Array(await ctx.read(buffer, count * 4));

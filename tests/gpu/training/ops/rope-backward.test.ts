@@ -3,20 +3,8 @@ import { GpuContext } from '../../../../src/engine/gpu/context';
 import { createRopeTable, encodeRope, ropeCpu, ropeTableCpu, type RopeConfig } from '../../../../src/engine/ops/rope';
 import { encodeRopeBackward, ropeBackwardCpu, type RopeLayout } from '../../../../src/training/ops/rope-backward';
 import { dot, expectGradClose, finiteDifferenceGrad, gradMismatches, randomFloat64 } from '../../../helpers/finite-difference';
-import { getTestDevice } from '../../../helpers/gpu';
+import { testContext as context, runPass as run } from '../../../helpers/gpu';
 import { maxAbsDiff, nmse, randomArray } from '../../../helpers/numeric';
-
-async function context() {
-  return new GpuContext((await getTestDevice()).device);
-}
-
-function run(ctx: GpuContext, record: (pass: GPUComputePassEncoder) => void) {
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  record(pass);
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-}
 
 const CONFIG: RopeConfig = { headDim: 6, theta: 10000, maxPositions: 16 };
 

@@ -3,20 +3,8 @@ import { GpuContext } from '../../../../src/engine/gpu/context';
 import { swigluCpu } from '../../../../src/engine/ops/swiglu';
 import { encodeSwigluBackward, splitGateUp, swigluBackwardCpu } from '../../../../src/training/ops/swiglu-backward';
 import { dot, expectGradClose, finiteDifferenceGrad, gradMismatches, randomFloat64 } from '../../../helpers/finite-difference';
-import { getTestDevice } from '../../../helpers/gpu';
+import { testContext as context, runPass as run } from '../../../helpers/gpu';
 import { maxAbsDiff, nmse, randomArray } from '../../../helpers/numeric';
-
-async function context() {
-  return new GpuContext((await getTestDevice()).device);
-}
-
-function run(ctx: GpuContext, record: (pass: GPUComputePassEncoder) => void) {
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  record(pass);
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-}
 
 /** silu(g) · u in f64 over the fused [tokens, 2I] layout, for the FD functional. */
 function swigluFused64(gateUp: ArrayLike<number>, intermediate: number): Float64Array {
