@@ -3,7 +3,6 @@
 // Prints one JSON object: prefill and decode tokens/s per batch size, dispatches and submits per
 // decode step and per token, and GPU memory. Weights are random with the model's exact shapes
 // (no download). Default shape: tiny on a software adapter (SwiftShader), qwen2.5-0.5b on a GPU.
-import { spawnSync } from 'node:child_process';
 import { parseModelConfig } from '../model/config';
 import { MODEL_SHAPES, type ModelShapeName } from '../../models/shapes';
 import { GpuContext } from '../engine/gpu/context';
@@ -11,17 +10,10 @@ import { QwenEngine } from '../engine/engine';
 import { generate } from '../engine/generate';
 import { syntheticWeights } from '../engine/model/synthetic-weights';
 import { WEIGHT_FORMATS } from '../engine/quant/formats';
-import { configureDawnEnvironment } from '../node/dawn-env';
+import { relaunchWithDawnEnvironment } from '../node/dawn-env';
 import { requestNodeDevice } from '../node/gpu';
 import { CliError, idsFlag, numberFlag, oneOf, parseFlags } from './flags';
 
-function relaunchWithDawnEnvironment() {
-  if (process.env.ASP_DAWN_ENV_SET) return;
-  const env = { ...process.env, ASP_DAWN_ENV_SET: '1' };
-  if (configureDawnEnvironment(env) !== 'swiftshader') return;
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
-  process.exit(r.status ?? 1);
-}
 
 async function main() {
   relaunchWithDawnEnvironment();

@@ -1,7 +1,6 @@
 // `npm run cli -- <command> [flags]`: one entry point, one module per command in ./commands.
 // Commands throw CliError for bad input: it prints one line and exits with code 2, never a stack trace.
-import { spawnSync } from 'node:child_process';
-import { configureDawnEnvironment } from '../node/dawn-env';
+import { relaunchWithDawnEnvironment } from '../node/dawn-env';
 import { CliError, parseFlags, type Flags } from './flags';
 import { ModelLoadError } from '../model/errors';
 import { EngineError } from '../engine/engine';
@@ -19,16 +18,6 @@ export function registerCommand(name: string, load: () => Promise<CommandModule>
 async function loadCommands() {
   const mod = await import('./commands/index');
   mod.registerAll(registerCommand);
-}
-
-function relaunchWithDawnEnvironment(): boolean {
-  // The dynamic linker reads LD_LIBRARY_PATH only at start, so a process that needs the
-  // SwiftShader driver re-runs itself once with the environment set.
-  if (process.env.ASP_DAWN_ENV_SET) return false;
-  const env = { ...process.env, ASP_DAWN_ENV_SET: '1' };
-  if (configureDawnEnvironment(env) !== 'swiftshader') return false;
-  const result = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
-  process.exit(result.status ?? 1);
 }
 
 async function main() {

@@ -8,7 +8,7 @@
 // Sampling draws are keyed by (per-sequence seed, position), never by batch row, so a sequence
 // generates the same tokens whether it runs alone or in a batch.
 import { EngineError, type QwenEngine } from './engine';
-import { encodeSample, packSamplingParams, rowSeed, SAMPLING_PARAM_WORDS, type SamplingRowParams } from './ops/sampling';
+import { encodeSample, packSamplingParams, rowSeed, type SamplingRowParams } from './ops/sampling';
 
 export interface SamplingOptions {
   /** Greedy (argmax) decoding; ignores the other options. */
@@ -51,32 +51,6 @@ export interface GenerateOptions {
   detokenize?: (ids: number[]) => string;
 }
 
-interface SamplerBuffers {
-  params: GPUBuffer;
-  tokens: GPUBuffer;
-  logprobs: GPUBuffer;
-  staging: GPUBuffer;
-  rows: number;
-}
-
-const samplerBuffers = new WeakMap<QwenEngine, SamplerBuffers>();
-
-function sampler(engine: QwenEngine): SamplerBuffers {
-  let s = samplerBuffers.get(engine);
-  if (!s) {
-    const rows = engine.acts.maxLogitRows;
-    s = {
-      rows,
-      params: engine.ctx.createBuffer('sampling params', rows * SAMPLING_PARAM_WORDS * 4, 'activations'),
-      tokens: engine.ctx.createBuffer('sampled tokens', rows * 4, 'activations'),
-      logprobs: engine.ctx.createBuffer('sampled logprobs', rows * 8, 'activations'),
-      staging: engine.ctx.device.createBuffer({ label: 'sample readback', size: rows * 12, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
-    };
-    samplerBuffers.set(engine, s);
-  }
-  return s;
-}
-
 function rowParams(sampling: SamplingOptions, sequence: number, position: number): SamplingRowParams {
   const seed = rowSeed((sampling.seed ?? 0) >>> 0, sequence);
   if (sampling.greedy) return { temperature: 0, topK: 0, topP: 1, seed, counter: position };
@@ -113,7 +87,6 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
       stopIds: new Set(request.stopIds ?? engine.config.eosTokenIds),
     };
   });
-  const s = sampler(engine);
 
   // Prefill: pack all prompt tokens into steps of up to maxStepTokens; a step's logit rows are the
   // tokens that end a prompt, and their samples are each sequence's first generated token.
@@ -125,7 +98,7 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
     const lastRows: number[] = [];
     chunk.forEach((t, row) => { if (t.pos === states[t.seq].request.promptIds.length - 1) lastRows.push(row); });
     const finishing = lastRows.map((row) => chunk[row]);
-    await runStep(engine, s, chunk.map((t) => t.id), chunk.map((t) => t.seq), chunk.map((t) => t.pos), lastRows,
+    await runStep(engine, chunk.map((t) => t.id), chunk.map((t) => t.seq), chunk.map((t) => t.pos), lastRows,
       finishing.map((t) => rowParams(sampling, t.seq, t.pos + 1)), finishing.map((t) => t.seq), states, options);
     for (const t of chunk) states[t.seq].length = t.pos + 1;
   }
@@ -140,7 +113,7 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
     if (active.length === 0) break;
     const ids = active.map(({ st }) => st.out.ids[st.out.ids.length - 1]);
     const positions = active.map(({ st }) => st.length);
-    await runStep(engine, s, ids, active.map(({ seq }) => seq), positions, active.map((_, row) => row),
+    await runStep(engine, ids, active.map(({ seq }) => seq), positions, active.map((_, row) => row),
       active.map(({ seq }, row) => rowParams(sampling, seq, positions[row] + 1)), active.map(({ seq }) => seq), states, options);
     for (const { st } of active) st.length++;
   }
@@ -150,26 +123,27 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
 }
 
 async function runStep(
-  engine: QwenEngine, s: SamplerBuffers, ids: number[], slots: number[], positions: number[], logitRows: number[],
+  engine: QwenEngine, ids: number[], slots: number[], positions: number[], logitRows: number[],
   params: SamplingRowParams[], rowSequences: number[], states: SequenceState[], options: GenerateOptions,
 ) {
   engine.writeStep(ids, slots, positions, logitRows);
   const rows = logitRows.length;
-  if (rows > 0) engine.ctx.write(s.params, packSamplingParams(params));
+  const a = engine.acts;
+  if (rows > 0) engine.ctx.write(a.samplingParams, packSamplingParams(params));
   engine.runStep({ tokens: ids.length, logitRows: rows }, (encoder) => {
     if (rows === 0) return;
     const pass = encoder.beginComputePass({ label: 'sample' });
-    encodeSample(engine.ctx, pass, { logits: engine.acts.logits, params: s.params, tokens: s.tokens, logprobs: s.logprobs, rows, vocab: engine.config.vocabSize });
+    encodeSample(engine.ctx, pass, { logits: a.logits, params: a.samplingParams, tokens: a.sampledTokens, logprobs: a.sampledLogprobs, rows, vocab: engine.config.vocabSize });
     pass.end();
-    encoder.copyBufferToBuffer(s.tokens, 0, s.staging, 0, rows * 4);
-    encoder.copyBufferToBuffer(s.logprobs, 0, s.staging, s.rows * 4, rows * 8);
+    encoder.copyBufferToBuffer(a.sampledTokens, 0, a.sampleReadback, 0, rows * 4);
+    encoder.copyBufferToBuffer(a.sampledLogprobs, 0, a.sampleReadback, a.maxLogitRows * 4, rows * 8);
   });
   if (rows === 0) return;
-  await s.staging.mapAsync(GPUMapMode.READ);
-  const mapped = s.staging.getMappedRange();
+  await a.sampleReadback.mapAsync(GPUMapMode.READ);
+  const mapped = a.sampleReadback.getMappedRange();
   const tokens = new Uint32Array(mapped.slice(0, rows * 4));
-  const logprobs = new Float32Array(mapped.slice(s.rows * 4, s.rows * 4 + rows * 8));
-  s.staging.unmap();
+  const logprobs = new Float32Array(mapped.slice(a.maxLogitRows * 4, a.maxLogitRows * 4 + rows * 8));
+  a.sampleReadback.unmap();
   for (let r = 0; r < rows; r++) {
     const seq = rowSequences[r];
     const st = states[seq];

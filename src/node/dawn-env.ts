@@ -6,6 +6,7 @@
 //
 // LD_LIBRARY_PATH is read by the dynamic linker only at process start, so this must run in a
 // parent process before it spawns the one that loads Dawn (vitest's config, the CLI launcher).
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
 export const CHROMIUM_LIB_DIRS = ['/usr/lib/chromium', '/usr/lib/chromium-browser'];
@@ -46,4 +47,16 @@ export function configureDawnEnvironment(env: NodeJS.ProcessEnv): 'system' | 'sw
   env.VK_ICD_FILENAMES = icd;
   env.LD_LIBRARY_PATH = env.LD_LIBRARY_PATH ? `${libDir}:${env.LD_LIBRARY_PATH}` : libDir;
   return 'swiftshader';
+}
+
+/**
+ * For a process that loads Dawn itself (CLI, bench): when the SwiftShader environment is needed and
+ * not yet in place, re-runs this process once with it and exits with the child's status.
+ */
+export function relaunchWithDawnEnvironment(): void {
+  if (process.env.ASP_DAWN_ENV_SET) return;
+  const env = { ...process.env, ASP_DAWN_ENV_SET: '1' };
+  if (configureDawnEnvironment(env) !== 'swiftshader') return;
+  const result = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  process.exit(result.status ?? 1);
 }

@@ -2,6 +2,11 @@
 // reused by every step (llm.c style): no allocation on the decode path.
 import type { ModelConfig } from '../../model/config';
 import type { GpuContext } from '../gpu/context';
+import { SAMPLING_PARAM_WORDS } from '../ops/sampling';
+
+// WebGPU flag values (fixed by the spec), so this module needs no globals.
+const MAP_READ = 0x01;
+const COPY_DST = 0x08;
 
 export interface Activations {
   maxTokens: number;
@@ -27,12 +32,18 @@ export interface Activations {
   mlpHidden: GPUBuffer;
   /** [maxLogitRows, vocab]. */
   logits: GPUBuffer;
+  /** Sampling, per logit row: packed params (SAMPLING_PARAM_WORDS u32), chosen ids, 2 log-probs. */
+  samplingParams: GPUBuffer;
+  sampledTokens: GPUBuffer;
+  sampledLogprobs: GPUBuffer;
+  /** MAP_READ staging for one step's ids (at 0) and log-probs (at maxLogitRows·4): the only readback of a decode step. */
+  sampleReadback: GPUBuffer;
 }
 
 export function activationBytes(config: ModelConfig, maxTokens: number, maxLogitRows: number): number {
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
   const perToken = 4 * (4 + 2 * H + (nH + 2 * nKv) * d + nH * d + 3 * I);
-  return maxTokens * perToken + maxLogitRows * 4 * (V + 1);
+  return maxTokens * perToken + maxLogitRows * 4 * (V + 1 + SAMPLING_PARAM_WORDS + 3);
 }
 
 export function createActivations(ctx: GpuContext, config: ModelConfig, maxTokens: number, maxLogitRows: number): Activations {
@@ -52,10 +63,15 @@ export function createActivations(ctx: GpuContext, config: ModelConfig, maxToken
     gateUp: f32('gateUp', maxTokens * 2 * I),
     mlpHidden: f32('mlpHidden', maxTokens * I),
     logits: f32('logits', maxLogitRows * V),
+    samplingParams: f32('samplingParams', maxLogitRows * SAMPLING_PARAM_WORDS),
+    sampledTokens: f32('sampledTokens', maxLogitRows),
+    sampledLogprobs: f32('sampledLogprobs', maxLogitRows * 2),
+    sampleReadback: ctx.device.createBuffer({ label: 'sample readback', size: maxLogitRows * 12, usage: MAP_READ | COPY_DST }),
   };
 }
 
 export function destroyActivations(ctx: GpuContext, a: Activations) {
-  for (const b of [a.ids, a.slots, a.positions, a.logitRows, a.residual, a.normed, a.qkv, a.attention, a.gateUp, a.mlpHidden, a.logits]) ctx.destroy(b);
+  for (const b of [a.ids, a.slots, a.positions, a.logitRows, a.residual, a.normed, a.qkv, a.attention, a.gateUp, a.mlpHidden, a.logits, a.samplingParams, a.sampledTokens, a.sampledLogprobs]) ctx.destroy(b);
+  a.sampleReadback.destroy();
   ctx.clearBindGroups();
 }
