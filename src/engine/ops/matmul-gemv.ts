@@ -1,11 +1,14 @@
 // GEMV-style matmul for decode (few rows M): y[r, n] = x[r]·W[n] over one weight chunk.
 //
-// A workgroup of WG threads computes R consecutive output columns n for all M rows. Threads split
-// K into blocks of 8 elements (block b covers k = 8b..8b+7, one q4 word): thread t takes blocks
-// t, t+WG, ... so neighbouring threads read neighbouring weight words (coalesced). Per block the thread
+// A workgroup of WG threads is split into column groups of LANES threads; each column group computes
+// R consecutive output columns n for all M rows. LANES = WG when K is long (every real Qwen shape),
+// fewer when K has fewer than WG blocks, so short-K weights (the tiny test models' 151936-row LM
+// head) do not leave most threads idle and launch N/R workgroups. Lanes split K into blocks of 8
+// elements (block b covers k = 8b..8b+7, one q4 word): lane l takes blocks l, l+LANES, ... so
+// neighbouring threads read neighbouring weight words (coalesced). Per block the thread
 // decodes R weight blocks once and applies each to the M x blocks it holds in registers, so every
 // weight byte is read exactly once per step whatever M is. Partial sums meet in a workgroup tree
-// reduction; the first R·M threads write y.
+// reduction within each column group; its first R·M lanes write y.
 //
 // Memory traffic per decode step (memory-bound on real GPUs), for a weight [N, K]:
 //   weight bytes = N·K·bytesPerElement(format) (q4: N·K·(0.5 + 2/32), q8: N·K·(1 + 2/32), f16: 2·N·K,
@@ -30,6 +33,19 @@ export function gemvRowCapacity(m: number): number {
   return m === 1 ? 1 : m === 2 ? 2 : m <= 4 ? 4 : 8;
 }
 
+/** Threads that share one column group's K loop: WG, or the next power of two ≥ K's block count. */
+export function gemvLanes(k: number): number {
+  const blocks = paddedCols(k) / 8;
+  let lanes = 1;
+  while (lanes < blocks && lanes < GEMV_WORKGROUP) lanes *= 2;
+  return lanes;
+}
+
+/** Output columns one GEMV workgroup computes for a weight with K = `k` columns. */
+export function gemvColumnsPerWorkgroup(k: number): number {
+  return (GEMV_WORKGROUP / gemvLanes(k)) * GEMV_COLUMNS;
+}
+
 /** @param m row capacity (see gemvRowCapacity); the actual M comes from params.m ≤ capacity. */
 export function gemvWgsl(shape: MatmulShape, m: number): string {
   if (gemvRowCapacity(m) !== m) throw new Error(`gemv: row capacity ${m} is not one of 1, 2, 4, 8`);
@@ -47,6 +63,7 @@ export function gemvWgsl(shape: MatmulShape, m: number): string {
   for (var i = 0u; i < 4u; i++) { let k = q * 4u + i; if (k < K) { v[i] = x[base + k]; } }
   return v;
 }`;
+  const lanes = gemvLanes(shape.k);
   return /* wgsl */ `${header.enable}
 ${header.code}
 ${xQuad}
@@ -54,19 +71,23 @@ ${xQuad}
 const M = ${m}u;
 const R = ${R}u;
 const WG = ${WG}u;
+const LANES = ${lanes}u;
+const COLUMN_GROUPS = ${WG / lanes}u;
 const BLOCKS = ${blocks}u;
 var<workgroup> partial: array<f32, ${WG * R * m}>;
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let t = lid.x;
-  let n_first = (wid.x + wid.y * groups.x) * R;
-  if (n_first >= params.rows) { return; } // whole workgroup: uniform
+  let lane = t % LANES;
+  let wg_first = (wid.x + wid.y * groups.x) * COLUMN_GROUPS * R;
+  if (wg_first >= params.rows) { return; } // whole workgroup: uniform
+  let n_first = wg_first + (t / LANES) * R;
   var x_base: array<u32, ${m}>;
   for (var r = 0u; r < M; r++) { if (r < params.m) { x_base[r] = x_row_base(r); } }
   // acc[c·M + r]: column n_first + c, row r.
   var acc: array<f32, ${R * m}>;
-  for (var b = t; b < BLOCKS; b += WG) {
+  for (var b = lane; b < BLOCKS; b += LANES) {
     var w_lo: array<vec4<f32>, ${R}>;
     var w_hi: array<vec4<f32>, ${R}>;
     for (var c = 0u; c < R; c++) {
@@ -85,15 +106,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }
   for (var i = 0u; i < R * M; i++) { partial[i * WG + t] = acc[i]; }
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (t < stride) {
+  for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       for (var i = 0u; i < R * M; i++) { partial[i * WG + t] += partial[i * WG + t + stride]; }
     }
     workgroupBarrier();
   }
-  for (var i = t; i < R * M; i += WG) {
+  for (var i = lane; i < R * M; i += LANES) {
     let n = n_first + i / M;
-    if (n < params.rows && i % M < params.m) { store(i % M, n, partial[i * WG]); }
+    if (n < params.rows && i % M < params.m) { store(i % M, n, partial[i * WG + t - lane]); }
   }
 }`;
 }

@@ -8,7 +8,7 @@
 import { ceilDiv, type GpuContext } from '../gpu/context';
 import type { GpuWeight } from '../weights';
 import { matmulBindings, matmulParams, type MatmulShape } from './matmul-common';
-import { GEMV_COLUMNS, GEMV_MAX_M, gemvRowCapacity, gemvWgsl } from './matmul-gemv';
+import { GEMV_MAX_M, gemvColumnsPerWorkgroup, gemvRowCapacity, gemvWgsl } from './matmul-gemv';
 import { TILE, tiledWgsl } from './matmul-tiled';
 
 export { GEMV_MAX_M } from './matmul-gemv';
@@ -81,7 +81,7 @@ export function encodeMatmul(ctx: GpuContext, pass: GPUComputePassEncoder, args:
     if (b.bias >= 0) bindings[b.bias] = args.bias!;
     if (b.rowIndex >= 0) bindings[b.rowIndex] = indices!;
     if (useGemv) {
-      const groups = ceilDiv(chunk.rows, GEMV_COLUMNS);
+      const groups = ceilDiv(chunk.rows, gemvColumnsPerWorkgroup(weight.cols));
       const x = Math.min(groups, maxGroups);
       ctx.dispatch(pass, pipeline, bindings, [x, ceilDiv(groups, x)]);
     } else {

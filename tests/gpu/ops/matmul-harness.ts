@@ -61,6 +61,8 @@ export const MATMUL_CASES: MatmulCase[] = [
   { m: 70, n: 130, k: 100 },
   { m: 8, n: 1, k: 96 },
   { m: 17, n: 1, k: 96 },
+  // Short K (3 blocks): 16 column groups share a GEMV workgroup; N ends mid-workgroup.
+  { m: 5, n: 203, k: 24 },
   // Qwen-sized K: more 8-element blocks than GEMV threads, so each thread loops over K.
   { m: 2, n: 9, k: 1000, bias: true },
   { m: 20, n: 9, k: 1000, bias: true },
