@@ -4,6 +4,7 @@
 // a time per kind of work; `cancel` aborts a running load or generate by its request id.
 import { probeCapabilities, requestDeviceForModels } from '../src/engine/gpu/capabilities';
 import { CacheStorageByteCache } from '../src/model/cache';
+import { WEIGHT_CACHE_NAME } from '../src/engine/quant/weight-cache';
 import { describeError, EngineHost } from '../src/worker-api/engine-host';
 import { CheckpointStore } from '../src/training/checkpoints/store';
 import type { CapabilitiesResult, WorkerEvent, WorkerRequest, WorkerResponse } from '../src/worker-api/protocol';
@@ -38,6 +39,7 @@ async function ensureDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice 
 const host = new EngineHost({
   getDevice: async () => (await ensureDevice()).device,
   cache: typeof caches !== 'undefined' ? new CacheStorageByteCache() : undefined,
+  weightCache: typeof caches !== 'undefined' ? new CacheStorageByteCache(WEIGHT_CACHE_NAME) : undefined,
   checkpointStore: typeof indexedDB !== 'undefined' ? new CheckpointStore() : undefined,
 });
 

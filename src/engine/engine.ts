@@ -3,6 +3,7 @@
 //
 // Every forward step is encoded into one command buffer; the only readbacks are results the
 // caller asked for (logits here, token ids in generation).
+import type { ByteCache } from '../model/cache';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
 import { activationBytes, createActivations, destroyActivations, type Activations } from './model/activations';
@@ -28,6 +29,8 @@ export interface EngineOptions {
   /** Tokens per prefill step (longer prompts are prefilled in chunks). */
   maxStepTokens?: number;
   onProgress?: (p: WeightLoadProgress) => void;
+  /** Where q8/q4 weights are cached between loads (see quant/weight-cache.ts). */
+  weightCache?: ByteCache;
   /** Test hook: forces small weight and KV chunks to exercise the splitting paths. */
   maxChunkBytes?: number;
 }
@@ -47,7 +50,7 @@ export class QwenEngine {
   private constructor(
     readonly ctx: GpuContext,
     readonly config: ModelConfig,
-    readonly options: Required<Omit<EngineOptions, 'onProgress' | 'maxChunkBytes'>>,
+    readonly options: Required<Omit<EngineOptions, 'onProgress' | 'maxChunkBytes' | 'weightCache'>>,
     readonly weights: QwenWeights,
     readonly cache: KvCache,
     readonly acts: Activations,
@@ -62,7 +65,7 @@ export class QwenEngine {
     const maxBatch = options.maxBatch;
     const maxStepTokens = options.maxStepTokens ?? Math.max(maxBatch, Math.min(512, maxContext * maxBatch));
     const resolved = { format: options.format, maxContext, maxBatch, maxStepTokens };
-    const weights = await uploadQwenWeights(ctx, config, checkpoint, { format: options.format, maxPositions: maxContext, onProgress: options.onProgress, maxChunkBytes: options.maxChunkBytes });
+    const weights = await uploadQwenWeights(ctx, config, checkpoint, { format: options.format, maxPositions: maxContext, onProgress: options.onProgress, maxChunkBytes: options.maxChunkBytes, weightCache: options.weightCache });
     try {
       const cache = new KvCache(ctx, { layers: config.numLayers, slots: maxBatch, kvHeads: config.numKvHeads, headDim: config.headDim, maxSeq: maxContext, maxChunkBytes: options.maxChunkBytes });
       const acts = createActivations(ctx, config, maxStepTokens, maxStepTokens);

@@ -32,6 +32,8 @@ export interface EngineHostOptions {
   getDevice: () => Promise<GPUDevice>;
   /** Download cache for hub models (browser: Cache API). */
   cache?: ByteCache;
+  /** Quantized (q8/q4) weights between loads, so a reload skips quantization (browser: Cache API). */
+  weightCache?: ByteCache;
   /** Where training checkpoints go (browser: IndexedDB). */
   checkpointStore?: CheckpointStore;
   fetch?: typeof fetch;
@@ -116,7 +118,8 @@ export class EngineHost {
         format: request.quant,
         maxContext,
         maxBatch: request.maxBatch,
-        onProgress: (p) => emit({ kind: 'upload', done: p.done, total: p.total, tensor: p.name, format: request.quant }),
+        weightCache: this.options.weightCache,
+        onProgress: (p) => emit({ kind: 'upload', done: p.done, total: p.total, tensor: p.name, format: request.quant, fromCache: p.fromCache }),
       });
     } finally {
       const oom = await device.popErrorScope();

@@ -56,7 +56,8 @@ export interface WorkerErrorInfo {
 
 export type WorkerEvent =
   | { kind: 'download'; file: string; loaded: number; total?: number; overallLoaded: number; overallTotal?: number; fromCache: boolean; bytesPerSecond: number; etaSeconds?: number }
-  | { kind: 'upload'; done: number; total: number; tensor: string; format: WeightFormat }
+  /** fromCache (q8/q4 weights only): true when the packed weight came from the quantized-weight cache, false when quantized now. */
+  | { kind: 'upload'; done: number; total: number; tensor: string; format: WeightFormat; fromCache?: boolean }
   | { kind: 'token'; sequence: number; id: number; text: string }
   | { kind: 'device-lost'; reason: string; message: string }
   | { kind: 'train-metrics'; metrics: TrainingMetrics }

@@ -32,6 +32,8 @@ export function ModelPanel(): JSX.Element {
   const [download, setDownload] = createSignal<DownloadEvent | null>(null);
   const [upload, setUpload] = createSignal<UploadEvent | null>(null);
   const [uploadStart, setUploadStart] = createSignal(0);
+  /** Whether the latest q8/q4 weight came from the quantized-weight cache or was quantized now. */
+  const [weightSource, setWeightSource] = createSignal<'from cache' | 'quantizing' | null>(null);
   const [running, setRunning] = createSignal<Running<LoadResult> | null>(null);
   const [error, setError] = createSignal<string | null>(null);
 
@@ -64,12 +66,16 @@ export function ModelPanel(): JSX.Element {
   };
 
   const load = async () => {
-    setError(null); setDownload(null); setUpload(null);
+    setError(null); setDownload(null); setUpload(null); setWeightSource(null);
     let run: Running<LoadResult>;
     try {
       run = engine().load({ model: choice(), quant: quant(), maxContext: context(), maxBatch: 1 }, (e) => {
         if (e.kind === 'download') setDownload(e);
-        if (e.kind === 'upload') { if (!upload()) setUploadStart(performance.now()); setUpload(e); }
+        if (e.kind === 'upload') {
+          if (!upload()) setUploadStart(performance.now());
+          setUpload(e);
+          if (e.fromCache !== undefined) setWeightSource(e.fromCache ? 'from cache' : 'quantizing');
+        }
       });
     } catch (e) { setError((e as Error).message); return; }
     setRunning(run);
@@ -96,7 +102,8 @@ export function ModelPanel(): JSX.Element {
     const u = upload();
     if (!u) return '';
     const eta = etaSeconds(u.done, u.total, (performance.now() - uploadStart()) / 1000);
-    return `${u.done} / ${u.total} tensors · ${u.tensor} → ${u.format} · ETA ${formatDuration(eta)}`;
+    const source = weightSource() ? ` (${weightSource()})` : '';
+    return `${u.done} / ${u.total} tensors · ${u.tensor} → ${u.format}${source} · ETA ${formatDuration(eta)}`;
   };
 
   return (

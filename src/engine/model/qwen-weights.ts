@@ -4,13 +4,19 @@
 // [(heads + 2·kvHeads)·headDim, hidden] weight (and their biases into one vector), and gate/up
 // into one [2·intermediate, hidden] weight. Quantization groups run along the input dimension, so
 // stacking rows never mixes groups. Norm weights and biases stay f32.
+//
+// With a weight cache (quant/weight-cache.ts), each q8/q4 matrix is looked up by the hash of its
+// source tensors first; a hit uploads the stored packed bytes and skips quantization.
+import type { ByteCache } from '../../model/cache';
 import type { Checkpoint } from '../../model/checkpoint';
 import type { ModelConfig } from '../../model/config';
 import { tensorToFloat32 } from '../../model/safetensors';
 import type { GpuContext } from '../gpu/context';
 import { createRopeTable, type RopeTable } from '../ops/rope';
-import type { WeightFormat } from '../quant/formats';
-import { destroyWeight, uploadWeight, type GpuWeight } from '../weights';
+import { hasScales, type WeightFormat } from '../quant/formats';
+import { packWeight } from '../quant/pack';
+import { isCachedFormat, WeightCache, weightCacheSupported, type WeightCacheStats } from '../quant/weight-cache';
+import { destroyWeight, uploadPackedWeight, uploadWeight, type GpuWeight } from '../weights';
 
 export interface LayerWeights {
   inputNorm: GPUBuffer;
@@ -35,6 +41,8 @@ export interface QwenWeights {
   layers: LayerWeights[];
   finalNorm: GPUBuffer;
   rope: RopeTable;
+  /** What the quantized-weight cache did; absent when no cache was used (no store, f32/f16). */
+  cacheStats?: WeightCacheStats;
 }
 
 /** Where weights come from: a validated checkpoint, or synthetic weights for benchmarks. */
@@ -45,6 +53,8 @@ export interface WeightLoadProgress {
   done: number;
   total: number;
   name: string;
+  /** q8/q4 matrices only: true when uploaded from the weight cache, false when quantized now. */
+  fromCache?: boolean;
 }
 
 export interface WeightLoadOptions {
@@ -52,11 +62,14 @@ export interface WeightLoadOptions {
   /** Context length the RoPE table covers. */
   maxPositions: number;
   onProgress?: (p: WeightLoadProgress) => void;
+  /** Where quantized (q8/q4) weights are cached between loads; ignored for f32 and f16. */
+  weightCache?: ByteCache;
   /** Test hook: forces small weight chunks to exercise the splitting path. */
   maxChunkBytes?: number;
 }
 
 function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -73,15 +86,32 @@ export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, ch
   const total = checkpoint.names().length;
   let done = 0;
   const uploadOptions = { maxChunkBytes: options.maxChunkBytes };
+  const report = (name: string, fromCache?: boolean) => options.onProgress?.({ done: ++done, total, name, fromCache });
+  const quantized = hasScales(format) ? false : undefined;
   // Tensors are read one at a time so the CPU holds at most one fused group in f32.
-  const read = async (name: string): Promise<Float32Array> => {
+  const read = async (name: string, fromCache?: boolean): Promise<Float32Array> => {
     const values = tensorToFloat32(await checkpoint.tensor(name));
-    options.onProgress?.({ done: ++done, total, name });
+    report(name, fromCache);
     return values;
   };
   const vector = async (name: string) => ctx.upload(name, await read(name), 'weights');
-  const matrix = async (names: string[], rows: number, cols: number, label: string) =>
-    uploadWeight(ctx, label, { shape: [rows, cols], values: concat(await Promise.all(names.map(read))) }, format, uploadOptions);
+  const cache = options.weightCache && isCachedFormat(format) && weightCacheSupported() ? new WeightCache(options.weightCache) : undefined;
+  const matrix = async (names: string[], rows: number, cols: number, label: string): Promise<GpuWeight> => {
+    if (!cache) {
+      const values = concat(await Promise.all(names.map((n) => read(n, quantized))));
+      return uploadWeight(ctx, label, { shape: [rows, cols], values }, format, uploadOptions);
+    }
+    const parts = await Promise.all(names.map((n) => checkpoint.tensor(n)));
+    const key = await cache.key(format, label, rows, cols, parts);
+    let packed = await cache.get(key, format, rows, cols);
+    const fromCache = packed !== undefined;
+    if (!packed) {
+      packed = packWeight(concat(parts.map(tensorToFloat32)), rows, cols, format, label);
+      await cache.put(key, packed);
+    }
+    for (const n of names) report(n, fromCache);
+    return uploadPackedWeight(ctx, label, packed, uploadOptions);
+  };
 
   const embedding = await matrix(['model.embed_tokens.weight'], config.vocabSize, H, 'model.embed_tokens.weight');
   const layers: LayerWeights[] = [];
@@ -106,7 +136,7 @@ export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, ch
   const finalNorm = await vector('model.norm.weight');
   const lmHead = config.tieWordEmbeddings ? embedding : await matrix(['lm_head.weight'], config.vocabSize, H, 'lm_head.weight');
   const rope = createRopeTable(ctx, { headDim: config.headDim, theta: config.ropeTheta, maxPositions: options.maxPositions });
-  return { format, embedding, lmHead, layers, finalNorm, rope };
+  return { format, embedding, lmHead, layers, finalNorm, rope, cacheStats: cache?.stats };
 }
 
 export function destroyQwenWeights(ctx: GpuContext, w: QwenWeights) {

@@ -22,6 +22,13 @@
 
 export type WeightFormat = 'f32' | 'f16' | 'q8' | 'q4';
 
+/**
+ * Version of the packed bytes: bump it whenever the layout above or the quantizer in pack.ts
+ * changes. It is part of every quantized-weight cache key (weight-cache.ts), so old entries are
+ * then never read back.
+ */
+export const PACKED_WEIGHTS_VERSION = 1;
+
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8', 'q4'];
 
 export function isWeightFormat(value: unknown): value is WeightFormat {
