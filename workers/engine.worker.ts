@@ -56,6 +56,8 @@ async function handle(request: WorkerRequest, emit: (e: WorkerEvent) => void, si
       return host.load(request, emit, signal);
     case 'generate':
       return host.generate(request, emit, signal);
+    case 'adapters':
+      return host.adapterRequest(request);
     case 'cancel':
       running.get(request.target)?.abort();
       return { cancelled: running.has(request.target) };

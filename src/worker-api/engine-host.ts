@@ -16,10 +16,11 @@ import { EngineError, QwenEngine } from '../engine/engine';
 import { generate } from '../engine/generate';
 import { computeModelIdentity } from '../training/checkpoints/model-identity';
 import type { CheckpointStore } from '../training/checkpoints/store';
-import type { ModelIdentity } from '../training/checkpoints/types';
+import type { CheckpointSummary, ModelIdentity } from '../training/checkpoints/types';
 import { validateTrainingConfig, type TrainingConfig } from '../app/training-client';
 import { TrainingSession } from './training-session';
-import type { GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, ModelChoice, WorkerEvent } from './protocol';
+import { AdapterError, CheckpointAdapters } from './adapter-host';
+import type { AdaptersRequest, AdapterListResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, ModelChoice, WorkerEvent } from './protocol';
 
 export class HostError extends Error {
   constructor(readonly code: string, message: string) {
@@ -62,8 +63,13 @@ function rateTracker() {
 export class EngineHost {
   private loaded: Loaded | undefined;
   private training: TrainingSession | undefined;
+  private readonly adapters: CheckpointAdapters;
+  /** Generate calls run one at a time: they share the KV cache slots and the engine's adapter. */
+  private generating: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly options: EngineHostOptions) {}
+  constructor(private readonly options: EngineHostOptions) {
+    this.adapters = new CheckpointAdapters(options.checkpointStore);
+  }
 
   get model(): Loaded | undefined {
     return this.loaded;
@@ -160,7 +166,39 @@ export class EngineHost {
     return this.loaded;
   }
 
-  async generate(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+  /** Runs after every earlier generate has finished; a call cancelled while waiting never starts. */
+  generate(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    const run = this.generating.then(() => {
+      if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
+      return this.generateWithAdapter(request, emit, signal);
+    });
+    this.generating = run.catch(() => {});
+    return run;
+  }
+
+  /** With `request.adapter`, the checkpoint's LoRA is on for this call only. */
+  private async generateWithAdapter(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    const loaded = this.require();
+    if (!request.adapter) return this.generateNow(request, emit, signal);
+    if (this.training) throw new HostError('busy', 'a training run is using the model: stop it before running an adapter');
+    if (typeof request.adapter.checkpointId !== 'string') throw new HostError('bad-request', 'adapter.checkpointId must be a string');
+    const adapter = await this.adapters.adapterFor(loaded, request.adapter.checkpointId);
+    loaded.engine.setAdapter(adapter);
+    try {
+      return await this.generateNow(request, emit, signal);
+    } finally {
+      loaded.engine.setAdapter(null);
+    }
+  }
+
+  /** Lists stored checkpoints with whether they fit the loaded model, or imports PEFT files. */
+  adapterRequest(request: AdaptersRequest): Promise<AdapterListResult | CheckpointSummary> {
+    if (request.op === 'list') return this.adapters.list(this.loaded);
+    if (request.op === 'import') return this.adapters.importPeft(request.files, request.name);
+    throw new HostError('bad-request', `unknown adapters op ${JSON.stringify((request as { op: unknown }).op)}`);
+  }
+
+  private async generateNow(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
     const { engine, tokenizer } = this.require();
     const prompts = request.promptIds ?? request.conversations?.map((c) => tokenizer.encodeChat(c.messages, { tools: c.tools, addGenerationPrompt: true, enableThinking: request.enableThinking ?? false }));
     if (!prompts || prompts.length === 0) throw new HostError('bad-request', 'generate needs conversations or promptIds');
@@ -215,6 +253,7 @@ export class EngineHost {
 
   unload() {
     this.training?.control('stop');
+    this.adapters.drop();
     this.loaded?.engine.destroy();
     this.loaded = undefined;
   }
@@ -227,7 +266,7 @@ export class EngineHost {
 
 /** Maps any error to the protocol's {code, message}. */
 export function describeError(err: unknown): { code: string; message: string } {
-  if (err instanceof HostError) return { code: err.code, message: err.message };
+  if (err instanceof HostError || err instanceof AdapterError) return { code: err.code, message: err.message };
   if (err instanceof EngineError) return { code: err.code, message: err.message };
   if (err instanceof ModelLoadError) return { code: 'model-load', message: err.message };
   const e = err as Error;

@@ -28,12 +28,46 @@ export interface GenerateRequest {
   stopStrings?: string[];
   /** Qwen3 only: render the prompt with thinking on (default off, as the playground's agent expects). */
   enableThinking?: boolean;
+  /**
+   * Apply this stored checkpoint's LoRA adapter for this call only (the base model before and
+   * after). Refused with 'adapter-mismatch' when it does not fit the loaded model.
+   */
+  adapter?: { checkpointId: string };
+}
+
+/**
+ * Stored checkpoints as adapters: 'list' answers AdapterListResult (which fit the loaded model);
+ * 'import' reads PEFT files (adapter_config.json + adapter_model.safetensors, or their folder)
+ * into a new checkpoint and answers its CheckpointSummary; malformed files store nothing.
+ */
+export type AdaptersRequest =
+  | { type: 'adapters'; op: 'list' }
+  | { type: 'adapters'; op: 'import'; files: File[]; name?: string };
+
+export interface AdapterListItem {
+  id: string;
+  name: string;
+  step: number;
+  /** The base model the checkpoint names (for an imported adapter: its adapter_config.json's). */
+  baseModel: { repo: string; revision: string };
+  /** Whether it can be applied to the loaded model; `problem` says why not. */
+  fits: boolean;
+  problem?: string;
+  /** Imported PEFT adapter: no fingerprint of its base model, so only its shapes were checked. */
+  imported: boolean;
+}
+
+export interface AdapterListResult {
+  modelLoaded: boolean;
+  /** Newest first. */
+  items: AdapterListItem[];
 }
 
 export type WorkerRequest =
   | { id: number; type: 'capabilities' }
   | ({ id: number } & LoadRequest)
   | ({ id: number } & GenerateRequest)
+  | ({ id: number } & AdaptersRequest)
   | { id: number; type: 'cancel'; target: number }
   | { id: number; type: 'unload' }
   | { id: number; type: 'memory' }
