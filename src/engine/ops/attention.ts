@@ -9,7 +9,8 @@
 //
 // One workgroup handles one (token, head): it streams the slot's K/V history in tiles of TILE
 // positions; thread j scores position j of the tile, then every thread owns head_dim / WORKGROUP
-// output dimensions and accumulates the softmax-weighted V rows for them.
+// output dimensions and accumulates the softmax-weighted V rows for them (short head_dims split
+// the threads into key groups whose partial states merge at the end: see attention-lanes.ts).
 //
 // Split-K ("flash decoding"): with few query rows (decode: one token per sequence) there are only
 // tokens × heads workgroups, too few to fill a large GPU over a long context. With `split`, each
@@ -23,6 +24,7 @@
 // attends to the maxSeq cached positions.
 import { ceilDiv, f32Bits, type GpuContext } from '../gpu/context';
 import type { KvCache, KvCacheCpu } from './kv-cache';
+import { attentionLaneConstants, attentionLanes } from './attention-lanes';
 
 const WORKGROUP = 64;
 const TILE = WORKGROUP;
@@ -83,25 +85,19 @@ interface AttentionShape {
 }
 
 export function attentionWgsl(s: AttentionShape): string {
-  const dimsPerThread = Math.ceil(s.headDim / WORKGROUP);
+  const { keyGroups } = attentionLanes(s.headDim, WORKGROUP);
   const group = s.heads / s.kvHeads;
   const cacheType = s.f16 ? 'u32' : 'f32';
   const stride = partialStride(s.headDim);
   const finish = s.split
     ? `let dst = ((token * HEADS + head) * groups.z + wg.z) * ${stride}u;
-  for (var k = 0u; k < DIMS_PER_THREAD; k++) {
-    let d = lid + k * ${WORKGROUP}u;
-    if (d < HEAD_DIM) { out[dst + d] = acc[k]; }
-  }
+  for (var d = lid; d < HEAD_DIM; d += ${WORKGROUP}u) { out[dst + d] = mergedAcc(d, rowMax); }
   if (lid == 0u) {
-    out[dst + HEAD_DIM] = runningMax;
-    out[dst + HEAD_DIM + 1u] = runningSum;
+    out[dst + HEAD_DIM] = rowMax;
+    out[dst + HEAD_DIM + 1u] = rowSum;
   }`
     : `let dst = (token * HEADS + head) * HEAD_DIM;
-  for (var k = 0u; k < DIMS_PER_THREAD; k++) {
-    let d = lid + k * ${WORKGROUP}u;
-    if (d < HEAD_DIM) { out[dst + d] = acc[k] / runningSum; }
-  }`;
+  for (var d = lid; d < HEAD_DIM; d += ${WORKGROUP}u) { out[dst + d] = mergedAcc(d, rowMax) / rowSum; }`;
   // Packed f16: element i is half (i & 1) of word i / 2.
   const readers = s.f16
     ? `fn readK(i: u32) -> f32 { return unpack2x16float(kCache[i >> 1u])[i & 1u]; }
@@ -126,13 +122,24 @@ const MAX_SEQ = ${s.maxSeq}u;
 const Q_OFFSET = ${s.qOffset}u;
 const Q_TOKEN_STRIDE = ${s.qTokenStride}u;
 const TILE = ${TILE}u;
-const DIMS_PER_THREAD = ${dimsPerThread}u;
+${attentionLaneConstants(s.headDim, WORKGROUP)}
 const SCALE = bitcast<f32>(${f32Bits(1 / Math.sqrt(s.headDim))}u);
 const NEG_BIG = ${NEG_BIG.toExponential()};
 
 var<workgroup> qShared: array<f32, ${s.headDim}>;
 var<workgroup> scores: array<f32, ${TILE}>;
 var<workgroup> header: vec2u;
+var<workgroup> groupMax: array<f32, KEY_GROUPS>;
+var<workgroup> partMax: array<f32, KEY_GROUPS>;
+var<workgroup> partSum: array<f32, KEY_GROUPS>;
+var<workgroup> partAcc: array<f32, ${keyGroups * s.headDim}>;
+
+/** Σ over key groups of their weighted-V sums for dim d, rescaled to the row max. */
+fn mergedAcc(d: u32, rowMax: f32) -> f32 {
+  var num = 0.0;
+  for (var g = 0u; g < KEY_GROUPS; g++) { num += partAcc[g * HEAD_DIM + d] * exp(partMax[g] - rowMax); }
+  return num;
+}
 
 ${readers}
 
@@ -158,6 +165,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   }
   workgroupBarrier();
 
+  // Key group kg takes keys kg, kg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
+  let kg = lid / DIM_LANES;
+  let dl = lid % DIM_LANES;
   var runningMax = NEG_BIG;
   var runningSum = 0.0;
   var acc: array<f32, DIMS_PER_THREAD>;
@@ -174,27 +184,42 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     workgroupBarrier();
     let count = min(TILE, kEnd - tile);
     var tileMax = NEG_BIG;
-    for (var i = 0u; i < count; i++) { tileMax = max(tileMax, scores[i]); }
+    for (var i = kg; i < count; i += KEY_GROUPS) { tileMax = max(tileMax, scores[i]); }
     let newMax = max(runningMax, tileMax);
-    // Each thread exponentiates its own score once and shares it (not TILE exps per thread).
+    if (dl == 0u) { groupMax[kg] = newMax; }
     workgroupBarrier();
-    scores[lid] = select(0.0, exp(score - newMax), j < kEnd);
+    // Each thread exponentiates its own score once, against the max of the group owning the key.
+    scores[lid] = select(0.0, exp(score - groupMax[lid % KEY_GROUPS]), j < kEnd);
     workgroupBarrier();
     let correction = exp(runningMax - newMax);
     runningSum *= correction;
     for (var k = 0u; k < DIMS_PER_THREAD; k++) { acc[k] *= correction; }
-    for (var i = 0u; i < count; i++) {
+    for (var i = kg; i < count; i += KEY_GROUPS) {
       let p = scores[i];
       runningSum += p;
       let row = base + (tile + i) * HEAD_DIM;
       for (var k = 0u; k < DIMS_PER_THREAD; k++) {
-        let d = lid + k * ${WORKGROUP}u;
+        let d = dl + k * DIM_LANES;
         if (d < HEAD_DIM) { acc[k] += p * readV(row + d); }
       }
     }
     runningMax = newMax;
     workgroupBarrier();
   }
+  // Merge the key groups' softmax states (max, sum, weighted V) with the usual max rescaling.
+  for (var k = 0u; k < DIMS_PER_THREAD; k++) {
+    let d = dl + k * DIM_LANES;
+    if (d < HEAD_DIM) { partAcc[kg * HEAD_DIM + d] = acc[k]; }
+  }
+  if (dl == 0u) {
+    partMax[kg] = runningMax;
+    partSum[kg] = runningSum;
+  }
+  workgroupBarrier();
+  var rowMax = NEG_BIG;
+  for (var g = 0u; g < KEY_GROUPS; g++) { rowMax = max(rowMax, partMax[g]); }
+  var rowSum = 0.0;
+  for (var g = 0u; g < KEY_GROUPS; g++) { rowSum += partSum[g] * exp(partMax[g] - rowMax); }
   ${finish}
 }`;
 }

@@ -124,8 +124,8 @@ export class GrpoTrainer {
     let gradNorm = 0;
     let skipped = 0;
     let timeOptimizer = 0;
-    const T = config.maxSequenceTokens;
-    const gather = (logProbs: Float32Array, b: number, s: PackedSample) => s.ids.slice(s.start).map((_, j) => logProbs[b * T + s.start + j - 1]);
+    // Row b·T + t of a micro-batch predicts token t + 1 of its sequence b (T: that batch's length).
+    const gather = (logProbs: Float32Array, b: number, s: PackedSample) => s.ids.slice(s.start).map((_, j) => logProbs[b * this.model.seqLen + s.start + j - 1]);
     for (let epoch = 0; epoch < config.epochs && tokens > 0; epoch++) {
       const zero = this.engine.ctx.device.createCommandEncoder();
       this.adapter.encodeZeroGrad(zero);
@@ -143,7 +143,7 @@ export class GrpoTrainer {
           if (epoch === 0) s.oldLogp = current;
           current.forEach((lp, j) => {
             const t = tokenTerms(lp, s.oldLogp[j], s.refLogp?.[j], s.advantage, config.clipEps, config.klBeta, tokens);
-            weights[b * T + s.start + j - 1] = t.weight;
+            weights[b * this.model.seqLen + s.start + j - 1] = t.weight;
             if (epoch === config.epochs - 1) {
               klSum += t.kl;
               if (t.clipped) clippedCount++;

@@ -2,6 +2,9 @@
 // planned once, `encodeLayerForward` is the flat sequence of ops and `encodeLayerBackward` mirrors
 // it in reverse). Sequences are processed whole, without the KV cache: B sequences × T tokens,
 // right-padded (padding comes after the real tokens, so causal attention never sees it).
+// The plan's B × T sizes the buffers; each micro-batch runs at its own size (its sequence count,
+// and its longest sequence rounded up to SEQ_LEN_BUCKET tokens), so short batches cost what they
+// hold, not the plan's maximum.
 //
 // Memory plan: the input of every layer (the residual stream) is saved; the rest of a layer's
 // activations live in one shared set when `recompute` is on (checkpointing: each layer's forward is
@@ -31,10 +34,13 @@ import { encodeRopeBackward } from '../ops/rope-backward';
 import { encodeSwigluBackward } from '../ops/swiglu-backward';
 import type { LoraAdapter, LoraModule } from './lora-adapter';
 
+/** Active sequence lengths are rounded up to a multiple of this (fewer distinct dispatch sizes). */
+export const SEQ_LEN_BUCKET = 16;
+
 export interface TrainPlan {
-  /** B: sequences per micro-batch. */
+  /** B: most sequences per micro-batch. */
   sequences: number;
-  /** T: tokens per sequence (shorter ones are padded). */
+  /** T: most tokens per sequence (a micro-batch pads its sequences to its own longest, bucketed). */
   seqLen: number;
   /** Re-run each layer's forward during backward instead of keeping every layer's activations. */
   recompute: boolean;
@@ -63,9 +69,9 @@ export class TrainingModel {
   readonly config: ModelConfig;
   readonly ctx: GpuContext;
   readonly weights: QwenWeights;
-  readonly rows: number;
   readonly lmHeadRows: number;
-  private readonly shape: AttentionTrainShape;
+  /** The current micro-batch's B × T (set by setBatch; starts as the plan's). */
+  private shape: AttentionTrainShape;
   private readonly layerInputs: GPUBuffer[];
   private readonly sets: LayerActivations[];
   private readonly b: Record<'ids' | 'positions' | 'targets' | 'weights' | 'logProbs' | 'normedF' | 'dResid' | 'dNormed' | 'dAttention' | 'dQkv' | 'dGateUp' | 'dMlpHidden' | 'du' | 'delta' | 'logits' | 'chunkTargets' | 'chunkWeights' | 'chunkLogProbs' | 'chunkDx', GPUBuffer>;
@@ -79,7 +85,7 @@ export class TrainingModel {
     const { sequences: B, seqLen: T } = plan;
     if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 2) throw new Error(`training plan needs ≥1 sequence of ≥2 tokens, got ${B} × ${T}`);
     if (T > this.weights.rope.maxPositions) throw new Error(`training sequences of ${T} tokens exceed the engine's context of ${this.weights.rope.maxPositions}`);
-    const N = (this.rows = B * T);
+    const N = B * T;
     this.shape = { sequences: B, seqLen: T, heads: nH, kvHeads: nKv, headDim: d };
     this.lmHeadRows = Math.max(1, Math.min(N, plan.lmHeadRows ?? Math.floor((64 * 2 ** 20) / (V * 4))));
     const qkvWidth = (nH + 2 * nKv) * d;
@@ -108,19 +114,34 @@ export class TrainingModel {
     };
   }
 
+  /** Rows (B × T) of the current micro-batch: row b·T + t is token t of sequence b. */
+  get rows(): number {
+    return this.shape.sequences * this.shape.seqLen;
+  }
+
+  /** T of the current micro-batch (its longest sequence, rounded up to SEQ_LEN_BUCKET, ≤ plan). */
+  get seqLen(): number {
+    return this.shape.seqLen;
+  }
+
   private set(layer: number): LayerActivations {
     return this.sets[this.plan.recompute ? 0 : layer];
   }
 
   /**
-   * Uploads a micro-batch: `sequences[b]` are token ids (≤ T; padded with `padId`), and
+   * Uploads a micro-batch: `sequences[b]` are token ids (≤ plan T; padded with `padId` to the
+   * batch's own T, see `seqLen`), and
    * `lossWeights[b][t]` (optional, default 0) weights the prediction OF token t (t ≥ 1).
    * `scoreFrom[b]` (default 1): only tokens t ≥ scoreFrom[b] are scored, so the LM head runs only
    * over those rows (RL scores completions, not long prompts).
    */
   setBatch(sequences: readonly (readonly number[])[], lossWeights?: readonly (readonly number[])[], padId = 0, options: { scoreFrom?: readonly number[] } = {}) {
-    const { sequences: B, seqLen: T } = this.plan;
-    if (sequences.length > B) throw new Error(`micro-batch of ${sequences.length} sequences, the plan holds ${B}`);
+    if (sequences.length > this.plan.sequences) throw new Error(`micro-batch of ${sequences.length} sequences, the plan holds ${this.plan.sequences}`);
+    const longest = sequences.reduce((n, seq) => Math.max(n, seq.length), 0);
+    if (longest > this.plan.seqLen) throw new Error(`a sequence has ${longest} tokens, the plan allows ${this.plan.seqLen}`);
+    const B = Math.max(1, sequences.length);
+    const T = Math.min(this.plan.seqLen, Math.max(2, Math.ceil(longest / SEQ_LEN_BUCKET) * SEQ_LEN_BUCKET));
+    this.shape = { ...this.shape, sequences: B, seqLen: T };
     const ids = new Uint32Array(B * T).fill(padId);
     const targets = new Uint32Array(B * T);
     const weights = new Float32Array(B * T);
@@ -128,7 +149,6 @@ export class TrainingModel {
     sequences.forEach((seq, b) => {
       const from = Math.max(1, options.scoreFrom?.[b] ?? 1);
       if (seq.length > from) ranges.push({ start: b * T + from - 1, count: seq.length - from });
-      if (seq.length > T) throw new Error(`sequence ${b} has ${seq.length} tokens, the plan allows ${T}`);
       for (const id of seq) if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`sequence ${b}: token id ${id} is outside the vocabulary`);
       ids.set(seq, b * T);
       for (let t = 1; t < seq.length; t++) {
@@ -175,7 +195,7 @@ export class TrainingModel {
     encodeMatmul(ctx, pass, { x: a.normed1, weight: w.qkv, bias: w.qkvBias, y: a.qkv, m: N });
     for (const t of ['q_proj', 'k_proj', 'v_proj'] as const) loraInto(pass, t, a.normed1, a.qkv);
     pass.end();
-    if (a.qkvPreNorm) encoder.copyBufferToBuffer(a.qkv, 0, a.qkvPreNorm, 0, a.qkv.size);
+    if (a.qkvPreNorm) encoder.copyBufferToBuffer(a.qkv, 0, a.qkvPreNorm, 0, N * layout.tokenStride * 4);
     pass = encoder.beginComputePass({ label: `train forward ${l} attention 2` });
     if (w.qNorm && w.kNorm) {
       encodeRmsNorm(ctx, pass, { x: a.qkv, weight: w.qNorm, rows: N, groups: nH, length: d, rowStride: layout.tokenStride, eps });

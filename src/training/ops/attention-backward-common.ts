@@ -8,6 +8,7 @@
 // (default: the same layout), so they land in a fused d(qkv) buffer that feeds the qkv matmul and
 // LoRA backward directly.
 import { f32Bits } from '../../engine/gpu/context';
+import { attentionLaneConstants } from '../../engine/ops/attention-lanes';
 
 export interface AttentionTrainShape {
   /** B. */
@@ -78,7 +79,7 @@ const V_OFF = ${qkv.vOffset}u;
 const STRIDE = ${qkv.tokenStride}u;
 const WG = ${ATTENTION_WORKGROUP}u;
 const TILE = ${ATTENTION_WORKGROUP}u;
-const DIMS_PER_THREAD = ${Math.ceil(s.headDim / ATTENTION_WORKGROUP)}u;
+${attentionLaneConstants(s.headDim, ATTENTION_WORKGROUP)}
 const SCALE = bitcast<f32>(${f32Bits(1 / Math.sqrt(s.headDim))}u);
 const NEG_BIG = -3.0e38;`;
 }

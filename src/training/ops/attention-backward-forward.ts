@@ -5,12 +5,14 @@
 // training would first have to copy K/V of every layer into a cache-shaped buffer (maxSeq ≥ T per
 // sequence), and it does not output the softmax statistics. This kernel reads K/V straight from the
 // fused qkv buffer instead; its loop is the same online softmax (one workgroup per (token, head),
-// one key per thread per tile of 64, head_dim spread over the threads for the V accumulation).
+// one key per thread per tile of 64, head_dim spread over the threads for the V accumulation, in
+// key groups when head_dim is short: see engine/ops/attention-lanes.ts).
 //
 // Saved for backward: out [tokens, heads, headDim] (also o_proj's input) and lse [tokens, heads]
 // (4 bytes per (token, head): 1/headDim of `out`). Probabilities are recomputed in backward as
 // exp(q·k/√d − lse), so no [T, T] matrix is ever stored.
 import type { GpuContext } from '../../engine/gpu/context';
+import { attentionLanes } from '../../engine/ops/attention-lanes';
 import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkShape, checkSize, gridFor, tokensOf, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
 
 export interface AttentionTrainForwardArgs {
@@ -25,6 +27,7 @@ export interface AttentionTrainForwardArgs {
 }
 
 export function attentionTrainForwardWgsl(s: AttentionTrainShape, layout: QkvLayout): string {
+  const { keyGroups } = attentionLanes(s.headDim, ATTENTION_WORKGROUP);
   return /* wgsl */ `${attentionConstants(s, layout)}
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -33,6 +36,10 @@ export function attentionTrainForwardWgsl(s: AttentionTrainShape, layout: QkvLay
 
 var<workgroup> q_s: array<f32, HEAD_DIM>;
 var<workgroup> scores: array<f32, TILE>;
+var<workgroup> group_max: array<f32, KEY_GROUPS>;
+var<workgroup> part_max: array<f32, KEY_GROUPS>;
+var<workgroup> part_sum: array<f32, KEY_GROUPS>;
+var<workgroup> part_acc: array<f32, ${keyGroups * s.headDim}>;
 
 @compute @workgroup_size(${ATTENTION_WORKGROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -44,6 +51,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let keys = token - first + 1u;
   let k_base = K_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
   let v_base = V_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
+  // Key group kg takes keys kg, kg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
+  let kg = lid / DIM_LANES;
+  let dl = lid % DIM_LANES;
   for (var d = lid; d < HEAD_DIM; d += WG) { q_s[d] = qkv[Q_OFF + token * STRIDE + head * HEAD_DIM + d]; }
   workgroupBarrier();
 
@@ -62,29 +72,49 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     workgroupBarrier();
     let count = min(TILE, keys - tile);
     var tile_max = NEG_BIG;
-    for (var i = 0u; i < count; i++) { tile_max = max(tile_max, scores[i]); }
+    for (var i = kg; i < count; i += KEY_GROUPS) { tile_max = max(tile_max, scores[i]); }
     let new_max = max(running_max, tile_max);
+    if (dl == 0u) { group_max[kg] = new_max; }
+    workgroupBarrier();
+    // Each thread exponentiates its own key once, against the max of the group that owns the key.
+    scores[lid] = select(0.0, exp(score - group_max[lid % KEY_GROUPS]), j < keys);
+    workgroupBarrier();
     let correction = exp(running_max - new_max);
     running_sum *= correction;
     for (var c = 0u; c < DIMS_PER_THREAD; c++) { acc[c] *= correction; }
-    for (var i = 0u; i < count; i++) {
-      let p = exp(scores[i] - new_max);
+    for (var i = kg; i < count; i += KEY_GROUPS) {
+      let p = scores[i];
       running_sum += p;
       let row = v_base + (tile + i) * STRIDE;
       for (var c = 0u; c < DIMS_PER_THREAD; c++) {
-        let d = lid + c * WG;
+        let d = dl + c * DIM_LANES;
         if (d < HEAD_DIM) { acc[c] += p * qkv[row + d]; }
       }
     }
     running_max = new_max;
     workgroupBarrier();
   }
-  let dst = (token * HEADS + head) * HEAD_DIM;
+  // Merge the key groups' softmax states (max, sum, weighted V) with the usual max rescaling.
   for (var c = 0u; c < DIMS_PER_THREAD; c++) {
-    let d = lid + c * WG;
-    if (d < HEAD_DIM) { out[dst + d] = acc[c] / running_sum; }
+    let d = dl + c * DIM_LANES;
+    if (d < HEAD_DIM) { part_acc[kg * HEAD_DIM + d] = acc[c]; }
   }
-  if (lid == 0u) { lse[token * HEADS + head] = running_max + log(running_sum); }
+  if (dl == 0u) {
+    part_max[kg] = running_max;
+    part_sum[kg] = running_sum;
+  }
+  workgroupBarrier();
+  var row_max = NEG_BIG;
+  for (var g = 0u; g < KEY_GROUPS; g++) { row_max = max(row_max, part_max[g]); }
+  var total = 0.0;
+  for (var g = 0u; g < KEY_GROUPS; g++) { total += part_sum[g] * exp(part_max[g] - row_max); }
+  let dst = (token * HEADS + head) * HEAD_DIM;
+  for (var d = lid; d < HEAD_DIM; d += WG) {
+    var num = 0.0;
+    for (var g = 0u; g < KEY_GROUPS; g++) { num += part_acc[g * HEAD_DIM + d] * exp(part_max[g] - row_max); }
+    out[dst + d] = num / total;
+  }
+  if (lid == 0u) { lse[token * HEADS + head] = row_max + log(total); }
 }`;
 }
 

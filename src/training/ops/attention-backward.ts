@@ -12,11 +12,13 @@
 //      (one key per thread: score, dP, dS), then accumulates dS·K over head_dim;
 //   3. dK, dV: one workgroup per (key token, kv head) streams the later query tokens of its
 //      sequence for each query head of the group, accumulating P·dO and dS·Q.
-// Work is O(T²·d) per head in both 2 and 3, like the forward; nothing is atomic and every output
+// Short head_dims split the accumulation into key (query) groups as in the forward
+// (engine/ops/attention-lanes.ts). Work is O(T²·d) per head in both 2 and 3, like the forward; nothing is atomic and every output
 // element is written by exactly one thread, so results are deterministic.
 //
 // dQ, dK, dV are WRITTEN (not accumulated) into a QkvLayout view, normally the fused d(qkv).
 import type { GpuContext } from '../../engine/gpu/context';
+import { attentionLanes } from '../../engine/ops/attention-lanes';
 import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkShape, checkSize, gridFor, tokensOf, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
 
 export interface AttentionBackwardArgs {
@@ -78,6 +80,7 @@ ${BACKWARD_BINDINGS}
 var<workgroup> q_s: array<f32, HEAD_DIM>;
 var<workgroup> do_s: array<f32, HEAD_DIM>;
 var<workgroup> ds_s: array<f32, TILE>;
+var<workgroup> part: array<f32, ${attentionLanes(s.headDim, ATTENTION_WORKGROUP).keyGroups * s.headDim}>;
 
 @compute @workgroup_size(${ATTENTION_WORKGROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -89,6 +92,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let keys = token - first + 1u;
   let k_base = K_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
   let v_base = V_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
+  // Key group kg takes keys kg, kg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
+  let kg = lid / DIM_LANES;
+  let dl = lid % DIM_LANES;
   for (var d = lid; d < HEAD_DIM; d += WG) {
     q_s[d] = qkv[Q_OFF + token * STRIDE + head * HEAD_DIM + d];
     do_s[d] = d_out[item * HEAD_DIM + d];
@@ -114,18 +120,25 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     ds_s[lid] = ds;
     workgroupBarrier();
     let count = min(TILE, keys - tile);
-    for (var i = 0u; i < count; i++) {
+    for (var i = kg; i < count; i += KEY_GROUPS) {
       let row = k_base + (tile + i) * STRIDE;
       for (var c = 0u; c < DIMS_PER_THREAD; c++) {
-        let d = lid + c * WG;
+        let d = dl + c * DIM_LANES;
         if (d < HEAD_DIM) { acc[c] += ds_s[i] * qkv[row + d]; }
       }
     }
     workgroupBarrier();
   }
+  // Sum the key groups' partial dQ.
   for (var c = 0u; c < DIMS_PER_THREAD; c++) {
-    let d = lid + c * WG;
-    if (d < HEAD_DIM) { dqkv[DQ_OFF + token * D_STRIDE + head * HEAD_DIM + d] = acc[c] * SCALE; }
+    let d = dl + c * DIM_LANES;
+    if (d < HEAD_DIM) { part[kg * HEAD_DIM + d] = acc[c]; }
+  }
+  workgroupBarrier();
+  for (var d = lid; d < HEAD_DIM; d += WG) {
+    var sum = 0.0;
+    for (var g = 0u; g < KEY_GROUPS; g++) { sum += part[g * HEAD_DIM + d]; }
+    dqkv[DQ_OFF + token * D_STRIDE + head * HEAD_DIM + d] = sum * SCALE;
   }
 }`;
 }
@@ -138,6 +151,8 @@ var<workgroup> k_s: array<f32, HEAD_DIM>;
 var<workgroup> v_s: array<f32, HEAD_DIM>;
 var<workgroup> p_s: array<f32, TILE>;
 var<workgroup> ds_s: array<f32, TILE>;
+var<workgroup> part_k: array<f32, ${attentionLanes(s.headDim, ATTENTION_WORKGROUP).keyGroups * s.headDim}>;
+var<workgroup> part_v: array<f32, ${attentionLanes(s.headDim, ATTENTION_WORKGROUP).keyGroups * s.headDim}>;
 
 @compute @workgroup_size(${ATTENTION_WORKGROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -147,6 +162,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let kv_head = item % KV_HEADS;
   // Query tokens key..end-1 of the key's sequence see this key.
   let queries = params.seq_len - key % params.seq_len;
+  // Query group qg takes queries qg, qg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
+  let qg = lid / DIM_LANES;
+  let dl = lid % DIM_LANES;
   for (var d = lid; d < HEAD_DIM; d += WG) {
     k_s[d] = qkv[K_OFF + key * STRIDE + kv_head * HEAD_DIM + d];
     v_s[d] = qkv[V_OFF + key * STRIDE + kv_head * HEAD_DIM + d];
@@ -176,12 +194,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       ds_s[lid] = ds;
       workgroupBarrier();
       let count = min(TILE, queries - tile);
-      for (var c = 0u; c < count; c++) {
+      for (var c = qg; c < count; c += KEY_GROUPS) {
         let i = key + tile + c;
         let q_row = Q_OFF + i * STRIDE + head * HEAD_DIM;
         let do_row = (i * HEADS + head) * HEAD_DIM;
         for (var e = 0u; e < DIMS_PER_THREAD; e++) {
-          let d = lid + e * WG;
+          let d = dl + e * DIM_LANES;
           if (d < HEAD_DIM) {
             acc_v[e] += p_s[c] * d_out[do_row + d];
             acc_k[e] += ds_s[c] * qkv[q_row + d];
@@ -191,12 +209,24 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       workgroupBarrier();
     }
   }
+  // Sum the query groups' partial dK and dV.
   for (var e = 0u; e < DIMS_PER_THREAD; e++) {
-    let d = lid + e * WG;
+    let d = dl + e * DIM_LANES;
     if (d < HEAD_DIM) {
-      dqkv[DK_OFF + key * D_STRIDE + kv_head * HEAD_DIM + d] = acc_k[e] * SCALE;
-      dqkv[DV_OFF + key * D_STRIDE + kv_head * HEAD_DIM + d] = acc_v[e];
+      part_k[qg * HEAD_DIM + d] = acc_k[e];
+      part_v[qg * HEAD_DIM + d] = acc_v[e];
     }
+  }
+  workgroupBarrier();
+  for (var d = lid; d < HEAD_DIM; d += WG) {
+    var sum_k = 0.0;
+    var sum_v = 0.0;
+    for (var g = 0u; g < KEY_GROUPS; g++) {
+      sum_k += part_k[g * HEAD_DIM + d];
+      sum_v += part_v[g * HEAD_DIM + d];
+    }
+    dqkv[DK_OFF + key * D_STRIDE + kv_head * HEAD_DIM + d] = sum_k * SCALE;
+    dqkv[DV_OFF + key * D_STRIDE + kv_head * HEAD_DIM + d] = sum_v;
   }
 }`;
 }

@@ -104,7 +104,8 @@ describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (
     [6, 2, 5, 3], // ratio 3
     [3, 1, 70, 2], // head_dim above the workgroup: two dims per thread
     [2, 1, 3, 1], // sequence length 1
-    [2, 2, 4, 70], // more positions than one tile (64)
+    [2, 2, 4, 70], // more positions than one tile (64); 16 key groups of 4 lanes
+    [4, 2, 24, 73], // 2 key groups of 32 lanes over two tiles
   ])('prefill matches the CPU reference: %i heads, %i kv heads, head_dim %i, %i tokens', async (heads, kvHeads, oddDim, tokens) => {
     const ctx = await context();
     const headDim = dim(oddDim);

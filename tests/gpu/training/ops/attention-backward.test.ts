@@ -74,15 +74,17 @@ describe('training attention CPU references', () => {
 });
 
 // T 1 (a single key), 5 and 67 (keys span two 64-wide tiles); B 1 and 2; GQA ratio 1 and 2;
-// head_dim 24 (< the 64 threads) and 72 (two dims per thread).
+// head_dim 24 (2 key groups of 32 lanes), 6 (8 key groups of 8 lanes, with T 131: three tiles
+// and groups that get no key in the last one) and 72 (one key group, two dims per thread).
 const CASES: AttentionTrainShape[] = [
   { sequences: 1, seqLen: 1, heads: 2, kvHeads: 2, headDim: 24 },
   { sequences: 2, seqLen: 5, heads: 4, kvHeads: 2, headDim: 24 },
+  { sequences: 2, seqLen: 131, heads: 4, kvHeads: 2, headDim: 6 },
   { sequences: 2, seqLen: 67, heads: 2, kvHeads: 1, headDim: 72 },
 ];
 
 describe('training attention on the GPU', () => {
-  // f32 vs float64: dot products of ≤ 72 terms, softmax over ≤ 67 keys, then ≤ 67·2 terms per
+  // f32 vs float64: dot products of ≤ 72 terms, softmax over ≤ 131 keys, then ≤ 131·2 terms per
   // gradient with the cancellation in dP − D: NMSE ~1e-13..1e-12. 1e-9 still fails any masking,
   // head-mapping or layout mistake by orders of magnitude.
   it.each(CASES)('forward and backward match float64: B=$sequences T=$seqLen heads=$heads kv=$kvHeads d=$headDim', async (s) => {
