@@ -1,12 +1,20 @@
 import { defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
+import { fileURLToPath } from 'node:url';
 
-// The playground is a static site. All GPU work happens in workers/engine.worker.ts,
-// bundled as an ES module worker so it can import the engine directly.
+const page = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+// The playground is a static site with two pages: the app (index.html), whose GPU work all happens
+// in workers/engine.worker.ts, and the benchmark (bench.html), whose worker is
+// workers/bench.worker.ts. Workers are bundled as ES modules so they can import the engine directly.
 export default defineConfig({
   plugins: [solid()],
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: true },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    rolldownOptions: { input: { main: page('./index.html'), bench: page('./bench.html') } },
+  },
   server: { port: 5173, strictPort: false },
   preview: { port: 4173 },
 });

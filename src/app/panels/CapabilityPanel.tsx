@@ -27,6 +27,8 @@ export function CapabilityPanel(props: { caps: CapabilitiesResult | null; estima
                 <dd data-testid="selftest">{cap().selfTest.ok ? 'passed' : 'FAILED'}: {cap().selfTest.detail}</dd>
                 <dt>Features</dt>
                 <dd class="features"><For each={cap().features}>{(f) => <code>{f} </code>}</For></dd>
+                <dt>Speed</dt>
+                <dd><a href="./bench.html" target="_blank" rel="noopener" data-testid="bench-link">Benchmark this GPU</a> (opens a page that measures tokens/s)</dd>
               </dl>
             )}
           </Show>
