@@ -1,9 +1,11 @@
 // Shared by the CLI commands that run the model: open a Hugging Face-layout folder, make a Dawn
 // device and a QwenEngine, and (when text is involved) the model's own tokenizer.
 import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { readAll } from '../model/byte-source';
 import { loadModel, type LoadedModel } from '../model/load-model';
-import { NodeDirSource } from '../model/node-sources';
+import { FsByteCache, NodeDirSource } from '../model/node-sources';
 import { loadTokenizer, type QwenTokenizer } from '../model/tokenizer';
 import { GpuContext } from '../engine/gpu/context';
 import { QwenEngine } from '../engine/engine';
@@ -22,10 +24,20 @@ export function quantFlag(flags: Flags): WeightFormat {
   return oneOf(flags, 'quant', WEIGHT_FORMATS, 'f32')!;
 }
 
+/**
+ * Where q8/q4 weights are cached between runs: $ASP_WEIGHT_CACHE_DIR ('off' turns the cache off),
+ * else agent-safety-playground/quantized-weights under $XDG_CACHE_HOME or ~/.cache.
+ */
+export function cliWeightCache(env: NodeJS.ProcessEnv = process.env): FsByteCache | undefined {
+  const dir = env.ASP_WEIGHT_CACHE_DIR;
+  if (dir === 'off') return undefined;
+  return new FsByteCache(dir || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'agent-safety-playground', 'quantized-weights'));
+}
+
 export async function createCliEngine(model: Pick<LoadedModel, 'config'> & { checkpoint: TensorProvider }, options: { format: WeightFormat; maxContext: number; maxBatch?: number }): Promise<QwenEngine> {
   const { device } = await requestNodeDevice();
   const maxContext = Math.min(options.maxContext, model.config.maxPositionEmbeddings);
-  return QwenEngine.create(new GpuContext(device), model.config, model.checkpoint, { format: options.format, maxContext, maxBatch: options.maxBatch ?? 1 });
+  return QwenEngine.create(new GpuContext(device), model.config, model.checkpoint, { format: options.format, maxContext, maxBatch: options.maxBatch ?? 1, weightCache: cliWeightCache() });
 }
 
 export async function cliTokenizer(model: LoadedModel, dir: string): Promise<QwenTokenizer> {
