@@ -12,7 +12,7 @@ function logits(env: Record<string, string | undefined>, out: string) {
     encoding: 'utf8', timeout: 300_000, env: { ...process.env, ASP_WEIGHT_CACHE_DIR: undefined, ...env },
   });
   expect(r.stderr).toBe('');
-  expect(r.code ?? r.status).toBe(0);
+  expect(r.status).toBe(0);
   return readFileSync(out, 'utf8');
 }
 

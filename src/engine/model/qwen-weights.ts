@@ -87,7 +87,8 @@ export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, ch
   let done = 0;
   const uploadOptions = { maxChunkBytes: options.maxChunkBytes };
   const report = (name: string, fromCache?: boolean) => options.onProgress?.({ done: ++done, total, name, fromCache });
-  const quantized = hasScales(format) ? false : undefined;
+  // Without a cache, q8/q4 matrices are quantized now: their progress says fromCache false.
+  const uncachedFlag = hasScales(format) ? false : undefined;
   // Tensors are read one at a time so the CPU holds at most one fused group in f32.
   const read = async (name: string, fromCache?: boolean): Promise<Float32Array> => {
     const values = tensorToFloat32(await checkpoint.tensor(name));
@@ -98,7 +99,7 @@ export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, ch
   const cache = options.weightCache && isCachedFormat(format) && weightCacheSupported() ? new WeightCache(options.weightCache) : undefined;
   const matrix = async (names: string[], rows: number, cols: number, label: string): Promise<GpuWeight> => {
     if (!cache) {
-      const values = concat(await Promise.all(names.map((n) => read(n, quantized))));
+      const values = concat(await Promise.all(names.map((n) => read(n, uncachedFlag))));
       return uploadWeight(ctx, label, { shape: [rows, cols], values }, format, uploadOptions);
     }
     const parts = await Promise.all(names.map((n) => checkpoint.tensor(n)));
