@@ -1,0 +1,57 @@
+// `npm run bench -- --grpo [...]`: the GRPO-step benchmark (src/training/bench/grpo-bench.ts) from
+// the command line. Prints one JSON object. Flags (defaults: the issue's memory case on a GPU, a
+// tiny shape that finishes in minutes on a software adapter):
+//   --shape tiny|qwen2.5-0.5b|...   --quant q4|q8|f16|f32   --rank 16   --group-size 8 (G)
+//   --prompts 1   --seq-len 512   --prompt-tokens N (default seq-len / 4)   --micro-batch 1
+//   --kl-beta 0.04   --no-recompute   --warmup 1   --steps 2   --seed 0
+//   --plan-only   build everything a step holds and report its GPU memory, without running steps
+import { parseModelConfig } from '../model/config';
+import { MODEL_SHAPES, type ModelShapeName } from '../../models/shapes';
+import { GpuContext } from '../engine/gpu/context';
+import { WEIGHT_FORMATS } from '../engine/quant/formats';
+import { runGrpoBench } from '../training/bench/grpo-bench';
+import { requestNodeDevice } from '../node/gpu';
+import { boolFlag, CliError, numberFlag, oneOf, type Flags } from './flags';
+
+function intFlag(flags: Flags, name: string, fallback: number, min: number): number {
+  const n = numberFlag(flags, name, fallback)!;
+  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer ≥ ${min}, got ${n}`);
+  return n;
+}
+
+/** Runs the GRPO bench for already-parsed flags (the caller has set up Dawn's environment). */
+export async function grpoBenchCommand(flags: Flags): Promise<void> {
+  const { device, description, isSoftware } = await requestNodeDevice();
+  const planOnly = boolFlag(flags, 'plan-only');
+  const shapeName = oneOf(flags, 'shape', Object.keys(MODEL_SHAPES) as ModelShapeName[], isSoftware && !planOnly ? 'tiny' : 'qwen2.5-0.5b')!;
+  const format = oneOf(flags, 'quant', WEIGHT_FORMATS, 'q4')!;
+  const seqLen = intFlag(flags, 'seq-len', isSoftware && !planOnly ? 32 : 512, 2);
+  const options = {
+    config: parseModelConfig(MODEL_SHAPES[shapeName], `${shapeName} shape`),
+    label: shapeName,
+    format,
+    rank: intFlag(flags, 'rank', 16, 1),
+    groupSize: intFlag(flags, 'group-size', 8, 2),
+    prompts: intFlag(flags, 'prompts', 1, 1),
+    seqLen,
+    promptTokens: intFlag(flags, 'prompt-tokens', Math.max(1, Math.floor(seqLen / 4)), 1),
+    microBatch: intFlag(flags, 'micro-batch', 1, 1),
+    recompute: !boolFlag(flags, 'no-recompute'),
+    klBeta: numberFlag(flags, 'kl-beta', 0.04)!,
+    warmupSteps: intFlag(flags, 'warmup', 1, 0),
+    steps: intFlag(flags, 'steps', 2, 1),
+    seed: intFlag(flags, 'seed', 0, 0),
+    planOnly,
+  };
+  if (options.promptTokens >= seqLen) throw new CliError(`--prompt-tokens (${options.promptTokens}) must be below --seq-len (${seqLen})`);
+  if (!(options.klBeta >= 0)) throw new CliError(`--kl-beta must be ≥ 0, got ${options.klBeta}`);
+  const report = await runGrpoBench(new GpuContext(device), options);
+  console.log(JSON.stringify({
+    adapter: description,
+    software_adapter: isSoftware,
+    weights: 'tiled pseudo-random (exact model shapes)',
+    ...report,
+    // Dawn on SwiftShader backs GPU buffers with host memory: the process's resident set shows it.
+    host_rss_bytes: process.memoryUsage().rss,
+  }, null, 2));
+}
