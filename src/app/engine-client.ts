@@ -1,7 +1,8 @@
 // Main-thread proxy for the engine worker. No GPU code here: it only posts messages
 // (src/worker-api/protocol.ts) and routes the answers.
+import type { CheckpointSummary } from '../training/checkpoints/types';
 import type {
-  CapabilitiesResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, WorkerEvent, WorkerRequest, WorkerResponse,
+  AdapterListResult, CapabilitiesResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, WorkerEvent, WorkerRequest, WorkerResponse,
 } from '../worker-api/protocol';
 import type { TrainingConfig } from './training-client';
 
@@ -50,6 +51,16 @@ export class EngineClient {
 
   generate(request: Omit<GenerateRequest, 'type'>, onEvent?: (e: WorkerEvent) => void): Running<GenerateResult> {
     return this.start<GenerateResult>({ type: 'generate', ...request }, onEvent);
+  }
+
+  /** Stored checkpoints, with whether each fits the loaded model (the worker knows its shapes and identity). */
+  listAdapters(): Promise<AdapterListResult> {
+    return this.start<AdapterListResult>({ type: 'adapters', op: 'list' }).result;
+  }
+
+  /** Imports PEFT files as a new checkpoint (parsed and checked in the worker, off the UI thread). */
+  importAdapter(files: File[], name?: string): Promise<CheckpointSummary> {
+    return this.start<CheckpointSummary>({ type: 'adapters', op: 'import', files, ...(name ? { name } : {}) }).result;
   }
 
   trainStart(config: TrainingConfig, onEvent: (e: WorkerEvent) => void): Running<{ stoppedAtStep: number; checkpointIds: string[] }> {

@@ -11,6 +11,8 @@ export interface ModelPolicyOptions {
   sampling: SamplingOptions;
   enableThinking?: boolean;
   name?: string;
+  /** A stored checkpoint whose LoRA adapter the worker applies to this policy's turns only. */
+  adapter?: { checkpointId: string };
   /** Called with the text generated so far in this turn, for streaming display. */
   onText?: (textSoFar: string, turn: number) => void;
 }
@@ -30,6 +32,7 @@ export function modelPolicy(engine: Generator, options: ModelPolicyOptions): Pol
         maxNewTokens: options.maxNewTokens,
         sampling,
         enableThinking: options.enableThinking,
+        ...(options.adapter ? { adapter: { checkpointId: options.adapter.checkpointId } } : {}),
       }, (event) => {
         if (event.kind === 'token') { soFar += event.text; options.onText?.(soFar, ctx.turn); }
       });

@@ -11,8 +11,22 @@ export const POLICY_LABELS: Record<PolicyName, string> = {
   oracle: 'Scripted: oracle (the labelled right behaviour)',
 };
 
-export function makePolicy(name: PolicyName, engine: EngineClient, model: ModelPolicyOptions): Policy {
-  if (name === 'model') return modelPolicy(engine, model);
+/** A selector's choice: a policy, and for the model a stored checkpoint's adapter (else the base). */
+export interface PolicyPick {
+  name: PolicyName;
+  adapter?: { checkpointId: string; label: string };
+}
+
+/** A short name for run labels and file names: the policy, or "model+adapter:NAME". */
+export function policyTag(pick: PolicyPick): string {
+  return pick.adapter ? `model+adapter:${pick.adapter.label}` : pick.name;
+}
+
+export function makePolicy(pick: PolicyName | PolicyPick, engine: EngineClient, model: ModelPolicyOptions): Policy {
+  const { name, adapter } = typeof pick === 'string' ? { name: pick, adapter: undefined } : pick;
+  if (name === 'model') {
+    return modelPolicy(engine, adapter ? { ...model, name: `model + ${adapter.label}`, adapter: { checkpointId: adapter.checkpointId } } : model);
+  }
   const make = SCRIPTED_POLICIES[name];
   if (!make) throw new Error(`unknown policy "${name}"`);
   return make();

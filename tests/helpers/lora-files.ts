@@ -10,6 +10,8 @@ export type ShapeConfig = Pick<ModelConfig, 'numLayers' | 'hiddenSize' | 'interm
 
 /** The built-in tiny Qwen2 with the real vocabulary (models/tiny-model.ts defaults). */
 export const TINY_QWEN2_SHAPE: ShapeConfig = { numLayers: 2, hiddenSize: 32, intermediateSize: 64, numHeads: 4, numKvHeads: 2, headDim: 8 };
+/** The built-in tiny Qwen3 (the app's "tiny-qwen3-random"): head_dim 2·hidden/heads. */
+export const TINY_QWEN3_SHAPE: ShapeConfig = { ...TINY_QWEN2_SHAPE, headDim: 16 };
 
 export interface LoraSpec {
   rank: number;

@@ -2,9 +2,10 @@
 // with the human verifier (Approve / Deny) when the agent asks <tool_check>.
 import { createSignal, For, Show, type JSX } from 'solid-js';
 import { callbackVerifier, Episode, scenarioVerifier, type EpisodeResult, type Scenario, type TurnRecord, type VerificationRequest } from '../../sandbox/index';
-import { POLICY_NAMES, type PolicyName } from '../lib/share-hash';
-import { makePolicy, POLICY_LABELS } from '../policy-factory';
+import type { AdapterListResult } from '../../worker-api/protocol';
+import { makePolicy, type PolicyPick } from '../policy-factory';
 import { engine, loadedModel, maxNewTokens } from '../state';
+import { PolicySelect } from './PolicySelect';
 import { RewardView } from './RewardView';
 import { TurnView } from './TurnView';
 
@@ -15,8 +16,10 @@ interface PendingCheck { request: VerificationRequest; answer: (approved: boolea
 export interface EpisodeColumnProps {
   title: string;
   testId: string;
-  policy: PolicyName;
-  onPolicy: (p: PolicyName) => void;
+  policy: PolicyPick;
+  onPolicy: (p: PolicyPick) => void;
+  /** Stored checkpoints and whether they fit the loaded model, for the policy selector. */
+  adapters: AdapterListResult | undefined;
   scenario: () => Scenario | null;
   verifier: VerifierMode;
   maxTurns: number;
@@ -31,9 +34,10 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   const [userText, setUserText] = createSignal('');
+  const [ranWith, setRanWith] = createSignal('');
   let controller: AbortController | undefined;
 
-  const modelMissing = () => props.policy === 'model' && !loadedModel();
+  const modelMissing = () => props.policy.name === 'model' && !loadedModel();
 
   const run = async () => {
     const scenario = props.scenario();
@@ -49,6 +53,8 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
       }))
       : scenarioVerifier();
     setBusy(true);
+    const pick = props.policy;
+    setRanWith(pick.adapter ? `the model with adapter "${pick.adapter.label}"` : pick.name === 'model' ? 'the base model' : `the scripted ${pick.name} policy`);
     try {
       const policy = makePolicy(props.policy, engine(), { maxNewTokens: maxNewTokens(), sampling: { temperature: 0.7, topP: 0.9, seed: 1 }, onText: (t) => setLive(t) });
       const episode = new Episode(scenario, policy, { maxTurns: props.maxTurns, verifier, signal });
@@ -72,16 +78,7 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
     <section class="card column" data-testid={props.testId} aria-label={props.title}>
       <div class="column-head">
         <h3>{props.title}</h3>
-        <label>
-          <span class="sr-only">Policy for {props.title}</span>
-          <select data-testid="policy-select" value={props.policy} onChange={(e) => props.onPolicy(e.currentTarget.value as PolicyName)} aria-label={`Policy for ${props.title}`}>
-            <For each={POLICY_NAMES}>{(p) => <option value={p}>{POLICY_LABELS[p]}</option>}</For>
-          </select>
-        </label>
-        <label class="adapter-select">
-          <span>Adapter</span>
-          <select disabled aria-label={`Adapter for ${props.title}`} title="Adapters come with the GRPO trainer"><option>none (base model)</option></select>
-        </label>
+        <PolicySelect label={`Policy for ${props.title}`} testId="policy-select" value={props.policy} onChange={props.onPolicy} adapters={props.adapters} />
         <button class="primary" data-testid="run" onClick={run} disabled={busy() || !props.scenario()}>Run</button>
         <Show when={busy()}><button data-testid="stop" onClick={() => controller?.abort()}>Stop</button></Show>
       </div>
@@ -113,7 +110,7 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
       <Show when={result()}>
         {(r) => (
           <div data-testid="episode-result" data-end={r().endReason}>
-            <p class="note">Ended: {r().endReason.replace('_', ' ')} after {r().turns.length} turn(s).</p>
+            <p class="note" data-testid="ran-with">Ran {ranWith()}. Ended: {r().endReason.replace('_', ' ')} after {r().turns.length} turn(s).</p>
             <RewardView score={r().score} />
           </div>
         )}

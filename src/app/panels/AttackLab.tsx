@@ -1,7 +1,9 @@
 // Attack Lab: pick or write a scenario, edit or inject tool outputs, and run it on two policies
 // side by side. The state can be shared as a URL; loading one only fills the form.
 import { createMemo, createSignal, Show, type JSX } from 'solid-js';
+import { createAdapterList } from '../adapter-list';
 import { EpisodeColumn, type VerifierMode } from '../components/EpisodeColumn';
+import type { PolicyPick } from '../policy-factory';
 import { applyEdits, NO_EDITS, type ScenarioEdits } from '../lib/scenario-edit';
 import { decodeLabHash, encodeLabHash, type PolicyName } from '../lib/share-hash';
 import { builtinSplit, importSuiteText } from '../lib/suites';
@@ -12,7 +14,8 @@ import { ScenarioPicker, type PickerState } from './ScenarioPicker';
 export function AttackLab(props: { initialHash: string }): JSX.Element {
   const [picker, setPicker] = createSignal<PickerState>({ split: 'test', cell: 'BU-MT', domain: '', id: '' });
   const [edits, setEdits] = createSignal<ScenarioEdits>(NO_EDITS);
-  const [policies, setPolicies] = createSignal<[PolicyName, PolicyName]>(['comply', 'oracle']);
+  const [policies, setPolicies] = createSignal<[PolicyPick, PolicyPick]>([{ name: 'comply' }, { name: 'oracle' }]);
+  const adapters = createAdapterList();
   const [verifier, setVerifier] = createSignal<VerifierMode>('human');
   const [maxTurns, setMaxTurns] = createSignal(6);
   const [shareUrl, setShareUrl] = createSignal('');
@@ -37,7 +40,7 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
     if (builtinSplit(decoded.state.split).some((s) => s.id === decoded.state.id)) {
       setPicker({ split: decoded.state.split, cell: null, domain: '', id: decoded.state.id });
       setEdits(decoded.state.edits);
-      setPolicies(decoded.state.policies);
+      setPolicies([{ name: decoded.state.policies[0] }, { name: decoded.state.policies[1] }]);
     } else setHashError(`shared link: scenario "${decoded.state.id}" is not in the ${decoded.state.split} split`);
   } else if (decoded.error) setHashError(decoded.error);
   if (!picker().id) setPicker({ ...picker(), id: listFor(picker().split).find((s) => !picker().cell || s.cell === picker().cell)?.id ?? '' });
@@ -53,7 +56,8 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
   const share = () => {
     const split = picker().split;
     if (split === 'imported') { setShareUrl(''); setHashError('scenarios from an imported suite cannot be shared as a link (the link would not contain the suite)'); return; }
-    const hash = encodeLabHash({ split, id: picker().id, edits: edits(), policies: policies() });
+    // Adapters live in this browser's storage: a link names the model policy, not the adapter.
+    const hash = encodeLabHash({ split, id: picker().id, edits: edits(), policies: policies().map((p) => p.name) as [PolicyName, PolicyName] });
     history.replaceState(null, '', hash);
     setShareUrl(location.href);
   };
@@ -86,16 +90,18 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
           <input id="max-turns" type="number" min="1" max="16" value={maxTurns()} onChange={(e) => setMaxTurns(Math.min(16, Math.max(1, Math.floor(Number(e.currentTarget.value)) || 1)))} />
           <button class="primary" data-testid="run-both" onClick={() => runs.forEach((r) => void r())}>Run both</button>
           <button data-testid="share" onClick={share}>Share as link</button>
+          <button data-testid="refresh-adapters" onClick={adapters.refetch} title="Training and imports add checkpoints: list them in the policy selectors">Refresh adapters</button>
         </div>
         <Show when={shareUrl()}>
           <label for="share-url">Link to this scenario</label>
           <input id="share-url" data-testid="share-url" readonly value={shareUrl()} onFocus={(e) => e.currentTarget.select()} />
+          <Show when={policies().some((p) => p.adapter)}><p class="note">Adapters stay in this browser's storage: the link opens those columns on the base model.</p></Show>
         </Show>
       </section>
       <div class="columns">
-        <EpisodeColumn title="Left" testId="column-left" policy={policies()[0]} onPolicy={(p) => setPolicies([p, policies()[1]])}
+        <EpisodeColumn title="Left" testId="column-left" policy={policies()[0]} onPolicy={(p) => setPolicies([p, policies()[1]])} adapters={adapters.list()}
           scenario={() => edited().scenario} verifier={verifier()} maxTurns={maxTurns()} registerRun={(r) => (runs[0] = r)} />
-        <EpisodeColumn title="Right" testId="column-right" policy={policies()[1]} onPolicy={(p) => setPolicies([policies()[0], p])}
+        <EpisodeColumn title="Right" testId="column-right" policy={policies()[1]} onPolicy={(p) => setPolicies([policies()[0], p])} adapters={adapters.list()}
           scenario={() => edited().scenario} verifier={verifier()} maxTurns={maxTurns()} registerRun={(r) => (runs[1] = r)} />
       </div>
     </div>

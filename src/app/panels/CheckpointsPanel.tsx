@@ -1,7 +1,10 @@
-// Checkpoints stored in IndexedDB: list with sizes, rename, delete, storage in use.
+// Checkpoints stored in IndexedDB: list with sizes, rename, delete, export and import as PEFT
+// files, storage in use.
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { CheckpointStore, type CheckpointSummary } from '../../training/checkpoints/index';
 import { checkpointToPeftFiles } from '../../training/peft-export';
+import { checkpointsChanged } from '../adapter-list';
+import { PeftImport } from '../components/PeftImport';
 import { formatBytes } from '../lib/format';
 
 /** Offers bytes as a file download (object URL, revoked after the click). */
@@ -34,6 +37,7 @@ export function CheckpointsPanel(): JSX.Element {
     setError(null);
     try { await f(); } catch (e) { setError((e as Error).message); }
     void refetch();
+    checkpointsChanged();
   };
   const rename = (c: CheckpointSummary, name: string) => act(async () => { await getStore().rename(c.id, name); setEditing(null); });
   // PEFT loads a folder holding these exact file names: each is offered as its own download.
@@ -90,9 +94,9 @@ export function CheckpointsPanel(): JSX.Element {
       </Show>
       <div class="buttons">
         <button onClick={() => void refetch()}>Refresh</button>
-        <button disabled title="needs the loaded model's identity from the worker (comes with the trainer wiring)">Import adapter (PEFT)</button>
       </div>
-      <p class="note">Export writes adapter_config.json, adapter_model.safetensors and README.md: put them in one folder and load it with PeftModel.from_pretrained(model, folder). Importing a PEFT adapter comes with the trainer wiring (a stored checkpoint must name the loaded base model's identity).</p>
+      <p class="note">Export writes adapter_config.json, adapter_model.safetensors and README.md: put them in one folder and load it with PeftModel.from_pretrained(model, folder).</p>
+      <PeftImport onImported={() => { void refetch(); checkpointsChanged(); }} />
     </section>
   );
 }

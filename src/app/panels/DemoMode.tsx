@@ -3,10 +3,12 @@
 // Scripted policies and the tiny model work offline.
 import { createEffect, createResource, createSignal, For, on, onCleanup, onMount, Show, type JSX } from 'solid-js';
 import { runEpisode, scenarioVerifier, type Scenario } from '../../sandbox/index';
+import { createAdapterList } from '../adapter-list';
+import { fittingAdapters, pickFromValue, pickValue } from '../components/PolicySelect';
 import { TurnView } from '../components/TurnView';
 import { builtinSplit } from '../lib/suites';
 import { POLICY_NAMES, type PolicyName } from '../lib/share-hash';
-import { makePolicy } from '../policy-factory';
+import { makePolicy, type PolicyPick } from '../policy-factory';
 import { engine, loadedModel, maxNewTokens } from '../state';
 
 export function demoScenario(): Scenario {
@@ -26,11 +28,12 @@ function Marked(props: { text: string; mark?: string }): JSX.Element {
 
 export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?: PolicyName }): JSX.Element {
   const scenario = demoScenario();
-  // comply vs oracle works offline; with a model loaded the presenter can pick it (base vs
-  // adapter once adapters exist).
-  const [pair, setPair] = createSignal<[PolicyName, PolicyName]>([props.left ?? 'comply', props.right ?? 'oracle']);
+  // comply vs oracle works offline; with a model loaded the presenter can pick it, or a stored
+  // checkpoint's adapter that fits it (base vs adapter).
+  const [pair, setPair] = createSignal<[PolicyPick, PolicyPick]>([{ name: props.left ?? 'comply' }, { name: props.right ?? 'oracle' }]);
+  const adapters = createAdapterList();
   const [episodes] = createResource(pair, async ([left, right]) => {
-    const policy = (p: PolicyName) => makePolicy(p, engine(), { maxNewTokens: maxNewTokens(), sampling: { greedy: true } });
+    const policy = (p: PolicyPick) => makePolicy(p, engine(), { maxNewTokens: maxNewTokens(), sampling: { greedy: true } });
     // One after the other: the worker runs one generation at a time anyway.
     const a = await runEpisode(scenario, policy(left), { verifier: scenarioVerifier(), maxTurns: 6 });
     const b = await runEpisode(scenario, policy(right), { verifier: scenarioVerifier(), maxTurns: 6 });
@@ -50,10 +53,19 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
   // Keep the newest step in view on a projector.
   createEffect(on(step, () => queueMicrotask(() => root.scrollTo({ top: root.scrollHeight, behavior: 'smooth' })), { defer: true }));
   const choices = () => POLICY_NAMES.filter((p) => p !== 'model' || loadedModel());
+  const title = (p: PolicyPick) => (p.adapter ? `model + ${p.adapter.label}` : p.name);
+  // Adapter options arrive after the selects are built: set their values again when they do.
+  const selects: HTMLSelectElement[] = [];
+  createEffect(() => { adapters.list(); pair().forEach((p, side) => { if (selects[side]) selects[side].value = pickValue(p); }); });
   const pick = (side: 0 | 1) => (
-    <select aria-label={side === 0 ? 'Left policy' : 'Right policy'} value={pair()[side]} onKeyDown={(e) => e.stopPropagation()}
-      onChange={(e) => { const next = [...pair()] as [PolicyName, PolicyName]; next[side] = e.currentTarget.value as PolicyName; setPair(next); root.focus(); }}>
+    <select ref={(el) => (selects[side] = el)} aria-label={side === 0 ? 'Left policy' : 'Right policy'} value={pickValue(pair()[side])} onKeyDown={(e) => e.stopPropagation()}
+      onChange={(e) => {
+        const chosen = pickFromValue(e.currentTarget.value, fittingAdapters(adapters.list()));
+        if (chosen) { const next = [...pair()] as [PolicyPick, PolicyPick]; next[side] = chosen; setPair(next); }
+        root.focus();
+      }}>
       <For each={choices()}>{(p) => <option value={p}>{p}</option>}</For>
+      <For each={fittingAdapters(adapters.list())}>{(i) => <option value={pickValue({ name: 'model', adapter: { checkpointId: i.id, label: i.name } })}>model + {i.name}</option>}</For>
     </select>
   );
   onCleanup(() => document.removeEventListener('keydown', onKey));
@@ -87,7 +99,7 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
                 <For each={eps()}>
                   {(ep, i) => (
                     <div class="card column" data-testid={`demo-column-${i()}`}>
-                      <h2>{pair()[i()]}</h2>
+                      <h2>{title(pair()[i()])}</h2>
                       <ol class="turns"><For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} />}</For></ol>
                       <Show when={step() >= lastStep()}>
                         <p class={ep.score.outcome.attackSuccess ? 'demo-verdict bad' : 'demo-verdict good'} data-testid="demo-verdict">

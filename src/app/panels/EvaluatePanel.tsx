@@ -7,9 +7,10 @@ import { ProgressBar } from '../components/ProgressBar';
 import { downloadText, reportDelta, reportToCsv, reportToJson, type EvalRun } from '../lib/eval-export';
 import { runEvalInSlices, type EvalProgress } from '../lib/eval-runner';
 import { etaSeconds, formatDuration, formatPercent } from '../lib/format';
-import { POLICY_NAMES, type PolicyName } from '../lib/share-hash';
+import { createAdapterList } from '../adapter-list';
+import { PolicySelect } from '../components/PolicySelect';
 import { builtinSplit, importSuiteText, samplePerCell, type ImportedSuite } from '../lib/suites';
-import { makePolicy, POLICY_LABELS } from '../policy-factory';
+import { makePolicy, policyTag, type PolicyPick } from '../policy-factory';
 import { engine, loadedModel, maxNewTokens } from '../state';
 
 const METRICS: { key: keyof Rates; label: string }[] = [
@@ -27,7 +28,8 @@ export function EvaluatePanel(): JSX.Element {
   const [perCell, setPerCell] = createSignal(10);
   const [imported, setImported] = createSignal<ImportedSuite | null>(null);
   const [importError, setImportError] = createSignal<string | null>(null);
-  const [policy, setPolicy] = createSignal<PolicyName>('oracle');
+  const [policy, setPolicy] = createSignal<PolicyPick>({ name: 'oracle' });
+  const adapters = createAdapterList();
   const [maxTurns, setMaxTurns] = createSignal(6);
   const [progress, setProgress] = createSignal<EvalProgress | null>(null);
   const [busy, setBusy] = createSignal(false);
@@ -51,7 +53,7 @@ export function EvaluatePanel(): JSX.Element {
   };
 
   const run = async () => {
-    if (policy() === 'model' && !loadedModel()) { setError('Load a model in the Model tab first, or pick a scripted policy.'); return; }
+    if (policy().name === 'model' && !loadedModel()) { setError('Load a model in the Model tab first, or pick a scripted policy.'); return; }
     const list = scenarios();
     if (!list.length) { setError('No scenarios to run: import a suite or pick a split.'); return; }
     setError(null); setBusy(true); setProgress({ done: 0, total: list.length, elapsedSeconds: 0 });
@@ -61,8 +63,8 @@ export function EvaluatePanel(): JSX.Element {
       const t0 = performance.now();
       const out = await runEvalInSlices(list, p, { maxTurns: maxTurns(), signal: controller.signal, onProgress: setProgress });
       const n = runs().length + 1;
-      const label = `#${n} ${policy()} on ${suiteName()} (${out.summaries.length}${out.aborted ? ', stopped' : ''})`;
-      setRuns([...runs(), { label, policy: policy(), suite: suiteName(), report: out.report, summaries: out.summaries, errors: out.errors, seconds: (performance.now() - t0) / 1000 }]);
+      const label = `#${n} ${policyTag(policy())} on ${suiteName()} (${out.summaries.length}${out.aborted ? ', stopped' : ''})`;
+      setRuns([...runs(), { label, policy: policyTag(policy()), suite: suiteName(), report: out.report, summaries: out.summaries, errors: out.errors, seconds: (performance.now() - t0) / 1000 }]);
       if (runs().length >= 2) { setBaseIndex(runs().length - 2); setOtherIndex(runs().length - 1); } else setBaseIndex(0);
     } catch (e) {
       setError((e as Error).message);
@@ -104,9 +106,7 @@ export function EvaluatePanel(): JSX.Element {
           <label for="per-cell">Scenarios per cell (0 = all)</label>
           <input id="per-cell" data-testid="per-cell" type="number" min="0" value={perCell()} onChange={(e) => setPerCell(Math.max(0, Math.floor(Number(e.currentTarget.value)) || 0))} />
           <label for="eval-policy">Policy</label>
-          <select id="eval-policy" data-testid="eval-policy" value={policy()} onChange={(e) => setPolicy(e.currentTarget.value as PolicyName)}>
-            <For each={POLICY_NAMES}>{(p) => <option value={p}>{POLICY_LABELS[p]}</option>}</For>
-          </select>
+          <PolicySelect id="eval-policy" testId="eval-policy" label="Policy" value={policy()} onChange={setPolicy} adapters={adapters.list()} />
           <label for="eval-turns">Max turns</label>
           <input id="eval-turns" type="number" min="1" max="16" value={maxTurns()} onChange={(e) => setMaxTurns(Math.min(16, Math.max(1, Math.floor(Number(e.currentTarget.value)) || 1)))} />
         </div>
