@@ -1,6 +1,7 @@
 // `npm run bench -- --grpo [...]`: the GRPO-step benchmark (src/training/bench/grpo-bench.ts) from
-// the command line. Prints one JSON object. Flags (defaults: the issue's memory case on a GPU, a
-// tiny shape that finishes in minutes on a software adapter):
+// the command line. Prints one JSON object. Shape and sequence length default to the issue's case
+// (qwen2.5-0.5b, 512 tokens) on a GPU and with --plan-only, and to tiny with 32 tokens for real steps
+// on a software adapter (minutes instead of hours). Flags:
 //   --shape tiny|qwen2.5-0.5b|...   --quant q4|q8|f16|f32   --rank 16   --group-size 8 (G)
 //   --prompts 1   --seq-len 512   --prompt-tokens N (default seq-len / 4)   --micro-batch 1
 //   --kl-beta 0.04   --no-recompute   --warmup 1   --steps 2   --seed 0
