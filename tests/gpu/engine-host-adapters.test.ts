@@ -92,6 +92,16 @@ describe('EngineHost generate with a checkpoint adapter', () => {
     expect((await run()).sequences[0].ids).toHaveLength(3);
   });
 
+  it('a call cancelled while an earlier one runs never starts', async () => {
+    const controller = new AbortController();
+    const first = run(ids.trained);
+    // An unknown id would fail with 'checkpoint-not-found' if the call started at all.
+    const queued = host.generate({ promptIds: PROMPT, maxNewTokens: 3, sampling: { greedy: true }, adapter: { checkpointId: 'no-such-id' } }, () => {}, controller.signal);
+    controller.abort();
+    expect(describeError(await queued.catch((e) => e))).toEqual({ code: 'cancelled', message: 'cancelled' });
+    expect((await first).sequences[0].logprobs).toEqual(alone.trained.sequences[0].logprobs);
+  });
+
   it('lists which stored checkpoints fit the loaded model', async () => {
     const listed = await host.adapterRequest({ type: 'adapters', op: 'list' }) as AdapterListResult;
     expect(listed.modelLoaded).toBe(true);
