@@ -28,7 +28,7 @@ async function ensureDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice 
     // Every GPU object is gone. Forget the device and the model so the next request starts
     // clean: the worker stays usable.
     gpu = undefined;
-    host.forgetAfterDeviceLoss();
+    host.forgetAfterDeviceLoss(info);
     for (const controller of running.values()) controller.abort();
     post({ id: 0, type: 'event', event: { kind: 'device-lost', reason: info.reason, message: info.message || 'the GPU device was lost' } });
   });

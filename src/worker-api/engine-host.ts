@@ -63,6 +63,11 @@ function rateTracker() {
 export class EngineHost {
   private loaded: Loaded | undefined;
   private training: TrainingSession | undefined;
+  /** Devices seen lost, with why: every GPU object on them is gone. */
+  private readonly losses = new WeakMap<GPUDevice, GPUDeviceLostInfo>();
+  private readonly watched = new WeakSet<GPUDevice>();
+  /** Set when a device loss dropped the model, so the next request says so instead of "no model". */
+  private lostModel: string | undefined;
   private readonly adapters: CheckpointAdapters;
   /** Generate calls run one at a time: they share the KV cache slots and the engine's adapter. */
   private generating: Promise<unknown> = Promise.resolve();
@@ -114,10 +119,14 @@ export class EngineHost {
     if (!tokenizerJson || !tokenizerConfig) throw new HostError('model-load', `${source.label}: tokenizer.json and tokenizer_config.json are required for the playground`);
     const tokenizer = loadTokenizer({ tokenizerJson: await readAll(tokenizerJson), tokenizerConfig: await readAll(tokenizerConfig) });
     const device = await this.options.getDevice();
+    this.watch(device);
+    if (this.losses.has(device)) throw this.lossError(device, 'the GPU device was lost before loading');
     const ctx = new GpuContext(device);
     const maxContext = Math.min(request.maxContext, model.config.maxPositionEmbeddings);
-    // WebGPU reports allocation failures asynchronously through error scopes, not exceptions.
+    // WebGPU reports allocation failures asynchronously through error scopes, not exceptions:
+    // running out of memory, and (validation) a buffer larger than the device's limits.
     device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
     let engine: QwenEngine | undefined;
     try {
       engine = await QwenEngine.create(ctx, model.config, model.checkpoint, {
@@ -127,13 +136,25 @@ export class EngineHost {
         weightCache: this.options.weightCache,
         onProgress: (p) => emit({ kind: 'upload', done: p.done, total: p.total, tensor: p.name, format: request.quant, fromCache: p.fromCache }),
       });
+    } catch (e) {
+      await this.rethrowWithLoss(device, e);
     } finally {
+      const invalid = await device.popErrorScope();
       const oom = await device.popErrorScope();
+      if (oom || invalid || this.losses.has(device)) engine?.destroy();
       if (oom) {
-        engine?.destroy();
         throw new HostError('out-of-memory', `the GPU ran out of memory loading ${source.label} as ${request.quant} (${oom.message}). Try q4, a smaller model, or a shorter context.`);
       }
+      if (invalid) {
+        // The usual cause is a buffer over a device limit (maxBufferSize, maxStorageBufferBindingSize),
+        // which WebGPU's message names; the sizes grow with the context and the batch.
+        const detail = invalid.message.split('\n')[0];
+        const overLimit = /limit/i.test(detail);
+        throw new HostError(overLimit ? 'out-of-memory' : 'internal', `the GPU refused to set up ${source.label} as ${request.quant} with a context of ${maxContext} and batch ${request.maxBatch}: ${detail}${overLimit ? ' Try a shorter context or a smaller batch.' : ''}`);
+      }
+      if (this.losses.has(device)) throw this.lossError(device, `the GPU device was lost while loading ${source.label}`);
     }
+    if (!engine) throw new HostError('internal', 'the engine was not created'); // unreachable: create threw
     const result: LoadResult = {
       label: source.label,
       architecture: model.config.architecture,
@@ -162,8 +183,38 @@ export class EngineHost {
   }
 
   private require(): Loaded {
+    if (!this.loaded && this.lostModel) throw new HostError('device-lost', this.lostModel);
     if (!this.loaded) throw new HostError('no-model', 'no model is loaded: load one first');
     return this.loaded;
+  }
+
+  /** Notices a device's loss itself (the worker also reports it to the UI), dropping the model on it. */
+  private watch(device: GPUDevice) {
+    if (this.watched.has(device)) return;
+    this.watched.add(device);
+    void device.lost.then((info) => {
+      this.losses.set(device, info);
+      if (this.loaded?.engine.ctx.device === device) this.forgetAfterDeviceLoss(info);
+    });
+  }
+
+  private lossError(device: GPUDevice, what: string): HostError {
+    return new HostError('device-lost', `${what}${lossReason(this.losses.get(device))}. Load the model again.`);
+  }
+
+  /**
+   * Rethrows `err`, or a 'device-lost' error when the device was lost meanwhile: a lost device
+   * fails pending readbacks with a bare AbortError, which would otherwise read as "cancelled".
+   * The loss is reported asynchronously, so an unexplained failure waits briefly for it.
+   */
+  private async rethrowWithLoss(device: GPUDevice, err: unknown): Promise<never> {
+    const explained = err instanceof HostError || err instanceof EngineError || err instanceof ModelLoadError || err instanceof AdapterError;
+    if (!explained && !this.losses.has(device)) {
+      const info = await Promise.race([device.lost, new Promise<undefined>((resolve) => setTimeout(resolve, 250))]);
+      if (info) this.losses.set(device, info);
+    }
+    if (this.losses.has(device)) throw this.lossError(device, 'the GPU device was lost');
+    throw err;
   }
 
   /** Runs after every earlier generate has finished; a call cancelled while waiting never starts. */
@@ -206,6 +257,7 @@ export class EngineHost {
     const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
     const started = performance.now();
     const streams = prompts.map(() => [] as number[]);
+    const device = engine.ctx.device;
     const out = await generate(
       engine,
       prompts.map((promptIds) => ({ promptIds, maxNewTokens: request.maxNewTokens, stopIds, stopStrings: request.stopStrings })),
@@ -220,7 +272,7 @@ export class EngineHost {
           emit({ kind: 'token', sequence, id, text: decode(streams[sequence]).slice(before.length) });
         },
       },
-    );
+    ).catch((e) => this.rethrowWithLoss(device, e));
     const generated = out.reduce((n, s) => n + s.ids.length, 0);
     return {
       sequences: out.map((s, i) => ({ ids: s.ids, text: s.text ?? decode(s.ids), logprobs: s.logprobs, finishReason: s.finishReason, promptTokens: prompts[i].length })),
@@ -235,7 +287,8 @@ export class EngineHost {
     if (problems.length) throw new HostError('bad-request', `training config: ${problems.join('; ')}`);
     const session = (this.training = new TrainingSession());
     try {
-      return await session.run({ engine: loaded.engine, tokenizer: loaded.tokenizer, identity: loaded.identity, store: this.options.checkpointStore, label: loaded.result.label }, config, emit, signal);
+      return await session.run({ engine: loaded.engine, tokenizer: loaded.tokenizer, identity: loaded.identity, store: this.options.checkpointStore, label: loaded.result.label }, config, emit, signal)
+        .catch((e) => this.rethrowWithLoss(loaded.engine.ctx.device, e));
     } finally {
       this.training = undefined;
     }
@@ -256,12 +309,25 @@ export class EngineHost {
     this.adapters.drop();
     this.loaded?.engine.destroy();
     this.loaded = undefined;
+    this.lostModel = undefined;
   }
 
-  /** After a device loss every GPU object is gone: drop the model so the next load starts clean. */
-  forgetAfterDeviceLoss() {
+  /**
+   * After a device loss every GPU object is gone: drop the model (and uploaded adapters, stop
+   * training) so the next load starts clean. The host calls this itself when it sees the loss;
+   * the worker may call it first, with or without the loss info.
+   */
+  forgetAfterDeviceLoss(info?: GPUDeviceLostInfo) {
+    if (this.loaded) this.lostModel = `the GPU device was lost${lossReason(info)}, and ${this.loaded.result.label} with it. Load the model again.`;
+    this.training?.control('stop');
+    this.adapters.drop();
     this.loaded = undefined;
   }
+}
+
+/** " (destroyed: device was destroyed)": why a device was lost, for error messages. */
+function lossReason(info: GPUDeviceLostInfo | undefined): string {
+  return info ? ` (${info.reason}${info.message ? `: ${info.message}` : ''})` : '';
 }
 
 /** Maps any error to the protocol's {code, message}. */

@@ -20,7 +20,7 @@ describe('bench page', () => {
   it('is linked from the Model tab\'s WebGPU panel and opens in a new tab', async () => {
     const page = await app.open();
     const link = page.getByTestId('bench-link');
-    await link.waitFor({ timeout: 60_000 }); // shown once the worker has reported its adapter
+    await link.waitFor({ timeout: 150_000 }); // shown once the worker has reported its adapter
     expect(await link.textContent()).toBe('Benchmark this GPU');
     const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
     bench = popup;
@@ -30,7 +30,7 @@ describe('bench page', () => {
     expect(new URL(bench.url()).pathname).toBe('/bench.html');
     await bench.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.server.url });
     expect(pageErrors(page)).toEqual([]);
-  });
+  }, 240_000);
 
   it('refuses bad settings with a message naming the field, without running', async () => {
     await expect.poll(() => bench.getByTestId('bench-adapter').textContent(), { timeout: 60_000 }).toMatch(/^Adapter: /);
@@ -55,7 +55,7 @@ describe('bench page', () => {
     const problem = bench.locator('#bench-problem');
     expect(await problem.isHidden()).toBe(true);
     expect(await bench.getByRole('button', { name: 'Run benchmark' }).isDisabled()).toBe(true);
-    await expect.poll(() => bench.getByTestId('bench-progress').textContent(), { timeout: 180_000, interval: 500 }).toMatch(/^(Done\.|Failed\.)$/);
+    await expect.poll(() => bench.getByTestId('bench-progress').textContent(), { timeout: 280_000, interval: 500 }).toMatch(/^(Done\.|Failed\.)$/);
     expect(await problem.isHidden(), (await problem.textContent()) ?? '').toBe(true);
     await screenshot(bench, 'bench-page');
 
@@ -89,5 +89,5 @@ describe('bench page', () => {
     await expect.poll(() => bench.locator('#bench-copy-status').textContent()).toBe('Copied.');
     expect(await bench.evaluate(() => navigator.clipboard.readText())).toBe(text);
     expect(benchErrors).toEqual([]);
-  });
+  }, 300_000);
 });
