@@ -33,7 +33,10 @@ self.onmessage = async (e: MessageEvent<BenchWorkerRequest>) => {
     const report = await runBench(device, { ...e.data.settings, adapter: { description, isSoftware }, onProgress: (progress) => post({ type: 'progress', progress }) });
     post({ type: 'result', report });
   } catch (err) {
-    post({ type: 'error', during: e.data.type, message: (err as Error)?.message || String(err) });
+    // A lost device fails the pending readback with a bare AbortError: name the loss instead.
+    const lost = device && (await Promise.race([device.lost, new Promise<undefined>((resolve) => setTimeout(resolve, 250))]));
+    const message = lost ? `the GPU device was lost (${lost.reason}${lost.message ? `: ${lost.message}` : ''})` : (err as Error)?.message || String(err);
+    post({ type: 'error', during: e.data.type, message });
   } finally {
     device?.destroy();
   }

@@ -1,6 +1,7 @@
 // The benchmark page (bench.html) in headless Chromium, reached from the Model tab's link: its
 // worker runs the same measuring core as `npm run bench` on the tiny shape, and the page shows
-// progress, the report as JSON text, and copies it. Bad settings are refused before any GPU work.
+// progress, the report as JSON text, and copies it. Bad settings are refused before any GPU work;
+// a device lost mid-run (the GPU process crashed through the DevTools protocol) ends the run clearly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { pageErrors, screenshot, startApp, type AppFixture } from './app-fixture';
@@ -88,6 +89,27 @@ describe('bench page', () => {
     await bench.getByRole('button', { name: 'Copy JSON' }).click();
     await expect.poll(() => bench.locator('#bench-copy-status').textContent()).toBe('Copied.');
     expect(await bench.evaluate(() => navigator.clipboard.readText())).toBe(text);
+    expect(benchErrors).toEqual([]);
+  }, 300_000);
+
+  it('a device lost mid-run ends the run with a message saying so, and the form can run again', async () => {
+    await bench.locator('#bench-decode').fill('200');
+    await bench.getByRole('button', { name: 'Run benchmark' }).click();
+    await expect.poll(() => bench.getByTestId('bench-progress').textContent(), { timeout: 120_000, interval: 200 }).toMatch(/^(Warming up|Measuring)/);
+    const cdp = await app.browser.newBrowserCDPSession();
+    await cdp.send('Browser.crashGpuProcess'); // every WebGPU device in the browser is lost
+    await expect.poll(() => bench.getByTestId('bench-progress').textContent(), { timeout: 60_000 }).toBe('Failed.');
+    expect(await bench.locator('#bench-problem').textContent()).toMatch(/^the GPU device was lost \(.+\)$/);
+    expect(await bench.getByRole('button', { name: 'Run benchmark' }).isEnabled()).toBe(true);
+    expect(await bench.getByTestId('bench-result').textContent()).toBe('');
+
+    // Each run gets a fresh device, so the next one works after the GPU process restarted.
+    await bench.locator('#bench-decode').fill('3');
+    await bench.getByRole('button', { name: 'Run benchmark' }).click();
+    await expect.poll(() => bench.getByTestId('bench-progress').textContent(), { timeout: 200_000, interval: 500 }).toMatch(/^(Done\.|Failed\.)$/);
+    expect(await bench.locator('#bench-problem').isHidden()).toBe(true);
+    const report = JSON.parse((await bench.getByTestId('bench-result').textContent())!) as BenchReport;
+    expect(report.runs.map((r) => r.submits_per_decode_step)).toEqual([1, 1]);
     expect(benchErrors).toEqual([]);
   }, 300_000);
 });
