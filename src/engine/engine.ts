@@ -6,7 +6,7 @@
 import type { ByteCache } from '../model/cache';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
-import { activationBytes, createActivations, destroyActivations, type Activations } from './model/activations';
+import { activationBytes, createActivations, destroyActivations, planLogitRows, type Activations } from './model/activations';
 import { encodeForward, type ForwardLora } from './model/forward';
 import type { LoraAdapter } from '../training/model/lora-adapter';
 import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
@@ -68,7 +68,7 @@ export class QwenEngine {
     const weights = await uploadQwenWeights(ctx, config, checkpoint, { format: options.format, maxPositions: maxContext, onProgress: options.onProgress, maxChunkBytes: options.maxChunkBytes, weightCache: options.weightCache });
     try {
       const cache = new KvCache(ctx, { layers: config.numLayers, slots: maxBatch, kvHeads: config.numKvHeads, headDim: config.headDim, maxSeq: maxContext, maxChunkBytes: options.maxChunkBytes });
-      const acts = createActivations(ctx, config, maxStepTokens, maxStepTokens);
+      const acts = createActivations(ctx, config, maxStepTokens, planLogitRows(config, maxBatch, maxStepTokens));
       return new QwenEngine(ctx, config, resolved, weights, cache, acts);
     } catch (e) {
       destroyQwenWeights(ctx, weights);
@@ -95,8 +95,8 @@ export class QwenEngine {
   }
 
   /** Bytes an engine with these options will hold, before loading (for the UI's estimate). */
-  static estimateActivationBytes(config: ModelConfig, maxStepTokens: number): number {
-    return activationBytes(config, maxStepTokens, maxStepTokens);
+  static estimateActivationBytes(config: ModelConfig, maxStepTokens: number, maxBatch = 1): number {
+    return activationBytes(config, maxStepTokens, planLogitRows(config, maxBatch, maxStepTokens));
   }
 
   memoryReport(): MemoryReport {
@@ -112,7 +112,7 @@ export class QwenEngine {
 
   /**
    * Logits for every position of each sequence: result[s] is [ids.length, vocab]. Sequences run in
-   * their own cache slots; long inputs go through in chunks of maxStepTokens.
+   * their own cache slots; inputs go through in steps of as many tokens as the logits buffer has rows.
    */
   async logits(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
     if (sequences.length > this.options.maxBatch) throw new EngineError('bad-input', `${sequences.length} sequences, the engine was created for at most ${this.options.maxBatch}`);
@@ -123,8 +123,9 @@ export class QwenEngine {
       if (ids.length === 0) throw new EngineError('bad-input', `sequence ${slot} is empty`);
       if (ids.length > this.options.maxContext) throw new EngineError('context-overflow', `sequence ${slot} has ${ids.length} tokens, more than the context of ${this.options.maxContext}`);
       const out = new Float32Array(ids.length * V);
-      for (let start = 0; start < ids.length; start += this.options.maxStepTokens) {
-        const chunk = ids.slice(start, start + this.options.maxStepTokens);
+      const step = this.acts.maxLogitRows;
+      for (let start = 0; start < ids.length; start += step) {
+        const chunk = ids.slice(start, start + step);
         this.writeStep(chunk, chunk.map(() => slot), chunk.map((_, i) => start + i), chunk.map((_, i) => i));
         this.runStep({ tokens: chunk.length, logitRows: chunk.length });
         out.set(new Float32Array(await this.ctx.read(this.acts.logits, chunk.length * V * 4)), start * V);

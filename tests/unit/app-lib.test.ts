@@ -6,7 +6,8 @@ import { generateScenarios, oraclePolicy, type Scenario } from '../../src/sandbo
 import { decodeLabHash, encodeLabHash, type SharedLabState } from '../../src/app/lib/share-hash';
 import { applyEdits, editableFields, ScenarioEditError } from '../../src/app/lib/scenario-edit';
 import { csvCell, reportDelta, reportToCsv } from '../../src/app/lib/eval-export';
-import { estimateMemory, MODEL_DIMS } from '../../src/app/lib/memory-estimate';
+import { configFromDims, ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../../src/app/lib/memory-estimate';
+import { activationBytes, planLogitRows } from '../../src/engine/model/activations';
 import { etaSeconds, formatBytes, formatDuration } from '../../src/app/lib/format';
 import { validateMirror } from '../../src/app/lib/settings';
 import { defaultTrainingConfig, validateTrainingConfig } from '../../src/app/training-client';
@@ -143,6 +144,16 @@ describe('small helpers', () => {
     expect(q4.weights / f32.weights).toBeLessThan(0.2);
     expect(long.kvCache).toBe(4 * q4.kvCache);
     for (const m of MODEL_REGISTRY) expect(MODEL_DIMS[m.id], `dims for ${m.id}`).toBeDefined();
+  });
+  it('estimates what the engine plans: f32 KV cache per sequence, one prefill step and capped logit rows', () => {
+    for (const id of ['qwen2.5-0.5b-instruct', 'qwen3-0.6b']) {
+      const dims = MODEL_DIMS[id];
+      const e = estimateMemory(dims, 'q4', 1024);
+      expect(e.kvCache).toBe(2 * dims.layers * dims.kvHeads * dims.headDim * 1024 * ENGINE_BATCH * 4);
+      const config = configFromDims(dims);
+      expect(e.activations).toBe(activationBytes(config, 512, planLogitRows(config, ENGINE_BATCH, 512)));
+      expect(e.activations).toBeLessThan(200 * 2 ** 20); // not 512 full-vocabulary logit rows (311 MB)
+    }
   });
   it('formats bytes, durations and ETAs', () => {
     expect(formatBytes(1536)).toBe('1.50 KiB');

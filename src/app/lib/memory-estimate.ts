@@ -24,17 +24,27 @@ export function configFromDims(d: ModelDims): ModelConfig {
   };
 }
 
+/**
+ * Sequences the playground's engine decodes together: GRPO rollouts of a group (G up to 8 in one
+ * batch; larger groups go in several) and side-by-side runs share it.
+ */
+export const ENGINE_BATCH = 8;
+
 export interface MemoryEstimate { weights: number; kvCache: number; activations: number; total: number }
 
 /**
- * KV cache: 2 (K and V) × layers × kvHeads × headDim × context × batch × 2 bytes (the engine
- * stores it in f16; 4 with an f32 cache). Activations: a prefill chunk's working set, dominated by
- * its logits (chunk × vocab f32), which is what the engine's own memory report shows.
+ * Mirrors what the engine allocates (src/engine/engine.ts). KV cache: 2 (K and V) × layers ×
+ * kvHeads × headDim × context × batch × 4 bytes (f32). Activations: one prefill step of up to 512
+ * tokens (its per-token working set) plus the logits buffer, whose rows are capped at
+ * max(batch, 64 MiB / (vocab × 4)) rather than one row per token.
  */
-export function estimateMemory(dims: ModelDims, quant: WeightFormat, context: number, batch = 1, f16Cache = true): MemoryEstimate {
+export function estimateMemory(dims: ModelDims, quant: WeightFormat, context: number, batch = ENGINE_BATCH): MemoryEstimate {
   const weights = weightBytes(configFromDims(dims), bytesPerElement(quant) * 8);
-  const kvCache = 2 * dims.layers * dims.kvHeads * dims.headDim * context * batch * (f16Cache ? 2 : 4);
-  const chunk = Math.min(context, 512);
-  const activations = 4 * batch * chunk * (dims.vocab + 4 * dims.hidden + 2 * dims.intermediate + dims.heads * Math.min(context, 4096));
+  const kvCache = 2 * dims.layers * dims.kvHeads * dims.headDim * context * batch * 4;
+  const stepTokens = Math.max(batch, Math.min(512, context * batch));
+  const logitRows = Math.min(stepTokens, Math.max(batch, Math.floor((64 * 2 ** 20) / (dims.vocab * 4))));
+  const qkvWidth = (dims.heads + 2 * dims.kvHeads) * dims.headDim;
+  const perToken = 4 * (4 + 2 * dims.hidden + qkvWidth + dims.heads * dims.headDim + 3 * dims.intermediate);
+  const activations = stepTokens * perToken + logitRows * 4 * (dims.vocab + 12);
   return { weights, kvCache, activations, total: weights + kvCache + activations };
 }

@@ -6,7 +6,7 @@ import type { WeightFormat } from '../../engine/quant/formats';
 import type { ModelChoice, WorkerEvent } from '../../worker-api/protocol';
 import { ProgressBar } from '../components/ProgressBar';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format';
-import { estimateMemory, MODEL_DIMS } from '../lib/memory-estimate';
+import { ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../lib/memory-estimate';
 import { loadMirror, saveMirror, validateMirror } from '../lib/settings';
 import { capabilities, engine, loadedModel, maxNewTokens, setLoadedModel, setMaxNewTokens } from '../state';
 import { CapabilityPanel } from './CapabilityPanel';
@@ -69,7 +69,7 @@ export function ModelPanel(): JSX.Element {
     setError(null); setDownload(null); setUpload(null); setWeightSource(null);
     let run: Running<LoadResult>;
     try {
-      run = engine().load({ model: choice(), quant: quant(), maxContext: context(), maxBatch: 1 }, (e) => {
+      run = engine().load({ model: choice(), quant: quant(), maxContext: context(), maxBatch: ENGINE_BATCH }, (e) => {
         if (e.kind === 'download') setDownload(e);
         if (e.kind === 'upload') {
           if (!upload()) setUploadStart(performance.now());
@@ -163,7 +163,7 @@ export function ModelPanel(): JSX.Element {
           )}
         </Show>
       </section>
-      <CapabilityPanel caps={capabilities()} estimate={estimate()} estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens`} />
+      <CapabilityPanel caps={capabilities()} estimate={estimate()} estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens × ${ENGINE_BATCH} sequences`} />
     </div>
   );
 }

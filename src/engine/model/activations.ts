@@ -40,6 +40,19 @@ export interface Activations {
   sampleReadback: GPUBuffer;
 }
 
+/** Bytes the logits buffer may take before logit rows are capped (the vocabulary is 151936 wide). */
+export const LOGITS_BUDGET_BYTES = 64 * 2 ** 20;
+
+/**
+ * Logit rows to plan for: every sequence of a batch must fit (generation samples one row per
+ * sequence), and beyond that only what fits in LOGITS_BUDGET_BYTES. A full-vocabulary row per
+ * prefill token would be 311 MB at 512 tokens for Qwen; full-logits callers (QwenEngine.logits)
+ * step through their tokens this many at a time instead.
+ */
+export function planLogitRows(config: Pick<ModelConfig, 'vocabSize'>, maxBatch: number, maxTokens: number): number {
+  return Math.min(maxTokens, Math.max(maxBatch, Math.floor(LOGITS_BUDGET_BYTES / (config.vocabSize * 4))));
+}
+
 export function activationBytes(config: ModelConfig, maxTokens: number, maxLogitRows: number): number {
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
   const perToken = 4 * (4 + 2 * H + (nH + 2 * nKv) * d + nH * d + 3 * I);
