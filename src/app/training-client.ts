@@ -23,6 +23,8 @@ export interface TrainingConfig {
   seed: number;
   checkpointEvery: number;
   maxNewTokens: number;
+  /** Continue the run stored in this checkpoint (its adapter, optimizer, step and history); `steps` is the total to reach. */
+  resumeFrom?: string;
 }
 
 /** Rates over the step's rollouts for one cell (each in [0, 1]). */
@@ -83,6 +85,7 @@ export function validateTrainingConfig(c: TrainingConfig): string[] {
     if (!(Number.isFinite(w) && w >= 0)) errors.push(`cellMix.${cell} must be a non-negative number, got ${w}`);
   }
   if (CELLS.every((cell) => !(c.cellMix[cell] > 0))) errors.push('cellMix: at least one cell needs a positive weight');
+  if (c.resumeFrom !== undefined && (typeof c.resumeFrom !== 'string' || c.resumeFrom.trim() === '')) errors.push('resumeFrom must be a checkpoint id');
   return errors;
 }
 

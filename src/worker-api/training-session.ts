@@ -6,11 +6,11 @@ import type { QwenEngine } from '../engine/engine';
 import type { QwenTokenizer } from '../model/tokenizer';
 import { resolveGrpoConfig } from '../training/grpo/config';
 import { SandboxEnvironment } from '../training/grpo/sandbox-env';
-import { GrpoTrainer } from '../training/grpo/trainer';
+import { GrpoTrainer, type StepMetrics } from '../training/grpo/trainer';
 import { LoraAdapter } from '../training/model/lora-adapter';
-import { LORA_TARGETS } from '../training/ops/lora-targets';
+import { LORA_TARGETS, type LoraTarget } from '../training/ops/lora-targets';
 import type { CheckpointStore } from '../training/checkpoints/store';
-import type { ModelIdentity } from '../training/checkpoints/types';
+import type { LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
 import type { TrainingConfig, TrainingMetrics, TrainingSample, CellRates } from '../app/training-client';
 import type { WorkerEvent } from './protocol';
 
@@ -41,19 +41,32 @@ export class TrainingSession {
   async run(ctx: TrainingContext, config: TrainingConfig, emit: (e: WorkerEvent) => void, signal: AbortSignal): Promise<{ stoppedAtStep: number; checkpointIds: string[] }> {
     const { engine, tokenizer } = ctx;
     trainScenarios ??= generateScenarios({ split: 'train' });
+    // Resuming continues a stored run: its adapter (rank, alpha and targets come from it), AdamW
+    // moments, step count and metrics history. The store refuses a checkpoint of another base model.
+    const resumed = config.resumeFrom ? await loadForResume(ctx, config.resumeFrom) : undefined;
     const grpo = resolveGrpoConfig({
       lr: config.learningRate, groupSize: config.groupSize, promptsPerStep: 1, maxNewTokens: config.maxNewTokens, klBeta: config.klBeta, seed: config.seed,
-      lora: { rank: config.loraRank, alpha: 2 * config.loraRank, targets: [...LORA_TARGETS] },
+      lora: resumed
+        ? { rank: resumed.lora.rank, alpha: resumed.lora.alpha, targets: resumed.lora.targetModules as LoraTarget[] }
+        : { rank: config.loraRank, alpha: 2 * config.loraRank, targets: [...LORA_TARGETS] },
       microBatch: 1, maxSequenceTokens: engine.options.maxContext, recompute: true,
     });
     const adapter = new LoraAdapter(engine.ctx, engine.config, grpo.lora);
-    adapter.initialise(config.seed + 1);
+    if (resumed) adapter.load(new Map(Object.entries(resumed.adapter).map(([name, t]) => [name, { shape: t.shape, values: t.data }])));
+    else adapter.initialise(config.seed + 1);
     const env = new SandboxEnvironment({
       scenarios: trainScenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns: 3, verifier: 'scenario',
       cellMix: config.cellMix, maxPromptTokens: engine.options.maxContext - 1,
     });
     const trainer = new GrpoTrainer(engine, adapter, env, grpo);
+    if (resumed) {
+      const moments = (key: 'm' | 'v') => Object.fromEntries(Object.entries(resumed.optimizer[key]).map(([name, t]) => [name, t.data]));
+      trainer.optimizer.importState({ step: resumed.optimizer.step, m: moments('m'), v: moments('v') });
+      trainer.stepCount = resumed.step;
+      trainer.history.push(...(resumed.metrics as unknown as StepMetrics[]));
+    }
     const checkpointIds: string[] = [];
+    const firstStep = trainer.stepCount;
     const started = performance.now();
     const save = async () => {
       if (!ctx.store) return;
@@ -96,7 +109,7 @@ export class TrainingSession {
         if (config.checkpointEvery > 0 && trainer.stepCount % config.checkpointEvery === 0) await save();
       }
       // The final state is always saved, unless the last step's periodic checkpoint already holds it.
-      if (trainer.stepCount > 0 && trainer.stepCount % config.checkpointEvery !== 0) await save();
+      if (trainer.stepCount > firstStep && trainer.stepCount % config.checkpointEvery !== 0) await save();
       return { stoppedAtStep: trainer.stepCount, checkpointIds };
     } finally {
       engine.setAdapter(null);
@@ -104,4 +117,9 @@ export class TrainingSession {
       adapter.destroy();
     }
   }
+}
+
+async function loadForResume(ctx: TrainingContext, checkpointId: string): Promise<LoadedCheckpoint> {
+  if (!ctx.store) throw new Error(`cannot resume from checkpoint ${checkpointId}: checkpoint storage (IndexedDB) is not available here`);
+  return ctx.store.load(checkpointId, { expectedBaseModel: await ctx.identity() });
 }
