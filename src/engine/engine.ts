@@ -7,7 +7,7 @@ import type { ByteCache } from '../model/cache';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
 import { activationBytes, createActivations, destroyActivations, planLogitRows, type Activations } from './model/activations';
-import { encodeForward, type ForwardLora } from './model/forward';
+import { encodeForward, type ForwardLora, type ForwardStep } from './model/forward';
 import type { LoraAdapter } from '../training/model/lora-adapter';
 import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
 import { KvCache } from './ops/kv-cache';
@@ -145,7 +145,7 @@ export class QwenEngine {
   }
 
   /** Encodes one forward step into a single command buffer and submits it. */
-  runStep(step: { tokens: number; logitRows: number }, after?: (encoder: GPUCommandEncoder) => void) {
+  runStep(step: ForwardStep, after?: (encoder: GPUCommandEncoder) => void) {
     const encoder = this.ctx.device.createCommandEncoder({ label: 'forward step' });
     const pass = encoder.beginComputePass();
     encodeForward(this.ctx, pass, this.config, this.weights, this.cache, this.acts, step, this.lora ?? undefined);

@@ -130,7 +130,7 @@ async function runStep(
   const rows = logitRows.length;
   const a = engine.acts;
   if (rows > 0) engine.ctx.write(a.samplingParams, packSamplingParams(params));
-  engine.runStep({ tokens: ids.length, logitRows: rows }, (encoder) => {
+  engine.runStep({ tokens: ids.length, logitRows: rows, maxKeys: Math.max(...positions) + 1 }, (encoder) => {
     if (rows === 0) return;
     const pass = encoder.beginComputePass({ label: 'sample' });
     encodeSample(engine.ctx, pass, { logits: a.logits, params: a.samplingParams, tokens: a.sampledTokens, logprobs: a.sampledLogprobs, rows, vocab: engine.config.vocabSize });

@@ -3,6 +3,8 @@
 // activations for the chosen context. Dimensions are those of the published config.json files.
 import { weightBytes, type ModelConfig } from '../../model/config';
 import { bytesPerElement, type WeightFormat } from '../../engine/quant/formats';
+// Pure arithmetic of the engine's activation plan (no GPU calls), so the estimate cannot drift from it.
+import { activationBytes, planLogitRows } from '../../engine/model/activations';
 
 export interface ModelDims { layers: number; hidden: number; heads: number; kvHeads: number; headDim: number; intermediate: number; vocab: number; tied: boolean; family: 'qwen2' | 'qwen3' }
 
@@ -33,18 +35,15 @@ export const ENGINE_BATCH = 8;
 export interface MemoryEstimate { weights: number; kvCache: number; activations: number; total: number }
 
 /**
- * Mirrors what the engine allocates (src/engine/engine.ts). KV cache: 2 (K and V) × layers ×
- * kvHeads × headDim × context × batch × 4 bytes (f32). Activations: one prefill step of up to 512
- * tokens (its per-token working set) plus the logits buffer, whose rows are capped at
- * max(batch, 64 MiB / (vocab × 4)) rather than one row per token.
+ * What the engine allocates (src/engine/engine.ts). KV cache: 2 (K and V) × layers × kvHeads ×
+ * headDim × context × batch × 4 bytes (f32). Activations: the engine's own plan for one prefill
+ * step of up to 512 tokens, with logit rows capped at max(batch, 64 MiB of vocabulary).
  */
 export function estimateMemory(dims: ModelDims, quant: WeightFormat, context: number, batch = ENGINE_BATCH): MemoryEstimate {
-  const weights = weightBytes(configFromDims(dims), bytesPerElement(quant) * 8);
+  const config = configFromDims(dims);
+  const weights = weightBytes(config, bytesPerElement(quant) * 8);
   const kvCache = 2 * dims.layers * dims.kvHeads * dims.headDim * context * batch * 4;
   const stepTokens = Math.max(batch, Math.min(512, context * batch));
-  const logitRows = Math.min(stepTokens, Math.max(batch, Math.floor((64 * 2 ** 20) / (dims.vocab * 4))));
-  const qkvWidth = (dims.heads + 2 * dims.kvHeads) * dims.headDim;
-  const perToken = 4 * (4 + 2 * dims.hidden + qkvWidth + dims.heads * dims.headDim + 3 * dims.intermediate);
-  const activations = stepTokens * perToken + logitRows * 4 * (dims.vocab + 12);
+  const activations = activationBytes(config, stepTokens, planLogitRows(config, batch, stepTokens));
   return { weights, kvCache, activations, total: weights + kvCache + activations };
 }

@@ -3,6 +3,7 @@
 import type { ModelConfig } from '../../model/config';
 import type { GpuContext } from '../gpu/context';
 import { SAMPLING_PARAM_WORDS } from '../ops/sampling';
+import { maxAttentionScratchBytes } from '../ops/attention';
 
 // WebGPU flag values (fixed by the spec), so this module needs no globals.
 const MAP_READ = 0x01;
@@ -32,6 +33,8 @@ export interface Activations {
   mlpHidden: GPUBuffer;
   /** [maxLogitRows, vocab]. */
   logits: GPUBuffer;
+  /** Split-K attention partials for decode steps over long contexts (see ops/attention.ts). */
+  attentionScratch: GPUBuffer;
   /** Sampling, per logit row: packed params (SAMPLING_PARAM_WORDS u32), chosen ids, 2 log-probs. */
   samplingParams: GPUBuffer;
   sampledTokens: GPUBuffer;
@@ -56,7 +59,7 @@ export function planLogitRows(config: Pick<ModelConfig, 'vocabSize'>, maxBatch: 
 export function activationBytes(config: ModelConfig, maxTokens: number, maxLogitRows: number): number {
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
   const perToken = 4 * (4 + 2 * H + (nH + 2 * nKv) * d + nH * d + 3 * I);
-  return maxTokens * perToken + maxLogitRows * 4 * (V + 1 + SAMPLING_PARAM_WORDS + 3);
+  return maxTokens * perToken + maxLogitRows * 4 * (V + 1 + SAMPLING_PARAM_WORDS + 3) + maxAttentionScratchBytes(d);
 }
 
 export function createActivations(ctx: GpuContext, config: ModelConfig, maxTokens: number, maxLogitRows: number): Activations {
@@ -76,6 +79,7 @@ export function createActivations(ctx: GpuContext, config: ModelConfig, maxToken
     gateUp: f32('gateUp', maxTokens * 2 * I),
     mlpHidden: f32('mlpHidden', maxTokens * I),
     logits: f32('logits', maxLogitRows * V),
+    attentionScratch: ctx.createBuffer('attention split-K scratch', maxAttentionScratchBytes(d), 'activations'),
     samplingParams: f32('samplingParams', maxLogitRows * SAMPLING_PARAM_WORDS),
     sampledTokens: f32('sampledTokens', maxLogitRows),
     sampledLogprobs: f32('sampledLogprobs', maxLogitRows * 2),
@@ -84,7 +88,7 @@ export function createActivations(ctx: GpuContext, config: ModelConfig, maxToken
 }
 
 export function destroyActivations(ctx: GpuContext, a: Activations) {
-  for (const b of [a.ids, a.slots, a.positions, a.logitRows, a.residual, a.normed, a.qkv, a.attention, a.gateUp, a.mlpHidden, a.logits, a.samplingParams, a.sampledTokens, a.sampledLogprobs]) ctx.destroy(b);
+  for (const b of [a.ids, a.slots, a.positions, a.logitRows, a.residual, a.normed, a.qkv, a.attention, a.gateUp, a.mlpHidden, a.logits, a.attentionScratch, a.samplingParams, a.sampledTokens, a.sampledLogprobs]) ctx.destroy(b);
   a.sampleReadback.destroy();
   ctx.clearBindGroups();
 }

@@ -61,15 +61,24 @@ export function attentionScratchBytes(tokens: number, heads: number, headDim: nu
   return tokens * heads * splits * partialStride(headDim) * 4;
 }
 
+/** Split-K is used only below this many (token, head) items, into at most MAX_ATTENTION_SPLITS ranges. */
+export const SPLIT_ITEMS_BELOW = 128;
+export const MAX_ATTENTION_SPLITS = 64;
+
 /**
  * A split count for a call, by a simple occupancy heuristic (not tuned on hardware): split only
- * when tokens × heads workgroups are too few (< 128), into ranges of at least 128 keys, aiming at
- * ~256 workgroups in total and at most 64 splits.
+ * when tokens × heads workgroups are too few (< SPLIT_ITEMS_BELOW), into ranges of at least 128
+ * keys, aiming at ~256 workgroups in total and at most MAX_ATTENTION_SPLITS splits.
  */
 export function suggestAttentionSplits(tokens: number, heads: number, maxKeys: number): number {
   const items = tokens * heads;
-  if (items >= 128) return 1;
-  return Math.max(1, Math.min(64, Math.ceil(maxKeys / 128), Math.ceil(256 / Math.max(items, 1))));
+  if (items >= SPLIT_ITEMS_BELOW) return 1;
+  return Math.max(1, Math.min(MAX_ATTENTION_SPLITS, Math.ceil(maxKeys / 128), Math.ceil(256 / Math.max(items, 1))));
+}
+
+/** Scratch that holds the partials of any call suggestAttentionSplits would split. */
+export function maxAttentionScratchBytes(headDim: number): number {
+  return attentionScratchBytes(SPLIT_ITEMS_BELOW - 1, 1, headDim, MAX_ATTENTION_SPLITS);
 }
 
 interface AttentionShape {

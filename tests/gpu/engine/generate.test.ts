@@ -5,6 +5,7 @@ import { GpuContext } from '../../../src/engine/gpu/context';
 import { EngineError, QwenEngine } from '../../../src/engine/engine';
 import { generate } from '../../../src/engine/generate';
 import { gatherLogProbCpu } from '../../../src/engine/ops/softmax';
+import { suggestAttentionSplits } from '../../../src/engine/ops/attention';
 import { getTestDevice } from '../../helpers/gpu';
 import { loadFixtureModel, loadReference } from '../../helpers/fixture-models';
 
@@ -35,6 +36,24 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('generation on %s', (name) => {
     const expected = gatherLogProbCpu(rows, V, out.ids);
     // Same kernels, different step shapes (1 token vs many): f32 reduction order differs slightly.
     for (let i = 0; i < out.ids.length; i++) expect(Math.abs(out.logprobs[i] - expected[i])).toBeLessThan(1e-4);
+  });
+
+  // A 230-token prompt: decode steps (1 token × 4 heads) split each head's 230+ keys over 2
+  // workgroups (split-K) and merge them, while the recompute's prefill steps run unsplit.
+  it('split-K decode over a long context equals a full recompute', async () => {
+    const long = await engineFor(name, 250);
+    try {
+      expect(suggestAttentionSplits(1, long.config.numHeads, 231)).toBe(2);
+      const prompt = Array.from({ length: 230 }, (_, i) => ref.input_ids[i % ref.input_ids.length]);
+      const [out] = await generate(long, [{ promptIds: prompt, maxNewTokens: 6, stopIds: [] }], { temperature: 1, seed: 11 });
+      const all = [...prompt, ...out.ids];
+      const [logits] = await long.logits([all]);
+      const V = long.config.vocabSize;
+      const expected = gatherLogProbCpu(logits.subarray((prompt.length - 1) * V, (all.length - 1) * V), V, out.ids);
+      for (let i = 0; i < out.ids.length; i++) expect(Math.abs(out.logprobs[i] - expected[i])).toBeLessThan(1e-4);
+    } finally {
+      long.destroy();
+    }
   });
 
   it('batched decode of sequences with different lengths equals one-by-one (greedy and seeded sampling)', async () => {
