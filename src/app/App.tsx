@@ -2,6 +2,7 @@
 import { createSignal, For, onMount, Show, type JSX } from 'solid-js';
 import { Tabs, type TabDef } from './components/Tabs';
 import { AttackLab } from './panels/AttackLab';
+import { checkpointsChanged, checkpointsVersion } from './adapter-list';
 import { CheckpointsPanel } from './panels/CheckpointsPanel';
 import { DemoMode } from './panels/DemoMode';
 import { EvaluatePanel } from './panels/EvaluatePanel';
@@ -35,7 +36,7 @@ export function App(): JSX.Element {
   const panels: Record<string, () => JSX.Element> = {
     model: () => <ModelPanel />,
     lab: () => <AttackLab initialHash={initialHash} />,
-    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} modelLoaded={loadedModel} />,
+    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} modelLoaded={loadedModel} checkpointsVersion={checkpointsVersion} onCheckpointsChanged={checkpointsChanged} />,
     evaluate: () => <EvaluatePanel />,
     checkpoints: () => <CheckpointsPanel />,
   };

@@ -7,6 +7,9 @@ import { engine, loadedModel } from './state';
 
 const [version, setVersion] = createSignal(0);
 
+/** Changes with every checkpointsChanged() call: a source for views that list the store. */
+export const checkpointsVersion = version;
+
 /** Call after changing the checkpoint store, so every selector lists the new state. */
 export function checkpointsChanged() {
   setVersion(version() + 1);

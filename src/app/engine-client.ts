@@ -4,7 +4,7 @@ import type { CheckpointSummary } from '../training/checkpoints/types';
 import type {
   AdapterListResult, CapabilitiesResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, WorkerEvent, WorkerRequest, WorkerResponse,
 } from '../worker-api/protocol';
-import type { TrainingConfig } from './training-client';
+import type { TrainingConfig } from '../worker-api/training-types';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (event: WorkerEvent) => void };
 

@@ -30,6 +30,7 @@ export interface AdapterModel {
 interface Fit {
   problem?: string;
   imported: boolean;
+  rank: number;
 }
 
 export class CheckpointAdapters {
@@ -60,7 +61,7 @@ export class CheckpointAdapters {
     let fit = this.fits.get(checkpointId);
     if (!fit) {
       const checkpoint = loaded ?? (await this.load(checkpointId));
-      fit = { problem: await adapterFitProblem(checkpoint, model.engine.config, model.identity), imported: !isFingerprinted(checkpoint.baseModel) };
+      fit = { problem: await adapterFitProblem(checkpoint, model.engine.config, model.identity), imported: !isFingerprinted(checkpoint.baseModel), rank: checkpoint.lora.rank };
       this.fits.set(checkpointId, fit);
     }
     return fit;
@@ -76,7 +77,7 @@ export class CheckpointAdapters {
       if (!model) { items.push({ ...item, fits: false, imported: false, problem: 'no model is loaded' }); continue; }
       try {
         const fit = await this.fitOf(model, row.id);
-        items.push({ ...item, fits: !fit.problem, imported: fit.imported, ...(fit.problem ? { problem: fit.problem } : {}) });
+        items.push({ ...item, fits: !fit.problem, imported: fit.imported, rank: fit.rank, ...(fit.problem ? { problem: fit.problem } : {}) });
       } catch (e) {
         items.push({ ...item, fits: false, imported: false, problem: (e as Error).message }); // deleted meanwhile, damaged
       }

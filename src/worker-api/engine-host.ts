@@ -17,7 +17,7 @@ import { generate } from '../engine/generate';
 import { computeModelIdentity } from '../training/checkpoints/model-identity';
 import type { CheckpointStore } from '../training/checkpoints/store';
 import type { CheckpointSummary, ModelIdentity } from '../training/checkpoints/types';
-import { validateTrainingConfig, type TrainingConfig } from '../app/training-client';
+import { validateTrainingConfig, type TrainingConfig } from './training-types';
 import { TrainingSession } from './training-session';
 import { AdapterError, CheckpointAdapters } from './adapter-host';
 import type { AdaptersRequest, AdapterListResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, ModelChoice, WorkerEvent } from './protocol';

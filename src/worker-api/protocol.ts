@@ -6,7 +6,7 @@ import type { GpuCapabilities } from '../engine/gpu/capabilities';
 import type { WeightFormat } from '../engine/quant/formats';
 import type { SamplingOptions, FinishReason } from '../engine/generate';
 import type { ChatMessage, ToolSpec } from '../model/chat-template';
-import type { TrainingConfig, TrainingMetrics, TrainingSample } from '../app/training-client';
+import type { TrainingConfig, TrainingMetrics, TrainingSample } from './training-types';
 
 /** Where the model comes from. */
 export type ModelChoice =
@@ -55,6 +55,8 @@ export interface AdapterListItem {
   problem?: string;
   /** Imported PEFT adapter: no fingerprint of its base model, so only its shapes were checked. */
   imported: boolean;
+  /** Its LoRA rank, when the checkpoint could be read (a resumed run keeps it). */
+  rank?: number;
 }
 
 export interface AdapterListResult {
@@ -95,6 +97,8 @@ export type WorkerEvent =
   | { kind: 'token'; sequence: number; id: number; text: string }
   | { kind: 'device-lost'; reason: string; message: string }
   | { kind: 'train-metrics'; metrics: TrainingMetrics }
+  /** Sent once when a run resumes: the checkpoint's earlier steps, oldest first, for the charts. */
+  | { kind: 'train-history'; metrics: TrainingMetrics[] }
   | { kind: 'train-sample'; sample: TrainingSample }
   | { kind: 'train-checkpoint'; id: string; step: number };
 

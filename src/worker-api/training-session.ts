@@ -1,7 +1,7 @@
 // A GRPO training run inside the engine worker: sandbox scenarios, the loaded engine and
 // tokenizer, LoRA + AdamW on the GPU, checkpoints in IndexedDB every N steps (and at the end).
 // Pause holds between steps; stop ends after the current step and still saves the checkpoint.
-import { CELLS, generateScenarios, type Cell, type Scenario } from '../sandbox/index';
+import { generateScenarios, type Cell, type Scenario } from '../sandbox/index';
 import type { QwenEngine } from '../engine/engine';
 import type { QwenTokenizer } from '../model/tokenizer';
 import { resolveGrpoConfig } from '../training/grpo/config';
@@ -11,7 +11,7 @@ import { LoraAdapter } from '../training/model/lora-adapter';
 import { LORA_TARGETS, type LoraTarget } from '../training/ops/lora-targets';
 import type { CheckpointStore } from '../training/checkpoints/store';
 import type { LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
-import type { TrainingConfig, TrainingMetrics, TrainingSample, CellRates } from '../app/training-client';
+import { trainingMetricsOf, type TrainingConfig, type TrainingSample } from './training-types';
 import type { WorkerEvent } from './protocol';
 
 let trainScenarios: Scenario[] | undefined;
@@ -44,6 +44,9 @@ export class TrainingSession {
     // Resuming continues a stored run: its adapter (rank, alpha and targets come from it), AdamW
     // moments, step count and metrics history. The store refuses a checkpoint of another base model.
     const resumed = config.resumeFrom ? await loadForResume(ctx, config.resumeFrom) : undefined;
+    if (resumed && !(config.steps > resumed.step)) {
+      throw Object.assign(new Error(`steps is the total to reach and must be larger than the checkpoint's step ${resumed.step}, got ${config.steps}`), { code: 'bad-request' });
+    }
     const grpo = resolveGrpoConfig({
       lr: config.learningRate, groupSize: config.groupSize, promptsPerStep: 1, maxNewTokens: config.maxNewTokens, klBeta: config.klBeta, seed: config.seed,
       lora: resumed
@@ -67,6 +70,14 @@ export class TrainingSession {
     }
     const checkpointIds: string[] = [];
     const firstStep = trainer.stepCount;
+    // The resumed history goes to the UI first (its charts continue it); elapsed time counts the
+    // earlier steps too, so the ETA over the total step count stays right.
+    let earlierSeconds = 0;
+    const history = trainer.history.map((record) => {
+      earlierSeconds += Number.isFinite(record.time_step_s) ? record.time_step_s : 0;
+      return trainingMetricsOf(record, config.steps, earlierSeconds);
+    });
+    if (history.length) emit({ kind: 'train-history', metrics: history });
     const started = performance.now();
     const save = async () => {
       if (!ctx.store) return;
@@ -92,13 +103,7 @@ export class TrainingSession {
         if (this.paused) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
         if (this.stopRequested || signal.aborted) break;
         const m = await trainer.step(signal);
-        const perCell: Partial<Record<Cell, CellRates>> = {};
-        for (const cell of CELLS) {
-          if (m[`${cell}.reward`] === undefined) continue;
-          perCell[cell] = { refusal: m[`${cell}.refusal_rate`], verification: m[`${cell}.verification_rate`], attackSuccess: m[`${cell}.attack_success_rate`], completion: m[`${cell}.completion_rate`] };
-        }
-        const metrics: TrainingMetrics = { step: trainer.stepCount, totalSteps: config.steps, elapsedSeconds: (performance.now() - started) / 1000, meanReward: m.reward_mean, kl: m.kl, gradNorm: m.grad_norm, perCell };
-        emit({ kind: 'train-metrics', metrics });
+        emit({ kind: 'train-metrics', metrics: trainingMetricsOf(m, config.steps, earlierSeconds + (performance.now() - started) / 1000) });
         const first = trainer.lastRollouts[0];
         if (first) {
           const summary = first.rollout.info?.summary as { scenarioId: string; cell: Cell } | undefined;

@@ -1,6 +1,9 @@
 // The Train tab against a fake TrainingClient (in a test-only page, never in the app), and the
 // charts driven by synthetic metrics: Start is enabled only when the client is available, metrics
 // stream into the progress bar and charts, samples are listed, and controls reach the client.
+// Resuming: only checkpoints trained here that fit are offered (an imported adapter is listed
+// disabled, one that does not fit is explained), the rank follows the checkpoint, steps must go
+// past its step, and the resumed history leads the charts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
@@ -19,16 +22,22 @@ import { TrainPanel } from '../../src/app/panels/TrainPanel';
 import '../../src/app/styles.css';
 const calls = [];
 let emit;
+let finish;
+const base = { repo: 'builtin/tiny-qwen3', revision: 'random-weights' };
 const client = {
   availability: async () => ({ available: true }),
-  start(config, onMetrics, onSample) {
+  listCheckpoints: async () => ({ modelLoaded: true, items: [
+    { id: 'ck-trained', name: 'tiny · step 4', step: 4, baseModel: base, fits: true, imported: false, rank: 2 },
+    { id: 'ck-imported', name: 'peft-import', step: 0, baseModel: base, fits: true, imported: true, rank: 4 },
+    { id: 'ck-other', name: '<b>other</b>', step: 9, baseModel: { repo: 'Qwen/Qwen3-0.6B', revision: 'main' }, fits: false, imported: false, problem: 'it was trained on another base model' },
+  ] }),
+  start(config, handlers) {
     calls.push({ start: config });
-    emit = { onMetrics, onSample };
-    let finish;
+    emit = handlers;
     return { pause: () => calls.push('pause'), resume: () => calls.push('resume'), stop: () => { calls.push('stop'); finish({ stoppedAtStep: 2, checkpointIds: [] }); }, done: new Promise((r) => (finish = r)) };
   },
 };
-window.trainTest = { calls, emit: (kind, value) => emit[kind](value) };
+window.trainTest = { calls, emit: (kind, value) => emit[kind](value), finish: (value) => finish(value) };
 render(() => <TrainPanel client={client} />, document.getElementById('root'));
 `;
 
@@ -87,5 +96,49 @@ describe('app: Train tab with a fake trainer', () => {
     await page.getByRole('button', { name: 'Stop' }).click();
     expect((await calls()).slice(1)).toEqual(['pause', 'resume', 'stop']);
     await page.waitForFunction(() => !(document.querySelector('[data-testid="train-start"]') as HTMLButtonElement).disabled);
+  });
+
+  it('resumes only checkpoints trained here: rank follows the checkpoint, steps go past it, history leads the charts', async () => {
+    const select = page.getByLabel('Resume from');
+    await select.focus();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('cfg-resume');
+    await expect.poll(() => select.locator('option').count()).toBe(3);
+    expect(await select.locator('option').allTextContents()).toEqual([
+      'New run (fresh adapter)',
+      'tiny · step 4 (step 4, rank 2)',
+      'peft-import: imported PEFT adapter, cannot be resumed (no fingerprint of its base model)',
+    ]);
+    expect(await select.locator('option[value="ck-imported"]').isDisabled()).toBe(true);
+    expect(await page.getByTestId('resume-not-fitting').textContent()).toContain('<b>other</b>: it was trained on another base model');
+    expect(await page.locator('#cfg-loraRank').isDisabled()).toBe(false);
+
+    await select.selectOption('ck-trained');
+    expect(await page.locator('#cfg-loraRank').isDisabled()).toBe(true);
+    expect(await page.locator('#cfg-loraRank').inputValue()).toBe('2');
+    expect(await page.getByTestId('rank-note').textContent()).toContain('rank follows the checkpoint');
+    expect(await page.getByTestId('resume-note').textContent()).toContain('from step 4');
+    await page.locator('#cfg-steps').fill('4');
+    await page.locator('#cfg-steps').dispatchEvent('change');
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('train-config-errors').textContent()).toContain("must be larger than the checkpoint's step 4, got 4");
+    await page.locator('#cfg-steps').fill('6');
+    await page.locator('#cfg-steps').dispatchEvent('change');
+    await page.getByTestId('train-start').click();
+    const started = (await page.evaluate(() => (window as any).trainTest.calls)).at(-1).start;
+    expect(started).toMatchObject({ resumeFrom: 'ck-trained', steps: 6, loraRank: 2 });
+    expect(await page.getByTestId('train-status').textContent()).toBe('Training: step 5 of 6 in progress');
+    expect(await select.isDisabled()).toBe(true);
+
+    const metric = (s: number) => ({ step: s, totalSteps: 6, elapsedSeconds: s * 3, meanReward: s / 10, kl: 0.01, gradNorm: 1, perCell: {} });
+    await page.evaluate((h) => (window as any).trainTest.emit('onHistory', h), [1, 2, 3, 4].map(metric));
+    await page.evaluate((m) => (window as any).trainTest.emit('onMetrics', m), metric(5));
+    await page.evaluate(() => (window as any).trainTest.emit('onCheckpoint', { id: 'ck-5', step: 5 }));
+    expect(await page.getByTestId('resumed-history').textContent()).toBe("Steps 1–4 come from the resumed checkpoint's history.");
+    expect(await page.getByText('step 5 / 6').count()).toBe(1);
+    expect(await page.getByTestId('train-status').textContent()).toBe('Training: step 6 of 6 in progress · last checkpoint at step 5');
+    expect(await page.getByTestId('chart-reward').getAttribute('data-points')).toBe('5');
+    await page.evaluate(() => (window as any).trainTest.finish({ stoppedAtStep: 6, checkpointIds: ['ck-5', 'ck-6'] }));
+    await expect.poll(() => page.getByTestId('train-status').textContent()).toBe('Finished at step 6; 2 checkpoint(s) saved (see the Checkpoints tab).');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-train-fake-resume.png'), fullPage: true });
   });
 });

@@ -45,5 +45,6 @@ export function LineChart(props: { title: string; x: number[]; series: ChartSeri
     else plot.setData(data);
   });
   onCleanup(() => plot?.destroy());
-  return <div class="chart" ref={host} data-testid={props.testId} role="img" aria-label={`${props.title} chart`} />;
+  // data-points: how many x values are drawn (tests read it; uPlot keeps its data on the instance).
+  return <div class="chart" ref={host} data-testid={props.testId} data-points={props.x.length} role="img" aria-label={`${props.title} chart`} />;
 }

@@ -3,7 +3,7 @@
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { CheckpointStore, type CheckpointSummary } from '../../training/checkpoints/index';
 import { checkpointToPeftFiles } from '../../training/peft-export';
-import { checkpointsChanged } from '../adapter-list';
+import { checkpointsChanged, checkpointsVersion } from '../adapter-list';
 import { PeftImport } from '../components/PeftImport';
 import { formatBytes } from '../lib/format';
 
@@ -25,7 +25,8 @@ function getStore(): CheckpointStore {
 
 export function CheckpointsPanel(): JSX.Element {
   const [error, setError] = createSignal<string | null>(null);
-  const [data, { refetch }] = createResource(async () => {
+  // Also re-read when another view changes the store (training saves, PEFT imports).
+  const [data, { refetch }] = createResource(checkpointsVersion, async () => {
     try {
       const s = getStore();
       return { list: await s.list(), report: await s.storageReport() };
@@ -36,8 +37,7 @@ export function CheckpointsPanel(): JSX.Element {
   const act = async (f: () => Promise<unknown>) => {
     setError(null);
     try { await f(); } catch (e) { setError((e as Error).message); }
-    void refetch();
-    checkpointsChanged();
+    checkpointsChanged(); // re-reads this list too
   };
   const rename = (c: CheckpointSummary, name: string) => act(async () => { await getStore().rename(c.id, name); setEditing(null); });
   // PEFT loads a folder holding these exact file names: each is offered as its own download.
@@ -96,7 +96,7 @@ export function CheckpointsPanel(): JSX.Element {
         <button onClick={() => void refetch()}>Refresh</button>
       </div>
       <p class="note">Export writes adapter_config.json, adapter_model.safetensors and README.md: put them in one folder and load it with PeftModel.from_pretrained(model, folder).</p>
-      <PeftImport onImported={() => { void refetch(); checkpointsChanged(); }} />
+      <PeftImport onImported={() => checkpointsChanged()} />
     </section>
   );
 }
