@@ -1,8 +1,9 @@
-// Opening a PEFT adapter directory for the CLI (adapter_config.json + adapter_model.safetensors).
+// Opening a PEFT adapter directory for the CLI (adapter_config.json + adapter_model.safetensors),
+// through the same importer as the app: `.default` tensor names, every shape and rank check.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeFileSource } from '../model/node-sources';
-import { parsePeftAdapterConfig, readPeftTensors, type PeftAdapterConfig } from '../training/peft-io';
+import { importPeftAdapter, type PeftAdapterConfig } from '../training/peft-io';
 import { CliError } from './flags';
 
 export async function openPeftAdapter(dir: string): Promise<{ config: PeftAdapterConfig; tensors: Map<string, { shape: number[]; values: Float32Array }> }> {
@@ -12,8 +13,7 @@ export async function openPeftAdapter(dir: string): Promise<{ config: PeftAdapte
   if (!existsSync(configPath)) throw new CliError(`--adapter ${dir}: adapter_config.json is missing`);
   if (!existsSync(weightsPath)) throw new CliError(`--adapter ${dir}: adapter_model.safetensors is missing`);
   try {
-    const config = parsePeftAdapterConfig(readFileSync(configPath, 'utf8'), configPath);
-    const tensors = await readPeftTensors(await nodeFileSource(weightsPath));
+    const { config, tensors } = await importPeftAdapter({ config: readFileSync(configPath), weights: await nodeFileSource(weightsPath) });
     return { config, tensors };
   } catch (e) {
     throw new CliError(`--adapter ${dir}: ${(e as Error).message}`);

@@ -54,6 +54,7 @@ describe('training CLI', () => {
     const r = cli('grad', '--model', fixtureDir(name), '--adapter', dir, '--ids', '1,2,3', '--loss-last', '2', '--out', join(dir, 'g.safetensors'));
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/lora_A\.weight has shape \[4, 64\], expected \[8, 64\]/);
+    // The file holds rank-4 tensors; the config now says r = 8: the first such tensor is named.
+    expect(r.stderr).toMatch(/adapter_model\.safetensors: tensor '[^']*lora_A\.weight' has shape \[4, \d+\]; lora_A must be \[r, in\] with r = 8/);
   });
 });
