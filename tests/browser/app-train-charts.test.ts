@@ -112,7 +112,11 @@ describe('app: Train tab with a fake trainer', () => {
     expect(await page.getByTestId('resume-not-fitting').textContent()).toContain('<b>other</b>: it was trained on another base model');
     expect(await page.locator('#cfg-loraRank').isDisabled()).toBe(false);
 
+    // The form's inputs are built once: choosing a checkpoint (or editing a field) never replaces
+    // one, so nothing typed into it is lost.
+    const stepsInput = await page.locator('#cfg-steps').elementHandle();
     await select.selectOption('ck-trained');
+    expect(await stepsInput!.evaluate((el) => el.isConnected)).toBe(true);
     expect(await page.locator('#cfg-loraRank').isDisabled()).toBe(true);
     expect(await page.locator('#cfg-loraRank').inputValue()).toBe('2');
     expect(await page.getByTestId('rank-note').textContent()).toContain('rank follows the checkpoint');

@@ -58,13 +58,19 @@ export function TrainPanel(props: {
   };
   const available = () => availability()?.available === true;
   const update = (patch: Partial<TrainingConfig>) => setConfig({ ...config(), ...patch });
-  const num = (key: Exclude<keyof TrainingConfig, 'cellMix' | 'resumeFrom'>, label: string, step = '1', extra: { disabled?: boolean; value?: number; describedBy?: string } = {}) => (
-    <>
-      <label for={`cfg-${key}`}>{label}</label>
-      <input id={`cfg-${key}`} type="number" step={step} disabled={running() || extra.disabled} aria-describedby={extra.describedBy}
-        value={extra.value ?? config()[key]} onChange={(e) => update({ [key]: Number(e.currentTarget.value) })} />
-    </>
-  );
+  // Everything that changes is read inside the JSX (label, disabled, value): the inputs are built
+  // once, so a change elsewhere never replaces an input while someone types in it.
+  type Field = { label: () => string; disabled?: () => boolean; value?: () => number | undefined; describedBy?: () => string | undefined };
+  const num = (key: Exclude<keyof TrainingConfig, 'cellMix' | 'resumeFrom'>, label: string | Field, step = '1') => {
+    const f: Field = typeof label === 'string' ? { label: () => label } : label;
+    return (
+      <>
+        <label for={`cfg-${key}`}>{f.label()}</label>
+        <input id={`cfg-${key}`} type="number" step={step} disabled={running() || !!f.disabled?.()} aria-describedby={f.describedBy?.()}
+          value={f.value?.() ?? config()[key]} onChange={(e) => update({ [key]: Number(e.currentTarget.value) })} />
+      </>
+    );
+  };
 
   const start = () => {
     const resumed = resumeFrom();
@@ -128,8 +134,8 @@ export function TrainPanel(props: {
         <div class="form">
           {num('groupSize', 'Group size G')}
           {num('learningRate', 'Learning rate', 'any')}
-          {num('steps', resumeFrom() ? 'Steps (total to reach)' : 'Steps')}
-          {num('loraRank', 'LoRA rank', '1', resumeFrom() ? { disabled: true, value: resumeFrom()!.rank, describedBy: 'rank-note' } : {})}
+          {num('steps', { label: () => (resumeFrom() ? 'Steps (total to reach)' : 'Steps') })}
+          {num('loraRank', { label: () => 'LoRA rank', disabled: () => !!resumeFrom(), value: () => resumeFrom()?.rank, describedBy: () => (resumeFrom() ? 'rank-note' : undefined) })}
           <Show when={resumeFrom()}><small id="rank-note" data-testid="rank-note">The rank follows the checkpoint: a resumed run keeps its adapter.</small></Show>
           {num('klBeta', 'KL β', 'any')}
           {num('seed', 'Seed')}
