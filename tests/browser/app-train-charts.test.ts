@@ -38,7 +38,7 @@ const client = {
   },
 };
 window.trainTest = { calls, emit: (kind, value) => emit[kind](value), finish: (value) => finish(value) };
-render(() => <TrainPanel client={client} />, document.getElementById('root'));
+render(() => <TrainPanel client={client} modelLoaded={() => ({ maxContext: 1024 })} />, document.getElementById('root'));
 `;
 
 describe('app: Train tab with a fake trainer', () => {
@@ -66,6 +66,12 @@ describe('app: Train tab with a fake trainer', () => {
     await page.locator('#cfg-groupSize').dispatchEvent('change');
     expect(await start.isDisabled()).toBe(true); // invalid config: G must be ≥ 2
     expect(await page.getByRole('alert').textContent()).toContain('groupSize');
+    // Turns must leave room for the prompt in the loaded model's context.
+    await page.locator('#cfg-maxNewTokens').fill('1024');
+    await page.locator('#cfg-maxNewTokens').dispatchEvent('change');
+    expect(await page.getByTestId('train-config-errors').textContent()).toContain("maxNewTokens must be smaller than the loaded model's context of 1024 tokens, got 1024");
+    await page.locator('#cfg-maxNewTokens').fill('256');
+    await page.locator('#cfg-maxNewTokens').dispatchEvent('change');
     await page.locator('#cfg-groupSize').fill('6');
     await page.locator('#cfg-groupSize').dispatchEvent('change');
     await start.click();

@@ -45,8 +45,13 @@ export function TrainPanel(props: {
 
   const resumeFrom = () => resumableCheckpoints(checkpoints()).find((c) => c.id === config().resumeFrom);
   const running = () => controls() !== null;
+  // What Start sends: a resumed run keeps the checkpoint's rank (the worker takes it from the adapter).
+  const effectiveConfig = (): TrainingConfig => {
+    const rank = resumeFrom()?.rank;
+    return rank !== undefined ? { ...config(), loraRank: rank } : config();
+  };
   const errors = () => {
-    const c = config();
+    const c = effectiveConfig();
     const found = resumeFrom();
     const problems = validateTrainingConfig(c, found?.step);
     if (c.resumeFrom !== undefined && !found && checkpoints()) problems.push('resumeFrom: that checkpoint is no longer stored or does not fit the loaded model; pick another or a new run');
@@ -74,8 +79,7 @@ export function TrainPanel(props: {
 
   const start = () => {
     const resumed = resumeFrom();
-    // A resumed run keeps the checkpoint's rank (the worker takes it from the adapter).
-    const c = resumed?.rank !== undefined ? { ...config(), loraRank: resumed.rank } : config();
+    const c = effectiveConfig();
     setError(null); setMetrics([]); setSamples([]); setResumedRange(null);
     setRun({ kind: 'running', total: c.steps, startStep: resumed?.step ?? 0 });
     const checkpointIds = new Set<string>();
