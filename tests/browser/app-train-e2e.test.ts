@@ -84,7 +84,9 @@ async function expectResponsiveDuring(page: Page, step: number, totalSteps: numb
   for (const t of timings) {
     expect(t.domMs).toBeGreaterThanOrEqual(0);
     expect(t.domMs).toBeLessThan(500);
-    expect(t.frameMs).toBeLessThan(1000);
+    // The next frame also waits for the compositor, which shares the GPU process with SwiftShader's
+    // compute (up to ~400 ms seen here): bounded loosely, so a busier machine does not fail it.
+    expect(t.frameMs).toBeLessThan(3000);
   }
 }
 
