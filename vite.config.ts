@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
+import { shellServiceWorker } from './src/offline/build-plugin.ts';
 import { fileURLToPath } from 'node:url';
 
 const page = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -7,8 +8,9 @@ const page = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 // The playground is a static site with two pages: the app (index.html), whose GPU work all happens
 // in workers/engine.worker.ts, and the benchmark (bench.html), whose worker is
 // workers/bench.worker.ts. Workers are bundled as ES modules so they can import the engine directly.
+// The build also writes sw.js, the app-shell service worker (src/offline/), for offline reloads.
 export default defineConfig({
-  plugins: [solid()],
+  plugins: [solid(), shellServiceWorker()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

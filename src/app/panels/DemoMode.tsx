@@ -39,8 +39,11 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
     const b = await runEpisode(scenario, policy(right), { verifier: scenarioVerifier(), maxTurns: 6 });
     return [a, b];
   });
+  // Only a finished run for the current pair: while a new pick runs, the old pair's turns must not
+  // show under the new titles; a failed run (e.g. the model) is shown, not thrown.
+  const ready = () => (episodes.state === 'ready' ? episodes() : undefined);
   const [step, setStep] = createSignal(0);
-  const maxTurns = () => Math.max(...(episodes() ?? []).map((e) => e.turns.length), 0);
+  const maxTurns = () => Math.max(...(ready() ?? []).map((e) => e.turns.length), 0);
   const lastStep = () => 2 + maxTurns();
   let root!: HTMLDivElement;
 
@@ -93,7 +96,7 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
           )}
         </Show>
         <Show when={step() >= 2}>
-          <Show when={episodes()} fallback={<p>Running both agents…</p>}>
+          <Show when={ready()} fallback={episodes.state === 'errored' ? <p class="error" role="alert" data-testid="demo-error">The run failed: {(episodes.error as Error)?.message ?? String(episodes.error)}</p> : <p>Running both agents…</p>}>
             {(eps) => (
               <div class="columns demo-columns">
                 <For each={eps()}>

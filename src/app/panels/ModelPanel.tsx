@@ -1,6 +1,6 @@
 // Model tab: pick a model (hub with a configurable mirror, a local folder, or the built-in tiny
 // model), a quantization, and load it in the worker with download and upload progress.
-import { createMemo, createSignal, For, Show, type JSX } from 'solid-js';
+import { createMemo, createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { MODEL_REGISTRY } from '../../model/registry';
 import type { WeightFormat } from '../../engine/quant/formats';
 import type { ModelChoice, WorkerEvent } from '../../worker-api/protocol';
@@ -11,6 +11,8 @@ import { loadMirror, saveMirror, validateMirror } from '../lib/settings';
 import { capabilities, engine, loadedModel, maxNewTokens, setLoadedModel, setMaxNewTokens } from '../state';
 import { CapabilityPanel } from './CapabilityPanel';
 import { NoWebGPU } from './NoWebGPU';
+import { shellOffline } from '../../offline/register';
+import { hubModelCacheStatus } from '../../offline/model-cache-status';
 import type { Running } from '../engine-client';
 import type { LoadResult } from '../../worker-api/protocol';
 
@@ -43,6 +45,16 @@ export function ModelPanel(): JSX.Element {
     const dims = MODEL_DIMS[modelId()];
     return dims ? estimateMemory(dims, quant(), context()) : null;
   });
+  // Offline readiness, read again after each load: the app shell (service worker) and the chosen
+  // hub model's files in the download cache.
+  const hubEntry = () => HUB.find((m) => m.id === modelId());
+  const [hubCached] = createResource(() => ({ entry: hubEntry(), mirror: mirror(), busy: !!running(), loaded: loadedModel() }), async ({ entry, mirror }) =>
+    entry ? (await hubModelCacheStatus(entry, mirror).catch(() => ({ cached: false }))).cached : undefined);
+  const offlineLine = () => {
+    const app = `app ${shellOffline() ? '✓' : '✗'}`;
+    const entry = hubEntry();
+    return entry && hubCached() !== undefined ? `${app}, model ${entry.label} ${hubCached() ? '✓' : '✗'}` : app;
+  };
   const modelLabel = () => modelId() === TINY_ID ? 'built-in tiny model' : modelId() === LOCAL_ID ? 'local folder' : (HUB.find((m) => m.id === modelId())?.label ?? modelId());
 
   const commitMirror = (value: string) => {
@@ -152,6 +164,7 @@ export function ModelPanel(): JSX.Element {
           <Show when={download()}>{(d) => <ProgressBar label="Download" value={d().overallLoaded} max={d().overallTotal ?? 0} detail={downloadDetail()} testId="download-progress" />}</Show>
         </Show>
         <Show when={upload()}>{(u) => <ProgressBar label="Upload and quantization" value={u().done} max={u().total} detail={uploadDetail()} testId="upload-progress" />}</Show>
+        <p class="note" data-testid="offline-status" title="After a reload without network: the app needs its service worker (production builds over https or localhost), a hub model all its files in the browser cache">Available offline: {offlineLine()}</p>
         <Show when={error()}><p class="error" role="alert" data-testid="model-error">{error()}</p></Show>
         <Show when={loadedModel()}>
           {(m) => (
