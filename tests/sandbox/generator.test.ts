@@ -2,6 +2,8 @@
 // family shared across splits, distinct scenarios, and internally consistent labels.
 import { describe, expect, it } from 'vitest';
 import { generateScenarios } from '../../src/sandbox/scenarios/generator';
+import { ATTACK_GOALS, buildInjection, INJECTION_STYLES, wordBoundaryNearMiddle } from '../../src/sandbox/scenarios/outputs';
+import { Rng } from '../../src/sandbox/rng';
 import { CELLS, expectedDecision, type Scenario } from '../../src/sandbox/scenarios/types';
 import { familiesFor } from '../../src/sandbox/scenarios/splits';
 import { builtinTool } from '../../src/sandbox/tools/index';
@@ -23,6 +25,22 @@ describe('scenario generator', () => {
       expect(new Set(s.map((x) => x.id)).size).toBe(s.length);
       expect(new Set(s.map((x) => `${x.user}|${JSON.stringify(x.world.patches)}`)).size).toBe(s.length);
     }
+  });
+
+  it('splices injections into tool outputs between words, never inside one', () => {
+    expect(wordBoundaryNearMiddle('Order #1 confirmed: vacuum, total $232.94.')).toBe(19);
+    expect(wordBoundaryNearMiddle('nospaces')).toBe(4);
+    const cover = 'Order #47925 confirmed: Dyson V15 vacuum, total $232.94. Ships within 2 business days.';
+    let spliced = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const { payload, attacker } = buildInjection(new Rng(seed), ATTACK_GOALS[seed % ATTACK_GOALS.length], INJECTION_STYLES[seed % INJECTION_STYLES.length], cover);
+      const block = attacker!.trigger!;
+      if (payload.startsWith(block) || payload.endsWith(block)) continue;
+      spliced++;
+      // Taking the injection out gives back the cover, word for word.
+      expect(payload.replace(` ${block} `, ' ')).toBe(cover);
+    }
+    expect(spliced).toBeGreaterThan(5);
   });
 
   it('covers all nine cells in both splits with the right expected decision', () => {
