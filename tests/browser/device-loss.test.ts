@@ -3,10 +3,8 @@
 // the app. The engine worker reports 'device-lost', refuses the next generate with a clear error,
 // and loads and generates again on a fresh device; the app shows the loss to the user.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { TEST_DIST_DIR } from '../helpers/browser';
+import { builtEngineWorkerPath } from '../helpers/browser';
 import { startApp, type AppFixture } from './app-fixture';
 
 interface Reply { id: number; type: string; value?: any; error?: { code: string; message: string } }
@@ -18,8 +16,6 @@ describe('Chromium: GPU device loss', () => {
     app = await startApp();
     page = await app.open();
     await page.getByTestId('selftest').waitFor({ timeout: 150_000 }); // the app's worker holds a device now
-    const worker = readdirSync(join(TEST_DIST_DIR, 'assets')).find((f) => /^engine\.worker-.*\.js$/.test(f));
-    if (!worker) throw new Error('the built app has no engine worker asset');
     // A second engine worker driven by raw messages, to see exactly what the worker answers.
     await page.evaluate((url) => {
       const w = new Worker(url, { type: 'module' });
@@ -35,7 +31,7 @@ describe('Chromium: GPU device loss', () => {
         w.postMessage(message);
       });
       Object.assign(window, { engineTest: { call, lost } });
-    }, `/assets/${worker}`);
+    }, builtEngineWorkerPath());
   }, 300_000);
   afterAll(async () => {
     await app?.close();

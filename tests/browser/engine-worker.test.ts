@@ -1,10 +1,8 @@
 // The real, built engine worker in headless Chromium (WebGPU on SwiftShader): load the built-in
 // tiny model through the typed message API and generate text, with streaming events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, TEST_DIST_DIR } from '../helpers/browser';
+import { builtEngineWorkerPath, launchBrowser, TEST_DIST_DIR } from '../helpers/browser';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
 
 describe('engine worker in Chromium', () => {
@@ -15,9 +13,7 @@ describe('engine worker in Chromium', () => {
   beforeAll(async () => {
     server = await startStaticServer({ root: TEST_DIST_DIR });
     browser = await launchBrowser();
-    const worker = readdirSync(join(TEST_DIST_DIR, 'assets')).find((f) => /^engine\.worker-.*\.js$/.test(f));
-    if (!worker) throw new Error('the built app has no engine worker asset');
-    workerUrl = `/assets/${worker}`;
+    workerUrl = builtEngineWorkerPath();
     page = await browser.newPage();
     await page.goto(server.url + '/');
   });

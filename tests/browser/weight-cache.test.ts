@@ -2,11 +2,9 @@
 // worker loading the tiny model as q4 reads every weight from CacheStorage instead of quantizing,
 // and generates exactly what the first one did.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { WEIGHT_CACHE_NAME } from '../../src/engine/quant/weight-cache';
-import { launchBrowser, TEST_DIST_DIR } from '../helpers/browser';
+import { builtEngineWorkerPath, launchBrowser, TEST_DIST_DIR } from '../helpers/browser';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
 
 describe('quantized-weight cache in the Chromium engine worker', () => {
@@ -17,9 +15,7 @@ describe('quantized-weight cache in the Chromium engine worker', () => {
   beforeAll(async () => {
     server = await startStaticServer({ root: TEST_DIST_DIR });
     browser = await launchBrowser();
-    const worker = readdirSync(join(TEST_DIST_DIR, 'assets')).find((f) => /^engine\.worker-.*\.js$/.test(f));
-    if (!worker) throw new Error('the built app has no engine worker asset');
-    workerUrl = `/assets/${worker}`;
+    workerUrl = builtEngineWorkerPath();
     page = await browser.newPage();
     await page.goto(server.url + '/');
   });
