@@ -6,7 +6,7 @@ import type { QwenEngine } from '../engine/engine';
 import type { QwenTokenizer } from '../model/tokenizer';
 import { resolveGrpoConfig } from '../training/grpo/config';
 import { SandboxEnvironment } from '../training/grpo/sandbox-env';
-import { GrpoTrainer, type StepMetrics } from '../training/grpo/trainer';
+import { GrpoTrainer, sampledRuns, type StepMetrics } from '../training/grpo/trainer';
 import { LoraAdapter } from '../training/model/lora-adapter';
 import { LORA_TARGETS, type LoraTarget } from '../training/ops/lora-targets';
 import type { CheckpointStore } from '../training/checkpoints/store';
@@ -107,7 +107,7 @@ export class TrainingSession {
         const first = trainer.lastRollouts[0];
         if (first) {
           const summary = first.rollout.info?.summary as { scenarioId: string; cell: Cell } | undefined;
-          const text = first.rollout.turns.map((t) => tokenizer.decode(t.completionIds, { skipSpecialTokens: false })).join('\n⋯\n');
+          const text = first.rollout.sequences.flatMap(sampledRuns).map((ids) => tokenizer.decode(ids, { skipSpecialTokens: false })).join('\n⋯\n');
           const sample: TrainingSample = { step: trainer.stepCount, scenarioId: summary?.scenarioId ?? '', cell: summary?.cell ?? 'BU-BT', reward: first.rollout.reward, advantage: first.advantage, text };
           emit({ kind: 'train-sample', sample });
         }

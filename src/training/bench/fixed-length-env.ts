@@ -3,7 +3,7 @@
 // the same known length. The reward is cheap and deterministic (the fraction of even ids in the
 // completion): sampled rollouts of one prompt differ, so advantages are non-zero and the
 // backward and optimizer do real work.
-import type { Rollout, RolloutEnvironment } from '../grpo/trainer';
+import { promptCompletionSequence, type Rollout, type RolloutEnvironment } from '../grpo/trainer';
 
 export function benchPrompt(promptTokens: number, vocabSize: number, step: number, group: number): number[] {
   return Array.from({ length: promptTokens }, (_, i) => (i * 31 + group * 7 + step * 13 + 11) % vocabSize);
@@ -29,7 +29,7 @@ export class FixedLengthEnvironment implements RolloutEnvironment {
     const out = await generate(requests);
     return out.map((seq, i) => ({
       group: Math.floor(i / groupSize),
-      turns: [{ promptIds: requests[i].promptIds, completionIds: seq.ids }],
+      sequences: [promptCompletionSequence(requests[i].promptIds, seq.ids)],
       reward: evenIdReward(seq.ids),
     }));
   }

@@ -17,7 +17,7 @@ import { QwenEngine } from '../../engine/engine';
 import type { TensorProvider } from '../../engine/model/qwen-weights';
 import type { WeightFormat } from '../../engine/quant/formats';
 import { resolveGrpoConfig } from '../grpo/config';
-import { GrpoTrainer, type StepMetrics } from '../grpo/trainer';
+import { GrpoTrainer, sampledTokenCount, type StepMetrics } from '../grpo/trainer';
 import { LoraAdapter } from '../model/lora-adapter';
 import { LORA_TARGETS } from '../ops/lora-targets';
 import { FixedLengthEnvironment } from './fixed-length-env';
@@ -154,7 +154,7 @@ export async function runGrpoBench(ctx: GpuContext, options: GrpoBenchOptions): 
         const m = await trainer.step();
         if (s >= options.warmupSteps) {
           measured.push(m);
-          for (const { rollout } of trainer.lastRollouts) completionLengths.push(rollout.turns[0].completionIds.length);
+          for (const { rollout } of trainer.lastRollouts) completionLengths.push(sampledTokenCount(rollout));
         }
       }
     }

@@ -8,7 +8,7 @@ import {
   buildReport, Episode, simulatedVerifier, scenarioVerifier, summarizeEpisode, toStructuredMessages,
   type ChatMessage, type Policy, type PolicyContext, type Scenario, type ToolSchema, type Verifier, type Cell,
 } from '../../sandbox/index';
-import type { PolicyGenerate, Rollout, RolloutEnvironment, TurnSample } from './trainer';
+import { promptCompletionSequence, type PolicyGenerate, type Rollout, type RolloutEnvironment, type RolloutSequence } from './trainer';
 
 export interface SandboxEnvOptions {
   scenarios: Scenario[];
@@ -81,14 +81,14 @@ export class SandboxEnvironment implements RolloutEnvironment {
     const { tokenizer, maxNewTokens, maxPromptTokens } = this.options;
     const batcher = new LockstepBatcher(generate, maxNewTokens, maxPromptTokens);
     const scenarios = this.pick(seed, prompts);
-    const turnsByEpisode = new Map<number, TurnSample[]>();
+    const turnsByEpisode = new Map<number, RolloutSequence[]>();
     const policy = (episode: number): Policy => ({
       name: 'model',
       async act(conversation: ChatMessage[], tools: ToolSchema[], _ctx: PolicyContext) {
         const promptIds = tokenizer.encodeChat(toStructuredMessages(conversation) as never, { tools: tools as never, addGenerationPrompt: true, enableThinking: false });
         const ids = await batcher.request(promptIds);
         if (ids === null) throw new Error(`the conversation reached ${promptIds.length} tokens, over the ${maxPromptTokens}-token training context`);
-        turnsByEpisode.get(episode)!.push({ promptIds, completionIds: ids });
+        turnsByEpisode.get(episode)!.push(promptCompletionSequence(promptIds, ids));
         const finished = ids.length > 0 && tokenizer.eosTokenIds.includes(ids[ids.length - 1]);
         return { text: tokenizer.decode(ids, { skipSpecialTokens: true }), finished: finished || ids.length < maxNewTokens };
       },
@@ -106,7 +106,7 @@ export class SandboxEnvironment implements RolloutEnvironment {
     }));
     return results.map((r, i) => ({
       group: jobs[i].group,
-      turns: turnsByEpisode.get(jobs[i].index)!,
+      sequences: turnsByEpisode.get(jobs[i].index)!,
       reward: r.score.reward.total,
       info: { summary: summarizeEpisode(jobs[i].scenario, r), endReason: r.endReason },
     }));

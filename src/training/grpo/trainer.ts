@@ -3,8 +3,9 @@
 // base policy, optimised with AdamW on the GPU. One `step()` is one batch of prompts:
 //   rollout → old (and reference) log-probs → `epochs` × (forward, backward over micro-batches,
 //   optimizer step).
-// Tokens a rollout did not generate (prompts, tool responses in later turns' prompts, padding)
-// have loss weight 0, so only the policy's own tokens are trained.
+// Each rollout is one token sequence (a multi-turn episode: prompt, sampled turns, tool and
+// verifier answers in between); only the tokens the policy sampled carry loss weight, so prompts,
+// tool outputs, verifier answers, template tokens and padding are never trained.
 import type { QwenEngine } from '../../engine/engine';
 import { generate, type GeneratedSequence } from '../../engine/generate';
 import type { LoraAdapter } from '../model/lora-adapter';
@@ -13,23 +14,54 @@ import { AdamW } from '../optim/optimizer';
 import { groupAdvantages, tokenTerms } from './objective';
 import type { GrpoConfig } from './config';
 
-/** One model turn inside a rollout: the exact prompt ids it saw and the ids it generated. */
-export interface TurnSample {
-  promptIds: number[];
-  completionIds: number[];
+/**
+ * One training sequence of a rollout: its token ids and, per position, 1 where the policy sampled
+ * the token (every turn's output, including the stop token it generated) and 0 elsewhere.
+ */
+export interface RolloutSequence {
+  ids: number[];
+  sampled: Uint8Array;
 }
 
 export interface Rollout {
   /** Rollouts of the same prompt share a group (advantages are normalised within it). */
   group: number;
-  turns: TurnSample[];
+  /**
+   * The episode's tokens: normally ONE sequence holding every turn; more only where the chat
+   * template re-rendered earlier turns differently from what the model saw (each sequence is then
+   * exactly the context its sampled tokens were generated in).
+   */
+  sequences: RolloutSequence[];
   reward: number;
   /** Anything the environment wants to report per rollout (cell, outcome, ...). */
   info?: Record<string, unknown>;
 }
 
+/** A single-turn rollout's sequence: the prompt (not trained) then the generated ids (trained). */
+export function promptCompletionSequence(promptIds: readonly number[], completionIds: readonly number[]): RolloutSequence {
+  const sampled = new Uint8Array(promptIds.length + completionIds.length);
+  sampled.fill(1, promptIds.length);
+  return { ids: [...promptIds, ...completionIds], sampled };
+}
+
+/** The sampled stretches of a sequence, in order: one per model turn. */
+export function sampledRuns(sequence: RolloutSequence): number[][] {
+  const runs: number[][] = [];
+  sequence.ids.forEach((id, t) => {
+    if (!sequence.sampled[t]) return;
+    if (t === 0 || !sequence.sampled[t - 1]) runs.push([]);
+    runs[runs.length - 1].push(id);
+  });
+  return runs;
+}
+
+/** Tokens the policy sampled in a rollout (all sequences). */
+export function sampledTokenCount(rollout: Rollout): number {
+  return rollout.sequences.reduce((n, s) => n + s.sampled.reduce((m, v) => m + v, 0), 0);
+}
+
 /** Generates one turn for each request with the current policy (LoRA on), batched. */
-export type PolicyGenerate = (requests: { promptIds: number[]; maxNewTokens: number }[]) => Promise<GeneratedSequence[]>;
+export type PolicyGenerate = (requests: { promptIds: number[]; maxNewTokens: number; stopIds?: readonly number[] }[]) => Promise<GeneratedSequence[]>;
 
 export interface RolloutEnvironment {
   /** `prompts` groups × `groupSize` rollouts each; `seed` makes the choice of prompts reproducible. */
@@ -58,8 +90,8 @@ export interface StepMetrics {
 
 interface PackedSample {
   ids: number[];
-  /** Index in `ids` of the first generated token. */
-  start: number;
+  /** Positions t (≥ 1) of sampled tokens, ascending: the trained tokens of this sequence. */
+  positions: number[];
   advantage: number;
   oldLogp: number[];
   refLogp?: number[];
@@ -104,18 +136,24 @@ export class GrpoTrainer {
     const advantages = groupAdvantages(rewards, rollouts.map((r) => r.group));
     this.lastRollouts = rollouts.map((rollout, i) => ({ rollout, advantage: advantages[i] }));
 
-    // Every model turn becomes one training sequence carrying its rollout's advantage.
+    // Every rollout sequence is trained once, carrying its rollout's advantage. A sequence longer
+    // than the training context is cut to it (its sampled tokens past the cut are not trained).
     const samples: PackedSample[] = [];
     let truncated = 0;
     rollouts.forEach((r, i) => {
-      for (const turn of r.turns) {
-        if (turn.completionIds.length === 0) continue;
-        const ids = [...turn.promptIds, ...turn.completionIds];
-        if (ids.length > config.maxSequenceTokens) { truncated++; continue; }
-        samples.push({ ids, start: turn.promptIds.length, advantage: advantages[i], oldLogp: [] });
+      for (const seq of r.sequences) {
+        if (seq.sampled.length !== seq.ids.length) throw new Error(`rollout ${i}: a sequence has ${seq.ids.length} ids but ${seq.sampled.length} sampled flags`);
+        let ids = seq.ids;
+        if (ids.length > config.maxSequenceTokens) { truncated++; ids = ids.slice(0, config.maxSequenceTokens); }
+        const positions: number[] = [];
+        // Position 0 has no prediction (nothing precedes it), so it can never be trained.
+        for (let t = 1; t < ids.length; t++) if (seq.sampled[t]) positions.push(t);
+        if (positions.length > 0) samples.push({ ids, positions, advantage: advantages[i], oldLogp: [] });
       }
     });
-    const tokens = samples.reduce((n, s) => n + s.ids.length - s.start, 0);
+    // THE loss normalisation: every token term is divided by the number of sampled tokens trained
+    // in the whole step (token-level mean over the step, see objective.ts).
+    const tokens = samples.reduce((n, s) => n + s.positions.length, 0);
     const batches: PackedSample[][] = [];
     for (let i = 0; i < samples.length; i += config.microBatch) batches.push(samples.slice(i, i + config.microBatch));
 
@@ -124,14 +162,15 @@ export class GrpoTrainer {
     let gradNorm = 0;
     let skipped = 0;
     let timeOptimizer = 0;
-    // Row b·T + t of a micro-batch predicts token t + 1 of its sequence b (T: that batch's length).
-    const gather = (logProbs: Float32Array, b: number, s: PackedSample) => s.ids.slice(s.start).map((_, j) => logProbs[b * this.model.seqLen + s.start + j - 1]);
+    // Row b·T + t − 1 of a micro-batch predicts token t of its sequence b (T: that batch's length).
+    const row = (b: number, t: number) => b * this.model.seqLen + t - 1;
+    const gather = (logProbs: Float32Array, b: number, s: PackedSample) => s.positions.map((t) => logProbs[row(b, t)]);
     for (let epoch = 0; epoch < config.epochs && tokens > 0; epoch++) {
       const zero = this.engine.ctx.device.createCommandEncoder();
       this.adapter.encodeZeroGrad(zero);
       this.engine.ctx.device.queue.submit([zero.finish()]);
       for (const batch of batches) {
-        this.model.setBatch(batch.map((s) => s.ids), undefined, 0, { scoreFrom: batch.map((s) => s.start) });
+        this.model.setBatch(batch.map((s) => s.ids), undefined, 0, { scoreFrom: batch.map((s) => s.positions[0]) });
         if (epoch === 0 && config.klBeta > 0) {
           const ref = await this.model.forwardLogProbs({ lora: false });
           batch.forEach((s, b) => { s.refLogp = gather(ref, b, s); });
@@ -143,7 +182,7 @@ export class GrpoTrainer {
           if (epoch === 0) s.oldLogp = current;
           current.forEach((lp, j) => {
             const t = tokenTerms(lp, s.oldLogp[j], s.refLogp?.[j], s.advantage, config.clipEps, config.klBeta, tokens);
-            weights[b * this.model.seqLen + s.start + j - 1] = t.weight;
+            weights[row(b, s.positions[j])] = t.weight;
             if (epoch === config.epochs - 1) {
               klSum += t.kl;
               if (t.clipped) clippedCount++;
@@ -171,7 +210,7 @@ export class GrpoTrainer {
       skipped_updates: skipped,
       tokens,
       samples_truncated: truncated,
-      tokens_per_second: rollouts.reduce((n, r) => n + r.turns.reduce((m, t) => m + t.completionIds.length, 0), 0) / Math.max(1e-3, (tRollout - tStart) / 1000),
+      tokens_per_second: rollouts.reduce((n, r) => n + sampledTokenCount(r), 0) / Math.max(1e-3, (tRollout - tStart) / 1000),
       time_rollout_s: (tRollout - tStart) / 1000,
       time_forward_backward_s: (tEnd - tRollout) / 1000 - timeOptimizer,
       time_optimizer_s: timeOptimizer,

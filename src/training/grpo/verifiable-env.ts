@@ -1,6 +1,6 @@
 // A single-turn environment with a programmatic reward over the generated ids: the simplest
 // verifiable task, used to prove the trainer learns (and, with the sign flipped, that it fails).
-import type { Rollout, RolloutEnvironment } from './trainer';
+import { promptCompletionSequence, type Rollout, type RolloutEnvironment } from './trainer';
 
 export class VerifiableRewardEnvironment implements RolloutEnvironment {
   constructor(
@@ -17,7 +17,7 @@ export class VerifiableRewardEnvironment implements RolloutEnvironment {
     const out = await generate(requests);
     return out.map((seq, i) => {
       const promptIds = requests[i].promptIds;
-      return { group: Math.floor(i / groupSize), turns: [{ promptIds, completionIds: seq.ids }], reward: this.reward(seq.ids, promptIds) };
+      return { group: Math.floor(i / groupSize), sequences: [promptCompletionSequence(promptIds, seq.ids)], reward: this.reward(seq.ids, promptIds) };
     });
   }
 }

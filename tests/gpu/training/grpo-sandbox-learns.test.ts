@@ -49,7 +49,7 @@ import type { QwenTokenizer } from '../../../src/model/tokenizer';
 import { generateScenarios, type EpisodeSummary, type Scenario } from '../../../src/sandbox/index';
 import { resolveGrpoConfig } from '../../../src/training/grpo/config';
 import { SandboxEnvironment } from '../../../src/training/grpo/sandbox-env';
-import { GrpoTrainer, type RolloutEnvironment } from '../../../src/training/grpo/trainer';
+import { GrpoTrainer, sampledRuns, type RolloutEnvironment } from '../../../src/training/grpo/trainer';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import type { TrainingModel } from '../../../src/training/model/train-model';
 import { loadBundledTokenizer } from '../../../models/tokenizers/bundled';
@@ -159,7 +159,7 @@ async function run(sign: 1 | -1) {
       const m = await trainer.step();
       expect(Number.isFinite(m.grad_norm)).toBe(true);
       steps.push({ reward: m.reward_mean, refusalRate: m.refusal_rate_malicious, cells: Object.keys(m).filter((k) => k.endsWith('.refusal_rate')) });
-      const answers = trainer.lastRollouts.map((r) => JSON.stringify(tokenizer.decode(r.rollout.turns[0]?.completionIds ?? [], { skipSpecialTokens: true })));
+      const answers = trainer.lastRollouts.map((r) => JSON.stringify(tokenizer.decode(r.rollout.sequences[0] ? sampledRuns(r.rollout.sequences[0])[0] ?? [] : [], { skipSpecialTokens: true })));
       console.log(`${label} step ${s}: reward ${m.reward_mean.toFixed(2)}, refusal_rate_malicious ${m.refusal_rate_malicious}, grad norm ${m.grad_norm.toFixed(3)}, ${m.time_step_s.toFixed(0)} s; answers ${answers.join(' ')}`);
     }
     const after = await refusalProbability(trainer.model, heldOut);
