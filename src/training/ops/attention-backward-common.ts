@@ -2,6 +2,11 @@
 // KV cache, and its backward). Training runs B sequences of T tokens each, packed as token
 // b·T + t; token t attends to positions 0..t of its own sequence (causal, no cache).
 //
+// Optional segments (shared-prefix packing, `AttentionSegments`): a sequence of T tokens may hold a
+// shared prefix [0, P) followed by segments [s_c, e_c); a prefix token t sees keys 0..t, a segment
+// token t sees the prefix and its own segment up to itself: [0, P) ∪ [s_c, t]. Without segments
+// every token is in one segment starting at 0 (plain causal).
+//
 // Q, K, V are read as strided views, normally straight from the fused qkv projection output:
 // element (token, head, i) of Q is at qOffset + token·tokenStride + head·headDim + i (K and V alike
 // with their offsets and kvHeads). The gradients dQ, dK, dV are written in a view of the same kind
@@ -60,6 +65,78 @@ export function checkLayout(op: string, name: string, l: QkvLayout, s: Attention
 
 export function checkSize(op: string, name: string, buffer: GPUBuffer, values: number, what: string) {
   if (buffer.size < values * 4) throw new Error(`${op}: ${name} holds ${buffer.size / 4} f32 values, needs ${what} = ${values}`);
+}
+
+/**
+ * Per-token segment table: u32 [tokens × 4] = (prefixEnd, segStart, queryEnd, 0), offsets within
+ * the token's own sequence. Token t sees keys [0, prefixEnd) ∪ [segStart, t]; as a key it is seen by
+ * exactly the queries [t, queryEnd) (so the dK/dV pass can stream a contiguous range).
+ */
+export const SEGMENT_WORDS = 4;
+
+/** One sequence's packing: a shared prefix of `prefix` tokens, then segments of these lengths. */
+export interface SequenceSegments {
+  prefix: number;
+  segments: readonly number[];
+}
+
+/**
+ * Builds the segment table for sequences of `seqLen` tokens. Tokens after the last segment (padding)
+ * join the last segment (or the prefix when there is none), so every token's table entry is
+ * consistent with causal attention inside its segment.
+ */
+export function segmentTable(sequences: readonly SequenceSegments[], seqLen: number): Uint32Array {
+  const table = new Uint32Array(sequences.length * seqLen * SEGMENT_WORDS);
+  sequences.forEach((seq, b) => {
+    const used = seq.prefix + seq.segments.reduce((a, n) => a + n, 0);
+    if (!Number.isInteger(seq.prefix) || seq.prefix < 0 || seq.segments.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`segment table: sequence ${b} needs a prefix ≥ 0 and segments of ≥ 1 token, got ${seq.prefix} | ${seq.segments.join(', ')}`);
+    if (used > seqLen) throw new Error(`segment table: sequence ${b} holds ${used} tokens, more than its length ${seqLen}`);
+    const put = (t: number, prefixEnd: number, segStart: number, queryEnd: number) => table.set([prefixEnd, segStart, queryEnd, 0], (b * seqLen + t) * SEGMENT_WORDS);
+    const prefixEnd = seq.segments.length ? seq.prefix : seqLen;
+    for (let t = 0; t < Math.min(prefixEnd, seqLen); t++) put(t, 0, 0, seqLen);
+    let start = seq.prefix;
+    seq.segments.forEach((n, c) => {
+      const end = c === seq.segments.length - 1 ? seqLen : start + n;
+      for (let t = start; t < end; t++) put(t, seq.prefix, start, end);
+      start += n;
+    });
+  });
+  return table;
+}
+
+/** The keys token t (index within its sequence) sees, from the segment table (CPU references). */
+export function visibleKeys(segments: ArrayLike<number> | undefined, token: number, t: number): number[] {
+  if (!segments) return Array.from({ length: t + 1 }, (_, j) => j);
+  const prefixEnd = segments[token * SEGMENT_WORDS];
+  const segStart = segments[token * SEGMENT_WORDS + 1];
+  const keys = Array.from({ length: prefixEnd }, (_, j) => j);
+  for (let j = segStart; j <= t; j++) keys.push(j);
+  return keys;
+}
+
+export function checkSegments(op: string, segments: GPUBuffer | undefined, s: AttentionTrainShape) {
+  if (segments && segments.size < tokensOf(s) * SEGMENT_WORDS * 4) throw new Error(`${op}: segments holds ${segments.size / 4} u32 values, needs tokens × ${SEGMENT_WORDS} = ${tokensOf(s) * SEGMENT_WORDS}`);
+}
+
+/**
+ * WGSL accessors of the segment table (binding `binding`), or their plain-causal constants when
+ * there is none. Absolute token indices; `first` is the token's sequence start.
+ */
+export function segmentWgsl(masked: boolean, binding: number): string {
+  if (!masked) {
+    return /* wgsl */ `
+fn prefix_end(token: u32) -> u32 { return 0u; }
+fn seg_start(token: u32, first: u32) -> u32 { return first; }
+fn query_end(token: u32, first: u32) -> u32 { return first + params.seq_len; }
+fn key_token(j: u32, first: u32, pre: u32, seg: u32) -> u32 { return first + j; }`;
+  }
+  return /* wgsl */ `
+@group(0) @binding(${binding}) var<storage, read> segs: array<u32>;
+fn prefix_end(token: u32) -> u32 { return segs[token * ${SEGMENT_WORDS}u]; }
+fn seg_start(token: u32, first: u32) -> u32 { return first + segs[token * ${SEGMENT_WORDS}u + 1u]; }
+fn query_end(token: u32, first: u32) -> u32 { return first + segs[token * ${SEGMENT_WORDS}u + 2u]; }
+// The j-th key a token sees: the prefix's keys first, then its own segment's.
+fn key_token(j: u32, first: u32, pre: u32, seg: u32) -> u32 { return select(seg + j - pre, first + j, j < pre); }`;
 }
 
 /** Threads per workgroup, and keys (or queries) scored per tile: one per thread. */

@@ -13,7 +13,7 @@
 // exp(q·k/√d − lse), so no [T, T] matrix is ever stored.
 import type { GpuContext } from '../../engine/gpu/context';
 import { attentionLanes } from '../../engine/ops/attention-lanes';
-import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkShape, checkSize, gridFor, tokensOf, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
+import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkSegments, checkShape, checkSize, gridFor, segmentWgsl, tokensOf, visibleKeys, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
 
 export interface AttentionTrainForwardArgs {
   shape: AttentionTrainShape;
@@ -24,15 +24,18 @@ export interface AttentionTrainForwardArgs {
   out: GPUBuffer;
   /** Written: f32 [tokens, heads], log Σ_j exp(score_j) of each softmax row. */
   lse: GPUBuffer;
+  /** Optional u32 segment table (attention-backward-common.ts `segmentTable`); default causal. */
+  segments?: GPUBuffer;
 }
 
-export function attentionTrainForwardWgsl(s: AttentionTrainShape, layout: QkvLayout): string {
+export function attentionTrainForwardWgsl(s: AttentionTrainShape, layout: QkvLayout, masked = false): string {
   const { keyGroups } = attentionLanes(s.headDim, ATTENTION_WORKGROUP);
   return /* wgsl */ `${attentionConstants(s, layout)}
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+${segmentWgsl(masked, 4)}
 
 var<workgroup> q_s: array<f32, HEAD_DIM>;
 var<workgroup> scores: array<f32, TILE>;
@@ -48,9 +51,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let token = item / HEADS;
   let head = item % HEADS;
   let first = token - token % params.seq_len;
-  let keys = token - first + 1u;
-  let k_base = K_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
-  let v_base = V_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
+  let pre = prefix_end(token);
+  let seg = seg_start(token, first);
+  let keys = pre + token - seg + 1u;
+  let k_base = K_OFF + (head / GROUP) * HEAD_DIM;
+  let v_base = V_OFF + (head / GROUP) * HEAD_DIM;
   // Key group kg takes keys kg, kg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
   let kg = lid / DIM_LANES;
   let dl = lid % DIM_LANES;
@@ -65,7 +70,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     var score = NEG_BIG;
     if (j < keys) {
       var dot = 0.0;
-      for (var d = 0u; d < HEAD_DIM; d++) { dot += q_s[d] * qkv[k_base + j * STRIDE + d]; }
+      let k_row = k_base + key_token(j, first, pre, seg) * STRIDE;
+      for (var d = 0u; d < HEAD_DIM; d++) { dot += q_s[d] * qkv[k_row + d]; }
       score = dot * SCALE;
     }
     scores[lid] = score;
@@ -85,7 +91,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     for (var i = kg; i < count; i += KEY_GROUPS) {
       let p = scores[i];
       running_sum += p;
-      let row = v_base + (tile + i) * STRIDE;
+      let row = v_base + key_token(tile + i, first, pre, seg) * STRIDE;
       for (var c = 0u; c < DIMS_PER_THREAD; c++) {
         let d = dl + c * DIM_LANES;
         if (d < HEAD_DIM) { acc[c] += p * qkv[row + d]; }
@@ -127,13 +133,18 @@ export function encodeAttentionTrainForward(ctx: GpuContext, pass: GPUComputePas
   checkSize(op, 'out', args.out, tokens * s.heads * s.headDim, 'tokens × heads × headDim');
   checkSize(op, 'lse', args.lse, tokens * s.heads, 'tokens × heads');
   if (args.out === args.qkv || args.lse === args.qkv || args.out === args.lse) throw new Error(`${op}: qkv, out and lse must be three different buffers`);
-  const pipeline = ctx.pipeline(attentionTrainForwardWgsl(s, args.layout));
+  checkSegments(op, args.segments, s);
+  const pipeline = ctx.pipeline(attentionTrainForwardWgsl(s, args.layout, !!args.segments));
   const grid = gridFor(tokens * s.heads, ctx.device.limits.maxComputeWorkgroupsPerDimension);
-  ctx.dispatch(pass, pipeline, [args.qkv, args.out, args.lse, ctx.params([tokens, s.seqLen])], grid);
+  const bindings = [args.qkv, args.out, args.lse, ctx.params([tokens, s.seqLen])];
+  ctx.dispatch(pass, pipeline, args.segments ? [...bindings, args.segments] : bindings, grid);
 }
 
-/** CPU reference in float64: returns out [tokens, heads, headDim] and lse [tokens, heads]. */
-export function attentionTrainForwardCpu(qkv: ArrayLike<number>, s: AttentionTrainShape, layout: QkvLayout): { out: Float64Array; lse: Float64Array } {
+/**
+ * CPU reference in float64: returns out [tokens, heads, headDim] and lse [tokens, heads].
+ * `segments`: the optional segment table (u32 [tokens × 4]); default causal.
+ */
+export function attentionTrainForwardCpu(qkv: ArrayLike<number>, s: AttentionTrainShape, layout: QkvLayout, segments?: ArrayLike<number>): { out: Float64Array; lse: Float64Array } {
   checkShape('attentionTrainForwardCpu', s);
   const { heads, headDim: d, seqLen } = s;
   const group = heads / s.kvHeads;
@@ -143,23 +154,23 @@ export function attentionTrainForwardCpu(qkv: ArrayLike<number>, s: AttentionTra
   const lse = new Float64Array(tokens * heads);
   for (let t = 0; t < tokens; t++) {
     const first = t - (t % seqLen);
+    const keys = visibleKeys(segments, t, t - first).map((j) => first + j);
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / group);
       const q = layout.qOffset + t * layout.tokenStride + h * d;
-      const scores = new Float64Array(t - first + 1);
-      for (let j = first; j <= t; j++) {
+      const scores = keys.map((j) => {
         const k = layout.kOffset + j * layout.tokenStride + g * d;
         let dot = 0;
         for (let i = 0; i < d; i++) dot += qkv[q + i] * qkv[k + i];
-        scores[j - first] = dot * scale;
-      }
+        return dot * scale;
+      });
       const max = Math.max(...scores);
       let sum = 0;
       for (const sc of scores) sum += Math.exp(sc - max);
       lse[t * heads + h] = max + Math.log(sum);
-      for (let j = first; j <= t; j++) {
-        const p = Math.exp(scores[j - first] - lse[t * heads + h]);
-        const v = layout.vOffset + j * layout.tokenStride + g * d;
+      for (let n = 0; n < keys.length; n++) {
+        const p = Math.exp(scores[n] - lse[t * heads + h]);
+        const v = layout.vOffset + keys[n] * layout.tokenStride + g * d;
         for (let i = 0; i < d; i++) out[(t * heads + h) * d + i] += p * qkv[v + i];
       }
     }

@@ -10,8 +10,9 @@
 //   1. D[token, head] = dO·O, one thread per (token, head);
 //   2. dQ: one workgroup per (query token, head) streams that token's keys in tiles of 64
 //      (one key per thread: score, dP, dS), then accumulates dS·K over head_dim;
-//   3. dK, dV: one workgroup per (key token, kv head) streams the later query tokens of its
-//      sequence for each query head of the group, accumulating P·dO and dS·Q.
+//   3. dK, dV: one workgroup per (key token, kv head) streams the later query tokens that see it
+//      (the rest of its sequence, or of its segment when packed with a segment table) for each
+//      query head of the group, accumulating P·dO and dS·Q.
 // Short head_dims split the accumulation into key (query) groups as in the forward
 // (engine/ops/attention-lanes.ts). Work is O(T²·d) per head in both 2 and 3, like the forward; nothing is atomic and every output
 // element is written by exactly one thread, so results are deterministic.
@@ -19,7 +20,7 @@
 // dQ, dK, dV are WRITTEN (not accumulated) into a QkvLayout view, normally the fused d(qkv).
 import type { GpuContext } from '../../engine/gpu/context';
 import { attentionLanes } from '../../engine/ops/attention-lanes';
-import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkShape, checkSize, gridFor, tokensOf, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
+import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkSegments, checkShape, checkSize, gridFor, segmentWgsl, tokensOf, visibleKeys, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
 
 export interface AttentionBackwardArgs {
   shape: AttentionTrainShape;
@@ -36,6 +37,8 @@ export interface AttentionBackwardArgs {
   /** Written: dQ, dK, dV through `gradLayout` (default `layout`); must not be `qkv`. */
   dqkv: GPUBuffer;
   gradLayout?: QkvLayout;
+  /** The forward's segment table, if it had one (attention-backward-common.ts); default causal. */
+  segments?: GPUBuffer;
 }
 
 function gradConstants(g: QkvLayout): string {
@@ -73,9 +76,13 @@ const BACKWARD_BINDINGS = /* wgsl */ `
 @group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;`;
 
-export function attentionDqWgsl(s: AttentionTrainShape, layout: QkvLayout, grad: QkvLayout): string {
+function backwardBindings(masked: boolean): string {
+  return `${BACKWARD_BINDINGS}${segmentWgsl(masked, 6)}`;
+}
+
+export function attentionDqWgsl(s: AttentionTrainShape, layout: QkvLayout, grad: QkvLayout, masked = false): string {
   return /* wgsl */ `${attentionConstants(s, layout)}${gradConstants(grad)}
-${BACKWARD_BINDINGS}
+${backwardBindings(masked)}
 
 var<workgroup> q_s: array<f32, HEAD_DIM>;
 var<workgroup> do_s: array<f32, HEAD_DIM>;
@@ -89,9 +96,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let token = item / HEADS;
   let head = item % HEADS;
   let first = token - token % params.seq_len;
-  let keys = token - first + 1u;
-  let k_base = K_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
-  let v_base = V_OFF + first * STRIDE + (head / GROUP) * HEAD_DIM;
+  let pre = prefix_end(token);
+  let seg = seg_start(token, first);
+  let keys = pre + token - seg + 1u;
+  let k_base = K_OFF + (head / GROUP) * HEAD_DIM;
+  let v_base = V_OFF + (head / GROUP) * HEAD_DIM;
   // Key group kg takes keys kg, kg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
   let kg = lid / DIM_LANES;
   let dl = lid % DIM_LANES;
@@ -110,9 +119,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     if (j < keys) {
       var score = 0.0;
       var dp = 0.0;
+      let key = key_token(j, first, pre, seg) * STRIDE;
       for (var d = 0u; d < HEAD_DIM; d++) {
-        score += q_s[d] * qkv[k_base + j * STRIDE + d];
-        dp += do_s[d] * qkv[v_base + j * STRIDE + d];
+        score += q_s[d] * qkv[k_base + key + d];
+        dp += do_s[d] * qkv[v_base + key + d];
       }
       let p = exp(score * SCALE - row_lse);
       ds = p * (dp - row_delta);
@@ -121,7 +131,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     workgroupBarrier();
     let count = min(TILE, keys - tile);
     for (var i = kg; i < count; i += KEY_GROUPS) {
-      let row = k_base + (tile + i) * STRIDE;
+      let row = k_base + key_token(tile + i, first, pre, seg) * STRIDE;
       for (var c = 0u; c < DIMS_PER_THREAD; c++) {
         let d = dl + c * DIM_LANES;
         if (d < HEAD_DIM) { acc[c] += ds_s[i] * qkv[row + d]; }
@@ -143,9 +153,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
 }`;
 }
 
-export function attentionDkvWgsl(s: AttentionTrainShape, layout: QkvLayout, grad: QkvLayout): string {
+export function attentionDkvWgsl(s: AttentionTrainShape, layout: QkvLayout, grad: QkvLayout, masked = false): string {
   return /* wgsl */ `${attentionConstants(s, layout)}${gradConstants(grad)}
-${BACKWARD_BINDINGS}
+${backwardBindings(masked)}
 
 var<workgroup> k_s: array<f32, HEAD_DIM>;
 var<workgroup> v_s: array<f32, HEAD_DIM>;
@@ -160,8 +170,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   if (item >= params.tokens * KV_HEADS) { return; }
   let key = item / KV_HEADS;
   let kv_head = item % KV_HEADS;
-  // Query tokens key..end-1 of the key's sequence see this key.
-  let queries = params.seq_len - key % params.seq_len;
+  // Query tokens key..query_end-1 see this key (the rest of its sequence, or of its segment).
+  let queries = query_end(key, key - key % params.seq_len) - key;
   // Query group qg takes queries qg, qg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
   let qg = lid / DIM_LANES;
   let dl = lid % DIM_LANES;
@@ -249,18 +259,20 @@ export function encodeAttentionBackward(ctx: GpuContext, pass: GPUComputePassEnc
   }
   if (args.dqkv === args.delta) throw new Error(`${op}: dqkv and delta must be different buffers`);
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  checkSegments(op, args.segments, s);
   const params = ctx.params([tokens, s.seqLen]);
   ctx.dispatch(pass, ctx.pipeline(attentionDeltaWgsl(s)), [args.out, args.dOut, args.delta, ctx.params([rows])], gridFor(Math.ceil(rows / ATTENTION_WORKGROUP), limit));
-  const bindings = [args.qkv, args.dOut, args.lse, args.delta, args.dqkv, params];
-  ctx.dispatch(pass, ctx.pipeline(attentionDqWgsl(s, layout, grad)), bindings, gridFor(rows, limit));
-  ctx.dispatch(pass, ctx.pipeline(attentionDkvWgsl(s, layout, grad)), bindings, gridFor(tokens * s.kvHeads, limit));
+  const masked = !!args.segments;
+  const bindings = [args.qkv, args.dOut, args.lse, args.delta, args.dqkv, params, ...(args.segments ? [args.segments] : [])];
+  ctx.dispatch(pass, ctx.pipeline(attentionDqWgsl(s, layout, grad, masked)), bindings, gridFor(rows, limit));
+  ctx.dispatch(pass, ctx.pipeline(attentionDkvWgsl(s, layout, grad, masked)), bindings, gridFor(tokens * s.kvHeads, limit));
 }
 
 /**
  * CPU reference in float64: the gradient of Σ dOut ⊙ out(qkv) w.r.t. qkv, returned in the qkv
  * buffer's own layout (same length as `qkv`; entries outside Q/K/V stay 0). Recomputes the forward.
  */
-export function attentionBackwardCpu(qkv: ArrayLike<number>, dOut: ArrayLike<number>, s: AttentionTrainShape, layout: QkvLayout): Float64Array {
+export function attentionBackwardCpu(qkv: ArrayLike<number>, dOut: ArrayLike<number>, s: AttentionTrainShape, layout: QkvLayout, segments?: ArrayLike<number>): Float64Array {
   checkShape('attentionBackwardCpu', s);
   const { heads, headDim: d, seqLen } = s;
   const group = heads / s.kvHeads;
@@ -270,14 +282,15 @@ export function attentionBackwardCpu(qkv: ArrayLike<number>, dOut: ArrayLike<num
   const at = (offset: number, token: number, head: number) => offset + token * layout.tokenStride + head * d;
   for (let t = 0; t < tokens; t++) {
     const first = t - (t % seqLen);
+    const keys = visibleKeys(segments, t, t - first).map((j) => first + j);
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / group);
       const q = at(layout.qOffset, t, h);
       const dO = (t * heads + h) * d;
-      const n = t - first + 1;
+      const n = keys.length;
       const p = new Float64Array(n);
       for (let j = 0; j < n; j++) {
-        const k = at(layout.kOffset, first + j, g);
+        const k = at(layout.kOffset, keys[j], g);
         let dot = 0;
         for (let i = 0; i < d; i++) dot += qkv[q + i] * qkv[k + i];
         p[j] = dot * scale;
@@ -290,14 +303,14 @@ export function attentionBackwardCpu(qkv: ArrayLike<number>, dOut: ArrayLike<num
       let delta = 0;
       for (let j = 0; j < n; j++) {
         p[j] /= sum;
-        const v = at(layout.vOffset, first + j, g);
+        const v = at(layout.vOffset, keys[j], g);
         for (let i = 0; i < d; i++) dp[j] += dOut[dO + i] * qkv[v + i];
         delta += p[j] * dp[j];
       }
       for (let j = 0; j < n; j++) {
         const ds = p[j] * (dp[j] - delta) * scale;
-        const k = at(layout.kOffset, first + j, g);
-        const v = at(layout.vOffset, first + j, g);
+        const k = at(layout.kOffset, keys[j], g);
+        const v = at(layout.vOffset, keys[j], g);
         for (let i = 0; i < d; i++) {
           grad[q + i] += ds * qkv[k + i];
           grad[k + i] += ds * qkv[q + i];
