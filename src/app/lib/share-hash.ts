@@ -1,7 +1,8 @@
 // Attack Lab state in the URL hash (#lab=<base64url JSON>), to share a scenario. Reading it only
 // fills the form: nothing runs until the user clicks Run. Everything is validated, because a
 // shared link is attacker-controlled input.
-import type { ScenarioEdits } from './scenario-edit';
+import { CELLS, type Cell } from '../../sandbox/index';
+import type { AttackDecl, ScenarioEdits } from './scenario-edit';
 
 export const POLICY_NAMES = ['model', 'comply', 'refuse', 'oracle'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -11,6 +12,10 @@ export interface SharedLabState {
   id: string;
   edits: ScenarioEdits;
   policies: [PolicyName, PolicyName];
+  /** The grid cell the picker was filtered to. */
+  cell?: Cell;
+  /** The model loaded when the link was made (a note for the reader; nothing is loaded). */
+  model?: string;
 }
 
 const MAX_HASH = 60_000;
@@ -65,14 +70,29 @@ export function decodeLabHash(hash: string): Decoded {
     const to = t as Record<string, unknown>;
     if (!isText(to?.tool, 64) || !/^[A-Za-z0-9_]+$/.test(to.tool) || !isText(to.response)) return fail(`edits.toolOverrides[${i}]`, 'must be {tool: name, response: text}');
   }
+  const attacks: AttackDecl[] = [];
+  if (e.attacks !== undefined) {
+    if (!Array.isArray(e.attacks) || e.attacks.length > 8) return fail('edits.attacks', 'must be a list of at most 8 attacker goals');
+    for (const [i, a] of (e.attacks as unknown[]).entries()) {
+      const d = a as Record<string, unknown>;
+      if (d && isText(d.preset, 40) && /^[a-z-]+$/.test(d.preset)) attacks.push({ preset: d.preset });
+      else if (d && isText(d.tool, 64) && /^[A-Za-z0-9_]+$/.test(d.tool) && (d.argText === undefined || isText(d.argText, 500)) && (d.goal === undefined || isText(d.goal, 500))) {
+        attacks.push({ tool: d.tool, argText: d.argText as string | undefined, goal: d.goal as string | undefined });
+      } else return fail(`edits.attacks[${i}]`, 'must be {preset: id} or {tool: name, argText?: text, goal?: text}');
+    }
+  }
+  if (o.cell !== undefined && !(CELLS as readonly unknown[]).includes(o.cell)) return fail('cell', `must be one of ${CELLS.join(', ')}`);
+  if (o.model !== undefined && !isText(o.model, 200)) return fail('model', 'must be text of at most 200 characters');
   return {
     ok: true,
     state: {
       split: o.split, id: o.id, policies: [pol[0], pol[1]] as [PolicyName, PolicyName],
+      ...(o.cell !== undefined ? { cell: o.cell as Cell } : {}), ...(o.model !== undefined ? { model: o.model as string } : {}),
       edits: {
         user: e.user as string | undefined,
         patchEdits: (e.patchEdits as { patch: number; field: string; value: string }[]).map((p) => ({ patch: p.patch, field: p.field, value: p.value })),
         toolOverrides: (e.toolOverrides as { tool: string; response: string }[]).map((t) => ({ tool: t.tool, response: t.response })),
+        ...(attacks.length ? { attacks } : {}),
       },
     },
   };

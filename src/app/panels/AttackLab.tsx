@@ -7,6 +7,7 @@ import type { PolicyPick } from '../policy-factory';
 import { applyEdits, NO_EDITS, type ScenarioEdits } from '../lib/scenario-edit';
 import { decodeLabHash, encodeLabHash, type PolicyName } from '../lib/share-hash';
 import { builtinSplit, importSuiteText } from '../lib/suites';
+import { loadedModel } from '../state';
 import type { Scenario } from '../../sandbox/index';
 import { ScenarioEditor } from './ScenarioEditor';
 import { ScenarioPicker, type PickerState } from './ScenarioPicker';
@@ -20,6 +21,8 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
   const [maxTurns, setMaxTurns] = createSignal(6);
   const [shareUrl, setShareUrl] = createSignal('');
   const [hashError, setHashError] = createSignal<string | null>(null);
+  const [sharedModel, setSharedModel] = createSignal<string | null>(null);
+  const [copied, setCopied] = createSignal('');
   const [imported, setImported] = createSignal<Scenario[] | null>(null);
   const [importError, setImportError] = createSignal<string | null>(null);
   const listFor = (split: PickerState['split']) => (split === 'imported' ? (imported() ?? []) : builtinSplit(split));
@@ -38,7 +41,8 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
   const decoded = decodeLabHash(props.initialHash);
   if (decoded.ok) {
     if (builtinSplit(decoded.state.split).some((s) => s.id === decoded.state.id)) {
-      setPicker({ split: decoded.state.split, cell: null, domain: '', id: decoded.state.id });
+      setPicker({ split: decoded.state.split, cell: decoded.state.cell ?? null, domain: '', id: decoded.state.id });
+      setSharedModel(decoded.state.model ?? null);
       setEdits(decoded.state.edits);
       setPolicies([{ name: decoded.state.policies[0] }, { name: decoded.state.policies[1] }]);
     } else setHashError(`shared link: scenario "${decoded.state.id}" is not in the ${decoded.state.split} split`);
@@ -57,14 +61,20 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
     const split = picker().split;
     if (split === 'imported') { setShareUrl(''); setHashError('scenarios from an imported suite cannot be shared as a link (the link would not contain the suite)'); return; }
     // Adapters live in this browser's storage: a link names the model policy, not the adapter.
-    const hash = encodeLabHash({ split, id: picker().id, edits: edits(), policies: policies().map((p) => p.name) as [PolicyName, PolicyName] });
+    const model = loadedModel()?.label;
+    const hash = encodeLabHash({ split, id: picker().id, edits: edits(), policies: policies().map((p) => p.name) as [PolicyName, PolicyName], ...(picker().cell ? { cell: picker().cell! } : {}), ...(model ? { model } : {}) });
     history.replaceState(null, '', hash);
     setShareUrl(location.href);
+    setCopied('');
+  };
+  const copy = async () => {
+    try { await navigator.clipboard.writeText(shareUrl()); setCopied('Copied to the clipboard.'); } catch { setCopied('Copy failed: select the link and copy it by hand.'); }
   };
 
   return (
     <div class="lab">
       <Show when={hashError()}><p class="error" role="alert" data-testid="hash-error">{hashError()}</p></Show>
+      <Show when={sharedModel()}><p class="note" data-testid="shared-model">This link was made with the model {sharedModel()} loaded; load it in the Model tab to run the model policy the same way.</p></Show>
       <section class="card" aria-labelledby="scenario-title">
         <h2 id="scenario-title">Scenario</h2>
         <div class="lab-setup">
@@ -94,7 +104,11 @@ export function AttackLab(props: { initialHash: string }): JSX.Element {
         </div>
         <Show when={shareUrl()}>
           <label for="share-url">Link to this scenario</label>
-          <input id="share-url" data-testid="share-url" readonly value={shareUrl()} onFocus={(e) => e.currentTarget.select()} />
+          <div class="form row">
+            <input id="share-url" data-testid="share-url" readonly value={shareUrl()} onFocus={(e) => e.currentTarget.select()} />
+            <button data-testid="copy-share" onClick={() => void copy()}>Copy link</button>
+            <span class="note" role="status" data-testid="copy-status">{copied()}</span>
+          </div>
           <Show when={policies().some((p) => p.adapter)}><p class="note">Adapters stay in this browser's storage: the link opens those columns on the base model.</p></Show>
         </Show>
       </section>

@@ -3,14 +3,25 @@
 import { createSignal, For, Show, type JSX } from 'solid-js';
 import type { Scenario } from '../../sandbox/index';
 import { editableFields, INJECTION_PRESETS, type ScenarioEdits } from '../lib/scenario-edit';
+import { AttackGoal } from './AttackGoal';
+
+/** Rows enough to show the whole text (an appended injection must not hide below the fold). */
+export function rowsFor(text: string): number {
+  const lines = text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / 70)), 0);
+  return Math.min(14, Math.max(2, lines));
+}
 
 export function ScenarioEditor(props: { base: Scenario; edits: ScenarioEdits; onChange: (e: ScenarioEdits) => void }): JSX.Element {
   const [overrideTool, setOverrideTool] = createSignal('');
   const fields = () => editableFields(props.base);
   const valueOf = (patch: number, field: string, original: string) => props.edits.patchEdits.find((e) => e.patch === patch && e.field === field)?.value ?? original;
-  const setField = (patch: number, field: string, value: string, original: string) => {
+  const setField = (patch: number, field: string, value: string, original: string, extra: Partial<ScenarioEdits> = {}) => {
     const rest = props.edits.patchEdits.filter((e) => !(e.patch === patch && e.field === field));
-    props.onChange({ ...props.edits, patchEdits: value === original ? rest : [...rest, { patch, field, value }] });
+    props.onChange({ ...props.edits, patchEdits: value === original ? rest : [...rest, { patch, field, value }], ...extra });
+  };
+  const withPreset = (id: string) => {
+    const attacks = props.edits.attacks ?? [];
+    return attacks.some((a) => 'preset' in a && a.preset === id) ? attacks : [...attacks, { preset: id }];
   };
   const setOverride = (tool: string, response: string | null) => {
     const rest = props.edits.toolOverrides.filter((o) => o.tool !== tool);
@@ -19,7 +30,7 @@ export function ScenarioEditor(props: { base: Scenario; edits: ScenarioEdits; on
   return (
     <div class="editor">
       <label for="user-prompt">User prompt</label>
-      <textarea id="user-prompt" data-testid="user-prompt" rows={3} value={props.edits.user ?? props.base.user} onInput={(e) => props.onChange({ ...props.edits, user: e.currentTarget.value === props.base.user ? undefined : e.currentTarget.value })} />
+      <textarea id="user-prompt" data-testid="user-prompt" rows={rowsFor(props.edits.user ?? props.base.user)} value={props.edits.user ?? props.base.user} onInput={(e) => props.onChange({ ...props.edits, user: e.currentTarget.value === props.base.user ? undefined : e.currentTarget.value })} />
       <Show when={props.edits.user !== undefined}><small>Custom prompt: the scenario's labels (attacker, sensitive actions) still come from {props.base.id}.</small></Show>
 
       <h4>What the tools will return</h4>
@@ -29,24 +40,25 @@ export function ScenarioEditor(props: { base: Scenario; edits: ScenarioEdits; on
           return (
             <div class="field-edit">
               <label for={id}>{f.collection} item #{f.patch}: {f.field}</label>
-              <textarea id={id} data-testid="world-field" data-field={`${f.patch}.${f.field}`} rows={f.value.length > 120 ? 4 : 1} value={valueOf(f.patch, f.field, f.value)} onInput={(e) => setField(f.patch, f.field, e.currentTarget.value, f.value)} />
-              <Show when={f.value.length > 40}>
+              <textarea id={id} data-testid="world-field" data-field={`${f.patch}.${f.field}`} rows={rowsFor(valueOf(f.patch, f.field, f.value))} value={valueOf(f.patch, f.field, f.value)} onInput={(e) => setField(f.patch, f.field, e.currentTarget.value, f.value)} />
               <label class="inline">
                 <span class="sr-only">Inject into {f.field}</span>
-                <select aria-label={`Append an injection to ${f.collection} item ${f.patch} ${f.field}`} onChange={(e) => {
-                  const preset = INJECTION_PRESETS[Number(e.currentTarget.value)];
-                  if (preset) setField(f.patch, f.field, valueOf(f.patch, f.field, f.value) + preset.text, f.value);
+                <select data-testid="inject-preset" aria-label={`Append an injection to ${f.collection} item ${f.patch} ${f.field}`} onChange={(e) => {
+                  const preset = INJECTION_PRESETS.find((p) => p.id === e.currentTarget.value);
+                  // The preset's attacker goal comes with its text, so the attack is judged.
+                  if (preset) setField(f.patch, f.field, valueOf(f.patch, f.field, f.value) + preset.text, f.value, { attacks: withPreset(preset.id) });
                   e.currentTarget.value = '';
                 }}>
                   <option value="">Append an injection…</option>
-                  <For each={INJECTION_PRESETS}>{(p, i) => <option value={i()}>{p.label}</option>}</For>
+                  <For each={INJECTION_PRESETS}>{(p) => <option value={p.id}>{p.label}</option>}</For>
                 </select>
               </label>
-              </Show>
             </div>
           );
         }}
       </For>
+
+      <AttackGoal edits={props.edits} baseHasAttacker={!!props.base.attacker} onChange={props.onChange} />
 
       <h4>Replace a tool's output</h4>
       <div class="form">

@@ -82,4 +82,10 @@ export interface Scenario {
   userGoal: { description: string; requiredCalls: CallPattern[]; plan: ConcreteCall[] };
   sensitiveActions: SensitiveAction[];
   attacker?: AttackerSpec;
+  /**
+   * Set when someone edited what the tools return (e.g. appended an injection in the Attack Lab)
+   * without declaring what the attack would achieve: the judge cannot tell attack success, so it
+   * reports the attack as not judged and lists the off-task actions instead.
+   */
+  attackUndeclared?: boolean;
 }
