@@ -88,6 +88,12 @@ export interface StepMetrics {
   [key: string]: number;
 }
 
+/** Where a step is, for progress displays: rollout turn k (tokens sampled so far), micro-batch k of n, optimizer. */
+export type StepProgress =
+  | { phase: 'rollout'; turn: number; tokens: number }
+  | { phase: 'forward-backward'; epoch: number; microBatch: number; microBatches: number }
+  | { phase: 'optimizer'; epoch: number };
+
 interface PackedSample {
   ids: number[];
   /** Positions t (≥ 1) of sampled tokens, ascending: the trained tokens of this sequence. */
@@ -104,6 +110,8 @@ export class GrpoTrainer {
   readonly history: StepMetrics[] = [];
   /** The last step's rollouts and their advantages (for sample trajectories in the UI). */
   lastRollouts: { rollout: Rollout; advantage: number }[] = [];
+  /** Optional progress inside a step (UI only; nothing in the step depends on it). */
+  onProgress?: (p: StepProgress) => void;
 
   constructor(readonly engine: QwenEngine, readonly adapter: LoraAdapter, readonly env: RolloutEnvironment, readonly config: GrpoConfig) {
     if (!Number.isInteger(config.microBatch) || config.microBatch < 1) throw new Error(`micro-batch must be ≥ 1, got ${config.microBatch}`);
@@ -113,14 +121,18 @@ export class GrpoTrainer {
 
   private generateFn(signal?: AbortSignal): PolicyGenerate {
     const { engine, config } = this;
+    let turn = 0, tokens = 0;
     return async (requests) => {
+      const progress = this.onProgress;
+      progress?.({ phase: 'rollout', turn: ++turn, tokens });
+      const onToken = progress && (() => progress({ phase: 'rollout', turn, tokens: ++tokens }));
       engine.setAdapter(this.adapter);
       const out: GeneratedSequence[] = [];
       for (let i = 0; i < requests.length; i += engine.options.maxBatch) {
         const batch = requests.slice(i, i + engine.options.maxBatch);
         out.push(...(await generate(engine, batch.map((r) => ({ ...r, maxNewTokens: Math.min(r.maxNewTokens, engine.options.maxContext - r.promptIds.length) })), {
           temperature: config.temperature, topP: config.topP, topK: 0, seed: (config.seed * 1_000_003 + this.stepCount * 7919 + i) >>> 0,
-        }, { signal })));
+        }, { signal, onToken })));
       }
       return out;
     };
@@ -169,7 +181,8 @@ export class GrpoTrainer {
       const zero = this.engine.ctx.device.createCommandEncoder();
       this.adapter.encodeZeroGrad(zero);
       this.engine.ctx.device.queue.submit([zero.finish()]);
-      for (const batch of batches) {
+      for (const [k, batch] of batches.entries()) {
+        this.onProgress?.({ phase: 'forward-backward', epoch, microBatch: k + 1, microBatches: batches.length });
         this.model.setBatch(batch.map((s) => s.ids), undefined, 0, { scoreFrom: batch.map((s) => s.positions[0]) });
         if (epoch === 0 && config.klBeta > 0) {
           const ref = await this.model.forwardLogProbs({ lora: false });
@@ -193,6 +206,7 @@ export class GrpoTrainer {
         await this.model.backward();
       }
       const tOpt = performance.now();
+      this.onProgress?.({ phase: 'optimizer', epoch });
       const report = await this.optimizer.step();
       timeOptimizer += (performance.now() - tOpt) / 1000;
       gradNorm = report.gradNorm;
