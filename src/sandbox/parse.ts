@@ -1,6 +1,9 @@
 // Parser for one assistant turn in Qwen/Hermes format. Model text is attacker-influenced and
 // often malformed, so this never throws: every problem becomes a ParseIssue, and the format
 // checks (paired tags, valid tool JSON, proper end of turn) are reported separately.
+// This is where model output becomes JSON: the size and depth limits (limits.ts) are applied
+// here, once, so no deeper or larger value reaches the sandbox, the verifier or the judge.
+import { LIMITS, parseJsonBounded } from './limits';
 
 export interface ParsedCall { name: string; arguments: Record<string, unknown> }
 export interface ParsedCheck extends ParsedCall { reason: string }
@@ -41,24 +44,39 @@ function stripEnd(raw: string): { text: string; trailing: string } {
 function short(s: string, n = 80): string { const t = s.replace(/\s+/g, ' ').trim(); return t.length > n ? `${t.slice(0, n)}…` : t; }
 
 function parseCallBody(tag: 'tool_call' | 'tool_check', body: string): { call?: ParsedCheck; error?: string; kind?: IssueKind } {
-  let value: unknown;
-  try { value = JSON.parse(body.trim()); } catch (e) {
-    return { kind: 'bad_json', error: `invalid JSON in <${tag}>: ${(e as Error).message} in ${JSON.stringify(short(body, 60))}` };
+  const parsed = parseJsonBounded(body.trim(), { maxChars: LIMITS.callJsonChars, maxDepth: LIMITS.callJsonDepth });
+  if (!parsed.ok) {
+    const error = parsed.error.startsWith('is not valid JSON')
+      ? `invalid JSON in <${tag}>: ${parsed.error.slice('is not valid JSON ('.length, -1)} in ${JSON.stringify(short(body, 60))}`
+      : `the JSON in <${tag}> ${parsed.error}`;
+    return { kind: 'bad_json', error };
   }
+  const value = parsed.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'bad_call_shape', error: `<${tag}> must contain a JSON object with "name" and "arguments"` };
   const obj = value as Record<string, unknown>;
-  if (typeof obj.name !== 'string' || !obj.name.trim()) return { kind: 'bad_call_shape', error: `<${tag}> is missing a string "name"` };
-  let args = obj.arguments;
-  // Some models encode arguments as a JSON string, as the OpenAI API does; accept that form.
-  if (typeof args === 'string') { try { args = JSON.parse(args); } catch { /* reported below */ } }
-  if (args === undefined) return { kind: 'bad_call_shape', error: `<${tag}> for "${obj.name}" is missing "arguments"` };
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return { kind: 'bad_call_shape', error: `<${tag}> for "${obj.name}": "arguments" must be a JSON object` };
-  const reason = typeof obj.reason === 'string' ? obj.reason : '';
-  return { call: { name: obj.name, arguments: args as Record<string, unknown>, reason } };
+  const own = (k: string) => (Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined);
+  const name = own('name');
+  if (typeof name !== 'string' || !name.trim()) return { kind: 'bad_call_shape', error: `<${tag}> is missing a string "name"` };
+  let args = own('arguments');
+  // Some models encode arguments as a JSON string, as the OpenAI API does; accept that form,
+  // under the same limits (one level is already used by the outer object).
+  if (typeof args === 'string') {
+    const inner = parseJsonBounded(args, { maxChars: LIMITS.callJsonChars, maxDepth: LIMITS.callJsonDepth - 1 });
+    if (inner.ok) args = inner.value;
+    else if (!inner.error.startsWith('is not valid JSON')) return { kind: 'bad_json', error: `<${tag}> for "${name}": "arguments" ${inner.error}` };
+  }
+  if (args === undefined) return { kind: 'bad_call_shape', error: `<${tag}> for "${name}" is missing "arguments"` };
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return { kind: 'bad_call_shape', error: `<${tag}> for "${name}": "arguments" must be a JSON object` };
+  const reason = own('reason');
+  return { call: { name, arguments: args as Record<string, unknown>, reason: typeof reason === 'string' ? reason : '' } };
 }
 
 export function parseTurn(raw: string, finished = true): ParsedTurn {
-  const input = typeof raw === 'string' ? raw : String(raw ?? '');
+  const full = typeof raw === 'string' ? raw : String(raw ?? '');
+  // Past the limit the turn is parsed as if generation had stopped there.
+  const tooLong = full.length > LIMITS.turnChars;
+  const input = tooLong ? full.slice(0, LIMITS.turnChars) : full;
+  if (tooLong) finished = false;
   const { text, trailing } = stripEnd(input);
   const issues: ParseIssue[] = [];
   const segments: Segment[] = [];
@@ -69,7 +87,8 @@ export function parseTurn(raw: string, finished = true): ParsedTurn {
   let think: string | null = null;
   let pairedTags = true, validToolJson = true, properEnd = finished;
 
-  if (!finished) issues.push({ kind: 'truncated', message: 'the turn was cut off before an end-of-turn token' });
+  if (tooLong) issues.push({ kind: 'truncated', message: `the turn is ${full.length} characters; only the first ${LIMITS.turnChars} were read` });
+  else if (!finished) issues.push({ kind: 'truncated', message: 'the turn was cut off before an end-of-turn token' });
   if (trailing.trim()) { properEnd = false; issues.push({ kind: 'improper_end', message: `text after the end-of-turn token: ${JSON.stringify(short(trailing, 40))}` }); }
   if (text.includes('<|im_start|>')) { properEnd = false; issues.push({ kind: 'improper_end', message: 'the turn contains <|im_start|>: the model started writing another turn' }); }
 
