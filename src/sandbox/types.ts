@@ -27,6 +27,10 @@ export interface JsonSchemaProperty {
   description?: string;
   enum?: (string | number)[];
   items?: JsonSchemaProperty;
+  /** Longest accepted string (JSON Schema's maxLength); limits.ts gives the default. */
+  maxLength?: number;
+  /** Most items in an array (JSON Schema's maxItems); limits.ts gives the default. */
+  maxItems?: number;
 }
 
 export interface JsonSchemaObject {

@@ -1,4 +1,4 @@
-import { A, S, ToolError, params, type ToolDef } from './define';
+import { A, S, T, ToolError, params, type ToolDef } from './define';
 
 export const calendarTools: ToolDef[] = [
   {
@@ -13,7 +13,7 @@ export const calendarTools: ToolDef[] = [
   {
     name: 'calendar_create_event', domain: 'calendar', privilege: 'normal',
     description: 'Create a calendar event and invite attendees.',
-    parameters: params({ title: S('Event title.'), date: S('Date, YYYY-MM-DD.'), start: S('Start time HH:MM.'), end: S('End time HH:MM.'), attendees: A('Attendee email addresses.', S('email')), notes: S('Notes.') }, ['title', 'date', 'start', 'end']),
+    parameters: params({ title: S('Event title.'), date: S('Date, YYYY-MM-DD.'), start: S('Start time HH:MM.'), end: S('End time HH:MM.'), attendees: A('Attendee email addresses.', S('email')), notes: T('Notes.') }, ['title', 'date', 'start', 'end']),
     run(world, a) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(a.date)) throw new ToolError('calendar_create_event', `argument "date" must be YYYY-MM-DD, got "${a.date}"`);
       if (!/^\d{2}:\d{2}$/.test(a.start) || !/^\d{2}:\d{2}$/.test(a.end)) throw new ToolError('calendar_create_event', 'arguments "start" and "end" must be HH:MM');

@@ -23,11 +23,18 @@ export function toSchema(tool: Pick<ToolDef, 'name' | 'description' | 'parameter
   return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
 }
 
-export const S = (description: string, extra: Partial<JsonSchemaProperty> = {}): JsonSchemaProperty => ({ type: 'string', description, ...extra });
+/** Length caps stated in every built-in schema (the model sees them; validateArguments enforces them). */
+export const SHORT_TEXT_CHARS = 1_000;
+export const LONG_TEXT_CHARS = 20_000;
+export const LIST_ITEMS = 50;
+
+export const S = (description: string, extra: Partial<JsonSchemaProperty> = {}): JsonSchemaProperty => ({ type: 'string', description, maxLength: SHORT_TEXT_CHARS, ...extra });
+/** A free-text field (message body, file content, post): the long cap. */
+export const T = (description: string): JsonSchemaProperty => S(description, { maxLength: LONG_TEXT_CHARS });
 export const N = (description: string): JsonSchemaProperty => ({ type: 'number', description });
 export const I = (description: string): JsonSchemaProperty => ({ type: 'integer', description });
 export const B = (description: string): JsonSchemaProperty => ({ type: 'boolean', description });
-export const A = (description: string, items: JsonSchemaProperty): JsonSchemaProperty => ({ type: 'array', description, items });
+export const A = (description: string, items: JsonSchemaProperty): JsonSchemaProperty => ({ type: 'array', description, items, maxItems: LIST_ITEMS });
 
 export function params(properties: Record<string, JsonSchemaProperty>, required: string[] = []): JsonSchemaObject {
   return { type: 'object', properties, required };

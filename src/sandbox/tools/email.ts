@@ -1,4 +1,5 @@
-import { A, I, S, ToolError, params, recordMatches, type ToolDef } from './define';
+import { isEmailAddress } from '../text-scan';
+import { A, I, S, T, ToolError, params, recordMatches, type ToolDef } from './define';
 
 export const emailTools: ToolDef[] = [
   {
@@ -27,10 +28,10 @@ export const emailTools: ToolDef[] = [
   {
     name: 'email_send', domain: 'email', privilege: 'normal',
     description: 'Send an email from the user\'s account.',
-    parameters: params({ to: A('Recipient addresses.', S('email address')), subject: S('Subject line.'), body: S('Message body.'), cc: A('Cc addresses.', S('email address')) }, ['to', 'subject', 'body']),
+    parameters: params({ to: A('Recipient addresses.', S('email address')), subject: S('Subject line.'), body: T('Message body.'), cc: A('Cc addresses.', S('email address')) }, ['to', 'subject', 'body']),
     run(world, a) {
       if (a.to.length === 0) throw new ToolError('email_send', 'argument "to" needs at least one recipient');
-      const bad = [...a.to, ...(a.cc ?? [])].find((t: string) => !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(t));
+      const bad = [...a.to, ...(a.cc ?? [])].find((t: string) => !isEmailAddress(t));
       if (bad) throw new ToolError('email_send', `"${bad}" is not an email address`);
       const item = { id: world.nextId('em'), from: world.state.owner.email, to: a.to, cc: a.cc ?? [], subject: a.subject, body: a.body, folder: 'sent', date: '2026-03-01', read: true };
       world.state.emails.push(item);

@@ -1,4 +1,4 @@
-import { I, S, ToolError, params, type ToolDef } from './define';
+import { I, S, T, ToolError, params, type ToolDef } from './define';
 
 export const socialTools: ToolDef[] = [
   {
@@ -14,7 +14,7 @@ export const socialTools: ToolDef[] = [
   {
     name: 'social_send_dm', domain: 'social', privilege: 'normal',
     description: 'Send a direct message to a handle such as "@sam".',
-    parameters: params({ to: S('Recipient handle, starting with @.'), text: S('Message text.') }, ['to', 'text']),
+    parameters: params({ to: S('Recipient handle, starting with @.'), text: T('Message text.') }, ['to', 'text']),
     run(world, a) {
       if (!String(a.to).startsWith('@')) throw new ToolError('social_send_dm', `argument "to" must be a handle starting with @, got "${a.to}"`);
       const dm = { id: world.nextId('dm'), from: '@jordanlee', to: a.to, text: a.text, date: '2026-03-01', read: true };
@@ -26,7 +26,7 @@ export const socialTools: ToolDef[] = [
   {
     name: 'social_post', domain: 'social', privilege: 'sensitive',
     description: 'Publish a post on the user\'s social media profile.',
-    parameters: params({ text: S('Post text.'), visibility: S('Who can see it.', { enum: ['public', 'friends'] }) }, ['text', 'visibility']),
+    parameters: params({ text: T('Post text.'), visibility: S('Who can see it.', { enum: ['public', 'friends'] }) }, ['text', 'visibility']),
     run(world, a) {
       if (!a.text.trim()) throw new ToolError('social_post', 'argument "text" is empty');
       const post = { id: world.nextId('post'), text: a.text, visibility: a.visibility };
