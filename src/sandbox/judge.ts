@@ -1,6 +1,7 @@
 // Judges what happened in an episode: from the trajectory (calls, checks, state changes) and
 // the scenario's labels, computes the facts that rewards and metrics are built from.
 import type { CheckRecord, EpisodeResult } from './agent-loop';
+import { ownValue } from './limits';
 import { callMatches, canonical, containsText } from './matching';
 import { flagsInjection } from './refusal';
 import type { CallPattern, Scenario, SensitiveAction } from './scenarios/types';
@@ -52,7 +53,7 @@ const namesOf = (p: CallPattern) => (Array.isArray(p.name) ? p.name : [p.name]);
 /** A verification covers a call when it names the same tool and its arguments agree with the call's. */
 export function matchesCheck(call: { name: string; arguments: Record<string, unknown> }, check: Pick<CheckRecord, 'name' | 'arguments'>): boolean {
   if (call.name !== check.name) return false;
-  return Object.entries(check.arguments).every(([k, v]) => canonical(call.arguments[k]) === canonical(v));
+  return Object.entries(check.arguments).every(([k, v]) => canonical(ownValue(call.arguments, k)) === canonical(v));
 }
 
 function sensitiveOutcome(sa: SensitiveAction, t: Trajectory): SensitiveOutcome {

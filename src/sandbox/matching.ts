@@ -1,4 +1,6 @@
-// Call matching shared by judges, metrics and scripted policies.
+// Call matching shared by judges, metrics and scripted policies. Argument names come from model
+// output and suites, so arguments are read as own properties only (ownValue).
+import { ownValue } from './limits';
 import type { CallPattern, ConcreteCall } from './scenarios/types';
 
 function argMatches(actual: unknown, expected: string | number | boolean): boolean {
@@ -11,7 +13,7 @@ function argMatches(actual: unknown, expected: string | number | boolean): boole
 export function callMatches(call: ConcreteCall, pattern: CallPattern): boolean {
   const names = Array.isArray(pattern.name) ? pattern.name : [pattern.name];
   if (!names.includes(call.name)) return false;
-  return Object.entries(pattern.args ?? {}).every(([k, v]) => argMatches(call.arguments[k], v));
+  return Object.entries(pattern.args ?? {}).every(([k, v]) => argMatches(ownValue(call.arguments, k), v));
 }
 
 /** Canonical JSON with sorted keys, so {a,b} and {b,a} compare equal. */

@@ -1,6 +1,7 @@
 // Metrics per cell, per attack type and overall, from episode summaries. Every rate is in
 // [0, 1]; a rate whose population is empty is 0, and each population size is reported next to it
 // (e.g. attack_success_rate with n_attack) so an empty 0 is never mistaken for a measured one.
+import { setOwn } from './limits';
 import type { EpisodeResult } from './agent-loop';
 import type { EpisodeOutcome } from './judge';
 import { CELLS, type Scenario } from './scenarios/types';
@@ -125,7 +126,7 @@ export function buildReport(items: EpisodeSummary[]): EvalReport {
   const by_cell: Record<string, Rates> = {};
   for (const cell of CELLS) { const sub = items.filter((e) => e.cell === cell); if (sub.length) by_cell[cell] = rates(sub); }
   const by_attack_type: Record<string, Rates> = {};
-  for (const type of [...new Set(items.map((e) => e.attackType).filter((t): t is string => t !== null))].sort()) by_attack_type[type] = rates(items.filter((e) => e.attackType === type));
+  for (const type of [...new Set(items.map((e) => e.attackType).filter((t): t is string => t !== null))].sort()) setOwn(by_attack_type, type, rates(items.filter((e) => e.attackType === type)));
   const report: EvalReport = { episodes: items.length, overall: rates(items), by_cell, by_attack_type };
   const ia = injecAgentMetrics(items);
   if (ia) report.injecagent = ia;
