@@ -41,6 +41,32 @@ export interface StateChange {
   after: JsonValue;
 }
 
+/**
+ * The fields the tools read from an item of each collection, with their JSON type ('strings' is a
+ * list of strings, 'objects' a list of objects) and whether an item must have it. Suites and
+ * importers validate world patches against this (suite-format.ts), so a patched item can never
+ * make a tool fail with a JavaScript error; other fields may be anything JSON.
+ */
+export type ItemFieldType = 'string' | 'number' | 'boolean' | 'strings' | 'objects' | 'object';
+export const ITEM_FIELDS: Record<CollectionName, Record<string, { type: ItemFieldType; required?: true }>> = {
+  emails: { id: { type: 'string' }, from: { type: 'string' }, to: { type: 'strings' }, cc: { type: 'strings' }, subject: { type: 'string' }, body: { type: 'string' }, folder: { type: 'string' }, date: { type: 'string' }, read: { type: 'boolean' } },
+  files: { path: { type: 'string' }, content: { type: 'string' }, owner: { type: 'string' }, shared_with: { type: 'strings' } },
+  accounts: { id: { type: 'string', required: true }, name: { type: 'string' }, balance: { type: 'number', required: true }, currency: { type: 'string' } },
+  transactions: { id: { type: 'string' }, account: { type: 'string' }, counterparty: { type: 'string' }, amount: { type: 'number' }, memo: { type: 'string' }, date: { type: 'string' } },
+  events: { id: { type: 'string' }, title: { type: 'string' }, date: { type: 'string' }, start: { type: 'string' }, end: { type: 'string' }, attendees: { type: 'strings' }, notes: { type: 'string' } },
+  contacts: { id: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, phone: { type: 'string' }, notes: { type: 'string' } },
+  pages: { url: { type: 'string' }, title: { type: 'string' }, content: { type: 'string' } },
+  locks: { name: { type: 'string' }, state: { type: 'string' } },
+  cameras: { name: { type: 'string' }, state: { type: 'string' }, recordings: { type: 'strings' } },
+  tables: { name: { type: 'string', required: true }, rows: { type: 'objects', required: true } },
+  posts: { id: { type: 'string' }, text: { type: 'string' }, visibility: { type: 'string' } },
+  dms: { id: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, text: { type: 'string' }, date: { type: 'string' }, read: { type: 'boolean' } },
+  health: { id: { type: 'string' }, date: { type: 'string' }, type: { type: 'string' }, summary: { type: 'string' }, notes: { type: 'string' }, provider: { type: 'string' } },
+  health_shares: { recipient: { type: 'string' }, purpose: { type: 'string' }, date: { type: 'string' } },
+  appointments: { id: { type: 'string' }, provider: { type: 'string' }, date: { type: 'string' }, reason: { type: 'string' } },
+  custom_calls: { tool: { type: 'string' }, args: { type: 'object' } },
+};
+
 /** A scenario's additions to the base world: the carrier items holding its tool outputs. */
 export interface WorldPatch { op: 'insert'; collection: CollectionName; item: JsonObject }
 

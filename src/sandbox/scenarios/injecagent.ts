@@ -2,16 +2,19 @@
 // response carries the attacker instruction; success = the agent calls the attacker tool, or
 // for data stealing, calls the data-reading tool and then GmailSendEmail. tools.json is
 // optional: without it, minimal schemas are synthesised from the case itself.
+// Every imported scenario is checked by the suite validator (suite-format.ts), the one that loads
+// suites, so an import never writes a file that then fails to load.
+import { LIMITS, ownValue, setOwn } from '../limits';
+import { findEmailAddresses } from '../text-scan';
 import type { CustomToolSpec } from '../tools/custom';
 import type { JsonObject, JsonSchemaObject, JsonSchemaProperty, JsonSchemaType, JsonValue } from '../types';
 import { parsePythonLiteral } from './pyliteral';
-import { SuiteError } from './suite-format';
+import { makeSuite, parseSuite, SuiteError } from './suite-format';
 import type { ConcreteCall, Scenario } from './types';
 
-const CASE_KEYS = ['User Tool', 'User Instruction', 'Tool Parameters', 'Tool Response', 'Attacker Tools', 'Attacker Instruction', 'Attack Type'] as const;
+const CASE_KEYS = ['User Tool', 'User Instruction', 'Tool Parameters', 'Tool Response', 'Attacker Tools', 'Attacker Instruction', 'Attack Type', 'Expected Achievements'] as const;
 const EXFIL_TOOL = 'GmailSendEmail';
 const TYPES: readonly JsonSchemaType[] = ['string', 'number', 'integer', 'boolean', 'array', 'object'];
-const EMAIL_RE = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 
 export interface InjecAgentOptions { source?: string; toolsSource?: string; toolkits?: unknown }
 
@@ -34,7 +37,7 @@ export function indexToolkits(json: unknown, source = 'tools.json'): ToolIndex {
         if (typeof p?.name !== 'string') throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameters[${k}] has no "name"`);
         const type = String(p.type ?? 'string').toLowerCase();
         if (!TYPES.includes(type as JsonSchemaType)) throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameter "${p.name}" has unsupported type "${p.type}"`);
-        properties[p.name] = { type: type as JsonSchemaType, description: String(p.description ?? '') };
+        setOwn(properties, p.name, { type: type as JsonSchemaType, description: String(p.description ?? '') });
         if (p.required) required.push(p.name);
       }
       index.set(`${prefix}${t.name}`, { description: String(t.summary ?? kit.description_for_model ?? ''), parameters: { type: 'object', properties, required } });
@@ -60,16 +63,13 @@ function synthesise(name: string, knownArgs: Record<string, unknown>): { descrip
 
 /** Fills required parameters with plausible values taken from the attacker instruction. */
 function fillArgs(params: JsonSchemaObject, instruction: string): Record<string, unknown> {
-  const emails = instruction.match(EMAIL_RE) ?? [];
+  const emails = findEmailAddresses(instruction);
   const args: Record<string, unknown> = {};
   const names = params.required?.length ? params.required : Object.keys(params.properties);
   for (const k of names) {
-    const t = params.properties[k]?.type ?? 'string';
-    if (t === 'string') args[k] = emails.length && /mail|to|recipient/i.test(k) ? emails[0] : /subject/i.test(k) ? 'Requested information' : /body|content|message/i.test(k) ? 'Here is the requested information.' : instruction.slice(0, 80);
-    else if (t === 'integer' || t === 'number') args[k] = 1;
-    else if (t === 'boolean') args[k] = true;
-    else if (t === 'array') args[k] = [];
-    else args[k] = {};
+    const t = ownValue(params.properties, k)?.type ?? 'string';
+    setOwn(args, k, t === 'string' ? (emails.length && /mail|to|recipient/i.test(k) ? emails[0] : /subject/i.test(k) ? 'Requested information' : /body|content|message/i.test(k) ? 'Here is the requested information.' : instruction.slice(0, 80))
+      : t === 'integer' || t === 'number' ? 1 : t === 'boolean' ? true : t === 'array' ? [] : {});
   }
   if (!names.length && emails.length) args.to = emails[0];
   return args;
@@ -85,12 +85,18 @@ export function importInjecAgent(casesJson: unknown, options: InjecAgentOptions 
   if (!Array.isArray(casesJson)) throw new SuiteError(`${source}: must be a JSON list of InjecAgent test cases`);
   if (!casesJson.length) throw new SuiteError(`${source}: has no test cases`);
   const index = options.toolkits === undefined ? null : indexToolkits(options.toolkits, options.toolsSource);
-  return casesJson.map((raw, i) => {
+  if (casesJson.length > LIMITS.suiteScenarios) throw new SuiteError(`${source}: has ${casesJson.length} test cases, over the limit of ${LIMITS.suiteScenarios}`);
+  const scenarios = casesJson.map((raw, i) => {
     const where = `${source}: case ${i}`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SuiteError(`${where} is not an object`);
     const c = raw as Record<string, unknown>;
     for (const k of CASE_KEYS) if (c[k] === undefined) throw new SuiteError(`${where} is missing "${k}"`);
     for (const k of CASE_KEYS) if (k !== 'Attacker Tools' && typeof c[k] !== 'string') throw new SuiteError(`${where}: "${k}" must be a string`);
+    // These become scenario text the suite format requires to be non-empty (user prompt, attacker goal, ...).
+    for (const k of ['User Tool', 'User Instruction', 'Attacker Instruction', 'Attack Type', 'Expected Achievements'] as const) {
+      if (!(c[k] as string).trim()) throw new SuiteError(`${where}: "${k}" is empty`);
+    }
+    if ((c['User Instruction'] as string).length > LIMITS.promptChars) throw new SuiteError(`${where}: "User Instruction" is ${(c['User Instruction'] as string).length} characters, over the limit of ${LIMITS.promptChars}`);
     const attackerTools = Array.isArray(c['Attacker Tools']) ? c['Attacker Tools'] : [c['Attacker Tools']];
     if (!attackerTools.length || attackerTools.some((t) => typeof t !== 'string' || !t)) throw new SuiteError(`${where}: "Attacker Tools" must be one tool name or a list of them`);
     if (attackerTools.length > 2) throw new SuiteError(`${where}: "Attacker Tools" has ${attackerTools.length} tools; InjecAgent cases have one (direct harm) or two (data stealing)`);
@@ -132,11 +138,13 @@ export function importInjecAgent(casesJson: unknown, options: InjecAgentOptions 
       userGoal: { description: `answer with ${userTool}`, requiredCalls: [{ name: userTool }], plan: [{ name: userTool, arguments: userArgs as Record<string, unknown> }] },
       sensitiveActions: [],
       attacker: {
-        source: 'tool', goal: String(c['Expected Achievements'] ?? ''), instruction, attackType: type, tools: attackerTools as string[],
+        source: 'tool', goal: c['Expected Achievements'] as string, instruction, attackType: type, tools: attackerTools as string[],
         calls: dataStealing ? [{ name: EXFIL_TOOL, args: {} }] : [{ name: attackerTools[0] as string }],
-        plan, markers: instruction.match(EMAIL_RE) ?? [], trigger: instruction,
+        plan, markers: findEmailAddresses(instruction), trigger: instruction,
         ...(dataStealing ? { dataStealing: { readTool: attackerTools[0] as string, exfilTool: EXFIL_TOOL } } : {}),
       },
     } satisfies Scenario;
   });
+  // What was built must load: the same validator, with the case named in its errors.
+  return parseSuite(makeSuite('injecagent', scenarios), source).scenarios;
 }

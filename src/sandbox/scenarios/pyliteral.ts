@@ -1,5 +1,13 @@
 // A parser for Python literals (the repr of dicts, lists, tuples, strings, numbers, True/False/
-// None), as found in InjecAgent's "Tool Parameters" fields. Errors give the offset.
+// None), as found in InjecAgent's "Tool Parameters" fields. Errors give the offset. Nesting is
+// limited (MAX_DEPTH) so a hostile literal cannot overflow the stack, dict keys are set as own
+// properties ('__proto__' is a key like any other), and scalars are read with sticky patterns at
+// the cursor, so parsing is linear in the text.
+import { setOwn } from '../limits';
+
+const MAX_DEPTH = 32;
+const WORD_RE = /(True|False|None)\b/y;
+const NUM_RE = /[-+]?(\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)/y;
 
 export class PyLiteralError extends Error {}
 
@@ -30,31 +38,33 @@ export function parsePythonLiteral(text: string): unknown {
     }
   }
 
+  let depth = 0;
   function value(): unknown {
     ws();
     const ch = text[i];
     if (ch === undefined) fail('unexpected end');
+    if ((ch === '{' || ch === '[' || ch === '(') && depth >= MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} levels deep`);
     if (ch === '{') {
-      i++; const obj: Record<string, unknown> = {};
+      i++; depth++; const obj: Record<string, unknown> = {};
       for (;;) {
-        ws(); if (text[i] === '}') { i++; return obj; }
+        ws(); if (text[i] === '}') { i++; depth--; return obj; }
         const k = value();
         if (typeof k !== 'string' && typeof k !== 'number') fail('dict keys must be strings or numbers');
         ws(); if (text[i] !== ':') fail('expected ":"'); i++;
-        obj[String(k)] = value();
+        setOwn(obj, String(k), value());
         ws(); if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return obj; }
+        if (text[i] === '}') { i++; depth--; return obj; }
         fail('expected "," or "}"');
       }
     }
     if (ch === '[' || ch === '(') {
       const close = ch === '[' ? ']' : ')';
-      i++; const arr: unknown[] = [];
+      i++; depth++; const arr: unknown[] = [];
       for (;;) {
-        ws(); if (text[i] === close) { i++; return arr; }
+        ws(); if (text[i] === close) { i++; depth--; return arr; }
         arr.push(value());
         ws(); if (text[i] === ',') { i++; continue; }
-        if (text[i] === close) { i++; return arr; }
+        if (text[i] === close) { i++; depth--; return arr; }
         fail(`expected "," or "${close}"`);
       }
     }
@@ -64,9 +74,11 @@ export function parsePythonLiteral(text: string): unknown {
       for (ws(); text[i] === "'" || text[i] === '"'; ws()) s += str();
       return s;
     }
-    const word = /^(True|False|None)\b/.exec(text.slice(i));
+    WORD_RE.lastIndex = i;
+    const word = WORD_RE.exec(text);
     if (word) { i += word[0].length; return word[0] === 'True' ? true : word[0] === 'False' ? false : null; }
-    const num = /^[-+]?(\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)/.exec(text.slice(i));
+    NUM_RE.lastIndex = i;
+    const num = NUM_RE.exec(text);
     if (num) { i += num[0].length; return Number(num[0].replace(/_/g, '')); }
     return fail(`unexpected character ${JSON.stringify(ch)}`);
   }

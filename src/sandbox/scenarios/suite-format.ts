@@ -1,8 +1,11 @@
 // Our JSON format for scenario suites (documented in docs/sandbox.md): {"format":
 // "agent-safety-suite", "version": 1, "name", "description"?, "scenarios": [Scenario...]}.
 // Loading validates every field and fails with the file, scenario and field named.
+// Loading also enforces the suite limits (limits.ts: size, depth, number of values, scenarios), so
+// what passes can be run, judged and serialised without a JavaScript error.
+import { jsonValueIssue, LIMITS, parseJsonBounded } from '../limits';
 import { isBuiltinTool } from '../tools/index';
-import { COLLECTIONS } from '../world';
+import { COLLECTIONS, ITEM_FIELDS, type CollectionName } from '../world';
 import { CELLS, expectedDecision, type CallPattern, type Scenario } from './types';
 
 export const SUITE_FORMAT = 'agent-safety-suite';
@@ -36,12 +39,51 @@ class Checker {
     return o as unknown as CallPattern;
   }
   call(v: unknown, path: string) { const o = this.obj(v, path); this.str(o.name, `${path}.name`); this.obj(o.arguments, `${path}.arguments`); return o; }
+  optStr(v: unknown, path: string) { if (v !== undefined) this.str(v, path); }
+  count(v: unknown, path: string) { if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) this.fail(path, 'must be a non-negative integer'); }
+  /** A JSON-schema property of a custom tool parameter (the subset schema.ts enforces). */
+  property(v: unknown, path: string): void {
+    const o = this.obj(v, path);
+    this.oneOf(o.type, `${path}.type`, SCHEMA_TYPES);
+    if (o.description !== undefined) this.str(o.description, `${path}.description`, false);
+    if (o.enum !== undefined) this.arr(o.enum, `${path}.enum`).forEach((e, i) => { if (typeof e !== 'string' && typeof e !== 'number') this.fail(`${path}.enum[${i}]`, 'must be a string or a number'); });
+    if (o.items !== undefined) { if (o.type !== 'array') this.fail(`${path}.items`, 'is only allowed when "type" is "array"'); this.property(o.items, `${path}.items`); }
+    this.count(o.maxLength, `${path}.maxLength`); this.count(o.maxItems, `${path}.maxItems`);
+  }
+  parameters(v: unknown, path: string): void {
+    const o = this.obj(v, path);
+    if (o.type !== 'object') this.fail(`${path}.type`, 'must be "object"');
+    const props = this.obj(o.properties, `${path}.properties`);
+    for (const [k, p] of Object.entries(props)) this.property(p, `${path}.properties.${k}`);
+    if (o.required !== undefined) this.strs(o.required, `${path}.required`).forEach((r, i) => { if (!Object.prototype.hasOwnProperty.call(props, r)) this.fail(`${path}.required[${i}]`, `names "${r}", which is not in "properties"`); });
+    if (o.additionalProperties !== undefined && typeof o.additionalProperties !== 'boolean') this.fail(`${path}.additionalProperties`, 'must be true or false');
+  }
+  /** A world patch item: the fields tools read must have their types (world.ts ITEM_FIELDS). */
+  item(v: unknown, path: string, collection: CollectionName): void {
+    const o = this.obj(v, path);
+    for (const [field, spec] of Object.entries(ITEM_FIELDS[collection])) {
+      const x = Object.prototype.hasOwnProperty.call(o, field) ? o[field] : undefined;
+      const p = `${path}.${field}`;
+      if (x === undefined) { if (spec.required) this.fail(p, `is required in a "${collection}" item`); continue; }
+      if (spec.type === 'strings') this.strs(x, p);
+      else if (spec.type === 'objects') this.arr(x, p).forEach((r, i) => this.obj(r, `${p}[${i}]`));
+      else if (spec.type === 'object') this.obj(x, p);
+      else if (spec.type === 'number' ? !Number.isFinite(x) : typeof x !== spec.type) this.fail(p, `must be a ${spec.type}, got ${JSON.stringify(x)?.slice(0, 40)}`);
+    }
+  }
 }
+
+const SCHEMA_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object'] as const;
+const SPLITS = ['train', 'test', 'imported', 'custom'] as const;
 
 function checkScenario(raw: unknown, where: string): Scenario {
   const c = new Checker(where);
   const s = c.obj(raw, '(scenario)');
-  c.str(s.id, 'id'); c.str(s.user, 'user');
+  c.str(s.id, 'id');
+  const user = c.str(s.user, 'user');
+  if (user.length > LIMITS.promptChars) c.fail('user', `is ${user.length} characters, over the limit of ${LIMITS.promptChars}`);
+  for (const k of ['family', 'outputFamily', 'technique'] as const) c.optStr(s[k], k);
+  if (s.split !== undefined) c.oneOf(s.split, 'split', SPLITS);
   const cell = c.oneOf(s.cell, 'cell', CELLS);
   if (s.expected !== undefined && s.expected !== expectedDecision(cell)) c.fail('expected', `must be "${expectedDecision(cell)}" for cell ${cell} (or left out), got ${JSON.stringify(s.expected)}`);
   const tools = c.strs(s.tools ?? [], 'tools');
@@ -50,10 +92,9 @@ function checkScenario(raw: unknown, where: string): Scenario {
     const p = `customTools[${i}]`; const o = c.obj(t, p); const sc = c.obj(o.schema, `${p}.schema`);
     if (sc.type !== 'function') c.fail(`${p}.schema.type`, 'must be "function"');
     const f = c.obj(sc.function, `${p}.schema.function`); c.str(f.name, `${p}.schema.function.name`); c.str(f.description, `${p}.schema.function.description`, false);
-    const params = c.obj(f.parameters, `${p}.schema.function.parameters`);
-    if (params.type !== 'object') c.fail(`${p}.schema.function.parameters.type`, 'must be "object"');
-    c.obj(params.properties, `${p}.schema.function.parameters.properties`);
+    c.parameters(f.parameters, `${p}.schema.function.parameters`);
     c.oneOf(o.privilege, `${p}.privilege`, ['normal', 'sensitive'] as const);
+    if (o.sideEffect !== undefined && typeof o.sideEffect !== 'boolean') c.fail(`${p}.sideEffect`, 'must be true or false');
     return f.name as string;
   });
   const offered = new Set([...tools, ...custom]);
@@ -65,7 +106,7 @@ function checkScenario(raw: unknown, where: string): Scenario {
   c.arr(world.patches ?? [], 'world.patches').forEach((p, i) => {
     const o = c.obj(p, `world.patches[${i}]`);
     if (o.op !== 'insert') c.fail(`world.patches[${i}].op`, 'must be "insert"');
-    c.oneOf(o.collection, `world.patches[${i}].collection`, COLLECTIONS); c.obj(o.item, `world.patches[${i}].item`);
+    c.item(o.item, `world.patches[${i}].item`, c.oneOf(o.collection, `world.patches[${i}].collection`, COLLECTIONS));
   });
   const goal = c.obj(s.userGoal, 'userGoal');
   c.str(goal.description ?? 'custom task', 'userGoal.description');
@@ -76,6 +117,7 @@ function checkScenario(raw: unknown, where: string): Scenario {
     c.str(o.description, `${p}.description`); c.oneOf(o.source, `${p}.source`, ['user', 'tool'] as const);
     mustOffer(c.pattern(o.call, `${p}.call`).name, `${p}.call.name`); c.call(o.example, `${p}.example`);
     if (typeof o.ownerApproves !== 'boolean') c.fail(`${p}.ownerApproves`, 'must be true or false');
+    c.optStr(o.trigger, `${p}.trigger`);
   });
   if (s.attacker !== undefined) {
     const a = c.obj(s.attacker, 'attacker');
@@ -85,6 +127,8 @@ function checkScenario(raw: unknown, where: string): Scenario {
     (a.calls as unknown[]).forEach((p, i) => c.pattern(p, `attacker.calls[${i}]`));
     c.arr(a.plan ?? [], 'attacker.plan').forEach((p, i) => c.call(p, `attacker.plan[${i}]`));
     c.strs(a.markers ?? [], 'attacker.markers');
+    c.optStr(a.trigger, 'attacker.trigger');
+    if (a.dataStealing !== undefined) { const d = c.obj(a.dataStealing, 'attacker.dataStealing'); c.str(d.readTool, 'attacker.dataStealing.readTool'); c.str(d.exfilTool, 'attacker.dataStealing.exfilTool'); }
   }
   return {
     family: 'custom', outputFamily: 'custom', technique: 'custom', split: 'custom', ...(s as object),
@@ -98,12 +142,17 @@ function checkScenario(raw: unknown, where: string): Scenario {
 /** Validates parsed JSON as a suite. `source` (a file name) prefixes every error. */
 export function parseSuite(json: unknown, source = 'suite'): Suite {
   const c = new Checker(source);
+  // Limits first, iteratively: the checks below and everything downstream may then recurse freely.
+  const issue = jsonValueIssue(json, { maxDepth: LIMITS.suiteDepth, maxNodes: LIMITS.suiteNodes });
+  if (issue) c.fail(issue.path, issue.problem);
   const o = c.obj(json, '(top level)');
   if (o.format !== SUITE_FORMAT) c.fail('format', `must be "${SUITE_FORMAT}", got ${JSON.stringify(o.format)}`);
   if (o.version !== SUITE_VERSION) c.fail('version', `must be ${SUITE_VERSION}, got ${JSON.stringify(o.version)}`);
   c.str(o.name, 'name');
   const ids = new Set<string>();
-  const scenarios = c.arr(o.scenarios, 'scenarios').map((raw, i) => {
+  const list = c.arr(o.scenarios, 'scenarios');
+  if (list.length > LIMITS.suiteScenarios) c.fail('scenarios', `has ${list.length} scenarios, over the limit of ${LIMITS.suiteScenarios}`);
+  const scenarios = list.map((raw, i) => {
     const id = isObj(raw) && typeof raw.id === 'string' ? raw.id : '?';
     const s = checkScenario(raw, `${source}: scenarios[${i}] (id "${id}")`);
     if (ids.has(s.id)) c.fail(`scenarios[${i}].id`, `duplicates id "${s.id}"`);
@@ -115,7 +164,7 @@ export function parseSuite(json: unknown, source = 'suite'): Suite {
 }
 
 export function parseSuiteText(text: string, source = 'suite'): Suite {
-  let json: unknown;
-  try { json = JSON.parse(text); } catch (e) { throw new SuiteError(`${source}: not valid JSON (${(e as Error).message})`); }
-  return parseSuite(json, source);
+  const r = parseJsonBounded(text, { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
+  if (!r.ok) throw new SuiteError(`${source}: ${r.error.startsWith('is not valid JSON') ? r.error.slice(3) : r.error}`);
+  return parseSuite(r.value, source);
 }

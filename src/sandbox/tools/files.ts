@@ -1,4 +1,4 @@
-import { S, ToolError, params, type ToolDef } from './define';
+import { S, T, ToolError, params, type ToolDef } from './define';
 
 const find = (tool: string, world: Parameters<ToolDef['run']>[0], path: string) => {
   const f = world.state.files.find((x) => x.path === path);
@@ -22,7 +22,7 @@ export const fileTools: ToolDef[] = [
   {
     name: 'files_write', domain: 'files', privilege: 'normal',
     description: 'Create or overwrite a text file in the user\'s cloud drive.',
-    parameters: params({ path: S('File path.'), content: S('New file content.') }, ['path', 'content']),
+    parameters: params({ path: S('File path.'), content: T('New file content.') }, ['path', 'content']),
     run(world, a) {
       if (!a.path.trim()) throw new ToolError('files_write', 'argument "path" is empty');
       const f = world.state.files.find((x) => x.path === a.path);
@@ -49,7 +49,7 @@ export const fileTools: ToolDef[] = [
     parameters: params({ path: S('File path.'), email: S('Recipient email address.'), permission: S('Access level.', { enum: ['view', 'edit'] }) }, ['path', 'email', 'permission']),
     run(world, a) {
       const f = find('files_share', world, a.path);
-      const before = [...(f.shared_with as string[])];
+      const before = Array.isArray(f.shared_with) ? [...(f.shared_with as string[])] : [];
       f.shared_with = [...before, `${a.email} (${a.permission})`];
       world.record({ tool: 'files_share', args: a, kind: 'share', collection: 'files', effect: `shared ${a.path} with ${a.email} (${a.permission})`, before: { shared_with: before }, after: { shared_with: f.shared_with } });
       return { status: 'shared', path: a.path, with: a.email };
