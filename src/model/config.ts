@@ -40,9 +40,25 @@ export interface ModelConfig {
 
 type Json = Record<string, unknown>;
 
-const DTYPE_ALIASES: Record<string, ConfigDtype> = {
-  float32: 'float32', float: 'float32', float16: 'float16', half: 'float16', bfloat16: 'bfloat16',
-};
+const DTYPE_ALIASES = new Map<string, ConfigDtype>([
+  ['float32', 'float32'], ['float', 'float32'], ['float16', 'float16'], ['half', 'float16'], ['bfloat16', 'bfloat16'],
+]);
+
+/**
+ * Upper bounds on a config's dimensions, checked before anything is enumerated or allocated (a
+ * config.json may come from anywhere; num_hidden_layers: 1e9 would otherwise build ~1.2e10 tensor
+ * names). Generous: about 4x the largest Qwen2/Qwen3 release. docs/limits.md lists them.
+ */
+export const MODEL_LIMITS = {
+  num_hidden_layers: 256,
+  num_attention_heads: 512,
+  num_key_value_heads: 512,
+  hidden_size: 65_536,
+  intermediate_size: 262_144,
+  head_dim: 1_024,
+  vocab_size: 1_048_576,
+  max_position_embeddings: 4_194_304,
+} as const;
 
 /** Parses config.json text (or an already-parsed object). `fileName` is used in error messages. */
 export function parseModelConfig(input: string | unknown, fileName = 'config.json'): ModelConfig {
@@ -61,10 +77,12 @@ export function parseModelConfig(input: string | unknown, fileName = 'config.jso
   const architecture = readArchitecture(json, fail);
   const family = architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'qwen3';
 
-  const int = (field: string, fallback?: number): number => {
-    const v = json[field] ?? fallback;
+  const own = (field: string): unknown => (Object.prototype.hasOwnProperty.call(json, field) ? json[field] : undefined);
+  const int = (field: keyof typeof MODEL_LIMITS, fallback?: number): number => {
+    const v = own(field) ?? fallback;
     if (v === undefined) return fail(`missing field "${field}"`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) return fail(`field "${field}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (v > MODEL_LIMITS[field]) return fail(`field "${field}" is ${v}, over the limit of ${MODEL_LIMITS[field]}`);
     return v;
   };
   const positive = (field: string, v: unknown): number => {
@@ -169,7 +187,7 @@ function rejectUnsupportedAttention(json: Json, fail: (m: string) => never) {
 
 function readDtype(json: Json, fail: (m: string) => never): ConfigDtype {
   const v = json.dtype ?? json.torch_dtype ?? 'float32';
-  const d = typeof v === 'string' ? DTYPE_ALIASES[v.replace(/^torch\./, '')] : undefined;
+  const d = typeof v === 'string' ? DTYPE_ALIASES.get(v.replace(/^torch\./, '')) : undefined;
   if (!d) return fail(`field "torch_dtype" must be float32, float16 or bfloat16, got ${JSON.stringify(v)}`);
   return d;
 }
