@@ -6,6 +6,7 @@ export function registerAll(register: Register) {
   register('logits', () => import('./logits'));
   register('generate', () => import('./generate'));
   register('grad', () => import('./grad'));
+  register('grpo-grad', () => import('./grpo-grad'));
   register('train', () => import('./train'));
   register('scenarios', () => import('./scenarios')); // sandbox
   register('eval', () => import('./eval'));            // sandbox
