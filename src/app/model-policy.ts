@@ -1,6 +1,8 @@
 // The sandbox Policy backed by the model in the engine worker: the conversation and the tool
-// schemas go to the worker, which renders the model's chat template and generates one turn.
-// No GPU code here. The episode's AbortSignal cancels the running generation.
+// schemas go to the worker, which turns them into prompt ids with the model-turn codec
+// (src/agent/: the same tokens as the CLI eval and GRPO, the episode's earlier turns kept as
+// sampled) and returns the turn's raw text. No GPU code here. The episode's AbortSignal cancels
+// the running generation.
 import type { Policy } from '../sandbox/index';
 import type { ChatMessage as TemplateMessage, ToolSpec } from '../model/chat-template';
 import type { SamplingOptions } from '../engine/generate';

@@ -1,13 +1,13 @@
 // The model policy from a Hugging Face-layout folder under Node (Dawn): load the checkpoint, merge
 // an optional PEFT adapter into it, build the engine and the model's own tokenizer. The policy
-// itself (src/engine/policy.ts) is DOM- and Node-free; only this opener touches the file system.
+// itself (src/agent/model-policy.ts) is DOM- and Node-free; only this opener touches the file system.
 import { existsSync, statSync } from 'node:fs';
 import { loadModel } from '../model/load-model';
 import { NodeDirSource } from '../model/node-sources';
 import { mergeLora } from '../training/merged-weights';
 import type { SamplingOptions } from '../engine/generate';
 import type { WeightFormat } from '../engine/quant/formats';
-import { createModelPolicy, type ModelPolicy } from '../engine/policy';
+import { createModelPolicy, type ModelPolicy } from '../agent/model-policy';
 import { openPeftAdapter } from './adapter-setup';
 import { cliTokenizer, createCliEngine } from './engine-setup';
 import { CliError } from './flags';

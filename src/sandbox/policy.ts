@@ -1,5 +1,5 @@
 // The policy interface: anything that writes one assistant turn given the conversation.
-// The model policy (src/engine/policy.ts) renders with the model's chat template; scripted
+// The model policy (src/agent/model-policy.ts) renders with the model's chat template; scripted
 // policies read the scenario's labels instead.
 import type { Scenario } from './scenarios/types';
 import type { ChatMessage, ToolSchema } from './types';

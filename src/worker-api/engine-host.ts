@@ -13,7 +13,9 @@ import { bundledTokenizerFiles } from '../../models/tokenizers/bundled';
 import { makeTinyModel } from '../../models/tiny-model';
 import { GpuContext } from '../engine/gpu/context';
 import { EngineError, QwenEngine } from '../engine/engine';
-import { generate } from '../engine/generate';
+import { generate as engineGenerate } from '../engine/generate';
+import { TurnCodec } from '../agent/codec';
+import { TranscriptBook, type Transcript } from '../agent/transcript';
 import { computeModelIdentity } from '../training/checkpoints/model-identity';
 import type { CheckpointStore } from '../training/checkpoints/store';
 import type { CheckpointSummary, ModelIdentity } from '../training/checkpoints/types';
@@ -38,6 +40,8 @@ export interface EngineHostOptions {
   /** Where training checkpoints go (browser: IndexedDB). */
   checkpointStore?: CheckpointStore;
   fetch?: typeof fetch;
+  /** The batched generator; tests substitute a scripted one. */
+  generate?: typeof engineGenerate;
 }
 
 interface Loaded {
@@ -46,6 +50,8 @@ interface Loaded {
   result: LoadResult;
   /** The base model's identity for checkpoints (hashes computed on first use). */
   identity: () => Promise<ModelIdentity>;
+  /** Live episode transcripts of conversation turns, one book per thinking setting. */
+  transcripts: Map<boolean, TranscriptBook>;
 }
 
 /** Download-rate tracker for progress events: bytes/s over the whole download, and an ETA. */
@@ -172,7 +178,7 @@ export class EngineHost {
     let identity: Promise<ModelIdentity> | undefined;
     const files = model.files;
     this.loaded = {
-      engine, tokenizer, result,
+      engine, tokenizer, result, transcripts: new Map(),
       identity: () => (identity ??= (async () => computeModelIdentity({
         repo, revision,
         configJson: await readAll(files.get('config.json')!),
@@ -249,33 +255,59 @@ export class EngineHost {
     throw new HostError('bad-request', `unknown adapters op ${JSON.stringify((request as { op: unknown }).op)}`);
   }
 
+  /** The model-turn codec's transcripts for conversations with this thinking setting. */
+  private transcripts(loaded: Loaded, enableThinking: boolean | undefined): TranscriptBook {
+    const codec = new TurnCodec({ tokenizer: loaded.tokenizer, modelEosIds: loaded.engine.config.eosTokenIds, enableThinking });
+    let book = loaded.transcripts.get(codec.enableThinking);
+    if (!book) loaded.transcripts.set(codec.enableThinking, (book = new TranscriptBook(codec)));
+    return book;
+  }
+
+  /**
+   * Conversations go through the model-turn codec (src/agent/): the same prompt ids, stop ids and
+   * raw turn text (special tokens kept, stop token dropped) as the CLI eval and GRPO. Raw prompt
+   * ids are generated as given, their text decoded without special tokens.
+   */
   private async generateNow(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
-    const { engine, tokenizer } = this.require();
-    const prompts = request.promptIds ?? request.conversations?.map((c) => tokenizer.encodeChat(c.messages, { tools: c.tools, addGenerationPrompt: true, enableThinking: request.enableThinking ?? false }));
+    const loaded = this.require();
+    const { engine, tokenizer } = loaded;
+    const book = this.transcripts(loaded, request.enableThinking);
+    const codec = book.codec;
+    const turns = request.promptIds ? undefined : request.conversations?.map((c) => book.prompt(c.messages, c.tools ?? []));
+    const transcripts: Transcript[] | undefined = turns?.map((t) => t.transcript);
+    const prompts = request.promptIds ?? turns?.map((t) => t.promptIds);
     if (!prompts || prompts.length === 0) throw new HostError('bad-request', 'generate needs conversations or promptIds');
-    const stopIds = [...new Set([...engine.config.eosTokenIds, ...tokenizer.eosTokenIds])];
-    const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
+    const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: !transcripts });
     const started = performance.now();
     const streams = prompts.map(() => [] as number[]);
     const device = engine.ctx.device;
-    const out = await generate(
+    const out = await (this.options.generate ?? engineGenerate)(
       engine,
-      prompts.map((promptIds) => ({ promptIds, maxNewTokens: request.maxNewTokens, stopIds, stopStrings: request.stopStrings })),
+      prompts.map((promptIds) => ({ promptIds, maxNewTokens: request.maxNewTokens, stopIds: codec.stopIds, stopStrings: request.stopStrings })),
       request.sampling,
       {
         signal,
         detokenize: decode,
         onToken: (sequence, id) => {
+          // A conversation turn's stop token is not part of its text.
+          if (transcripts && codec.isStop(id)) return emit({ kind: 'token', sequence, id, text: '' });
           // Emit the text delta of the whole sequence so multi-token characters come out whole.
           const before = decode(streams[sequence]);
           streams[sequence].push(id);
           emit({ kind: 'token', sequence, id, text: decode(streams[sequence]).slice(before.length) });
         },
       },
-    ).catch((e) => this.rethrowWithLoss(device, e));
+    ).catch((e) => {
+      transcripts?.forEach((t) => t.abandon());
+      return this.rethrowWithLoss(device, e);
+    });
     const generated = out.reduce((n, s) => n + s.ids.length, 0);
     return {
-      sequences: out.map((s, i) => ({ ids: s.ids, text: s.text ?? decode(s.ids), logprobs: s.logprobs, finishReason: s.finishReason, promptTokens: prompts[i].length })),
+      sequences: out.map((s, i) => ({
+        ids: s.ids,
+        text: transcripts ? transcripts[i].record(s) : s.text ?? decode(s.ids),
+        logprobs: s.logprobs, finishReason: s.finishReason, promptTokens: prompts[i].length,
+      })),
       tokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
     };
   }

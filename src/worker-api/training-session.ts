@@ -59,7 +59,7 @@ export class TrainingSession {
     else adapter.initialise(config.seed + 1);
     const env = new SandboxEnvironment({
       scenarios: trainScenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns: 3, verifier: 'scenario',
-      cellMix: config.cellMix, maxPromptTokens: engine.options.maxContext - 1,
+      cellMix: config.cellMix, maxPromptTokens: engine.options.maxContext - 1, modelEosIds: engine.config.eosTokenIds,
     });
     const trainer = new GrpoTrainer(engine, adapter, env, grpo);
     if (resumed) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/engine/gpu/context';
 import { EngineError, QwenEngine } from '../../src/engine/engine';
 import type { GeneratedSequence, GenerationRequest } from '../../src/engine/generate';
-import { createModelPolicy, turnText, type ModelTurnMeta } from '../../src/engine/policy';
+import { createModelPolicy, turnText, type ModelTurnMeta } from '../../src/agent/model-policy';
 import { loadModel } from '../../src/model/load-model';
 import { MemoryModelSource } from '../../src/model/sources';
 import type { QwenTokenizer } from '../../src/model/tokenizer';

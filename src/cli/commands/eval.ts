@@ -26,7 +26,7 @@ async function modelPolicy(flags: Flags, seed: number): Promise<NodeModelPolicy>
   if (!modelDir) throw new CliError('--policy model needs --model DIR');
   // Loaded only here, so scripted evals never load the engine or Dawn.
   const [{ createModelPolicyFromDir }, { quantFlag }, { DEFAULT_MAX_NEW_TOKENS, DEFAULT_SAMPLING }] = await Promise.all([
-    import('../model-policy-node'), import('../engine-setup'), import('../../engine/policy'),
+    import('../model-policy-node'), import('../engine-setup'), import('../../agent/model-policy'),
   ]);
   return createModelPolicyFromDir({
     modelDir,

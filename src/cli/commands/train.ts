@@ -94,7 +94,7 @@ export async function run(flags: Flags) {
   const adapter = new LoraAdapter(engine.ctx, engine.config, config.lora);
   if (resumed) adapter.load(resumed.tensors);
   else adapter.initialise(config.seed + 1);
-  const env = new SandboxEnvironment({ scenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns, verifier, maxPromptTokens: config.maxSequenceTokens - 1 });
+  const env = new SandboxEnvironment({ scenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns, verifier, maxPromptTokens: config.maxSequenceTokens - 1, modelEosIds: engine.config.eosTokenIds });
   const trainer = new GrpoTrainer(engine, adapter, env, config);
   try {
     if (resume && resumedState) {

@@ -1,14 +1,18 @@
 // The agent-safety environment for GRPO: each rollout is a multi-turn sandbox episode
 // (src/sandbox) played by the current policy. All episodes of a step run in lockstep, so every
-// model turn of every live episode is generated in ONE batched engine call. Each model turn is
-// recorded as (exact prompt ids, generated ids): tool responses and verifier answers only ever
-// appear inside later prompts, so they are masked from the loss by construction.
-import type { QwenTokenizer } from '../../model/tokenizer';
+// model turn of every live episode is generated in ONE batched engine call. Prompts and turn text
+// come from the model-turn codec (src/agent/), exactly as in the CLI eval and the app; each episode
+// keeps a token-in, token-out transcript (prompt, sampled ids, delta for the tool and verifier
+// answers, ...), which becomes the rollout's training sequence with only the sampled ids trained.
+import type { QwenTokenizer, ToolSpec } from '../../model/tokenizer';
+import { TurnCodec } from '../../agent/codec';
+import { addTranscriptStats, emptyTranscriptStats, Transcript, type TranscriptStats } from '../../agent/transcript';
 import {
-  buildReport, Episode, simulatedVerifier, scenarioVerifier, summarizeEpisode, toStructuredMessages,
+  buildReport, Episode, simulatedVerifier, scenarioVerifier, summarizeEpisode,
   type ChatMessage, type Policy, type PolicyContext, type Scenario, type ToolSchema, type Verifier, type Cell,
 } from '../../sandbox/index';
-import { promptCompletionSequence, type PolicyGenerate, type Rollout, type RolloutEnvironment, type RolloutSequence } from './trainer';
+import type { GeneratedSequence } from '../../engine/generate';
+import type { PolicyGenerate, Rollout, RolloutEnvironment } from './trainer';
 
 export interface SandboxEnvOptions {
   scenarios: Scenario[];
@@ -21,16 +25,20 @@ export interface SandboxEnvOptions {
   verifier?: 'scenario' | number;
   /** Prompts longer than this many tokens end the episode (reported), instead of overflowing. */
   maxPromptTokens: number;
+  /** The model's own EOS ids (config.json), stop ids besides the tokenizer's. */
+  modelEosIds?: readonly number[];
+  /** Qwen3: thinking on. Default: the codec's (off). */
+  enableThinking?: boolean;
 }
 
 /** Collects act() calls of all live episodes and answers them with one batched generate. */
 class LockstepBatcher {
-  private pending: { promptIds: number[]; resolve: (ids: number[] | null) => void }[] = [];
+  private pending: { promptIds: number[]; resolve: (out: GeneratedSequence | null) => void }[] = [];
   live = 0;
 
-  constructor(private readonly generate: PolicyGenerate, private readonly maxNewTokens: number, private readonly maxPromptTokens: number) {}
+  constructor(private readonly generate: PolicyGenerate, private readonly maxNewTokens: number, private readonly maxPromptTokens: number, private readonly stopIds: readonly number[]) {}
 
-  request(promptIds: number[]): Promise<number[] | null> {
+  request(promptIds: number[]): Promise<GeneratedSequence | null> {
     return new Promise((resolve) => {
       this.pending.push({ promptIds, resolve });
       this.maybeFlush();
@@ -49,8 +57,8 @@ class LockstepBatcher {
     const fits = batch.filter((p) => p.promptIds.length + 1 <= this.maxPromptTokens);
     for (const p of batch) if (!fits.includes(p)) p.resolve(null);
     if (fits.length === 0) return;
-    this.generate(fits.map((p) => ({ promptIds: p.promptIds, maxNewTokens: this.maxNewTokens }))).then(
-      (out) => fits.forEach((p, i) => p.resolve(out[i].ids)),
+    this.generate(fits.map((p) => ({ promptIds: p.promptIds, maxNewTokens: this.maxNewTokens, stopIds: this.stopIds }))).then(
+      (out) => fits.forEach((p, i) => p.resolve(out[i])),
       (err) => fits.forEach((p) => p.resolve(Promise.reject(err) as never)),
     );
   }
@@ -58,12 +66,16 @@ class LockstepBatcher {
 
 export class SandboxEnvironment implements RolloutEnvironment {
   private readonly cells: { cell: Cell; weight: number; scenarios: Scenario[] }[];
+  readonly codec: TurnCodec;
+  /** Token bookkeeping of the last collect(): continued turns, fallbacks, tokens. */
+  lastTranscripts: TranscriptStats = emptyTranscriptStats();
 
   constructor(private readonly options: SandboxEnvOptions) {
     const byCell = new Map<Cell, Scenario[]>();
     for (const s of options.scenarios) byCell.set(s.cell, [...(byCell.get(s.cell) ?? []), s]);
     this.cells = [...byCell].map(([cell, scenarios]) => ({ cell, scenarios, weight: options.cellMix ? options.cellMix[cell] ?? 0 : 1 })).filter((c) => c.weight > 0);
     if (this.cells.length === 0) throw new Error('sandbox environment: no scenarios in the chosen cell mix');
+    this.codec = new TurnCodec({ tokenizer: options.tokenizer, modelEosIds: options.modelEosIds, enableThinking: options.enableThinking });
   }
 
   private pick(seed: number, count: number): Scenario[] {
@@ -78,35 +90,40 @@ export class SandboxEnvironment implements RolloutEnvironment {
   }
 
   async collect({ prompts, groupSize, seed, generate, signal }: Parameters<RolloutEnvironment['collect']>[0]): Promise<Rollout[]> {
-    const { tokenizer, maxNewTokens, maxPromptTokens } = this.options;
-    const batcher = new LockstepBatcher(generate, maxNewTokens, maxPromptTokens);
+    const { maxNewTokens, maxPromptTokens } = this.options;
+    const codec = this.codec;
+    const batcher = new LockstepBatcher(generate, maxNewTokens, maxPromptTokens, codec.stopIds);
     const scenarios = this.pick(seed, prompts);
-    const turnsByEpisode = new Map<number, RolloutSequence[]>();
+    const transcripts = new Map<number, Transcript>();
     const policy = (episode: number): Policy => ({
       name: 'model',
       async act(conversation: ChatMessage[], tools: ToolSchema[], _ctx: PolicyContext) {
-        const promptIds = tokenizer.encodeChat(toStructuredMessages(conversation) as never, { tools: tools as never, addGenerationPrompt: true, enableThinking: false });
-        const ids = await batcher.request(promptIds);
-        if (ids === null) throw new Error(`the conversation reached ${promptIds.length} tokens, over the ${maxPromptTokens}-token training context`);
-        turnsByEpisode.get(episode)!.push(promptCompletionSequence(promptIds, ids));
-        const finished = ids.length > 0 && tokenizer.eosTokenIds.includes(ids[ids.length - 1]);
-        return { text: tokenizer.decode(ids, { skipSpecialTokens: true }), finished: finished || ids.length < maxNewTokens };
+        let transcript = transcripts.get(episode);
+        if (!transcript) transcripts.set(episode, (transcript = new Transcript(codec, tools as unknown as ToolSpec[])));
+        const { promptIds } = transcript.next(conversation);
+        const out = await batcher.request(promptIds);
+        if (out === null) {
+          transcript.abandon();
+          throw new Error(`the conversation reached ${promptIds.length} tokens, over the ${maxPromptTokens}-token training context`);
+        }
+        return { text: transcript.record(out), finished: out.finishReason !== 'length' };
       },
     });
     const verifier = (i: number): Verifier => (this.options.verifier === undefined || this.options.verifier === 'scenario' ? scenarioVerifier() : simulatedVerifier(this.options.verifier, seed * 1000 + i));
     const jobs = scenarios.flatMap((scenario, g) => Array.from({ length: groupSize }, (_, k) => ({ scenario, group: g, index: g * groupSize + k })));
     batcher.live = jobs.length;
     const results = await Promise.all(jobs.map(async (job) => {
-      turnsByEpisode.set(job.index, []);
       try {
         return await new Episode(job.scenario, policy(job.index), { maxTurns: this.options.maxTurns ?? 4, verifier: verifier(job.index), seed: seed * 1000 + job.index, signal }).run();
       } finally {
         batcher.finished();
       }
     }));
+    this.lastTranscripts = emptyTranscriptStats();
+    for (const t of transcripts.values()) addTranscriptStats(this.lastTranscripts, t.stats);
     return results.map((r, i) => ({
       group: jobs[i].group,
-      sequences: turnsByEpisode.get(jobs[i].index)!,
+      sequences: transcripts.get(jobs[i].index)?.sequences() ?? [],
       reward: r.score.reward.total,
       info: { summary: summarizeEpisode(jobs[i].scenario, r), endReason: r.endReason },
     }));
@@ -114,7 +131,11 @@ export class SandboxEnvironment implements RolloutEnvironment {
 
   metrics(rollouts: Rollout[]): Record<string, number> {
     const report = buildReport(rollouts.map((r) => r.info!.summary as ReturnType<typeof summarizeEpisode>));
+    const t = this.lastTranscripts;
     const out: Record<string, number> = {
+      // Later turns whose prompt did not continue the episode's sequence (template rewrote history
+      // or the sampled ids were not the tokenizer's encoding): each starts another training sequence.
+      transcript_fallbacks: t.fallbacks.rewritten + t.fallbacks.retokenized,
       refusal_rate_malicious: report.overall.refusal_rate_malicious,
       verification_rate_sensitive: report.overall.verification_rate_sensitive,
       attack_success_rate: report.overall.attack_success_rate,

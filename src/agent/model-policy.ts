@@ -1,10 +1,11 @@
-// The model policy: the WebGPU engine as an agent in the sandbox. No DOM and no Node imports, so
-// the engine worker and the CLI share it.
+// The model policy: the WebGPU engine as an agent in the sandbox (the CLI's eval). No DOM and no
+// Node imports.
 //
-// act() renders the whole conversation with the model's own chat template (tool schemas included:
-// the sandbox's ToolSchema is already Qwen's function format), generates one assistant turn and
-// returns its raw text, tags and all. Assistant history stays raw text too, which Qwen's template
-// renders verbatim, so the model sees its earlier turns token for token.
+// act() turns the conversation into prompt ids with the model-turn codec (codec.ts: the model's
+// own chat template, tool schemas included, thinking off unless asked), keeping each episode's
+// transcript (transcript.ts: previous prompt + sampled ids + delta), generates one assistant turn
+// and returns its raw text, tags and all. Assistant history stays raw text too, so the model sees
+// its earlier turns token for token.
 //
 // Batching: act() calls that arrive while the engine is busy, or within the same macrotask, are
 // queued and generated together in one batched `generate` call (up to the engine's maxBatch). Run
@@ -12,8 +13,12 @@
 import type { Policy, PolicyContext } from '../sandbox/policy';
 import type { ChatMessage, ToolSchema } from '../sandbox/types';
 import type { QwenTokenizer, ToolSpec } from '../model/tokenizer';
-import { EngineError, type QwenEngine } from './engine';
-import { generate as engineGenerate, type GeneratedSequence, type GenerationRequest, type SamplingOptions } from './generate';
+import { EngineError, type QwenEngine } from '../engine/engine';
+import { generate as engineGenerate, type GeneratedSequence, type GenerationRequest, type SamplingOptions } from '../engine/generate';
+import { TurnCodec } from './codec';
+import { TranscriptBook, type TranscriptStats } from './transcript';
+
+export { turnText } from './codec';
 
 export interface ModelPolicyOptions {
   engine: QwenEngine;
@@ -22,7 +27,7 @@ export interface ModelPolicyOptions {
   sampling?: SamplingOptions;
   /** Token budget of one assistant turn (cut to what the context has left). Default 256. */
   maxNewTokens?: number;
-  /** Qwen3 only: false renders an empty <think></think> (no reasoning). Default: the template's. */
+  /** Qwen3 only: render prompts with thinking on. Default off (the codec's DEFAULT_ENABLE_THINKING). */
   enableThinking?: boolean;
   /** Base seed of the sampling draws (each batch derives its own from it). Default 0. */
   seed?: number;
@@ -44,6 +49,8 @@ export interface ModelPolicy extends Policy {
   readonly stats: ModelPolicyStats;
   /** Turns generated together at most (the engine's maxBatch): run this many episodes at once. */
   readonly maxBatch: number;
+  /** Token bookkeeping of the episodes played: turns that continued their sequence, fallbacks. */
+  readonly transcripts: TranscriptStats;
 }
 
 /** What one turn's meta carries (PolicyOutput.meta): the exact tokens, for training and debugging. */
@@ -52,20 +59,12 @@ export interface ModelTurnMeta extends Record<string, unknown> {
   ids: number[];
   logprobs: number[];
   finishReason: GeneratedSequence['finishReason'];
+  /** The prompt was the previous turn's prompt + its sampled ids + the delta (no fallback). */
+  continued: boolean;
 }
 
 export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 0.7, topP: 0.8, topK: 20 };
 export const DEFAULT_MAX_NEW_TOKENS = 256;
-
-/**
- * The raw text of a generated turn: the stop token that ended it is dropped (the sandbox's
- * end-of-turn is implicit), everything else is decoded with special tokens kept, so <tool_call>,
- * <think> and also a stray <|im_start|> (which the parser must see to mark the format bad) survive.
- */
-export function turnText(tokenizer: QwenTokenizer, out: Pick<GeneratedSequence, 'ids' | 'finishReason'>, stopIds: ReadonlySet<number>): string {
-  const ids = out.finishReason === 'eos' && stopIds.has(out.ids[out.ids.length - 1]) ? out.ids.slice(0, -1) : out.ids;
-  return tokenizer.decode(ids, { skipSpecialTokens: false });
-}
 
 interface PendingTurn {
   request: GenerationRequest;
@@ -101,8 +100,9 @@ export function createModelPolicy(options: ModelPolicyOptions): ModelPolicy {
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new EngineError('bad-input', `maxNewTokens must be a positive integer, got ${maxNewTokens}`);
   const sampling = options.sampling ?? DEFAULT_SAMPLING;
   const baseSeed = (options.seed ?? sampling.seed ?? 0) >>> 0;
-  const stopIds = [...new Set([...engine.config.eosTokenIds, ...tokenizer.eosTokenIds])];
-  const stopSet = new Set(stopIds);
+  const codec = new TurnCodec({ tokenizer, modelEosIds: engine.config.eosTokenIds, enableThinking: options.enableThinking });
+  const book = new TranscriptBook(codec);
+  const stopIds = [...codec.stopIds];
   const { maxContext, maxBatch } = engine.options;
   const stats: ModelPolicyStats = { generateCalls: 0, turns: 0, batchSizes: [] };
   const queue: PendingTurn[] = [];
@@ -146,23 +146,28 @@ export function createModelPolicy(options: ModelPolicyOptions): ModelPolicy {
     name: options.name ?? 'model',
     stats,
     maxBatch,
+    get transcripts() {
+      return book.stats;
+    },
     async act(conversation: ChatMessage[], tools: ToolSchema[], ctx: PolicyContext) {
-      const promptIds = tokenizer.encodeChat(conversation, {
-        tools: tools as unknown as ToolSpec[],
-        addGenerationPrompt: true,
-        enableThinking: options.enableThinking,
-      });
-      const room = maxContext - promptIds.length;
-      if (room < 1) {
-        throw new EngineError('context-overflow', `turn ${ctx.turn}: the conversation renders to ${promptIds.length} tokens but the context holds ${maxContext}, leaving no room for a reply`);
+      const { transcript, promptIds, continued } = book.prompt(conversation, tools as unknown as ToolSpec[]);
+      let out: GeneratedSequence;
+      try {
+        const room = maxContext - promptIds.length;
+        if (room < 1) {
+          throw new EngineError('context-overflow', `turn ${ctx.turn}: the conversation renders to ${promptIds.length} tokens but the context holds ${maxContext}, leaving no room for a reply`);
+        }
+        const request: GenerationRequest = { promptIds, maxNewTokens: Math.min(maxNewTokens, room), stopIds };
+        out = await new Promise<GeneratedSequence>((resolve, reject) => {
+          queue.push({ request, signal: ctx.signal, resolve, reject });
+          if (!draining) void drain();
+        });
+      } catch (err) {
+        transcript.abandon();
+        throw err;
       }
-      const request: GenerationRequest = { promptIds, maxNewTokens: Math.min(maxNewTokens, room), stopIds };
-      const out = await new Promise<GeneratedSequence>((resolve, reject) => {
-        queue.push({ request, signal: ctx.signal, resolve, reject });
-        if (!draining) void drain();
-      });
-      const meta: ModelTurnMeta = { promptTokens: promptIds.length, ids: out.ids, logprobs: out.logprobs, finishReason: out.finishReason };
-      return { text: turnText(tokenizer, out, stopSet), finished: out.finishReason !== 'length', meta };
+      const meta: ModelTurnMeta = { promptTokens: promptIds.length, ids: out.ids, logprobs: out.logprobs, finishReason: out.finishReason, continued };
+      return { text: transcript.record(out), finished: out.finishReason !== 'length', meta };
     },
   };
 }
