@@ -26,6 +26,15 @@ export interface PackedTensors {
 
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Size limits a stored manifest must respect before load() allocates anything: a damaged record
+ * declaring a 2^33-element tensor is refused by name instead of failing with a RangeError. A
+ * LoRA checkpoint of a 1.5B model (r = 16, 7 modules, adapter + two AdamW moments) is ~0.2 GB.
+ */
+export const MAX_TENSOR_BYTES = 2 ** 30;
+export const MAX_CHECKPOINT_BYTES = 2 ** 32;
+export const MAX_TENSORS = 100_000;
+
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
@@ -93,8 +102,12 @@ export class TensorAssembler {
     private readonly chunkBytes: number,
   ) {
     this.views = entries.map((entry) => {
-      const data = new Float32Array(entry.byteLength / 4);
-      this.tensors[entry.role][entry.name] = { shape: [...entry.shape], data };
+      let data: Float32Array;
+      try { data = new Float32Array(entry.byteLength / 4); } catch {
+        throw new CheckpointCorruptError(`${label}: cannot allocate ${entry.byteLength} bytes for tensor '${entry.role}/${entry.name}' (out of memory)`);
+      }
+      // Tensor names are data: '__proto__' must become a tensor, not the map's prototype.
+      Object.defineProperty(this.tensors[entry.role], entry.name, { value: { shape: [...entry.shape], data }, writable: true, enumerable: true, configurable: true });
       return { entry, bytes: new Uint8Array(data.buffer) };
     });
   }

@@ -2,7 +2,7 @@
 // read. A manifest is small (names, shapes, offsets) so listing stays fast; the metrics history and
 // trainer state, which grow with training, live in a separate `details` record.
 import { CheckpointCorruptError } from './errors';
-import { chunkCountFor, elementCount, TENSOR_ROLES, type TensorEntry } from './layout';
+import { chunkCountFor, elementCount, MAX_CHECKPOINT_BYTES, MAX_TENSOR_BYTES, MAX_TENSORS, TENSOR_ROLES, type TensorEntry } from './layout';
 import { checkModelIdentityShape, checkShape } from './validate-input';
 import type { CheckpointSummary, JsonObject, LoraConfig, MetricsRecord, ModelIdentity, RngState } from './types';
 
@@ -52,14 +52,24 @@ export function manifestProblem(raw: unknown): string | undefined {
   if (!Array.isArray(m.tensors) || !Number.isSafeInteger(m.totalBytes) || !Number.isSafeInteger(m.chunkBytes) || (m.chunkBytes as number) <= 0) {
     return 'manifest tensor layout is missing';
   }
+  // Sizes before anything else: load() allocates what the manifest declares.
+  if ((m.totalBytes as number) < 0 || (m.totalBytes as number) > MAX_CHECKPOINT_BYTES) return `manifest declares ${m.totalBytes} bytes of tensors, over the limit of ${MAX_CHECKPOINT_BYTES}`;
+  if (m.tensors.length > MAX_TENSORS) return `manifest lists ${m.tensors.length} tensors, over the limit of ${MAX_TENSORS}`;
   if (m.chunkCount !== chunkCountFor(m.totalBytes as number, m.chunkBytes as number)) return `manifest chunk count ${String(m.chunkCount)} does not match ${m.totalBytes} bytes`;
   let offset = 0;
+  const seen = new Set<string>();
   for (const t of m.tensors) {
     const label = `${String(t?.role)}/${String(t?.name)}`;
     if (!t || !TENSOR_ROLES.includes(t.role) || typeof t.name !== 'string') return `manifest tensor entry '${label}' is malformed`;
+    if (seen.has(label)) return `tensor '${label}' is listed twice`;
+    seen.add(label);
     if (!checkShape(t.shape)) return `tensor '${label}' has an invalid shape`;
-    if (t.byteLength !== elementCount(t.shape) * 4) {
-      return `tensor '${label}' is ${String(t.byteLength)} bytes but shape [${t.shape.join(', ')}] needs ${elementCount(t.shape) * 4}`;
+    const bytes = elementCount(t.shape) * 4;
+    if (!Number.isSafeInteger(bytes) || bytes > MAX_TENSOR_BYTES) {
+      return `tensor '${label}' has shape [${t.shape.join(', ')}], over the limit of ${MAX_TENSOR_BYTES} bytes per tensor`;
+    }
+    if (t.byteLength !== bytes) {
+      return `tensor '${label}' is ${String(t.byteLength)} bytes but shape [${t.shape.join(', ')}] needs ${bytes}`;
     }
     if (t.byteOffset !== offset) return `tensor '${label}' is at byte ${String(t.byteOffset)}, expected ${offset}`;
     offset += t.byteLength;

@@ -7,6 +7,8 @@ import type { CheckpointData, JsonValue, LoraConfig, ModelIdentity, TensorMap } 
 
 export const MAX_NAME_LENGTH = 200;
 
+const own = <T>(map: Record<string, T>, key: string): T | undefined => (Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined);
+
 function fail(name: string, problem: string): never {
   throw new CheckpointInputError(`Cannot save checkpoint '${name}': ${problem}`);
 }
@@ -27,6 +29,9 @@ export function checkShape(shape: unknown): shape is number[] {
 
 function checkTensors(label: string, what: string, map: unknown): TensorMap {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(label, `${what} must be an object of tensors`);
+  // Tensor names are keys: a map whose prototype was replaced (`map.__proto__ = tensor`) hides a tensor.
+  const proto = Object.getPrototypeOf(map);
+  if (proto !== Object.prototype && proto !== null) fail(label, `${what} must be a plain object of tensors (is a tensor named "__proto__" assigned instead of defined?)`);
   for (const [key, t] of Object.entries(map as Record<string, unknown>)) {
     if (key === '') fail(label, `${what} has a tensor with an empty name`);
     const tensor = t as { shape?: unknown; data?: unknown } | null;
@@ -57,7 +62,7 @@ function checkLoraPairs(label: string, adapter: TensorMap, rank: number) {
     const m = /^(.*)\.lora_([AB])\.weight$/.exec(key);
     if (!m) continue;
     const partner = `${m[1]}.lora_${m[2] === 'A' ? 'B' : 'A'}.weight`;
-    if (!adapter[partner]) fail(label, `adapter tensor '${key}' has no matching '${partner}'`);
+    if (!own(adapter, partner)) fail(label, `adapter tensor '${key}' has no matching '${partner}'`);
     if (t.shape.length !== 2) fail(label, `adapter tensor '${key}' must be 2-D, got shape [${t.shape.join(', ')}]`);
     const r = m[2] === 'A' ? t.shape[0] : t.shape[1];
     if (r !== rank) fail(label, `adapter tensor '${key}' has rank ${r} in shape [${t.shape.join(', ')}], lora.rank is ${rank}`);
@@ -66,13 +71,13 @@ function checkLoraPairs(label: string, adapter: TensorMap, rank: number) {
 
 function checkMoments(label: string, adapter: TensorMap, moments: TensorMap, which: string) {
   for (const [key, t] of Object.entries(adapter)) {
-    const mt = moments[key];
+    const mt = own(moments, key);
     if (!mt) fail(label, `optimizer.${which} has no entry for adapter tensor '${key}'`);
     if (mt.shape.join(',') !== t.shape.join(',')) {
       fail(label, `optimizer.${which} '${key}' has shape [${mt.shape.join(', ')}], the adapter tensor [${t.shape.join(', ')}]`);
     }
   }
-  for (const key of Object.keys(moments)) if (!adapter[key]) fail(label, `optimizer.${which} has '${key}', which is not an adapter tensor`);
+  for (const key of Object.keys(moments)) if (!own(adapter, key)) fail(label, `optimizer.${which} has '${key}', which is not an adapter tensor`);
 }
 
 /** Plain JSON data (numbers may be NaN/Infinity: IndexedDB keeps them, a diverged loss is a fact). */
