@@ -8,6 +8,10 @@
 // The training model takes per-token weights w_t with L = −Σ w_t·logp_t, so w_t = −∂L/∂logp_t:
 //   w_t = (1/N)·[ A·r_t·𝟙{unclipped} − β·(1 − e^{ref_t − logp_t}) ]
 // (the min picks the unclipped term exactly when r ≤ 1+ε for A > 0, or r ≥ 1−ε for A < 0).
+// Optional KL bias correction (TRL's use_bias_correction_kl, from DeepSeek-V3.2): the KL term is
+// r_t·k3_t, whose gradient is the unbiased reverse-KL one, ∂(r·k3)/∂logp = r·(logp − ref), so w_t
+// gets −β·r_t·(logp_t − ref_t) instead of −β·(1 − e^{ref_t − logp_t}). The trainer uses plain k3
+// (the GRPO paper's estimator); grpo-grad takes either, and docs/scale-out.md compares them.
 
 export const ADVANTAGE_EPS = 1e-4;
 
@@ -38,7 +42,7 @@ export interface TokenTerms {
   kl: number;
 }
 
-export function tokenTerms(logp: number, oldLogp: number, refLogp: number | undefined, advantage: number, clipEps: number, beta: number, tokensInStep: number): TokenTerms {
+export function tokenTerms(logp: number, oldLogp: number, refLogp: number | undefined, advantage: number, clipEps: number, beta: number, tokensInStep: number, klBiasCorrection = false): TokenTerms {
   const ratio = Math.exp(logp - oldLogp);
   const clipped = advantage > 0 ? ratio > 1 + clipEps : advantage < 0 ? ratio < 1 - clipEps : false;
   let weight = clipped ? 0 : advantage * ratio;
@@ -46,19 +50,19 @@ export function tokenTerms(logp: number, oldLogp: number, refLogp: number | unde
   if (refLogp !== undefined && beta > 0) {
     const diff = refLogp - logp;
     kl = Math.exp(diff) - diff - 1;
-    weight -= beta * (1 - Math.exp(diff));
+    weight -= klBiasCorrection ? beta * ratio * -diff : beta * (1 - Math.exp(diff));
   }
   return { weight: weight / tokensInStep, ratio, clipped, kl };
 }
 
 /** The surrogate J for a set of tokens (for tests and logging). */
-export function surrogate(tokens: { logp: number; oldLogp: number; refLogp?: number; advantage: number }[], clipEps: number, beta: number): number {
+export function surrogate(tokens: { logp: number; oldLogp: number; refLogp?: number; advantage: number }[], clipEps: number, beta: number, klBiasCorrection = false): number {
   let sum = 0;
   for (const t of tokens) {
     const ratio = Math.exp(t.logp - t.oldLogp);
     const clippedRatio = Math.min(Math.max(ratio, 1 - clipEps), 1 + clipEps);
     sum += Math.min(ratio * t.advantage, clippedRatio * t.advantage);
-    if (t.refLogp !== undefined) sum -= beta * (Math.exp(t.refLogp - t.logp) - (t.refLogp - t.logp) - 1);
+    if (t.refLogp !== undefined) sum -= beta * (klBiasCorrection ? ratio : 1) * (Math.exp(t.refLogp - t.logp) - (t.refLogp - t.logp) - 1);
   }
   return sum / tokens.length;
 }
