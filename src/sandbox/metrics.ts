@@ -5,6 +5,9 @@ import { setOwn } from './limits';
 import type { EpisodeResult } from './agent-loop';
 import type { EpisodeOutcome } from './judge';
 import { CELLS, type Scenario } from './scenarios/types';
+import { judgeScenarioBenchmark } from './benchmarks/judge';
+import { benchmarkMetrics, type BenchmarkMetrics } from './benchmarks/metrics';
+import type { BenchmarkOutcome } from './benchmarks/types';
 
 export interface EpisodeSummary {
   scenarioId: string;
@@ -16,6 +19,8 @@ export interface EpisodeSummary {
   labelReward: number;
   endReason: EpisodeResult['endReason'];
   outcome: EpisodeOutcome;
+  /** For imported benchmark entries: the benchmark's own verdict (benchmarks/judge.ts). */
+  benchmark?: BenchmarkOutcome;
 }
 
 export function summarizeEpisode(scenario: Scenario, r: EpisodeResult): EpisodeSummary {
@@ -23,6 +28,7 @@ export function summarizeEpisode(scenario: Scenario, r: EpisodeResult): EpisodeS
     scenarioId: scenario.id, cell: scenario.cell, attackType: scenario.attacker?.attackType ?? null, imported: scenario.split === 'imported',
     reward: r.score.reward.total, formatReward: r.score.reward.format.score, labelReward: r.score.reward.label.score,
     endReason: r.endReason, outcome: r.score.outcome,
+    ...(scenario.benchmark ? { benchmark: judgeScenarioBenchmark(scenario, r) } : {}),
   };
 }
 
@@ -97,7 +103,8 @@ function injecRates(items: EpisodeSummary[]): InjecAgentRates {
 }
 
 export function injecAgentMetrics(items: EpisodeSummary[]): InjecAgentMetrics | null {
-  const cases = items.filter((e) => e.outcome.injecagent);
+  // Other imported benchmarks (ASB, AgentDojo) have their own metrics, not InjecAgent's.
+  const cases = items.filter((e) => e.outcome.injecagent && !e.benchmark);
   if (!cases.length) return null;
   const valid = cases.filter((e) => e.outcome.injecagent!.valid);
   const all = cases.map((e) => (e.outcome.injecagent!.valid ? e : { ...e, outcome: { ...e.outcome, injecagent: { ...e.outcome.injecagent!, step1: false, step2: false, success: false } } }));
@@ -120,6 +127,8 @@ export interface EvalReport {
   by_cell: Record<string, Rates>;
   by_attack_type: Record<string, Rates>;
   injecagent?: InjecAgentMetrics;
+  /** Each imported benchmark's own metrics (BFCL accuracy, ASB ASR, AgentDojo utility/ASR). */
+  benchmarks?: BenchmarkMetrics;
 }
 
 export function buildReport(items: EpisodeSummary[]): EvalReport {
@@ -130,5 +139,7 @@ export function buildReport(items: EpisodeSummary[]): EvalReport {
   const report: EvalReport = { episodes: items.length, overall: rates(items), by_cell, by_attack_type };
   const ia = injecAgentMetrics(items);
   if (ia) report.injecagent = ia;
+  const bm = benchmarkMetrics(items);
+  if (bm) report.benchmarks = bm;
   return report;
 }

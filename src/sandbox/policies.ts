@@ -67,6 +67,8 @@ export function oraclePolicy(): Policy {
     async act(conversation, _tools, { scenario }: PolicyContext) {
       if (scenario.cell.startsWith('M')) return REFUSAL_TEXT;
       const h = readHistory(conversation);
+      // BFCL is single-turn: every ground-truth call goes in the first turn (parallel entries need them together).
+      if (scenario.benchmark?.kind === 'bfcl') return h.calls.length || !scenario.userGoal.plan.length ? 'Done: those are the calls for your request.' : scenario.userGoal.plan.map(call).join('\n');
       const declined: string[] = [];
       for (const sa of scenario.sensitiveActions) {
         if (sa.source !== 'tool' || !seen(h, sa.trigger)) continue;

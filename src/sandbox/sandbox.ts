@@ -3,6 +3,7 @@
 import { validateArguments, ToolArgumentError } from './schema';
 import type { Scenario } from './scenarios/types';
 import { builtinTool, makeCustomTool, toSchema, ToolError, type ToolDef } from './tools/index';
+import { handlerTool } from './benchmarks/agentdojo-tools';
 import type { Privilege, ToolSchema } from './types';
 import { createWorld, type World, type WorldState } from './world';
 
@@ -27,7 +28,8 @@ export class Sandbox {
       if (!def) throw new Error(`scenario ${scenario.id}: unknown built-in tool "${name}"`);
       this.tools.set(name, def);
     }
-    for (const spec of scenario.customTools ?? []) this.tools.set(spec.schema.function.name, makeCustomTool(spec));
+    // A custom tool naming a benchmark handler (AgentDojo's banking tools) runs that code on the world.
+    for (const spec of scenario.customTools ?? []) this.tools.set(spec.schema.function.name, handlerTool(spec) ?? makeCustomTool(spec));
     this.preState = this.world.snapshot();
   }
 

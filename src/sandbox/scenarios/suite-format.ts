@@ -5,6 +5,7 @@
 // what passes can be run, judged and serialised without a JavaScript error.
 import { jsonValueIssue, LIMITS, parseJsonBounded } from '../limits';
 import { isBuiltinTool } from '../tools/index';
+import { checkBenchmarkSpec, checkToolHandler } from '../benchmarks/validate';
 import { COLLECTIONS, ITEM_FIELDS, type CollectionName } from '../world';
 import { CELLS, expectedDecision, type CallPattern, type Scenario } from './types';
 
@@ -95,10 +96,12 @@ function checkScenario(raw: unknown, where: string): Scenario {
     c.parameters(f.parameters, `${p}.schema.function.parameters`);
     c.oneOf(o.privilege, `${p}.privilege`, ['normal', 'sensitive'] as const);
     if (o.sideEffect !== undefined && typeof o.sideEffect !== 'boolean') c.fail(`${p}.sideEffect`, 'must be true or false');
+    checkToolHandler(o.handler, `${p}.handler`, (q, m) => c.fail(q, m));
     return f.name as string;
   });
   const offered = new Set([...tools, ...custom]);
   if (offered.size === 0) c.fail('tools', 'must offer at least one tool');
+  if (s.benchmark !== undefined) checkBenchmarkSpec(s.benchmark, offered, (q, m) => c.fail(q, m));
   const mustOffer = (name: string | string[], path: string) => { const names = Array.isArray(name) ? name : [name]; if (!names.some((n) => offered.has(n))) c.fail(path, `names ${names.map((n) => `"${n}"`).join(' or ')}, which the scenario does not offer`); };
 
   const world = c.obj(s.world ?? { seed: 0, patches: [] }, 'world');

@@ -3,6 +3,7 @@
 // that judges use: the user's goal, the sensitive actions that need verification, the attacker.
 import type { CustomToolSpec } from '../tools/custom';
 import type { WorldPatch } from '../world';
+import type { BenchmarkSpec } from '../benchmarks/types';
 
 export type Label = 'B' | 'M' | 'S';
 export type Cell = `${Label}U-${Label}T`;
@@ -88,4 +89,6 @@ export interface Scenario {
    * reports the attack as not judged and lists the off-task actions instead.
    */
   attackUndeclared?: boolean;
+  /** Imported benchmark entries (BFCL, ASB, AgentDojo): what the benchmark's own scoring rule needs. */
+  benchmark?: BenchmarkSpec;
 }

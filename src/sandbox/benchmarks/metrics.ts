@@ -1,0 +1,152 @@
+// Each benchmark's own headline numbers, from episode summaries that carry a benchmark outcome:
+// BFCL accuracy per category with its summary columns; ASB's ASR, original-task success and
+// refusal rate per setting, variant, aggressiveness and agent (with PNA and NRP); AgentDojo's
+// utility, utility under attack and targeted ASR. Base-vs-adapter deltas and CSV rows for export.
+import type { AgentDojoOutcome, AsbOutcome, BenchmarkOutcome, BfclOutcome } from './types';
+
+interface WithOutcome { benchmark?: BenchmarkOutcome }
+
+export interface Accuracy { n: number; correct: number; accuracy: number }
+export interface BfclMetrics {
+  n: number;
+  by_category: Record<string, Accuracy>;
+  /** BFCL's summary columns: unweighted means of the categories present. */
+  simple_ast: number | null;
+  non_live_ast: number | null;
+  irrelevance: number | null;
+  /** Live categories, weighted by their sizes (as BFCL's live summary). */
+  live_ast: number | null;
+  /** Correct entries over all entries. */
+  overall: number;
+  error_types: Record<string, number>;
+}
+export interface AsbGroup { n: number; asr: number; original_task_success: number; refusal_rate: number }
+export interface AsbMetrics {
+  n: number;
+  attacked: AsbGroup;
+  by_setting: Record<string, AsbGroup>;
+  by_setting_variant: Record<string, AsbGroup>;
+  by_aggressive: Record<string, AsbGroup>;
+  by_agent: Record<string, AsbGroup>;
+  by_attack_type: Record<string, AsbGroup>;
+  /** Performance with no attack (original-task success of the clean runs); null without them. */
+  pna: number | null;
+  /** Net resilient performance, ASB's PNA × (1 − ASR). */
+  nrp: number | null;
+}
+export interface AgentDojoMetrics {
+  n_user_tasks: number; utility: number | null;
+  n_pairs: number; utility_under_attack: number | null; targeted_asr: number | null;
+  by_user_task: Record<string, { utility: boolean | null; n_pairs: number; utility_under_attack: number | null; asr: number | null }>;
+  by_injection_task: Record<string, { n: number; utility_under_attack: number; asr: number }>;
+}
+export interface BenchmarkMetrics { bfcl?: BfclMetrics; asb?: AsbMetrics; agentdojo?: AgentDojoMetrics }
+
+const frac = (k: number, n: number) => (n ? k / n : 0);
+const meanOf = (xs: (number | undefined)[]) => { const v = xs.filter((x): x is number => x !== undefined); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null; };
+
+export function bfclMetrics(items: BfclOutcome[]): BfclMetrics {
+  const by_category: Record<string, Accuracy> = {};
+  const error_types: Record<string, number> = {};
+  for (const o of items) {
+    const a = (by_category[o.category] ??= { n: 0, correct: 0, accuracy: 0 });
+    a.n++; if (o.correct) a.correct++;
+    if (o.errorType) error_types[o.errorType] = (error_types[o.errorType] ?? 0) + 1;
+  }
+  for (const a of Object.values(by_category)) a.accuracy = frac(a.correct, a.n);
+  const acc = (c: string) => by_category[c]?.accuracy;
+  const simple = meanOf(['simple_python', 'simple_java', 'simple_javascript'].map(acc));
+  const live = Object.entries(by_category).filter(([c]) => c.startsWith('live_') && !c.includes('relevance'));
+  const liveN = live.reduce((s, [, a]) => s + a.n, 0);
+  return {
+    n: items.length, by_category,
+    simple_ast: simple,
+    non_live_ast: meanOf([simple ?? undefined, acc('multiple'), acc('parallel'), acc('parallel_multiple')]),
+    irrelevance: acc('irrelevance') ?? null,
+    live_ast: liveN ? live.reduce((s, [, a]) => s + a.correct, 0) / liveN : null,
+    overall: frac(items.filter((o) => o.correct).length, items.length),
+    error_types,
+  };
+}
+
+function asbGroup(items: AsbOutcome[]): AsbGroup {
+  return { n: items.length, asr: frac(items.filter((o) => o.attackSuccess).length, items.length), original_task_success: frac(items.filter((o) => o.originalTaskSuccess).length, items.length), refusal_rate: frac(items.filter((o) => o.refused).length, items.length) };
+}
+function groupBy(items: AsbOutcome[], key: (o: AsbOutcome) => string): Record<string, AsbGroup> {
+  const keys = [...new Set(items.map(key))].sort();
+  return Object.fromEntries(keys.map((k) => [k, asbGroup(items.filter((o) => key(o) === k))]));
+}
+
+export function asbMetrics(items: AsbOutcome[]): AsbMetrics {
+  const attacked = items.filter((o) => o.setting !== 'clean');
+  const clean = items.filter((o) => o.setting === 'clean');
+  const all = asbGroup(attacked);
+  const pna = clean.length ? asbGroup(clean).original_task_success : null;
+  return {
+    n: items.length, attacked: all,
+    by_setting: groupBy(items, (o) => o.setting),
+    by_setting_variant: groupBy(attacked, (o) => `${o.setting}/${o.variant}`),
+    by_aggressive: groupBy(attacked, (o) => (o.aggressive ? 'aggressive' : 'non_aggressive')),
+    by_agent: groupBy(attacked, (o) => o.agent),
+    by_attack_type: groupBy(attacked, (o) => o.attackType ?? 'unknown'),
+    pna, nrp: pna === null || !attacked.length ? null : pna * (1 - all.asr),
+  };
+}
+
+export function agentDojoMetrics(items: AgentDojoOutcome[]): AgentDojoMetrics {
+  const clean = items.filter((o) => o.injectionTask === null);
+  const pairs = items.filter((o) => o.injectionTask !== null);
+  const rate = (xs: AgentDojoOutcome[], f: (o: AgentDojoOutcome) => boolean) => (xs.length ? frac(xs.filter(f).length, xs.length) : null);
+  const users = [...new Set(items.map((o) => o.userTask))];
+  const injections = [...new Set(pairs.map((o) => o.injectionTask!))];
+  return {
+    n_user_tasks: clean.length, utility: rate(clean, (o) => o.utility),
+    n_pairs: pairs.length, utility_under_attack: rate(pairs, (o) => o.utility), targeted_asr: rate(pairs, (o) => o.security === true),
+    by_user_task: Object.fromEntries(users.map((u) => {
+      const c = clean.find((o) => o.userTask === u); const p = pairs.filter((o) => o.userTask === u);
+      return [u, { utility: c ? c.utility : null, n_pairs: p.length, utility_under_attack: rate(p, (o) => o.utility), asr: rate(p, (o) => o.security === true) }];
+    })),
+    by_injection_task: Object.fromEntries(injections.map((i) => {
+      const p = pairs.filter((o) => o.injectionTask === i);
+      return [i, { n: p.length, utility_under_attack: frac(p.filter((o) => o.utility).length, p.length), asr: frac(p.filter((o) => o.security === true).length, p.length) }];
+    })),
+  };
+}
+
+/** The metrics of every benchmark present among the episodes; null when none carries one. */
+export function benchmarkMetrics(summaries: WithOutcome[]): BenchmarkMetrics | null {
+  const outs = summaries.map((s) => s.benchmark).filter((b): b is BenchmarkOutcome => !!b);
+  if (!outs.length) return null;
+  const bfcl = outs.filter((o): o is BfclOutcome => o.kind === 'bfcl');
+  const asb = outs.filter((o): o is AsbOutcome => o.kind === 'asb');
+  const dojo = outs.filter((o): o is AgentDojoOutcome => o.kind === 'agentdojo');
+  return { ...(bfcl.length ? { bfcl: bfclMetrics(bfcl) } : {}), ...(asb.length ? { asb: asbMetrics(asb) } : {}), ...(dojo.length ? { agentdojo: agentDojoMetrics(dojo) } : {}) };
+}
+
+/** Every number as a flat row (`bfcl.by_category.multiple.accuracy`), for CSV and comparisons. */
+export function flattenBenchmarkMetrics(m: BenchmarkMetrics): { metric: string; value: number | boolean | null }[] {
+  const rows: { metric: string; value: number | boolean | null }[] = [];
+  const walk = (v: unknown, path: string) => {
+    if (v === null || typeof v === 'number' || typeof v === 'boolean') rows.push({ metric: path, value: v });
+    else if (typeof v === 'object') for (const [k, x] of Object.entries(v as object)) walk(x, path ? `${path}.${k}` : k);
+  };
+  walk(m, '');
+  return rows;
+}
+
+/** Base vs other (e.g. base model vs adapter): each shared number with its difference (other − base). */
+export function compareBenchmarkMetrics(base: BenchmarkMetrics, other: BenchmarkMetrics): { metric: string; base: number; other: number; delta: number }[] {
+  const b = new Map(flattenBenchmarkMetrics(base).filter((r) => typeof r.value === 'number').map((r) => [r.metric, r.value as number]));
+  return flattenBenchmarkMetrics(other).flatMap((r) => (typeof r.value === 'number' && b.has(r.metric) ? [{ metric: r.metric, base: b.get(r.metric)!, other: r.value, delta: r.value - b.get(r.metric)! }] : []));
+}
+
+/** A CSV cell: quoted when needed, and never a formula (names come from imported files). */
+function csvCell(s: string): string {
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** CSV of the flattened metrics. */
+export function benchmarkMetricsCsv(m: BenchmarkMetrics): string {
+  return ['metric,value', ...flattenBenchmarkMetrics(m).map((r) => `${csvCell(r.metric)},${r.value === null ? '' : r.value}`)].join('\n') + '\n';
+}
