@@ -136,6 +136,10 @@ export class SandboxEnvironment implements RolloutEnvironment {
       // Later turns whose prompt did not continue the episode's sequence (template rewrote history
       // or the sampled ids were not the tokenizer's encoding): each starts another training sequence.
       transcript_fallbacks: t.fallbacks.rewritten + t.fallbacks.retokenized,
+      // Per episode: its unique tokens (what one training sequence holds) and the prompt tokens of
+      // all its turns (what prefilling each turn from scratch processes).
+      episode_tokens_unique: rollouts.reduce((n, r) => n + r.sequences.reduce((m, q) => m + q.ids.length, 0), 0) / Math.max(1, rollouts.length),
+      episode_prompt_tokens: t.promptTokens / Math.max(1, rollouts.length),
       refusal_rate_malicious: report.overall.refusal_rate_malicious,
       verification_rate_sensitive: report.overall.verification_rate_sensitive,
       attack_success_rate: report.overall.attack_success_rate,
