@@ -1,4 +1,7 @@
-// Minimal flag parsing for the CLI: --name value, --name=value, and boolean --name.
+// Minimal flag parsing for the CLI: --name value, --name=value, and boolean --name. Paths are
+// checked here too, before a command spends minutes working, so a bad one is one line, exit 2.
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 export class CliError extends Error {}
 
@@ -60,4 +63,42 @@ export function idsFlag(flags: Flags, name: string, required = true): number[] |
   const ids = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 0)) throw new CliError(`--${name} must be comma-separated non-negative integers, got "${v}"`);
   return ids;
+}
+
+/** A file the command will write: its folder must exist now (not after a long eval or training run). */
+export function outputFileFlag(flags: Flags, name: string, required: true): string;
+export function outputFileFlag(flags: Flags, name: string, required?: false): string | undefined;
+export function outputFileFlag(flags: Flags, name: string, required = false): string | undefined {
+  const path = stringFlag(flags, name, required as true);
+  if (path === undefined) return undefined;
+  const dir = dirname(resolve(path));
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) throw new CliError(`--${name} ${path}: the folder ${dir} does not exist`);
+  if (!st.isDirectory()) throw new CliError(`--${name} ${path}: ${dir} is not a folder`);
+  const target = statSync(path, { throwIfNoEntry: false });
+  if (target?.isDirectory()) throw new CliError(`--${name} ${path} is a folder; give a file name`);
+  return path;
+}
+
+/** A folder the command will read: it must exist and be a folder. */
+export function inputDirFlag(flags: Flags, name: string): string | undefined {
+  const path = stringFlag(flags, name);
+  if (path === undefined) return undefined;
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new CliError(`--${name} ${path}: no such folder`);
+  if (!st.isDirectory()) throw new CliError(`--${name} ${path} is not a folder`);
+  return path;
+}
+
+/** A filesystem error (ENOENT, EACCES, ...) as one sentence naming the path, or null for other errors. */
+export function describeFileError(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException | null;
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return null;
+  const what: Record<string, string> = {
+    ENOENT: 'no such file or folder', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'is a folder, not a file',
+    ENOTDIR: 'a part of the path is not a folder', ENOSPC: 'no space left on the device', EROFS: 'read-only file system', EEXIST: 'already exists',
+    EMFILE: 'too many open files', ENAMETOOLONG: 'the name is too long',
+  };
+  const path = typeof e.path === 'string' ? `${e.path}: ` : '';
+  return `${path}${what[e.code] ?? e.code}${e.syscall ? ` (${e.syscall})` : ''}`;
 }

@@ -1,9 +1,13 @@
 // `npm run cli -- <command> [flags]`: one entry point, one module per command in ./commands.
 // Commands throw CliError for bad input: it prints one line and exits with code 2, never a stack trace.
 import { relaunchWithDawnEnvironment } from '../node/dawn-env';
-import { CliError, parseFlags, type Flags } from './flags';
+import { CliError, describeFileError, parseFlags, type Flags } from './flags';
 import { ModelLoadError } from '../model/errors';
 import { EngineError } from '../engine/engine';
+import { SuiteError } from '../sandbox/scenarios/suite-format';
+import { PyLiteralError } from '../sandbox/scenarios/pyliteral';
+import { CheckpointError } from '../training/checkpoints/errors';
+import { PeftAdapterError } from '../training/peft-io';
 
 type CommandModule = { run(flags: Flags): Promise<void>; usage: string; needsGpu?: boolean };
 
@@ -35,16 +39,24 @@ async function main() {
   await command.run(parseFlags(rest));
 }
 
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' | ');
+
 main().then(
   () => process.exit(0),
   (err) => {
     // Bad input (flags, model folders, token ids, context length): one line, exit code 2.
-    const badInput = err instanceof CliError || err instanceof ModelLoadError || (err instanceof EngineError && (err.code === 'bad-input' || err.code === 'context-overflow'));
-    if (badInput) {
-      console.error(`error: ${err.message}`);
+    // Bad input also covers files that cannot be read or written (a missing folder, no permission)
+    // and the named errors of suites, checkpoints and imports: a sentence, never a raw ENOENT.
+    const badInput = err instanceof CliError || err instanceof ModelLoadError || (err instanceof EngineError && (err.code === 'bad-input' || err.code === 'context-overflow'))
+      || err instanceof SuiteError || err instanceof PyLiteralError || err instanceof CheckpointError || err instanceof PeftAdapterError;
+    const fileProblem = describeFileError(err);
+    if (badInput || fileProblem) {
+      // A CliError may carry the usage on purpose (unknown command); other messages stay on one line.
+      console.error(`error: ${fileProblem ?? (err instanceof CliError ? err.message : oneLine((err as Error).message))}`);
       process.exit(2);
     }
-    console.error(`error: ${(err as Error)?.message ?? err}`);
+    // Anything else is a bug: still one line (the stack only with ASP_DEBUG), exit code 1.
+    console.error(`error: ${oneLine(String((err as Error)?.message ?? err))}`);
     if (process.env.ASP_DEBUG) console.error(err);
     process.exit(1);
   },

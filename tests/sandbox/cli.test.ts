@@ -63,7 +63,11 @@ describe('CLI: scenarios and eval', () => {
 
   it('bad input exits 2 with a one-line error', () => {
     const cases: [string[], RegExp][] = [
-      [['eval', '--suite', join(dir, 'missing.json'), '--policy', 'comply', '--out', join(dir, 'x.json')], /cannot read suite .*missing.json: ENOENT/],
+      [['eval', '--suite', join(dir, 'missing.json'), '--policy', 'comply', '--out', join(dir, 'x.json')], /^error: cannot read suite .*missing.json: no such file or folder \(open\)$/],
+      // Issue #12: a raw ENOENT after the run, and an unbounded count, became one sentence and exit 2.
+      [['eval', '--suite', suite, '--policy', 'comply', '--out', '/missing/dir/r.json'], /^error: --out \/missing\/dir\/r.json: the folder \/missing\/dir does not exist$/],
+      [['scenarios', '--builtin', 'test', '--count', '1e12', '--out', join(dir, 'x.json')], /^error: --count must be an integer from 1 to 50000, got 1000000000000$/],
+      [['train', '--model', dir, '--builtin', 'train', '--steps', '1', '--out', join(dir, 'ad'), '--resume', '/missing'], /^error: --resume \/missing: no such folder$/],
       [['eval', '--suite', suite, '--policy', 'model', '--out', join(dir, 'x.json')], /--policy model needs --model DIR/],
       [['eval', '--suite', suite, '--policy', 'greedy', '--out', join(dir, 'x.json')], /--policy must be one of comply\|refuse\|oracle\|model/],
       [['scenarios', '--builtin', 'dev', '--out', join(dir, 'x.json')], /--builtin must be one of train\|test/],

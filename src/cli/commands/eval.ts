@@ -2,7 +2,7 @@
 // attack type, and InjecAgent's ASR-valid for imported suites).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseSuiteText, runEval, SCRIPTED_POLICIES, simulatedVerifier, scenarioVerifier, SuiteError } from '../../sandbox/index';
-import { boolFlag, CliError, numberFlag, oneOf, stringFlag, type Flags } from '../flags';
+import { boolFlag, CliError, describeFileError, numberFlag, oneOf, outputFileFlag, stringFlag, type Flags } from '../flags';
 import type { NodeModelPolicy } from '../model-policy-node';
 
 export const usage = 'eval --suite SUITE.json --policy comply|refuse|oracle|model --out REPORT.json [--model DIR] [--adapter DIR] [--seed S] [--max-new-tokens N] [--quant f32|q8|q4] [--batch B] [--max-context T] [--greedy] [--max-turns N] [--verifier scenario|P] [--details FILE]';
@@ -44,7 +44,8 @@ export async function run(flags: Flags): Promise<void> {
   const suitePath = stringFlag(flags, 'suite', true);
   const policyName = oneOf(flags, 'policy', POLICIES);
   if (!policyName) throw new CliError(`missing --policy (${POLICIES.join('|')})`);
-  const out = stringFlag(flags, 'out', true);
+  const out = outputFileFlag(flags, 'out', true);
+  const details = outputFileFlag(flags, 'details');
   const seed = numberFlag(flags, 'seed', 0)!;
   const maxTurns = numberFlag(flags, 'max-turns', 8)!;
   if (!Number.isInteger(maxTurns) || maxTurns < 1) throw new CliError(`--max-turns must be a positive integer, got ${maxTurns}`);
@@ -56,7 +57,7 @@ export async function run(flags: Flags): Promise<void> {
   const verifier = v === 'scenario' ? scenarioVerifier() : simulatedVerifier(p, seed);
 
   let text: string;
-  try { text = readFileSync(suitePath, 'utf8'); } catch (e) { throw new CliError(`cannot read suite ${suitePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
+  try { text = readFileSync(suitePath, 'utf8'); } catch (e) { throw new CliError(`cannot read suite ${describeFileError(e) ?? `${suitePath}: ${(e as Error).message}`}`); }
   let suite;
   try { suite = parseSuiteText(text, suitePath); } catch (e) { if (e instanceof SuiteError) throw new CliError(e.message); throw e; }
 
@@ -68,7 +69,6 @@ export async function run(flags: Flags): Promise<void> {
   try { result = await runEval(suite.scenarios, policy, { maxTurns, verifier, seed, concurrency }); } finally { model?.destroy(); }
   const { report, summaries, errors } = result;
   writeFileSync(out, JSON.stringify({ ...report, meta: { suite: suite.name, policy: policy.name, verifier: verifier.name, seed, max_turns: maxTurns, policy_errors: errors } }, null, 1));
-  const details = stringFlag(flags, 'details');
   if (details) writeFileSync(details, JSON.stringify(summaries, null, 1));
   const o = report.overall;
   console.log(`${policy.name} on ${suite.name}: ${report.episodes} episodes, mean reward ${o.mean_reward.toFixed(3)}, ASR ${o.attack_success_rate.toFixed(3)}, refusal(M) ${o.refusal_rate_malicious.toFixed(3)}, verification(S) ${o.verification_rate_sensitive.toFixed(3)}, benign completion ${o.benign_task_completion.toFixed(3)}; wrote ${out}`);

@@ -5,7 +5,7 @@
 // Runs GRPO on sandbox scenarios and writes a PEFT adapter (loadable with PeftModel.from_pretrained),
 // plus trainer_state.json (step, config, metrics history) and optimizer.safetensors (AdamW m, v) so
 // --resume continues exactly. --json-log appends one JSON line of metrics per step.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromFloat32 } from '../../model/dtypes';
 import { nodeFileSource } from '../../model/node-sources';
@@ -19,7 +19,8 @@ import { exportPeftAdapter } from '../../training/peft-export';
 import { readPeftTensors } from '../../training/peft-io';
 import { openPeftAdapter } from '../adapter-setup';
 import { cliTokenizer, createCliEngine, openModelDir, quantFlag } from '../engine-setup';
-import { CliError, numberFlag, oneOf, stringFlag, type Flags } from '../flags';
+import { LIMITS, parseJsonBounded } from '../../sandbox/limits';
+import { CliError, inputDirFlag, numberFlag, oneOf, outputFileFlag, stringFlag, type Flags } from '../flags';
 
 export const usage = 'train --model DIR [--quant q4|q8|f32] [--suite SUITE.json | --builtin train] --steps N --out ADAPTER_DIR [--resume ADAPTER_DIR] [--json-log FILE] [--lr X] [--group-size G] [--prompts-per-step P] [--max-new-tokens N] [--temperature T] [--kl-beta B] [--rank R] [--alpha A] [--seed S] [--max-turns N] [--verifier scenario|P] [--max-context N] [--save-every N]';
 export const needsGpu = true;
@@ -35,6 +36,24 @@ function scenariosFrom(flags: Flags) {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+}
+
+type ResumeState = { step: number; optimizer_step: number; config: GrpoConfig; metrics: [] };
+
+/** trainer_state.json of a folder written by `train --out`, checked field by field. */
+function readResumeState(dir: string): ResumeState {
+  const fail = (what: string): never => { throw new CliError(`--resume ${dir}: ${what}`); };
+  for (const f of ['trainer_state.json', 'optimizer.safetensors']) if (!existsSync(join(dir, f))) fail(`${f} is missing (give a folder written by train --out)`);
+  const r = parseJsonBounded(readFileSync(join(dir, 'trainer_state.json'), 'utf8'), { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
+  if (!r.ok) return fail(`trainer_state.json ${r.error}`);
+  const st = r.value as Partial<ResumeState> | null;
+  if (typeof st !== 'object' || st === null || Array.isArray(st)) return fail('trainer_state.json must be a JSON object');
+  for (const k of ['step', 'optimizer_step'] as const) if (!Number.isSafeInteger(st[k]) || (st[k] as number) < 0) fail(`trainer_state.json: "${k}" must be a non-negative integer`);
+  if (typeof st.config !== 'object' || st.config === null || Array.isArray(st.config)) fail('trainer_state.json: "config" must be an object');
+  const targets = (st.config as { lora?: { targets?: unknown } }).lora?.targets;
+  if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string')) fail('trainer_state.json: "config.lora.targets" must be a list of module names');
+  if (!Array.isArray(st.metrics)) fail('trainer_state.json: "metrics" must be a list');
+  return st as ResumeState;
 }
 
 async function saveAdapter(dir: string, trainer: GrpoTrainer, config: GrpoConfig, modelDir: string) {
@@ -55,14 +74,15 @@ export async function run(flags: Flags) {
   const steps = numberFlag(flags, 'steps');
   if (steps === undefined || !Number.isInteger(steps) || steps < 1) throw new CliError('--steps N (a positive integer) is required');
   const out = stringFlag(flags, 'out', true);
-  const resume = stringFlag(flags, 'resume');
-  const jsonLog = stringFlag(flags, 'json-log');
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new CliError(`--out ${out} is a file; give a folder for the adapter`);
+  const resume = inputDirFlag(flags, 'resume');
+  const jsonLog = outputFileFlag(flags, 'json-log');
   const modelDir = stringFlag(flags, 'model', true);
   const scenarios = scenariosFrom(flags);
   const verifierFlag = stringFlag(flags, 'verifier') ?? 'scenario';
   const verifier = verifierFlag === 'scenario' ? 'scenario' as const : Number(verifierFlag);
   if (verifier !== 'scenario' && !(verifier >= 0 && verifier <= 1)) throw new CliError(`--verifier must be "scenario" or a probability in [0, 1], got "${verifierFlag}"`);
-  const resumedState = resume ? JSON.parse(readFileSync(join(resume, 'trainer_state.json'), 'utf8')) as { step: number; optimizer_step: number; config: GrpoConfig; metrics: [] } : undefined;
+  const resumedState = resume ? readResumeState(resume) : undefined;
   const resumed = resume ? await openPeftAdapter(resume) : undefined;
   let config: GrpoConfig;
   try {

@@ -1,6 +1,7 @@
 // Seeded scenario generator: composes a user-prompt family, a tool-output family and a surface
 // technique into a scenario for each of the nine cells, round-robin, deduplicated. The same
 // (split, count, seed) always gives the same scenarios; each scenario has its own RNG stream.
+import { LIMITS } from '../limits';
 import { callMatches } from '../matching';
 import { Rng, hashString } from '../rng';
 import { BUILTIN_TOOLS } from '../tools/index';
@@ -69,7 +70,7 @@ function buildScenario(split: Split, cell: Cell, index: number, rng: Rng): Scena
 
 export function generateScenarios(options: GenerateOptions): Scenario[] {
   const count = options.count ?? DEFAULT_COUNTS[options.split];
-  if (!Number.isInteger(count) || count < 1) throw new Error(`generateScenarios: count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > LIMITS.suiteScenarios) throw new Error(`generateScenarios: count must be an integer from 1 to ${LIMITS.suiteScenarios}, got ${count}`);
   const seed = options.seed ?? 0;
   const seen = new Set<string>();
   const out: Scenario[] = [];
