@@ -95,11 +95,16 @@ export class Transcript {
 
   /** Whether `conversation` is this transcript's conversation plus its last turn and new messages. */
   continues(conversation: readonly ChatMessage[], tools: readonly ToolSpec[]): boolean {
-    const keys = this.messageKeys;
-    if (keys === null || this.generating || this.lastTurn === null) return false;
-    if (JSON.stringify(tools) !== this.toolsKey || conversation.length <= keys.length) return false;
-    if (conversation[keys.length].role !== 'assistant') return false;
-    return keys.every((k, i) => k === messageKey(conversation[i]));
+    return this.continuesKeys(conversation, conversation.map(messageKey), JSON.stringify(tools));
+  }
+
+  /** continues() with the conversation's message keys and tools key computed once by the caller. */
+  continuesKeys(conversation: readonly ChatMessage[], keys: readonly string[], toolsKey: string): boolean {
+    const own = this.messageKeys;
+    if (own === null || this.generating || this.lastTurn === null) return false;
+    if (toolsKey !== this.toolsKey || conversation.length <= own.length) return false;
+    if (conversation[own.length].role !== 'assistant') return false;
+    return own.every((k, i) => k === keys[i]);
   }
 
   /** Whether a conversation this transcript continues holds its last turn's text as the assistant message. */
@@ -194,7 +199,9 @@ export class TranscriptBook {
   }
 
   prompt(conversation: readonly ChatMessage[], tools: readonly ToolSpec[]): { transcript: Transcript; promptIds: number[]; continued: boolean } {
-    const candidates = this.live.filter((t) => t.continues(conversation, tools));
+    const keys = conversation.map(messageKey);
+    const toolsKey = JSON.stringify(tools);
+    const candidates = this.live.filter((t) => t.continuesKeys(conversation, keys, toolsKey));
     const exact = candidates.filter((t) => t.keepsLastTurn(conversation));
     const pick = (exact.length > 0 ? exact : candidates).at(-1);
     const transcript = pick ?? new Transcript(this.codec, tools);

@@ -170,5 +170,13 @@ describe('codec and transcript book', () => {
     expect([a.transcript, b.transcript]).not.toContain(other.transcript);
     expect(book.stats).toEqual(stats({ turns: 5, continued: 2 }));
     expect(() => a.transcript.next(next(textA))).toThrow(/not recorded/);
+
+    // Past its capacity the book forgets the oldest transcripts but keeps counting their turns.
+    const small = new TranscriptBook(new TurnCodec({ tokenizer }), 1);
+    const first = small.prompt(start, tools);
+    first.transcript.record(scriptedTurn(tokenizer, first.promptIds));
+    small.prompt([{ role: 'system', content: 'other' }, start[1]], tools);
+    expect(small.prompt(next(textA), tools).continued).toBe(false);
+    expect(small.stats).toEqual(stats({ turns: 3, continued: 0 }));
   });
 });
