@@ -168,6 +168,6 @@ export function parseSuite(json: unknown, source = 'suite'): Suite {
 
 export function parseSuiteText(text: string, source = 'suite'): Suite {
   const r = parseJsonBounded(text, { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
-  if (!r.ok) throw new SuiteError(`${source}: ${r.error.startsWith('is not valid JSON') ? r.error.slice(3) : r.error}`);
+  if (!r.ok) throw new SuiteError(`${source}: ${r.error.startsWith('is not valid JSON') ? r.error.slice(3) : `the file ${r.error}`}`);
   return parseSuite(r.value, source);
 }

@@ -37,9 +37,10 @@ function tokenize(sql: string): Token[] | null {
   return tokens;
 }
 
-interface Select { columns: '*' | 'count' | string[]; table: string; where?: { column: string; value: string | number }; limit?: number }
+export interface Select { columns: '*' | 'count' | string[]; table: string; where?: { column: string; value: string | number }; limit?: number }
 
-function parseSelect(sql: string): Select | null {
+/** The parsed statement, or null when it is not in the supported subset. Linear in the text. */
+export function parseSelect(sql: string): Select | null {
   const t = tokenize(sql);
   if (!t) return null;
   let i = 0;
