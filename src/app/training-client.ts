@@ -5,11 +5,11 @@
 // A worker that does not answer 'train-status' (an older build) leaves the tab disabled: it never
 // shows made-up numbers.
 import type { AdapterListResult } from '../worker-api/protocol';
-import type { TrainingConfig, TrainingMetrics, TrainingSample } from '../worker-api/training-types';
+import type { TrainingConfig, TrainingMetrics, TrainingProgress, TrainingSample } from '../worker-api/training-types';
 import type { EngineClient } from './engine-client';
 
 // The types live with the worker API (the worker must not import the app); re-exported for the panels.
-export { defaultTrainingConfig, validateTrainingConfig, type CellRates, type TrainingConfig, type TrainingMetrics, type TrainingSample } from '../worker-api/training-types';
+export { defaultTrainingConfig, validateTrainingConfig, type CellRates, type TrainingConfig, type TrainingMetrics, type TrainingProgress, type TrainingSample } from '../worker-api/training-types';
 
 export interface TrainingControls {
   pause(): void;
@@ -29,6 +29,8 @@ export interface TrainingHandlers {
   onCheckpoint?(c: { id: string; step: number }): void;
   /** A resumed run's earlier steps, once, before its first new step. */
   onHistory?(metrics: TrainingMetrics[]): void;
+  /** Where the running step is (throttled). */
+  onProgress?(p: TrainingProgress): void;
 }
 
 export interface TrainingClient {
@@ -55,6 +57,7 @@ export class WorkerTrainingClient implements TrainingClient {
       else if (event.kind === 'train-sample') handlers.onSample(event.sample);
       else if (event.kind === 'train-checkpoint') handlers.onCheckpoint?.({ id: event.id, step: event.step });
       else if (event.kind === 'train-history') handlers.onHistory?.(event.metrics);
+      else if (event.kind === 'train-progress') handlers.onProgress?.(event.progress);
     });
     const control = (action: 'pause' | 'resume' | 'stop') => void this.engine.trainControl(action).catch(() => undefined);
     return { pause: () => control('pause'), resume: () => control('resume'), stop: () => control('stop'), done: running.result };

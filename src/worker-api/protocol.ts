@@ -6,7 +6,7 @@ import type { GpuCapabilities } from '../engine/gpu/capabilities';
 import type { WeightFormat } from '../engine/quant/formats';
 import type { SamplingOptions, FinishReason } from '../engine/generate';
 import type { ChatMessage, ToolSpec } from '../model/chat-template';
-import type { TrainingConfig, TrainingMetrics, TrainingSample } from './training-types';
+import type { TrainingConfig, TrainingMetrics, TrainingProgress, TrainingSample } from './training-types';
 
 /** Where the model comes from. */
 export type ModelChoice =
@@ -100,7 +100,9 @@ export type WorkerEvent =
   /** Sent once when a run resumes: the checkpoint's earlier steps, oldest first, for the charts. */
   | { kind: 'train-history'; metrics: TrainingMetrics[] }
   | { kind: 'train-sample'; sample: TrainingSample }
-  | { kind: 'train-checkpoint'; id: string; step: number };
+  | { kind: 'train-checkpoint'; id: string; step: number }
+  /** Inside a step: rollout turn and tokens so far, forward–backward micro-batch k of n, optimizer (throttled). */
+  | { kind: 'train-progress'; progress: TrainingProgress };
 
 export interface CapabilitiesResult {
   webgpu: boolean;

@@ -11,7 +11,10 @@ import { LoraAdapter } from '../training/model/lora-adapter';
 import { LORA_TARGETS, type LoraTarget } from '../training/ops/lora-targets';
 import type { CheckpointStore } from '../training/checkpoints/store';
 import type { LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
-import { trainingMetricsOf, type TrainingConfig, type TrainingSample } from './training-types';
+import { noLearningSignal, trainingMetricsOf, type TrainingConfig, type TrainingSample } from './training-types';
+
+/** At most one progress event per this many ms inside a phase (a phase change is sent at once). */
+const PROGRESS_INTERVAL_MS = 250;
 import type { WorkerEvent } from './protocol';
 
 let trainScenarios: Scenario[] | undefined;
@@ -68,6 +71,14 @@ export class TrainingSession {
       trainer.stepCount = resumed.step;
       trainer.history.push(...(resumed.metrics as unknown as StepMetrics[]));
     }
+    let lastProgress = 0, lastPhase = '';
+    trainer.onProgress = (p) => {
+      const now = performance.now();
+      const phase = `${p.phase}:${'turn' in p ? p.turn : 'microBatch' in p ? p.microBatch : ''}`;
+      if (phase === lastPhase && now - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastPhase = phase; lastProgress = now;
+      emit({ kind: 'train-progress', progress: { ...p, step: trainer.stepCount + 1, totalSteps: config.steps } });
+    };
     const checkpointIds: string[] = [];
     const firstStep = trainer.stepCount;
     // The resumed history goes to the UI first (its charts continue it); elapsed time counts the
@@ -103,7 +114,8 @@ export class TrainingSession {
         if (this.paused) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
         if (this.stopRequested || signal.aborted) break;
         const m = await trainer.step(signal);
-        emit({ kind: 'train-metrics', metrics: trainingMetricsOf(m, config.steps, earlierSeconds + (performance.now() - started) / 1000) });
+        const noSignal = noLearningSignal(trainer.lastRollouts.map((r) => r.rollout));
+        emit({ kind: 'train-metrics', metrics: trainingMetricsOf(m, config.steps, earlierSeconds + (performance.now() - started) / 1000, noSignal) });
         const first = trainer.lastRollouts[0];
         if (first) {
           const summary = first.rollout.info?.summary as { scenarioId: string; cell: Cell } | undefined;

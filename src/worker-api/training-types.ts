@@ -2,6 +2,10 @@
 // defaults and validation), the per-step metrics and sample trajectories the worker streams.
 // Plain structured-clone data, shared by src/app and src/worker-api (which must not import the app).
 import { CELLS, type Cell } from '../sandbox/index';
+import type { StepProgress } from '../training/grpo/trainer';
+
+/** Where the running step is (rollout turn and tokens, micro-batch k of n, optimizer), for the Train tab. */
+export type TrainingProgress = StepProgress & { step: number; totalSteps: number };
 
 export interface TrainingConfig {
   /** Relative weight of each cell in the scenario mix (0 leaves the cell out). */
@@ -34,6 +38,13 @@ export interface TrainingMetrics {
   kl: number;
   gradNorm: number;
   perCell: Partial<Record<Cell, CellRates>>;
+  /** Spread of the step's rewards (absent in metrics from older checkpoints). */
+  rewardStd?: number;
+  /**
+   * True when every rollout got the same reward as the others in its group: all advantages are 0,
+   * so the step could not change the adapter (no learning signal).
+   */
+  noSignal?: boolean;
 }
 
 export interface TrainingSample { step: number; scenarioId: string; cell: Cell; reward: number; advantage: number; text: string }
@@ -78,7 +89,7 @@ export function validateTrainingConfig(c: TrainingConfig, resumeStep?: number): 
  * The UI's metrics of one trainer step, from the trainer's record (`step` there counts from 0;
  * per-cell rates are `<cell>.refusal_rate` and so on, present for the cells the step sampled).
  */
-export function trainingMetricsOf(record: Record<string, number>, totalSteps: number, elapsedSeconds: number): TrainingMetrics {
+export function trainingMetricsOf(record: Record<string, number>, totalSteps: number, elapsedSeconds: number, noSignal?: boolean): TrainingMetrics {
   const perCell: Partial<Record<Cell, CellRates>> = {};
   for (const cell of CELLS) {
     if (record[`${cell}.reward`] === undefined) continue;
@@ -87,5 +98,15 @@ export function trainingMetricsOf(record: Record<string, number>, totalSteps: nu
       attackSuccess: record[`${cell}.attack_success_rate`], completion: record[`${cell}.completion_rate`],
     };
   }
-  return { step: record.step + 1, totalSteps, elapsedSeconds, meanReward: record.reward_mean, kl: record.kl, gradNorm: record.grad_norm, perCell };
+  return {
+    step: record.step + 1, totalSteps, elapsedSeconds, meanReward: record.reward_mean, kl: record.kl, gradNorm: record.grad_norm, perCell,
+    ...(record.reward_std !== undefined ? { rewardStd: record.reward_std } : {}), ...(noSignal !== undefined ? { noSignal } : {}),
+  };
+}
+
+/** Whether rewards are equal within every group (GRPO advantages all 0: nothing to learn from). */
+export function noLearningSignal(rollouts: readonly { group: number; reward: number }[]): boolean {
+  const byGroup = new Map<number, number[]>();
+  for (const r of rollouts) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r.reward]);
+  return rollouts.length > 0 && [...byGroup.values()].every((rs) => Math.max(...rs) - Math.min(...rs) < 1e-9);
 }

@@ -34,7 +34,7 @@ const client = {
   start(config, handlers) {
     calls.push({ start: config });
     emit = handlers;
-    return { pause: () => calls.push('pause'), resume: () => calls.push('resume'), stop: () => { calls.push('stop'); finish({ stoppedAtStep: 2, checkpointIds: [] }); }, done: new Promise((r) => (finish = r)) };
+    return { pause: () => calls.push('pause'), resume: () => calls.push('resume'), stop: () => calls.push('stop'), done: new Promise((r) => (finish = r)) };
   },
 };
 window.trainTest = { calls, emit: (kind, value) => emit[kind](value), finish: (value) => finish(value) };
@@ -65,11 +65,12 @@ describe('app: Train tab with a fake trainer', () => {
     await page.locator('#cfg-groupSize').fill('1');
     await page.locator('#cfg-groupSize').dispatchEvent('change');
     expect(await start.isDisabled()).toBe(true); // invalid config: G must be ≥ 2
-    expect(await page.getByRole('alert').textContent()).toContain('groupSize');
+    // In the form's words, not the config's field names.
+    expect(await page.getByRole('alert').textContent()).toContain('Group size G must be a whole number from 2 to 64 (you entered 1)');
     // Turns must leave room for the prompt in the loaded model's context.
     await page.locator('#cfg-maxNewTokens').fill('1024');
     await page.locator('#cfg-maxNewTokens').dispatchEvent('change');
-    expect(await page.getByTestId('train-config-errors').textContent()).toContain("maxNewTokens must be smaller than the loaded model's context of 1024 tokens, got 1024");
+    expect(await page.getByTestId('train-config-errors').textContent()).toContain("Max new tokens per turn must be smaller than the loaded model's context of 1024 tokens (you entered 1024)");
     await page.locator('#cfg-maxNewTokens').fill('256');
     await page.locator('#cfg-maxNewTokens').dispatchEvent('change');
     await page.locator('#cfg-groupSize').fill('6');
@@ -97,10 +98,40 @@ describe('app: Train tab with a fake trainer', () => {
     expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-train-fake-trainer.png'), fullPage: true });
 
+    // Axes fit the data: KL (0.01–0.03) is not drawn on 0–100; the step axis spans steps 1–3.
+    const range = async (id: string, key: 'x' | 'y') => (await page.getByTestId(id).getAttribute(`data-${key}-range`))!.split(',').map(Number);
+    const [klMin, klMax] = await range('chart-kl', 'y');
+    expect(klMin).toBeGreaterThanOrEqual(0);
+    expect(klMax).toBeLessThan(0.05);
+    expect(await range('chart-kl', 'x')).toEqual([1, 3]);
+
+    // Progress inside a step: rollout turn and tokens, micro-batch k of n, optimizer.
+    const phase = page.getByTestId('train-phase');
+    await page.evaluate(() => (window as any).trainTest.emit('onProgress', { phase: 'rollout', turn: 1, tokens: 0, step: 4, totalSteps: 10 }));
+    expect(await phase.textContent()).toBe('Step 4 of 10: rollout turn 1, reading the prompt (prefill)…');
+    await page.evaluate(() => (window as any).trainTest.emit('onProgress', { phase: 'rollout', turn: 2, tokens: 17, step: 4, totalSteps: 10 }));
+    expect(await phase.textContent()).toBe('Step 4 of 10: rollout turn 2, 17 token(s) sampled so far');
+    await page.evaluate(() => (window as any).trainTest.emit('onProgress', { phase: 'forward-backward', epoch: 0, microBatch: 3, microBatches: 6, step: 4, totalSteps: 10 }));
+    expect(await phase.textContent()).toBe('Step 4 of 10: forward–backward, micro-batch 3 of 6');
+    await page.evaluate(() => (window as any).trainTest.emit('onProgress', { phase: 'optimizer', epoch: 0, step: 4, totalSteps: 10 }));
+    expect(await phase.textContent()).toBe('Step 4 of 10: optimizer update');
+    // A step where every group's rewards were equal: no learning signal, and what to change.
+    expect(await page.getByTestId('no-signal').count()).toBe(0);
+    await page.evaluate(() => (window as any).trainTest.emit('onMetrics', { step: 4, totalSteps: 10, elapsedSeconds: 8, meanReward: 0, kl: 0, gradNorm: 0, perCell: {}, rewardStd: 0, noSignal: true }));
+    const notice = page.getByTestId('no-signal');
+    expect(await notice.textContent()).toContain('Step 4 had no learning signal');
+    expect(await notice.textContent()).toContain('larger group size');
+    expect(await phase.count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-train-fake-no-signal.png'), fullPage: true });
+
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByRole('button', { name: 'Stop' }).click();
     expect((await calls()).slice(1)).toEqual(['pause', 'resume', 'stop']);
+    // Stop is acknowledged at once; the run ends after the current step.
+    expect(await page.getByTestId('train-status').textContent()).toMatch(/^Stopping after this step \(step 5 of 200 finishes/);
+    expect(await page.getByTestId('train-stop').isDisabled()).toBe(true);
+    await page.evaluate(() => (window as any).trainTest.finish({ stoppedAtStep: 5, checkpointIds: [] }));
     await page.waitForFunction(() => !(document.querySelector('[data-testid="train-start"]') as HTMLButtonElement).disabled);
   });
 
@@ -130,7 +161,7 @@ describe('app: Train tab with a fake trainer', () => {
     await page.locator('#cfg-steps').fill('4');
     await page.locator('#cfg-steps').dispatchEvent('change');
     expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
-    expect(await page.getByTestId('train-config-errors').textContent()).toContain("must be larger than the checkpoint's step 4, got 4");
+    expect(await page.getByTestId('train-config-errors').textContent()).toContain("Steps is the total to reach and must be larger than the checkpoint's step 4 (you entered 4)");
     await page.locator('#cfg-steps').fill('6');
     await page.locator('#cfg-steps').dispatchEvent('change');
     await page.getByTestId('train-start').click();

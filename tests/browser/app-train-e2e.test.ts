@@ -117,11 +117,18 @@ describe('app: GRPO training in the worker, from the Train tab', () => {
     expect(await page.getByLabel('Resume from').inputValue()).toBe('');
     await start.click();
     await page.getByTestId('train-status').waitFor();
+    // The worker reports where the step is: rollout turns and sampled tokens, then micro-batches.
+    const phases = new Set<string>();
+    const watchPhase = setInterval(() => void page.getByTestId('train-phase').textContent({ timeout: 200 }).then((t) => t && phases.add(t.replace(/\d+ token\(s\)/, 'N token(s)')), () => undefined), 300);
+    await expect.poll(() => page.getByTestId('train-phase').textContent().catch(() => ''), { timeout: 120_000 }).toMatch(/^Step 1 of 2: rollout turn 1/);
     await expectResponsiveDuring(page, 1, 2);
 
     const status = page.getByTestId('train-status');
     await expect.poll(() => page.getByTestId('chart-reward').getAttribute('data-points').catch(() => null), { timeout: STEP_TIMEOUT, interval: 2000 }).toBe('1');
     lap('step 1 done');
+    clearInterval(watchPhase);
+    console.log(`phases seen in step 1: ${[...phases].join(' | ')}`);
+    expect([...phases].some((p) => /forward–backward, micro-batch \d+ of \d+/.test(p) || /optimizer update/.test(p) || /token\(s\) sampled so far/.test(p))).toBe(true);
     expect(await page.getByText('step 1 / 2').count()).toBe(1);
     await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/^Training: step 2 of 2 in progress · last checkpoint at step 1$/);
     expect(await page.locator('#panel-train .uplot').count()).toBe(7);
@@ -132,6 +139,10 @@ describe('app: GRPO training in the worker, from the Train tab', () => {
 
     await expect.poll(() => status.textContent(), { timeout: STEP_TIMEOUT, interval: 2000 }).toBe('Finished at step 2; 2 checkpoint(s) saved (see the Checkpoints tab).');
     lap('step 2 done');
+    // A random tiny model with 3 tokens per turn fails the format in every rollout: every reward in
+    // the group is equal, so the tab says the steps had no learning signal and what to change.
+    expect(await page.getByTestId('no-signal').textContent()).toContain('no learning signal');
+    await screenshot(page, 'app-train-e2e-no-signal');
     expect(await page.getByTestId('train-error').count()).toBe(0);
     expect(await page.getByTestId('chart-reward').getAttribute('data-points')).toBe('2');
 
@@ -162,7 +173,7 @@ describe('app: GRPO training in the worker, from the Train tab', () => {
     await resume.selectOption((await option.getAttribute('value'))!);
     expect(await page.locator('#cfg-loraRank').isDisabled()).toBe(true);
     expect(await page.locator('#cfg-loraRank').inputValue()).toBe('2');
-    expect(await page.getByTestId('train-config-errors').textContent()).toContain("larger than the checkpoint's step 2, got 2");
+    expect(await page.getByTestId('train-config-errors').textContent()).toContain("larger than the checkpoint's step 2 (you entered 2)");
     await setNumber(page, '#cfg-steps', 3);
     expect(await page.getByTestId('train-config-errors').count()).toBe(0);
     await start.click();

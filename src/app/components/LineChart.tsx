@@ -4,7 +4,7 @@ import { createEffect, onCleanup, onMount, type JSX } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import type { ChartSeries } from '../lib/chart-series';
+import { STEP_INCREMENTS, stepRange, valueRange, type ChartSeries } from '../lib/chart-series';
 
 export type { ChartSeries };
 
@@ -24,8 +24,11 @@ export function LineChart(props: { title: string; x: number[]; series: ChartSeri
       title: props.title,
       width: Math.max(280, host.clientWidth || 480),
       height: props.height ?? 220,
-      scales: { x: { time: false } },
-      axes: [{ label: props.xLabel ?? 'step', ...axis }, axis],
+      // Axes fitted to the data (a flat 0 series is not drawn on 0–100) and whole-step ticks.
+      scales: { x: { time: false, range: (_u, min, max) => stepRange(min, max) }, y: { range: (_u, min, max) => valueRange(min, max) } },
+      axes: [{ label: props.xLabel ?? 'step', ...axis, incrs: STEP_INCREMENTS, values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) }, axis],
+      // The fitted ranges, as data attributes (tests read them; uPlot draws the axes on a canvas).
+      hooks: { setScale: [(u, key) => { host.dataset[`${key}Range`] = `${u.scales[key].min},${u.scales[key].max}`; }] },
       series: [{ label: props.xLabel ?? 'step' }, ...props.series.map((s, i) => ({ label: s.label, stroke: s.color ?? PALETTE[i % PALETTE.length], width: 2 }))],
     };
     plot = new uPlot(opts, [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData, host);

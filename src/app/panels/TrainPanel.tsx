@@ -6,7 +6,8 @@ import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { CELLS, type Cell } from '../../sandbox/index';
 import { ProgressBar } from '../components/ProgressBar';
 import { etaSeconds, formatDuration } from '../lib/format';
-import { defaultTrainingConfig, validateTrainingConfig, type TrainingClient, type TrainingConfig, type TrainingControls, type TrainingMetrics, type TrainingSample } from '../training-client';
+import { defaultTrainingConfig, validateTrainingConfig, type TrainingClient, type TrainingConfig, type TrainingControls, type TrainingMetrics, type TrainingProgress, type TrainingSample } from '../training-client';
+import { humanConfigError, NoSignalNotice, phaseText } from './TrainProgress';
 import { TrainingCharts } from './TrainingCharts';
 import { resumableCheckpoints, TrainResume } from './TrainResume';
 
@@ -42,6 +43,8 @@ export function TrainPanel(props: {
   const [paused, setPaused] = createSignal(false);
   const [run, setRun] = createSignal<RunState>({ kind: 'idle' });
   const [error, setError] = createSignal<string | null>(null);
+  const [progress, setProgress] = createSignal<TrainingProgress | null>(null);
+  const [stopping, setStopping] = createSignal(false);
 
   const resumeFrom = () => resumableCheckpoints(checkpoints()).find((c) => c.id === config().resumeFrom);
   const running = () => controls() !== null;
@@ -80,13 +83,14 @@ export function TrainPanel(props: {
   const start = () => {
     const resumed = resumeFrom();
     const c = effectiveConfig();
-    setError(null); setMetrics([]); setSamples([]); setResumedRange(null);
+    setError(null); setMetrics([]); setSamples([]); setResumedRange(null); setProgress(null); setStopping(false);
     setRun({ kind: 'running', total: c.steps, startStep: resumed?.step ?? 0 });
     const checkpointIds = new Set<string>();
     const refreshCheckpoints = () => { setListVersion(listVersion() + 1); props.onCheckpointsChanged?.(); };
     try {
       const ctl = props.client.start(c, {
-        onMetrics: (m) => setMetrics([...metrics(), m]),
+        onMetrics: (m) => { setMetrics([...metrics(), m]); setProgress(null); },
+        onProgress: setProgress,
         onSample: (s) => setSamples([s, ...samples()].slice(0, 20)),
         onHistory: (h) => { setMetrics([...h, ...metrics()]); if (h.length) setResumedRange([h[0].step, h[h.length - 1].step]); },
         onCheckpoint: (saved) => {
@@ -100,7 +104,7 @@ export function TrainPanel(props: {
       ctl.done.then(
         (r) => { for (const id of r.checkpointIds) checkpointIds.add(id); setRun({ kind: 'finished', step: r.stoppedAtStep, checkpoints: checkpointIds.size }); },
         (e) => { setError((e as Error).message); setRun({ kind: 'failed' }); },
-      ).finally(() => { setControls(null); refreshCheckpoints(); });
+      ).finally(() => { setControls(null); setProgress(null); setStopping(false); refreshCheckpoints(); });
     } catch (e) { setError((e as Error).message); setRun({ kind: 'failed' }); }
   };
   const last = () => metrics()[metrics().length - 1];
@@ -109,6 +113,7 @@ export function TrainPanel(props: {
     if (r.kind === 'running') {
       const done = Math.max(r.startStep, last()?.step ?? 0);
       const saved = r.lastCheckpoint !== undefined ? ` · last checkpoint at step ${r.lastCheckpoint}` : '';
+      if (stopping()) return `Stopping after this step (step ${done + 1} of ${r.total} finishes, then the adapter is saved)${saved}`;
       return paused() ? `Paused: holds before step ${done + 1} of ${r.total}${saved}` : `Training: step ${done + 1} of ${r.total} in progress${saved}`;
     }
     if (r.kind === 'finished') return `Finished at step ${r.step}; ${r.checkpoints} checkpoint(s) saved (see the Checkpoints tab).`;
@@ -146,14 +151,16 @@ export function TrainPanel(props: {
           {num('checkpointEvery', 'Checkpoint every N steps')}
           {num('maxNewTokens', 'Max new tokens per turn')}
         </div>
-        <Show when={errors().length}><ul class="error" role="alert" data-testid="train-config-errors"><For each={errors()}>{(e) => <li>{e}</li>}</For></ul></Show>
+        <Show when={errors().length}><ul class="error" role="alert" data-testid="train-config-errors"><For each={errors()}>{(e) => <li>{humanConfigError(e)}</li>}</For></ul></Show>
         <div class="buttons">
           <button class="primary" data-testid="train-start" disabled={!available() || running() || errors().length > 0} onClick={start}>Start</button>
           <button disabled={!running() || paused()} onClick={() => { controls()?.pause(); setPaused(true); }}>Pause</button>
           <button disabled={!running() || !paused()} onClick={() => { controls()?.resume(); setPaused(false); }}>Resume</button>
-          <button disabled={!running()} onClick={() => controls()?.stop()}>Stop</button>
+          <button data-testid="train-stop" disabled={!running() || stopping()} onClick={() => { controls()?.stop(); setStopping(true); }}>Stop</button>
         </div>
         <Show when={status()}><p role="status" data-testid="train-status">{status()}</p></Show>
+        <Show when={running() && progress()}>{(p) => <p class="note" aria-live="polite" data-testid="train-phase">{phaseText(p())}</p>}</Show>
+        <NoSignalNotice metrics={metrics()} groupSize={config().groupSize} />
         <Show when={error()}><p class="error" role="alert" data-testid="train-error">Training failed: {error()}</p></Show>
         <Show when={last()}>
           {(m) => <ProgressBar label="Training" value={m().step} max={m().totalSteps} detail={`step ${m().step} / ${m().totalSteps} · ETA ${formatDuration(etaSeconds(m().step, m().totalSteps, m().elapsedSeconds))}`} />}

@@ -13,8 +13,8 @@ export function TrainingCharts(props: { metrics: TrainingMetrics[] }): JSX.Eleme
       <LineChart title="Verification rate per cell" x={x()} series={cellSeries(props.metrics, 'verification')} />
       <LineChart title="Attack success rate per cell" x={x()} series={cellSeries(props.metrics, 'attackSuccess')} />
       <LineChart title="Task completion per cell" x={x()} series={cellSeries(props.metrics, 'completion')} />
-      <LineChart title="KL to the base policy" x={x()} series={scalarSeries(props.metrics, 'KL', (m) => m.kl)} />
-      <LineChart title="Gradient norm" x={x()} series={scalarSeries(props.metrics, 'grad norm', (m) => m.gradNorm)} />
+      <LineChart title="KL to the base policy" x={x()} series={scalarSeries(props.metrics, 'KL', (m) => m.kl)} testId="chart-kl" />
+      <LineChart title="Gradient norm" x={x()} series={scalarSeries(props.metrics, 'grad norm', (m) => m.gradNorm)} testId="chart-grad-norm" />
     </div>
   );
 }
