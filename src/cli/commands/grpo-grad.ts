@@ -2,8 +2,9 @@
 // Our GRPO loss and its LoRA gradients for a given batch, so the objective can be checked against
 // TRL's (tools/reference/trl_grpo_reference.py computes TRL's for the same batch). The batch is
 //   {"prompt_ids": [[...]], "completion_ids": [[...]], "advantages": [...], "old_logprobs": [[...]],
-//    "ref_logprobs": [[...]] | null, "beta": 0.04, "epsilon": 0.2, "loss_type": "dapo"}
-// Per token: −min(r·A, clip(r, 1−ε, 1+ε)·A) + β·k3 (objective.ts). Aggregation by loss_type, named
+//    "ref_logprobs": [[...]] | null, "beta": 0.04, "epsilon": 0.2, "loss_type": "dapo",
+//    "kl_bias_correction": false}
+// Per token: −min(r·A, clip(r, 1−ε, 1+ε)·A) + β·k3, or β·r·k3 with kl_bias_correction (objective.ts). Aggregation by loss_type, named
 // as TRL names them:
 //   dapo: Σ over every completion token of the batch / number of those tokens: the trainer's own
 //         (trainer.ts divides by the step's sampled tokens); bnpo is the same for one batch;
@@ -13,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fromFloat32 } from '../../model/dtypes';
 import { writeSafetensors } from '../../model/safetensors-writer';
+import type { QwenEngine } from '../../engine/engine';
 import { LoraAdapter } from '../../training/model/lora-adapter';
 import { TrainingModel } from '../../training/model/train-model';
 import { surrogate, tokenTerms } from '../../training/grpo/objective';
@@ -36,6 +38,8 @@ export interface GrpoBatch {
   beta: number;
   epsilon: number;
   loss_type: GrpoLossType;
+  /** TRL's use_bias_correction_kl (its default in TRL 1.x): the KL term is r·k3. Ours: false. */
+  kl_bias_correction: boolean;
 }
 
 function idRows(v: unknown, name: string, vocab: number): number[][] {
@@ -69,11 +73,13 @@ export function parseGrpoBatch(json: unknown, vocab: number): GrpoBatch {
   if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon < 1)) throw new CliError(`--batch: "epsilon" must be in (0, 1), got ${JSON.stringify(epsilon)}`);
   const lossType = b.loss_type ?? 'dapo';
   if (!GRPO_LOSS_TYPES.includes(lossType as GrpoLossType)) throw new CliError(`--batch: "loss_type" must be one of ${GRPO_LOSS_TYPES.join(', ')}, got ${JSON.stringify(lossType)}`);
+  const klCorrection = b.kl_bias_correction ?? false;
+  if (typeof klCorrection !== 'boolean') throw new CliError(`--batch: "kl_bias_correction" must be true or false, got ${JSON.stringify(klCorrection)}`);
   return {
     prompt_ids: prompts, completion_ids: completions, advantages: adv as number[],
     old_logprobs: numberRows(b.old_logprobs, 'old_logprobs', lengths),
     ref_logprobs: b.ref_logprobs === null || b.ref_logprobs === undefined ? null : numberRows(b.ref_logprobs, 'ref_logprobs', lengths),
-    beta, epsilon, loss_type: lossType as GrpoLossType,
+    beta, epsilon, loss_type: lossType as GrpoLossType, kl_bias_correction: klCorrection,
   };
 }
 
@@ -92,12 +98,36 @@ export function grpoBatchTerms(batch: GrpoBatch, logp: ArrayLike<number>[], ref:
     const w = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       const token = { logp: logp[i][j], oldLogp: batch.old_logprobs[i][j], refLogp: ref?.[i][j], advantage: batch.advantages[i] };
-      loss -= surrogate([token], batch.epsilon, batch.beta) / norm;
-      w[j] = tokenTerms(token.logp, token.oldLogp, token.refLogp, token.advantage, batch.epsilon, batch.beta, norm).weight;
+      loss -= surrogate([token], batch.epsilon, batch.beta, batch.kl_bias_correction) / norm;
+      w[j] = tokenTerms(token.logp, token.oldLogp, token.refLogp, token.advantage, batch.epsilon, batch.beta, norm, batch.kl_bias_correction).weight;
     }
     return w;
   });
   return { loss, weights };
+}
+
+/** Our loss and LoRA gradients (PEFT names) for a batch, on an engine (f32) that holds its sequences. */
+export async function grpoGradients(engine: QwenEngine, lora: { rank: number; alpha: number; targets: LoraTarget[] }, tensors: Map<string, { shape: number[]; values: Float32Array }>, batch: GrpoBatch, loadError: (e: Error) => Error = (e) => e): Promise<{ loss: number; grads: Map<string, { shape: number[]; values: Float32Array }> }> {
+  const sequences = batch.prompt_ids.map((p, i) => [...p, ...batch.completion_ids[i]]);
+  const adapter = new LoraAdapter(engine.ctx, engine.config, lora);
+  const train = new TrainingModel(engine, adapter, { sequences: sequences.length, seqLen: Math.max(...sequences.map((s) => s.length)), recompute: false });
+  try {
+    try { adapter.load(tensors); } catch (e) { throw loadError(e as Error); }
+    train.setBatch(sequences, undefined, 0, { scoreFrom: batch.prompt_ids.map((p) => p.length) });
+    let ref: ArrayLike<number>[] | null = batch.ref_logprobs;
+    if (!ref && batch.beta > 0) ref = train.gatherScored(await train.forwardLogProbs({ lora: false }));
+    const logp = train.gatherScored(await train.forwardLogProbs({ lora: true }));
+    const { loss, weights } = grpoBatchTerms(batch, logp, ref);
+    train.setScoredWeights(weights);
+    const encoder = engine.ctx.device.createCommandEncoder();
+    adapter.encodeZeroGrad(encoder);
+    engine.ctx.device.queue.submit([encoder.finish()]);
+    await train.backward();
+    return { loss, grads: await adapter.read('grads') };
+  } finally {
+    train.destroy();
+    adapter.destroy();
+  }
 }
 
 export async function run(flags: Flags) {
@@ -111,29 +141,13 @@ export async function run(flags: Flags) {
   const { config, tensors } = await openPeftAdapter(adapterDir);
   const unknown = config.targets.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
   if (unknown.length > 0) throw new CliError(`--adapter ${adapterDir}: target modules ${unknown.join(', ')} are not supported (supported: ${LORA_TARGETS.join(', ')})`);
-  const sequences = batch.prompt_ids.map((p, i) => [...p, ...batch.completion_ids[i]]);
-  const seqLen = Math.max(...sequences.map((s) => s.length));
+  const seqLen = Math.max(...batch.prompt_ids.map((p, i) => p.length + batch.completion_ids[i].length));
   const engine = await createCliEngine(model, { format: 'f32', maxContext: seqLen });
-  const adapter = new LoraAdapter(engine.ctx, engine.config, { rank: config.rank, alpha: config.alpha, targets: config.targets as LoraTarget[] });
-  const train = new TrainingModel(engine, adapter, { sequences: sequences.length, seqLen, recompute: false });
   try {
-    try { adapter.load(tensors); } catch (e) { throw new CliError(`--adapter ${adapterDir}: ${(e as Error).message}`); }
-    train.setBatch(sequences, undefined, 0, { scoreFrom: batch.prompt_ids.map((p) => p.length) });
-    let ref: ArrayLike<number>[] | null = batch.ref_logprobs;
-    if (!ref && batch.beta > 0) ref = train.gatherScored(await train.forwardLogProbs({ lora: false }));
-    const logp = train.gatherScored(await train.forwardLogProbs({ lora: true }));
-    const { loss, weights } = grpoBatchTerms(batch, logp, ref);
-    train.setScoredWeights(weights);
-    const encoder = engine.ctx.device.createCommandEncoder();
-    adapter.encodeZeroGrad(encoder);
-    engine.ctx.device.queue.submit([encoder.finish()]);
-    await train.backward();
-    const grads = await adapter.read('grads');
-    writeFileSync(out, writeSafetensors([...grads].map(([name, g]) => ({ name, dtype: 'F32' as const, shape: g.shape, data: fromFloat32(g.values, 'F32') }))));
-    console.log(JSON.stringify({ loss, loss_type: batch.loss_type, samples: sequences.length, completion_tokens: batch.completion_ids.reduce((n, c) => n + c.length, 0) }));
+    const result = await grpoGradients(engine, { rank: config.rank, alpha: config.alpha, targets: config.targets as LoraTarget[] }, tensors, batch, (e) => new CliError(`--adapter ${adapterDir}: ${e.message}`));
+    writeFileSync(out, writeSafetensors([...result.grads].map(([name, g]) => ({ name, dtype: 'F32' as const, shape: g.shape, data: fromFloat32(g.values, 'F32') }))));
+    console.log(JSON.stringify({ loss: result.loss, loss_type: batch.loss_type, kl_bias_correction: batch.kl_bias_correction, samples: batch.prompt_ids.length, completion_tokens: batch.completion_ids.reduce((n, c) => n + c.length, 0) }));
   } finally {
-    train.destroy();
-    adapter.destroy();
     engine.destroy();
   }
 }
