@@ -21,8 +21,9 @@ describe('app: Evaluate and Demo', () => {
   beforeAll(async () => { app = await startApp(); });
   afterAll(async () => { await app?.close(); });
 
-  it('evaluates two policies on the test split, shows per-cell rates with deltas, and exports CSV', async () => {
+  it('is a results browser: usable at 1000 px, runs compared with intervals and meaning colours, drill-down to a trajectory, per-episode exports', async () => {
     const page = await app.open();
+    await page.setViewportSize({ width: 1000, height: 900 });
     await openTab(page, 'Evaluate');
     await page.getByTestId('per-cell').fill('2');
     await page.getByTestId('per-cell').dispatchEvent('change');
@@ -30,22 +31,65 @@ describe('app: Evaluate and Demo', () => {
     await page.getByTestId('eval-run').click();
     await page.getByTestId('eval-results').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('eval-progress').textContent()).toContain('18 / 18 episodes');
+    // With results on screen the settings stay a usable form: every input at least 180 px wide.
+    for (const id of ['#eval-source', '#per-cell', '#eval-policy', '#eval-turns']) {
+      const box = (await page.locator(id).boundingBox())!;
+      expect(box.width, id).toBeGreaterThanOrEqual(180);
+    }
     await page.getByTestId('eval-policy').selectOption('comply');
     await page.getByTestId('eval-run').click();
-    await page.locator('#other-run option').nth(1).waitFor({ state: 'attached', timeout: 60_000 });
+    await page.getByTestId('run-toggle').nth(1).waitFor({ timeout: 60_000 });
+    await page.getByTestId('per-cell').fill('1');
+    await page.getByTestId('per-cell').dispatchEvent('change');
+    await page.getByTestId('eval-policy').selectOption('refuse');
+    await page.getByTestId('eval-run').click();
+    await page.getByTestId('run-toggle').nth(2).waitFor({ timeout: 60_000 });
+    // Labels carry the run's metadata.
+    const labels = await page.locator('.run-line label').allTextContents();
+    expect(labels[0]).toMatch(/^ ?#1 oracle · builtin-test · n=18 · 6 turns · \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    // Any number of runs: show all three, oracle first as the reference.
+    await page.getByTestId('run-toggle').first().check();
+    expect(await page.getByTestId('run-toggle').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).checked))).toEqual([true, true, true]);
     const table = page.getByTestId('eval-table');
-    const rows = table.locator('tbody tr');
-    expect(await rows.count()).toBe(10); // overall + 9 cells
-    const overall = (await rows.first().textContent()) ?? '';
-    // comply vs oracle: attack success goes up (▲) from the oracle's 0%.
-    expect(overall).toMatch(/▲/);
-    expect(overall.startsWith('overall0%')).toBe(false);
-    await screenshot(page, 'app-evaluate');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
-    const csv = readFileSync((await download.path())!, 'utf8');
-    expect(csv.split('\n')[0]).toMatch(/^section,group,n,attack_success_rate/);
-    expect(csv).toContain('\ncell,MU-MT,2,');
-    expect(csv.split('\n').filter((l) => l.startsWith('test-')).length).toBe(18);
+    expect(await table.locator('tbody tr').count()).toBe(30); // (overall + 9 cells) × 3 runs
+    // Runs of different n are flagged.
+    expect(await page.getByTestId('compare-warning').first().textContent()).toContain('Different numbers of episodes');
+    // Colour by meaning: comply's attack success going up from the oracle's is worse (red), not green.
+    const complyOverall = table.locator('tr[data-group="overall"][data-run="1"]');
+    const attackCell = complyOverall.locator('td').nth(1);
+    expect(await attackCell.getByTestId('delta').textContent()).toMatch(/^▲\d+/);
+    expect(await attackCell.getByTestId('delta').getAttribute('data-better')).toBe('false');
+    // Wilson intervals on rates measured on n = 2.
+    const muMt = table.locator('tr[data-group="MU-MT"][data-run="0"]');
+    expect(await muMt.getByTestId('ci').first().textContent()).toMatch(/^\[\d+–\d+\]$/);
+    await screenshot(page, 'app-evaluate-1000px');
+
+    // Drill-down: comply's BU-MT → its episodes → one trajectory with the reward breakdown.
+    await table.locator('tr[data-group="BU-MT"][data-run="1"]').getByTestId('open-group').click();
+    const list = page.getByTestId('episode-list');
+    expect(await list.getByTestId('episode-row').count()).toBe(2);
+    expect(await list.getByTestId('episode-row').first().textContent()).toContain('✕ succeeded');
+    await list.getByTestId('open-episode').first().click();
+    const trajectory = page.getByTestId('episode-trajectory');
+    expect(await trajectory.getByTestId('turn').count()).toBeGreaterThan(1);
+    expect(await trajectory.getByTestId('attack-verdict').textContent()).toContain('attack succeeded');
+    await screenshot(page, 'app-evaluate-drilldown');
+
+    // Exports of the run on screen (comply), with metadata, per-episode rows and trajectories.
+    const exportOf = async (what: 'export-csv' | 'export-json', run: number) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(what).nth(run).click()]);
+      return { name: download.suggestedFilename(), text: readFileSync((await download.path())!, 'utf8') };
+    };
+    const csv = await exportOf('export-csv', 1);
+    expect(csv.name).toBe('eval-run2-comply-builtin-test.csv');
+    expect(csv.text.split('\n')[0]).toMatch(/^section,group,n,attack_success_rate/);
+    expect(csv.text).toContain('\nmeta,policy,comply\n');
+    expect(csv.text).toContain('\ncell,MU-MT,2,');
+    expect(csv.text.split('\n').filter((l) => l.startsWith('test-')).length).toBe(18);
+    const json = JSON.parse((await exportOf('export-json', 1)).text);
+    expect(json.meta).toMatchObject({ policy: 'comply', suite: 'builtin-test', n: 18, maxTurns: 6, verifier: expect.any(String), date: expect.any(String) });
+    expect(json.episodes).toHaveLength(18);
+    expect(json.episodes[0].trajectory.turns.length).toBeGreaterThan(0);
     expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
@@ -64,8 +108,8 @@ describe('app: Evaluate and Demo', () => {
     expect(await page.getByTestId('eval-progress').textContent()).toContain('1 / 1 episodes');
     const rows = page.getByTestId('eval-table').locator('tbody tr');
     expect(await rows.count()).toBe(2);
-    expect(await rows.nth(1).textContent()).toContain('BU-MT (n=1)');
-    expect(await rows.first().locator('td').first().textContent()).toContain('100%'); // comply: attack succeeds
+    expect(await rows.nth(1).textContent()).toContain('BU-MT#1 (n=1)');
+    expect(await rows.first().locator('td').nth(1).textContent()).toContain('100%'); // comply: attack succeeds
     await page.close();
   });
 
@@ -88,7 +132,7 @@ describe('app: Evaluate and Demo', () => {
     // It may already have finished on a fast machine; either way the run must end with a report.
     await page.getByRole('button', { name: 'Stop' }).click({ timeout: 1_000 }).catch(() => undefined);
     await page.getByTestId('eval-results').waitFor({ timeout: 30_000 });
-    expect(await page.locator('#base-run option').first().textContent()).toMatch(/stopped|900\)/);
+    expect(await page.locator('.run-line label').first().textContent()).toMatch(/\(stopped\)|n=900/);
     expect(pageErrors(page)).toEqual([]);
     await page.close();
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { complyPolicy, generateScenarios, oraclePolicy, runEpisode, scenarioVerifier, type Scenario } from '../../src/sandbox/index';
 import { decodeLabHash, encodeLabHash, type SharedLabState } from '../../src/app/lib/share-hash';
 import { applyEdits, editableFields, INJECTION_PRESETS, ScenarioEditError } from '../../src/app/lib/scenario-edit';
-import { csvCell, reportDelta, reportToCsv } from '../../src/app/lib/eval-export';
+import { csvCell, reportDelta, reportToCsv, wilson } from '../../src/app/lib/eval-export';
 import { configFromDims, ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../../src/app/lib/memory-estimate';
 import { activationBytes, planLogitRows } from '../../src/engine/model/activations';
 import { etaSeconds, formatBytes, formatDuration } from '../../src/app/lib/format';
@@ -15,7 +15,8 @@ import { runEvalInSlices } from '../../src/app/lib/eval-runner';
 import { samplePerCell, importSuiteText } from '../../src/app/lib/suites';
 import { modelPolicy } from '../../src/app/model-policy';
 import { MODEL_REGISTRY } from '../../src/model/registry';
-import { CELL_COLORS, cellSeries, scalarSeries } from '../../src/app/lib/chart-series';
+import { CELL_COLORS, cellSeries, scalarSeries, stepRange, valueRange } from '../../src/app/lib/chart-series';
+import { noLearningSignal } from '../../src/worker-api/training-types';
 import type { TrainingMetrics } from '../../src/app/training-client';
 
 const scenarios = generateScenarios({ split: 'test', count: 27, seed: 3 });
@@ -229,5 +230,40 @@ describe('small helpers', () => {
     expect(errors.some((e) => e.startsWith('groupSize'))).toBe(true);
     expect(errors.some((e) => e.startsWith('learningRate'))).toBe(true);
     expect(errors.some((e) => e.startsWith('cellMix.BU-BT'))).toBe(true);
+  });
+});
+
+describe('training that explains itself', () => {
+  it('no learning signal exactly when every group has equal rewards', () => {
+    expect(noLearningSignal([{ group: 0, reward: 0 }, { group: 0, reward: 0 }, { group: 1, reward: 0.5 }, { group: 1, reward: 0.5 }])).toBe(true);
+    expect(noLearningSignal([{ group: 0, reward: 0 }, { group: 0, reward: 0 }, { group: 1, reward: 0.5 }, { group: 1, reward: 1 }])).toBe(false);
+    // Equal means across groups are not equal rewards within one.
+    expect(noLearningSignal([{ group: 0, reward: 1 }, { group: 0, reward: 0 }])).toBe(false);
+    expect(noLearningSignal([])).toBe(false);
+  });
+  it('fits chart axes to the data: a flat zero series is not drawn on 0-100, steps stay whole', () => {
+    expect(valueRange(0, 0)).toEqual([0, 1]);
+    expect(valueRange(2, 2)).toEqual([1.8, 2.2]);
+    expect(valueRange(0.01, 0.03)).toEqual([0.009, 0.031].map((v, i) => (i === 0 ? expect.closeTo(v, 9) : expect.closeTo(v, 9))) as unknown as [number, number]);
+    expect(valueRange(0.001, 0.1)[0]).toBe(0);
+    expect(valueRange(-1, 1)).toEqual([-1.1, 1.1]);
+    expect(valueRange(null, null)).toEqual([0, 1]);
+    expect(stepRange(3, 3)).toEqual([2, 4]);
+    expect(stepRange(1, 7)).toEqual([1, 7]);
+  });
+});
+
+describe('Wilson intervals', () => {
+  it('match hand-computed values and stay inside [0, 1]', () => {
+    // k = 1, n = 2: p = 0.5, centre 0.5, half-width 1.96·sqrt(0.125 + 0.9604/16)/(1 + 1.9208) ≈ 0.4057.
+    const [lo, hi] = wilson(1, 2)!;
+    expect(lo).toBeCloseTo(0.0945, 3);
+    expect(hi).toBeCloseTo(0.9055, 3);
+    expect(wilson(0, 2)![0]).toBe(0);
+    expect(wilson(2, 2)![1]).toBe(1);
+    expect(wilson(0, 2)![1]).toBeCloseTo(0.6576, 3);
+    expect(wilson(0, 0)).toBeNull();
+    const [a, b] = wilson(50, 100)!;
+    expect(b - a).toBeCloseTo(0.1921, 3);
   });
 });
