@@ -16,6 +16,7 @@ import { peftFilesToCheckpointAdapter } from '../training/peft-export';
 import { PeftAdapterError } from '../training/peft-io';
 import { MAX_NAME_LENGTH } from '../training/checkpoints/validate-input';
 import type { CheckpointData, ModelIdentity, TensorMap } from '../training/checkpoints/types';
+import { CHECKPOINT_SIDECAR, parseSidecar } from './checkpoint-sidecar';
 
 /** The hash placeholder of a base model nobody fingerprinted (64 zeros: valid hex, no real SHA-256). */
 export const NOT_FINGERPRINTED = '0'.repeat(64);
@@ -70,6 +71,10 @@ export async function peftImportToCheckpoint(files: readonly File[], name?: stri
   // Random access: the safetensors reader fetches the header, then one tensor at a time.
   const weights = blobSource(picked.weights.name, picked.weights);
   const imported = await peftFilesToCheckpointAdapter({ config, weights });
+  // Our own exports carry the checkpoint's name and step next to the PEFT files.
+  const note = files.find((f) => f.name === CHECKPOINT_SIDECAR);
+  let sidecar: { name?: string; step?: number } = {};
+  if (note) { try { sidecar = parseSidecar(await note.text(), MAX_NAME_LENGTH); } catch (e) { throw new PeftAdapterError((e as Error).message); } }
   const baseModel: ModelIdentity = {
     repo: clip(imported.baseModel?.repo ?? 'unknown (adapter_config.json names no base model)', MAX_REPO_LENGTH),
     revision: clip(imported.baseModel?.revision ?? 'unspecified', MAX_REPO_LENGTH),
@@ -79,8 +84,8 @@ export async function peftImportToCheckpoint(files: readonly File[], name?: stri
     scheme: 'sampled-v1',
   };
   return {
-    name: clip((name ?? picked.name).trim() || 'imported adapter', MAX_NAME_LENGTH),
-    step: 0,
+    name: clip((name ?? sidecar.name ?? picked.name).trim() || 'imported adapter', MAX_NAME_LENGTH),
+    step: sidecar.step ?? 0,
     baseModel,
     lora: imported.lora,
     adapter: imported.adapter,

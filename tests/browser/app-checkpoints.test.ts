@@ -2,6 +2,7 @@
 // checkpoint fixture): list with sizes and storage, rename, delete after confirmation, and a
 // checkpoint name carrying markup shown as text.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
 import { join } from 'node:path';
 import { build } from 'vite';
 import solid from 'vite-plugin-solid';
@@ -62,17 +63,21 @@ describe('app: Checkpoints tab', () => {
     expect(await first.locator('td').nth(3).textContent()).toMatch(/KiB$/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-checkpoints.png'), fullPage: true });
 
-    // Export as PEFT: three downloads; the config names the fixture's rank and targets.
+    // Export as ONE zip named after the checkpoint: a folder with the PEFT files and our sidecar.
     const downloads: { name: string; path: string }[] = [];
     page.on('download', async (d) => downloads.push({ name: d.suggestedFilename(), path: (await d.path())! }));
-    await first.getByRole('button', { name: 'Export first-run as a PEFT adapter' }).click();
-    await expect.poll(async () => downloads.length || (await page.getByRole('alert').allTextContents()).join(' '), { timeout: 10_000 }).toBe(3);
+    await first.getByRole('button', { name: 'Export first-run as a PEFT adapter (zip)' }).click();
+    await expect.poll(async () => downloads.length || (await page.getByRole('alert').allTextContents()).join(' '), { timeout: 10_000 }).toBe(1);
     expect(await page.getByRole('alert').count()).toBe(0);
-    expect(downloads.map((d) => d.name).sort()).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
-    const config = JSON.parse(readFileSync(downloads.find((d) => d.name === 'adapter_config.json')!.path, 'utf8'));
+    expect(downloads[0].name).toBe('first-run.zip');
+    const zipPath = downloads[0].path;
+    const entries = unzipSync(new Uint8Array(readFileSync(zipPath)));
+    expect(Object.keys(entries).sort()).toEqual(['first-run/README.md', 'first-run/adapter_config.json', 'first-run/adapter_model.safetensors', 'first-run/playground_checkpoint.json']);
+    const config = JSON.parse(Buffer.from(entries['first-run/adapter_config.json']).toString('utf8'));
     expect(config.r).toBe(4);
     expect(config.peft_type).toBe('LORA');
-    const weights = readFileSync(downloads.find((d) => d.name === 'adapter_model.safetensors')!.path);
+    expect(JSON.parse(Buffer.from(entries['first-run/playground_checkpoint.json']).toString('utf8'))).toMatchObject({ name: 'first-run', step: 10 });
+    const weights = Buffer.from(entries['first-run/adapter_model.safetensors']);
     const header = JSON.parse(weights.subarray(8, 8 + Number(weights.readBigUInt64LE(0))).toString('utf8'));
     expect(Object.keys(header).filter((k) => k !== '__metadata__')).toHaveLength(12); // 2 layers × 3 modules × (A, B)
 
@@ -80,7 +85,7 @@ describe('app: Checkpoints tab', () => {
     await rows.filter({ hasText: '<img' }).getByRole('button', { name: /^Export/ }).click();
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).toMatch(/tensor '?base_model\.model/);
-    expect(downloads).toHaveLength(3);
+    expect(downloads).toHaveLength(1);
 
     await first.getByRole('button', { name: 'Rename' }).click();
     await page.getByLabel('New name for first-run').fill('baseline');
@@ -92,5 +97,15 @@ describe('app: Checkpoints tab', () => {
     await page.waitForFunction(() => document.querySelectorAll('table.data tbody tr').length === 1);
     expect(await rows.first().locator('td').first().textContent()).toBe('baseline');
     expect(await page.getByTestId('storage').textContent()).toMatch(/^1 checkpoint\(s\)/);
+
+    // Importing the zip brings the checkpoint back with its name and step (not "adapter_model" at 0).
+    await page.getByTestId('peft-files').setInputFiles({ name: 'first-run.zip', mimeType: 'application/zip', buffer: readFileSync(zipPath) });
+    await page.locator('[data-testid="peft-import-done"], [data-testid="peft-import-error"]').first().waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('peft-import-error').count(), await page.getByTestId('peft-import-error').textContent().catch(() => '')).toBe(0);
+    expect(await page.getByTestId('peft-import-done').textContent()).toContain('Imported "first-run" at step 10');
+    await page.waitForFunction(() => document.querySelectorAll('table.data tbody tr').length === 2);
+    const back = rows.filter({ hasText: 'first-run' });
+    expect(await back.locator('td').nth(1).textContent()).toBe('10');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-checkpoints-zip-reimported.png'), fullPage: true });
   });
 });

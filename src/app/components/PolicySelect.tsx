@@ -45,7 +45,8 @@ export function PolicySelect(props: PolicySelectProps): JSX.Element {
     return id ? fitting().find((i) => i.id === id) : undefined;
   });
   const scripted = POLICY_NAMES.filter((p) => p !== 'model');
-  const label = (i: { name: string; step: number; imported: boolean }) => `Adapter: ${i.name} · step ${i.step}${i.imported ? ' · imported' : ''}`;
+  // Training names checkpoints "<model> · step N": the step is not repeated after such a name.
+  const label = (i: { name: string; step: number; imported: boolean }) => `Adapter: ${i.name}${i.name.endsWith(`step ${i.step}`) ? '' : ` · step ${i.step}`}${i.imported ? ' · imported' : ''}`;
 
   const onChange = (value: string) => {
     const pick = pickFromValue(value, fitting());

@@ -6,6 +6,7 @@ import { checkpointToPeftFiles } from '../../training/peft-export';
 import { checkpointsChanged, checkpointsVersion } from '../adapter-list';
 import { PeftImport } from '../components/PeftImport';
 import { formatBytes } from '../lib/format';
+import { checkpointZip } from '../lib/checkpoint-zip';
 
 /** Offers bytes as a file download (object URL, revoked after the click). */
 function downloadBytes(fileName: string, bytes: Uint8Array, mime: string) {
@@ -40,13 +41,11 @@ export function CheckpointsPanel(): JSX.Element {
     checkpointsChanged(); // re-reads this list too
   };
   const rename = (c: CheckpointSummary, name: string) => act(async () => { await getStore().rename(c.id, name); setEditing(null); });
-  // PEFT loads a folder holding these exact file names: each is offered as its own download.
+  // One file: a zip holding a folder named after the checkpoint (PEFT loads the folder as is).
   const exportPeft = (c: CheckpointSummary) => act(async () => {
     const loaded = await getStore().load(c.id, { expectedBaseModel: 'any' });
-    const files = checkpointToPeftFiles(loaded);
-    downloadBytes('adapter_config.json', files['adapter_config.json'], 'application/json');
-    downloadBytes('adapter_model.safetensors', files['adapter_model.safetensors'], 'application/octet-stream');
-    if (files['README.md']) downloadBytes('README.md', files['README.md'], 'text/markdown');
+    const zip = checkpointZip(checkpointToPeftFiles(loaded), { name: c.name, step: c.step, baseModel: { repo: c.baseModel.repo, revision: c.baseModel.revision } });
+    downloadBytes(zip.fileName, zip.bytes, 'application/zip');
   });
   const remove = (c: CheckpointSummary) => { if (confirm(`Delete checkpoint "${c.name}"? This cannot be undone.`)) void act(() => getStore().delete(c.id)); };
 
@@ -82,7 +81,7 @@ export function CheckpointsPanel(): JSX.Element {
                       <td>
                         <button onClick={() => setEditing(c.id)} disabled={!!c.problem}>Rename</button>
                         <button class="deny" onClick={() => remove(c)}>Delete</button>
-                        <button onClick={() => void exportPeft(c)} disabled={!!c.problem} aria-label={`Export ${c.name} as a PEFT adapter`}>Export (PEFT)</button>
+                        <button onClick={() => void exportPeft(c)} disabled={!!c.problem} aria-label={`Export ${c.name} as a PEFT adapter (zip)`}>Export (zip)</button>
                       </td>
                     </tr>
                   )}
@@ -95,7 +94,7 @@ export function CheckpointsPanel(): JSX.Element {
       <div class="buttons">
         <button onClick={() => void refetch()}>Refresh</button>
       </div>
-      <p class="note">Export writes adapter_config.json, adapter_model.safetensors and README.md: put them in one folder and load it with PeftModel.from_pretrained(model, folder).</p>
+      <p class="note">Export downloads one zip named after the checkpoint. Unzipped it is a folder with adapter_config.json, adapter_model.safetensors, README.md and playground_checkpoint.json (name and step): load it with PeftModel.from_pretrained(model, folder), or import the zip here to get the checkpoint back with its name and step.</p>
       <PeftImport onImported={() => checkpointsChanged()} />
     </section>
   );
