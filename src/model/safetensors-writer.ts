@@ -13,11 +13,12 @@ export interface TensorToWrite {
 
 export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const header: Record<string, unknown> = {};
+  // No prototype: tensor names are data, and "constructor" or "__proto__" must be names like any other.
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of sorted) {
-    if (t.name === '__metadata__' || t.name in header) throw new SafetensorsError(`writeSafetensors: duplicate or reserved tensor name "${t.name}"`);
+    if (t.name === '__metadata__' || Object.prototype.hasOwnProperty.call(header, t.name)) throw new SafetensorsError(`writeSafetensors: duplicate or reserved tensor name "${t.name}"`);
     const expected = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
     if (t.data.byteLength !== expected) {
       throw new SafetensorsError(`writeSafetensors: tensor "${t.name}" has ${t.data.byteLength} bytes but shape ${JSON.stringify(t.shape)} × ${t.dtype} needs ${expected}`);
