@@ -11,6 +11,7 @@ import { encodeForward, type ForwardLora, type ForwardStep } from './model/forwa
 import type { LoraAdapter } from '../training/model/lora-adapter';
 import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
 import { KvCache } from './ops/kv-cache';
+import { PrefixCache } from './prefix-cache';
 import type { WeightFormat } from './quant/formats';
 
 export class EngineError extends Error {
@@ -46,6 +47,12 @@ export interface MemoryReport {
 export class QwenEngine {
   /** LoRA applied by every forward step (generation included); null = the base model. */
   private lora: ForwardLora | null = null;
+  /** Which token ids each KV-cache slot holds, for generate()'s prefix reuse. */
+  readonly prefixCache: PrefixCache;
+  /** Adapter identities and weights versions, for weightsKey. */
+  private readonly adapterVersions = new WeakMap<LoraAdapter, { id: number; version: number }>();
+  private nextAdapterId = 0;
+  private currentWeightsKey = 'base';
 
   private constructor(
     readonly ctx: GpuContext,
@@ -54,7 +61,9 @@ export class QwenEngine {
     readonly weights: QwenWeights,
     readonly cache: KvCache,
     readonly acts: Activations,
-  ) {}
+  ) {
+    this.prefixCache = new PrefixCache(options.maxBatch);
+  }
 
   static async create(ctx: GpuContext, config: ModelConfig, checkpoint: TensorProvider, options: EngineOptions): Promise<QwenEngine> {
     const maxContext = options.maxContext;
@@ -79,15 +88,33 @@ export class QwenEngine {
   /**
    * Applies `adapter` in every following forward step (null switches LoRA off: the base policy).
    * The adapter's buffers stay owned by the caller; the engine only keeps a u scratch buffer.
+   *
+   * Cached prompt K/V (generate's prefix reuse) is valid only for the weights that computed it.
+   * Each call with an adapter therefore starts a new weights version of it, so nothing computed
+   * before is reused, unless `sameWeights` says its weights are unchanged since the last call that
+   * set it (e.g. the turns of one rollout phase between optimizer steps). Call it again after
+   * changing an adapter's weights while it is set.
    */
-  setAdapter(adapter: LoraAdapter | null) {
+  setAdapter(adapter: LoraAdapter | null, options: { sameWeights?: boolean } = {}) {
     if (this.lora && (!adapter || adapter.config.rank !== this.lora.adapter.config.rank)) {
       this.ctx.destroy(this.lora.u);
       this.lora = null;
     }
-    if (!adapter) return;
+    if (!adapter) {
+      this.currentWeightsKey = 'base';
+      return;
+    }
     if (adapter.modelConfig !== this.config && adapter.modelConfig.hiddenSize !== this.config.hiddenSize) throw new EngineError('bad-input', 'the adapter was made for another model');
     this.lora = { adapter, u: this.lora?.u ?? this.ctx.createBuffer('lora u (inference)', this.acts.maxTokens * adapter.config.rank * 4, 'lora') };
+    let entry = this.adapterVersions.get(adapter);
+    if (!entry) this.adapterVersions.set(adapter, (entry = { id: ++this.nextAdapterId, version: 0 }));
+    else if (!options.sameWeights) entry.version++;
+    this.currentWeightsKey = `lora ${entry.id} v${entry.version}`;
+  }
+
+  /** Names the weights forward steps run with now: the base model, or one adapter at one weights version. */
+  get weightsKey(): string {
+    return this.currentWeightsKey;
   }
 
   get adapter(): LoraAdapter | null {
@@ -123,6 +150,7 @@ export class QwenEngine {
       if (ids.length === 0) throw new EngineError('bad-input', `sequence ${slot} is empty`);
       if (ids.length > this.options.maxContext) throw new EngineError('context-overflow', `sequence ${slot} has ${ids.length} tokens, more than the context of ${this.options.maxContext}`);
       const out = new Float32Array(ids.length * V);
+      this.prefixCache.forget(slot); // overwritten here, untracked
       const step = this.acts.maxLogitRows;
       for (let start = 0; start < ids.length; start += step) {
         const chunk = ids.slice(start, start + step);

@@ -5,10 +5,18 @@
 // forward pass and sampling into ONE command buffer, copy the sampled ids and log-probs into a
 // staging buffer, submit, and map that one small buffer. Nothing else is read back.
 //
-// Sampling draws are keyed by (per-sequence seed, position), never by batch row, so a sequence
-// generates the same tokens whether it runs alone or in a batch.
+// Sampling draws are keyed by (per-sequence seed, position), never by batch row or cache slot, so
+// a sequence generates the same tokens whether it runs alone or in a batch, shared or not.
+//
+// Prompt prefixes whose K/V the engine already holds are not prefilled again (prefix-cache.ts):
+// a request extending what its slot holds prefills only the new tokens, and requests sharing a
+// prefix prefill it once and copy its K/V. `prefixCache: false` turns this off (every prompt is
+// prefilled whole, as before). Either way the same tokens come out; log-probs agree to f32
+// rounding (steps of other sizes may pick other matmul/attention kernels, as batching already does).
 import { EngineError, type QwenEngine } from './engine';
+import { encodeKvCopy } from './ops/kv-cache';
 import { encodeSample, packSamplingParams, rowSeed, type SamplingRowParams } from './ops/sampling';
+import type { PrefillPlan, PromptReuse } from './prefix-cache';
 
 export interface SamplingOptions {
   /** Greedy (argmax) decoding; ignores the other options. */
@@ -41,6 +49,8 @@ export interface GeneratedSequence {
   finishReason: FinishReason;
   /** Decoded text when `detokenize` was given. */
   text?: string;
+  /** How the prompt's K/V was obtained (prefilled, kept from an earlier call, copied). */
+  promptReuse?: PromptReuse;
 }
 
 export interface GenerateOptions {
@@ -49,6 +59,8 @@ export interface GenerateOptions {
   onToken?: (sequence: number, id: number, logprob: number) => void;
   /** Turns generated ids into text, for stop strings and `text`. */
   detokenize?: (ids: number[]) => string;
+  /** Reuse cached prompt prefixes (default true); false prefills every prompt whole and empties the cache. */
+  prefixCache?: boolean;
 }
 
 function rowParams(sampling: SamplingOptions, sequence: number, position: number): SamplingRowParams {
@@ -60,6 +72,8 @@ function rowParams(sampling: SamplingOptions, sequence: number, position: number
 interface SequenceState {
   request: GenerationRequest;
   out: GeneratedSequence;
+  /** KV-cache slot. */
+  slot: number;
   /** Tokens in the cache so far (prompt + generated, minus the pending last token). */
   length: number;
   done: boolean;
@@ -82,42 +96,98 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
     return {
       request,
       out: { ids: [], logprobs: [], samplingLogprobs: [], finishReason: 'length' },
+      slot: i,
       length: 0,
       done: false,
       stopIds: new Set(request.stopIds ?? engine.config.eosTokenIds),
     };
   });
 
-  // Prefill: pack all prompt tokens into steps of up to maxStepTokens; a step's logit rows are the
-  // tokens that end a prompt, and their samples are each sequence's first generated token.
-  const pending: { seq: number; pos: number; id: number }[] = [];
-  states.forEach((st, seq) => st.request.promptIds.forEach((id, pos) => pending.push({ seq, pos, id })));
-  for (let start = 0; start < pending.length; start += maxStepTokens) {
-    if (options.signal?.aborted) break; // the decode loop below marks every sequence cancelled
-    const chunk = pending.slice(start, start + maxStepTokens);
-    const lastRows: number[] = [];
-    chunk.forEach((t, row) => { if (t.pos === states[t.seq].request.promptIds.length - 1) lastRows.push(row); });
-    const finishing = lastRows.map((row) => chunk[row]);
-    await runStep(engine, chunk.map((t) => t.id), chunk.map((t) => t.seq), chunk.map((t) => t.pos), lastRows,
-      finishing.map((t) => rowParams(sampling, t.seq, t.pos + 1)), finishing.map((t) => t.seq), states, options);
-    for (const t of chunk) states[t.seq].length = t.pos + 1;
-  }
+  const table = engine.prefixCache;
+  const key = engine.weightsKey;
+  const share = options.prefixCache !== false;
+  const prompts = requests.map((r) => r.promptIds);
+  if (!share) table.clear();
+  const plan: PrefillPlan = share ? table.plan(prompts, key) : {
+    slots: requests.map((_, i) => i), reused: requests.map(() => 0), source: requests.map(() => ({ kind: 'none' })), rounds: requests.map(() => 0),
+  };
+  states.forEach((st, i) => {
+    st.slot = plan.slots[i];
+    st.length = plan.reused[i];
+    const reused = plan.reused[i];
+    const kind = plan.source[i].kind;
+    st.out.promptReuse = { prefilled: 0, kept: kind === 'kept' ? reused : 0, copied: 0 };
+    if (share) table.claim(st.slot, kind === 'kept' ? prompts[i].slice(0, reused) : [], key);
+  });
+  const wrote = (seq: number, pos: number, id: number) => { if (share) table.wrote(states[seq].slot, pos, id); };
 
-  // Decode: every unfinished sequence feeds its last token, one position further.
-  for (;;) {
-    if (options.signal?.aborted) {
-      for (const st of states) if (!st.done) { st.done = true; st.out.finishReason = 'cancelled'; }
+  try {
+    // Prefill in rounds (one unless requests copy a prefix another prefills first): copy K/V into
+    // the round's slots, then pack its prompt tokens into steps of up to maxStepTokens; a step's
+    // logit rows are the tokens that end a prompt, and their samples are the first generated tokens.
+    const lastRound = Math.max(...plan.rounds);
+    for (let round = 0; round <= lastRound && !options.signal?.aborted; round++) {
+      const members = states.map((_, seq) => seq).filter((seq) => plan.rounds[seq] === round);
+      const copies = members.flatMap((seq) => {
+        const source = plan.source[seq];
+        return source.kind === 'copy' ? [{ seq, from: states[source.from].slot }] : [];
+      });
+      if (copies.length > 0) {
+        const encoder = engine.ctx.device.createCommandEncoder({ label: 'prefix copy' });
+        const pass = encoder.beginComputePass({ label: 'prefix copy' });
+        for (const c of copies) encodeKvCopy(engine.ctx, pass, { cache: engine.cache, fromSlot: c.from, toSlot: states[c.seq].slot, length: plan.reused[c.seq] });
+        pass.end();
+        engine.ctx.device.queue.submit([encoder.finish()]);
+        for (const c of copies) {
+          states[c.seq].out.promptReuse!.copied = plan.reused[c.seq];
+          if (share) table.claim(states[c.seq].slot, prompts[c.seq].slice(0, plan.reused[c.seq]), key);
+        }
+      }
+      const pending: { seq: number; pos: number; id: number }[] = [];
+      for (const seq of members) {
+        const ids = prompts[seq];
+        for (let pos = plan.reused[seq]; pos < ids.length; pos++) pending.push({ seq, pos, id: ids[pos] });
+      }
+      for (let start = 0; start < pending.length; start += maxStepTokens) {
+        if (options.signal?.aborted) break; // the decode loop below marks every sequence cancelled
+        const chunk = pending.slice(start, start + maxStepTokens);
+        const lastRows: number[] = [];
+        chunk.forEach((t, row) => { if (t.pos === prompts[t.seq].length - 1) lastRows.push(row); });
+        const finishing = lastRows.map((row) => chunk[row]);
+        await runStep(engine, chunk.map((t) => t.id), chunk.map((t) => states[t.seq].slot), chunk.map((t) => t.pos), lastRows,
+          finishing.map((t) => rowParams(sampling, t.seq, t.pos + 1)), finishing.map((t) => t.seq), states, options);
+        for (const t of chunk) {
+          states[t.seq].length = t.pos + 1;
+          states[t.seq].out.promptReuse!.prefilled++;
+          wrote(t.seq, t.pos, t.id);
+        }
+      }
     }
-    // A sequence whose prompt never finished prefilling (cancelled) has no token to feed.
-    const active = states.map((st, seq) => ({ st, seq })).filter(({ st }) => !st.done);
-    if (active.length === 0) break;
-    const ids = active.map(({ st }) => st.out.ids[st.out.ids.length - 1]);
-    const positions = active.map(({ st }) => st.length);
-    await runStep(engine, ids, active.map(({ seq }) => seq), positions, active.map((_, row) => row),
-      active.map(({ seq }, row) => rowParams(sampling, seq, positions[row] + 1)), active.map(({ seq }) => seq), states, options);
-    for (const { st } of active) st.length++;
+
+    // Decode: every unfinished sequence feeds its last token, one position further.
+    for (;;) {
+      if (options.signal?.aborted) {
+        for (const st of states) if (!st.done) { st.done = true; st.out.finishReason = 'cancelled'; }
+      }
+      // A sequence whose prompt never finished prefilling (cancelled) has no token to feed.
+      const active = states.map((st, seq) => ({ st, seq })).filter(({ st }) => !st.done);
+      if (active.length === 0) break;
+      const ids = active.map(({ st }) => st.out.ids[st.out.ids.length - 1]);
+      const positions = active.map(({ st }) => st.length);
+      await runStep(engine, ids, active.map(({ st }) => st.slot), positions, active.map((_, row) => row),
+        active.map(({ seq }, row) => rowParams(sampling, seq, positions[row] + 1)), active.map(({ seq }) => seq), states, options);
+      active.forEach(({ st, seq }, row) => {
+        st.length++;
+        wrote(seq, positions[row], ids[row]);
+      });
+    }
+  } catch (e) {
+    // A failed step may or may not have written its slots: trust none of them.
+    for (const st of states) table.forget(st.slot);
+    throw e;
   }
 
+  for (const st of states) table.count(st.out.promptReuse!);
   for (const st of states) if (options.detokenize && st.out.text === undefined) st.out.text = options.detokenize(st.out.ids);
   return states.map((st) => st.out);
 }

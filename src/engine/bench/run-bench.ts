@@ -116,7 +116,9 @@ export async function runBench(device: GPUDevice, options: BenchRunOptions): Pro
       // batch size compiles its own pipelines (on SwiftShader this would dominate a cold run).
       options.onProgress?.({ phase: 'warm-up', batch });
       const warmUp = Array.from({ length: batch }, () => ({ promptIds: new Array(promptTokens).fill(7), maxNewTokens: 2, stopIds: [] as number[] }));
-      await generate(engine, warmUp, { greedy: true });
+      // Prefix reuse off in both: identical warm-up prompts would share one prefill, and a batch
+      // size's prompts repeat the previous one's; this measures prefilling every prompt token.
+      await generate(engine, warmUp, { greedy: true }, { prefixCache: false });
       options.onProgress?.({ phase: 'run', batch, index, count: batches.length });
       const requests = Array.from({ length: batch }, (_, b) => ({ promptIds: Array.from({ length: promptTokens }, (_, i) => (i * 31 + b * 7 + 11) % config.vocabSize), maxNewTokens: decodeTokens, stopIds: [] as number[] }));
       // Sequence 0's tokens mark the steps: the first comes out of prefill, each later one ends a decode step.
@@ -124,6 +126,7 @@ export async function runBench(device: GPUDevice, options: BenchRunOptions): Pro
       const dispatchesBefore = ctx.dispatchCount;
       const t0 = performance.now();
       await generate(engine, requests, { temperature: 0.8, topP: 0.95, seed: 1 }, {
+        prefixCache: false,
         onToken: (seq) => {
           if (seq === 0) stamps.push({ ms: performance.now(), dispatches: ctx.dispatchCount, submits: submits.count() });
         },
