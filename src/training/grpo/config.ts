@@ -26,6 +26,12 @@ export interface GrpoConfig {
   maxSequenceTokens: number;
   /** Re-run each layer's forward in backward (less activation memory, one more forward). */
   recompute: boolean;
+  /**
+   * Train each group's sequences packed over their shared prompt (the prompt's forward and
+   * backward run once per group, not G times; same loss and gradients). A micro-batch is then one
+   * packed row of up to microBatch × maxSequenceTokens tokens. Off: one sequence per row.
+   */
+  sharePrefix: boolean;
 }
 
 export const DEFAULT_GRPO_CONFIG: GrpoConfig = {
@@ -45,6 +51,7 @@ export const DEFAULT_GRPO_CONFIG: GrpoConfig = {
   microBatch: 4,
   maxSequenceTokens: 1024,
   recompute: true,
+  sharePrefix: true,
 };
 
 export function resolveGrpoConfig(partial: Partial<GrpoConfig> = {}): GrpoConfig {

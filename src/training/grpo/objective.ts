@@ -4,7 +4,9 @@
 // Per generated token t of rollout i, with r_t = exp(logp_t − logp_old_t):
 //   J = (1/N) Σ_t [ min(r_t·A_i, clip(r_t, 1−ε, 1+ε)·A_i) − β·k3_t ],   k3_t = e^{ref_t − logp_t} − (ref_t − logp_t) − 1
 // where N is the number of generated tokens in the whole step (token-level mean, as DAPO argues:
-// long and short answers count per token). We minimise L = −J.
+// long and short answers count per token). We minimise L = −J. This aggregation is the only one:
+// `tokenTerms` applies it per token (weight and loss term), whether the step's sequences are
+// trained one per row or packed over their group's shared prompt (grpo/policy-pass.ts).
 // The training model takes per-token weights w_t with L = −Σ w_t·logp_t, so w_t = −∂L/∂logp_t:
 //   w_t = (1/N)·[ A·r_t·𝟙{unclipped} − β·(1 − e^{ref_t − logp_t}) ]
 // (the min picks the unclipped term exactly when r ≤ 1+ε for A > 0, or r ≥ 1−ε for A < 0).
@@ -40,19 +42,24 @@ export interface TokenTerms {
   ratio: number;
   clipped: boolean;
   kl: number;
+  /** This token's term of L = −J (already divided by N). */
+  loss: number;
 }
 
 export function tokenTerms(logp: number, oldLogp: number, refLogp: number | undefined, advantage: number, clipEps: number, beta: number, tokensInStep: number, klBiasCorrection = false): TokenTerms {
   const ratio = Math.exp(logp - oldLogp);
   const clipped = advantage > 0 ? ratio > 1 + clipEps : advantage < 0 ? ratio < 1 - clipEps : false;
   let weight = clipped ? 0 : advantage * ratio;
+  const clippedRatio = Math.min(Math.max(ratio, 1 - clipEps), 1 + clipEps);
+  let objective = Math.min(ratio * advantage, clippedRatio * advantage);
   let kl = 0;
   if (refLogp !== undefined && beta > 0) {
     const diff = refLogp - logp;
     kl = Math.exp(diff) - diff - 1;
     weight -= klBiasCorrection ? beta * ratio * -diff : beta * (1 - Math.exp(diff));
+    objective -= beta * (klBiasCorrection ? ratio : 1) * kl;
   }
-  return { weight: weight / tokensInStep, ratio, clipped, kl };
+  return { weight: weight / tokensInStep, ratio, clipped, kl, loss: -objective / tokensInStep };
 }
 
 /** The surrogate J for a set of tokens (for tests and logging). */

@@ -11,8 +11,9 @@ import { generate, type GeneratedSequence } from '../../engine/generate';
 import type { LoraAdapter } from '../model/lora-adapter';
 import { TrainingModel } from '../model/train-model';
 import { AdamW } from '../optim/optimizer';
-import { groupAdvantages, tokenTerms } from './objective';
+import { groupAdvantages } from './objective';
 import type { GrpoConfig } from './config';
+import { planMicroBatches, policyGradientPass, type PolicySample } from './policy-pass';
 
 /**
  * One training sequence of a rollout: its token ids and, per position, 1 where the policy sampled
@@ -94,15 +95,6 @@ export type StepProgress =
   | { phase: 'forward-backward'; epoch: number; microBatch: number; microBatches: number }
   | { phase: 'optimizer'; epoch: number };
 
-interface PackedSample {
-  ids: number[];
-  /** Positions t (≥ 1) of sampled tokens, ascending: the trained tokens of this sequence. */
-  positions: number[];
-  advantage: number;
-  oldLogp: number[];
-  refLogp?: number[];
-}
-
 export class GrpoTrainer {
   readonly model: TrainingModel;
   readonly optimizer: AdamW;
@@ -115,24 +107,45 @@ export class GrpoTrainer {
 
   constructor(readonly engine: QwenEngine, readonly adapter: LoraAdapter, readonly env: RolloutEnvironment, readonly config: GrpoConfig) {
     if (!Number.isInteger(config.microBatch) || config.microBatch < 1) throw new Error(`micro-batch must be ≥ 1, got ${config.microBatch}`);
-    this.model = new TrainingModel(engine, adapter, { sequences: config.microBatch, seqLen: config.maxSequenceTokens, recompute: config.recompute });
+    // Shared-prefix packing puts a group in one long row; the plan holds the same tokens either way.
+    const plan = config.sharePrefix ? { sequences: 1, seqLen: config.microBatch * config.maxSequenceTokens } : { sequences: config.microBatch, seqLen: config.maxSequenceTokens };
+    this.model = new TrainingModel(engine, adapter, { ...plan, recompute: config.recompute });
     this.optimizer = new AdamW(engine.ctx, adapter.parameters(), { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
   }
+
+  /** Rollout accounting of the current step (prefill vs. decode, prompt tokens vs. prefilled). */
+  private rolloutStats = { prefillSeconds: 0, decodeSeconds: 0, promptTokens: 0, prefilledTokens: 0, generatedTokens: 0 };
 
   private generateFn(signal?: AbortSignal): PolicyGenerate {
     const { engine, config } = this;
     let turn = 0, tokens = 0;
+    const stats = (this.rolloutStats = { prefillSeconds: 0, decodeSeconds: 0, promptTokens: 0, prefilledTokens: 0, generatedTokens: 0 });
     return async (requests) => {
       const progress = this.onProgress;
       progress?.({ phase: 'rollout', turn: ++turn, tokens });
-      const onToken = progress && (() => progress({ phase: 'rollout', turn, tokens: ++tokens }));
       engine.setAdapter(this.adapter);
       const out: GeneratedSequence[] = [];
       for (let i = 0; i < requests.length; i += engine.options.maxBatch) {
         const batch = requests.slice(i, i + engine.options.maxBatch);
-        out.push(...(await generate(engine, batch.map((r) => ({ ...r, maxNewTokens: Math.min(r.maxNewTokens, engine.options.maxContext - r.promptIds.length) })), {
+        // The first token of a call comes right after its prefill: time before it is prefill, after it decode.
+        const start = performance.now();
+        let firstToken = 0;
+        const onToken = () => {
+          firstToken ||= performance.now();
+          if (progress) progress({ phase: 'rollout', turn, tokens: ++tokens });
+        };
+        const generated = await generate(engine, batch.map((r) => ({ ...r, maxNewTokens: Math.min(r.maxNewTokens, engine.options.maxContext - r.promptIds.length) })), {
           temperature: config.temperature, topP: config.topP, topK: 0, seed: (config.seed * 1_000_003 + this.stepCount * 7919 + i) >>> 0,
-        }, { signal, onToken })));
+        }, { signal, onToken, prefixCache: config.sharePrefix });
+        const end = performance.now();
+        stats.prefillSeconds += ((firstToken || end) - start) / 1000;
+        stats.decodeSeconds += (end - (firstToken || end)) / 1000;
+        batch.forEach((r, k) => {
+          stats.promptTokens += r.promptIds.length;
+          stats.prefilledTokens += generated[k].promptReuse?.prefilled ?? r.promptIds.length;
+          stats.generatedTokens += generated[k].ids.length;
+        });
+        out.push(...generated);
       }
       return out;
     };
@@ -150,7 +163,7 @@ export class GrpoTrainer {
 
     // Every rollout sequence is trained once, carrying its rollout's advantage. A sequence longer
     // than the training context is cut to it (its sampled tokens past the cut are not trained).
-    const samples: PackedSample[] = [];
+    const samples: PolicySample[] = [];
     let truncated = 0;
     rollouts.forEach((r, i) => {
       for (const seq of r.sequences) {
@@ -160,51 +173,32 @@ export class GrpoTrainer {
         const positions: number[] = [];
         // Position 0 has no prediction (nothing precedes it), so it can never be trained.
         for (let t = 1; t < ids.length; t++) if (seq.sampled[t]) positions.push(t);
-        if (positions.length > 0) samples.push({ ids, positions, advantage: advantages[i], oldLogp: [] });
+        if (positions.length > 0) samples.push({ ids, positions, advantage: advantages[i], group: r.group });
       }
     });
     // THE loss normalisation: every token term is divided by the number of sampled tokens trained
     // in the whole step (token-level mean over the step, see objective.ts).
     const tokens = samples.reduce((n, s) => n + s.positions.length, 0);
-    const batches: PackedSample[][] = [];
-    for (let i = 0; i < samples.length; i += config.microBatch) batches.push(samples.slice(i, i + config.microBatch));
+    const batches = planMicroBatches(samples, { share: config.sharePrefix, microBatch: config.microBatch, rowTokens: this.model.plan.seqLen });
 
     let klSum = 0;
     let clippedCount = 0;
     let gradNorm = 0;
     let skipped = 0;
     let timeOptimizer = 0;
-    // Row b·T + t − 1 of a micro-batch predicts token t of its sequence b (T: that batch's length).
-    const row = (b: number, t: number) => b * this.model.seqLen + t - 1;
-    const gather = (logProbs: Float32Array, b: number, s: PackedSample) => s.positions.map((t) => logProbs[row(b, t)]);
+    let processed = { tokensProcessed: 0, unpackedTokens: 0, timeReference: 0, timeForward: 0, timeBackward: 0 };
     for (let epoch = 0; epoch < config.epochs && tokens > 0; epoch++) {
       const zero = this.engine.ctx.device.createCommandEncoder();
       this.adapter.encodeZeroGrad(zero);
       this.engine.ctx.device.queue.submit([zero.finish()]);
-      for (const [k, batch] of batches.entries()) {
+      const totals = await policyGradientPass(this.model, batches, { clipEps: config.clipEps, klBeta: config.klBeta, tokensInStep: tokens, epoch }, (k) => {
         this.onProgress?.({ phase: 'forward-backward', epoch, microBatch: k + 1, microBatches: batches.length });
-        this.model.setBatch(batch.map((s) => s.ids), undefined, 0, { scoreFrom: batch.map((s) => s.positions[0]) });
-        if (epoch === 0 && config.klBeta > 0) {
-          const ref = await this.model.forwardLogProbs({ lora: false });
-          batch.forEach((s, b) => { s.refLogp = gather(ref, b, s); });
-        }
-        const logProbs = await this.model.forwardLogProbs({ lora: true });
-        const weights = new Float32Array(this.model.rows);
-        batch.forEach((s, b) => {
-          const current = gather(logProbs, b, s);
-          if (epoch === 0) s.oldLogp = current;
-          current.forEach((lp, j) => {
-            const t = tokenTerms(lp, s.oldLogp[j], s.refLogp?.[j], s.advantage, config.clipEps, config.klBeta, tokens);
-            weights[row(b, s.positions[j])] = t.weight;
-            if (epoch === config.epochs - 1) {
-              klSum += t.kl;
-              if (t.clipped) clippedCount++;
-            }
-          });
-        });
-        this.model.setLossWeights(weights);
-        await this.model.backward();
+      });
+      if (epoch === config.epochs - 1) {
+        klSum = totals.klSum;
+        clippedCount = totals.clipped;
       }
+      if (epoch === 0) processed = totals;
       const tOpt = performance.now();
       this.onProgress?.({ phase: 'optimizer', epoch });
       const report = await this.optimizer.step();
@@ -223,6 +217,16 @@ export class GrpoTrainer {
       grad_norm: gradNorm,
       skipped_updates: skipped,
       tokens,
+      train_tokens_processed: processed.tokensProcessed,
+      train_tokens_unpacked: processed.unpackedTokens,
+      time_ref_logprobs_s: processed.timeReference,
+      time_policy_forward_s: processed.timeForward,
+      time_backward_s: processed.timeBackward,
+      rollout_prompt_tokens: this.rolloutStats.promptTokens,
+      rollout_prefilled_tokens: this.rolloutStats.prefilledTokens,
+      rollout_generated_tokens: this.rolloutStats.generatedTokens,
+      time_rollout_prefill_s: this.rolloutStats.prefillSeconds,
+      time_rollout_decode_s: this.rolloutStats.decodeSeconds,
       samples_truncated: truncated,
       tokens_per_second: rollouts.reduce((n, r) => n + sampledTokenCount(r), 0) / Math.max(1e-3, (tRollout - tStart) / 1000),
       time_rollout_s: (tRollout - tStart) / 1000,

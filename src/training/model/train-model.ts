@@ -1,7 +1,9 @@
 // Training forward and backward of the Qwen model with LoRA, on the GPU (llm.c style: buffers are
 // planned once, `encodeLayerForward` is the flat sequence of ops and `encodeLayerBackward` mirrors
-// it in reverse). Sequences are processed whole, without the KV cache: B sequences × T tokens,
-// right-padded (padding comes after the real tokens, so causal attention never sees it).
+// it in reverse). Sequences are processed whole, without the KV cache: B rows × T tokens,
+// right-padded (padding comes after the real tokens, so causal attention never sees it). A row
+// holds one sequence, or several that share a prefix, packed over it (batch-layout.ts): the prefix
+// runs once, per-token positions and a segment table keep each sequence's computation its own.
 // The plan's B × T sizes the buffers; each micro-batch runs at its own size (its sequence count,
 // and its longest sequence rounded up to SEQ_LEN_BUCKET tokens), so short batches cost what they
 // hold, not the plan's maximum.
@@ -10,8 +12,9 @@
 // activations live in one shared set when `recompute` is on (checkpointing: each layer's forward is
 // re-run just before its backward) or in one set per layer when it is off.
 //
-// Loss: L = −Σ_rows w_row · log p(target_row | prefix). Row b·T + t predicts token t + 1 of
-// sequence b; callers set w = 0 for prompt, tool-response and padding tokens (and the last row).
+// Loss: L = −Σ_rows w_row · log p(target_row | prefix). In the plain layout row b·T + t predicts
+// token t + 1 of sequence b (in general: `predictionRow`); callers set w = 0 for prompt,
+// tool-response and padding tokens (and the last row).
 // The LM head and log-softmax run over chunks of rows so [rows, vocab] logits never exist at once.
 import type { ModelConfig } from '../../model/config';
 import type { GpuContext } from '../../engine/gpu/context';
@@ -33,14 +36,16 @@ import { encodeRmsNormBackward } from '../ops/rmsnorm-backward';
 import { encodeRopeBackward } from '../ops/rope-backward';
 import { encodeSwigluBackward } from '../ops/swiglu-backward';
 import type { LoraAdapter, LoraModule } from './lora-adapter';
+import { layoutBatch, predictionRow, scoredRanges, type BatchLayout, type PackedRow } from './batch-layout';
 
 /** Active sequence lengths are rounded up to a multiple of this (fewer distinct dispatch sizes). */
 export const SEQ_LEN_BUCKET = 16;
 
 export interface TrainPlan {
-  /** B: most sequences per micro-batch. */
+  /** B: most rows per micro-batch. */
   sequences: number;
-  /** T: most tokens per sequence (a micro-batch pads its sequences to its own longest, bucketed). */
+  /** T: most tokens per row (a micro-batch pads its rows to its own longest, bucketed). A packed
+   *  row may be longer than the engine's context; each sequence in it may not. */
   seqLen: number;
   /** Re-run each layer's forward during backward instead of keeping every layer's activations. */
   recompute: boolean;
@@ -74,8 +79,10 @@ export class TrainingModel {
   private shape: AttentionTrainShape;
   private readonly layerInputs: GPUBuffer[];
   private readonly sets: LayerActivations[];
-  private readonly b: Record<'ids' | 'positions' | 'targets' | 'weights' | 'logProbs' | 'normedF' | 'dResid' | 'dNormed' | 'dAttention' | 'dQkv' | 'dGateUp' | 'dMlpHidden' | 'du' | 'delta' | 'logits' | 'chunkTargets' | 'chunkWeights' | 'chunkLogProbs' | 'chunkDx', GPUBuffer>;
+  private readonly b: Record<'ids' | 'positions' | 'segments' | 'targets' | 'weights' | 'logProbs' | 'normedF' | 'dResid' | 'dNormed' | 'dAttention' | 'dQkv' | 'dGateUp' | 'dMlpHidden' | 'du' | 'delta' | 'logits' | 'chunkTargets' | 'chunkWeights' | 'chunkLogProbs' | 'chunkDx', GPUBuffer>;
   private loraActiveInForward = true;
+  /** The current micro-batch's placement of sequences (set by setBatch / setPackedBatch). */
+  private batch: BatchLayout | null = null;
 
   constructor(engine: QwenEngine, readonly adapter: LoraAdapter, readonly plan: TrainPlan) {
     this.config = engine.config;
@@ -84,7 +91,6 @@ export class TrainingModel {
     const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V, numLayers: L } = this.config;
     const { sequences: B, seqLen: T } = plan;
     if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 2) throw new Error(`training plan needs ≥1 sequence of ≥2 tokens, got ${B} × ${T}`);
-    if (T > this.weights.rope.maxPositions) throw new Error(`training sequences of ${T} tokens exceed the engine's context of ${this.weights.rope.maxPositions}`);
     const N = B * T;
     this.shape = { sequences: B, seqLen: T, heads: nH, kvHeads: nKv, headDim: d };
     this.lmHeadRows = Math.max(1, Math.min(N, plan.lmHeadRows ?? Math.floor((64 * 2 ** 20) / (V * 4))));
@@ -107,7 +113,7 @@ export class TrainingModel {
     this.sets = Array.from({ length: plan.recompute ? 1 : L }, (_, i) => makeSet(i));
     const C = this.lmHeadRows;
     this.b = {
-      ids: f32('ids', N), positions: f32('positions', N), targets: f32('targets', N), weights: f32('weights', N), logProbs: f32('logProbs', N),
+      ids: f32('ids', N), positions: f32('positions', N), segments: f32('segments', N * 4), targets: f32('targets', N), weights: f32('weights', N), logProbs: f32('logProbs', N),
       normedF: f32('normedF', N * H), dResid: f32('dResid', N * H), dNormed: f32('dNormed', N * H), dAttention: f32('dAttention', N * nH * d),
       dQkv: f32('dQkv', N * qkvWidth), dGateUp: f32('dGateUp', N * 2 * I), dMlpHidden: f32('dMlpHidden', N * I), du: f32('du', N * r), delta: f32('delta', N * nH),
       logits: f32('logits', C * V), chunkTargets: f32('chunkTargets', C), chunkWeights: f32('chunkWeights', C), chunkLogProbs: f32('chunkLogProbs', C), chunkDx: f32('chunkDx', C * H),
@@ -124,46 +130,70 @@ export class TrainingModel {
     return this.shape.seqLen;
   }
 
+  /** The segment table buffer when the batch packs sequences (plain causal kernels otherwise). */
+  private get segments(): GPUBuffer | undefined {
+    return this.batch?.segments ? this.b.segments : undefined;
+  }
+
   private set(layer: number): LayerActivations {
     return this.sets[this.plan.recompute ? 0 : layer];
   }
 
   /**
-   * Uploads a micro-batch: `sequences[b]` are token ids (≤ plan T; padded with `padId` to the
-   * batch's own T, see `seqLen`), and
-   * `lossWeights[b][t]` (optional, default 0) weights the prediction OF token t (t ≥ 1).
-   * `scoreFrom[b]` (default 1): only tokens t ≥ scoreFrom[b] are scored, so the LM head runs only
-   * over those rows (RL scores completions, not long prompts).
+   * Uploads a micro-batch in the plain layout: `sequences[b]` are token ids (≤ plan T; padded with
+   * `padId` to the batch's own T, see `seqLen`), and `lossWeights[b][t]` (optional, default 0)
+   * weights the prediction OF token t (t ≥ 1). `scoreFrom[b]` (default 1): only tokens
+   * t ≥ scoreFrom[b] are scored, so the LM head runs only over those rows (RL scores completions,
+   * not long prompts).
    */
   setBatch(sequences: readonly (readonly number[])[], lossWeights?: readonly (readonly number[])[], padId = 0, options: { scoreFrom?: readonly number[] } = {}) {
     if (sequences.length > this.plan.sequences) throw new Error(`micro-batch of ${sequences.length} sequences, the plan holds ${this.plan.sequences}`);
-    const longest = sequences.reduce((n, seq) => Math.max(n, seq.length), 0);
-    if (longest > this.plan.seqLen) throw new Error(`a sequence has ${longest} tokens, the plan allows ${this.plan.seqLen}`);
-    const B = Math.max(1, sequences.length);
-    const T = Math.min(this.plan.seqLen, Math.max(2, Math.ceil(longest / SEQ_LEN_BUCKET) * SEQ_LEN_BUCKET));
-    this.shape = { ...this.shape, sequences: B, seqLen: T };
-    const ids = new Uint32Array(B * T).fill(padId);
-    const targets = new Uint32Array(B * T);
-    const weights = new Float32Array(B * T);
-    const ranges: { start: number; count: number }[] = [];
-    sequences.forEach((seq, b) => {
-      const from = Math.max(1, options.scoreFrom?.[b] ?? 1);
-      if (seq.length > from) ranges.push({ start: b * T + from - 1, count: seq.length - from });
-      for (const id of seq) if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`sequence ${b}: token id ${id} is outside the vocabulary`);
-      ids.set(seq, b * T);
-      for (let t = 1; t < seq.length; t++) {
-        targets[b * T + t - 1] = seq[t];
-        weights[b * T + t - 1] = lossWeights?.[b]?.[t] ?? 0;
-      }
-    });
-    this.ctx.write(this.b.ids, ids);
-    this.ctx.write(this.b.positions, Uint32Array.from({ length: B * T }, (_, i) => i % T));
-    this.ctx.write(this.b.targets, targets);
+    this.setPackedBatch(sequences.map((ids, b) => ({ prefix: 0, sequences: [{ ids, scoreFrom: Math.max(1, options.scoreFrom?.[b] ?? 1) }] })), padId);
+    const weights = new Float32Array(this.rows);
+    sequences.forEach((seq, b) => { for (let t = 1; t < seq.length; t++) weights[predictionRow(this.layout, b, t)] = lossWeights?.[b]?.[t] ?? 0; });
     this.setLossWeights(weights);
-    this.scoredRanges = ranges;
   }
 
-  /** Row ranges that get logits (set by setBatch). */
+  /**
+   * Uploads a micro-batch of rows, each one sequence or several packed over a shared prefix
+   * (batch-layout.ts). Loss weights start at 0: set them with `setLossWeights` through
+   * `predictionRow`, or with `setScoredWeights`.
+   */
+  setPackedBatch(rows: readonly PackedRow[], padId = 0) {
+    if (rows.length > this.plan.sequences) throw new Error(`micro-batch of ${rows.length} rows, the plan holds ${this.plan.sequences}`);
+    const layout = layoutBatch(rows, { maxSeqLen: this.plan.seqLen, maxPosition: this.weights.rope.maxPositions, vocabSize: this.config.vocabSize, padId, bucket: SEQ_LEN_BUCKET });
+    this.batch = layout;
+    this.shape = { ...this.shape, sequences: layout.sequences, seqLen: layout.seqLen };
+    this.ctx.write(this.b.ids, layout.ids);
+    this.ctx.write(this.b.positions, layout.positions);
+    if (layout.segments) this.ctx.write(this.b.segments, layout.segments);
+    this.ctx.write(this.b.targets, layout.targets);
+    this.setLossWeights(new Float32Array(this.rows));
+    this.scoredRanges = scoredRanges(layout);
+  }
+
+  /** The current micro-batch's layout (placements of its sequences, token counts). */
+  get layout(): BatchLayout {
+    if (!this.batch) throw new Error('no micro-batch uploaded: call setBatch or setPackedBatch first');
+    return this.batch;
+  }
+
+  /** Log-probs of each sequence's scored tokens t = scoreFrom.. (numbered across rows in order). */
+  gatherScored(logProbs: Float32Array): Float32Array[] {
+    return this.layout.placements.map((p, i) => Float32Array.from({ length: Math.max(0, p.length - p.scoreFrom) }, (_, j) => logProbs[predictionRow(this.layout, i, p.scoreFrom + j)]));
+  }
+
+  /** Sets the loss weights of each sequence's scored tokens (`weights[i][j]`: token scoreFrom + j). */
+  setScoredWeights(weights: readonly ArrayLike<number>[]) {
+    const rows = new Float32Array(this.rows);
+    this.layout.placements.forEach((p, i) => {
+      if (weights[i].length !== Math.max(0, p.length - p.scoreFrom)) throw new Error(`sequence ${i}: ${weights[i].length} weights for ${p.length - p.scoreFrom} scored tokens`);
+      for (let j = 0; j < weights[i].length; j++) rows[predictionRow(this.layout, i, p.scoreFrom + j)] = weights[i][j];
+    });
+    this.setLossWeights(rows);
+  }
+
+  /** Row ranges that get logits (set by setPackedBatch). */
   private scoredRanges: { start: number; count: number }[] = [];
 
   /** Per-row loss weights (row b·T + t predicts token t + 1), e.g. GRPO's per-token coefficients. */
@@ -203,7 +233,7 @@ export class TrainingModel {
     }
     encodeRope(ctx, pass, { x: a.qkv, table: this.weights.rope, positions: this.b.positions, tokens: N, heads: nH, tokenStride: layout.tokenStride });
     encodeRope(ctx, pass, { x: a.qkv, table: this.weights.rope, positions: this.b.positions, tokens: N, heads: nKv, offset: layout.kOffset, tokenStride: layout.tokenStride });
-    encodeAttentionTrainForward(ctx, pass, { shape, qkv: a.qkv, layout, out: a.attention, lse: a.lse });
+    encodeAttentionTrainForward(ctx, pass, { shape, qkv: a.qkv, layout, out: a.attention, lse: a.lse, segments: this.segments });
     encodeMatmul(ctx, pass, { x: a.attention, weight: w.o, bias: w.oBias, y: a.residMid, m: N, accumulate: true });
     loraInto(pass, 'o_proj', a.attention, a.residMid);
     pass.end();
@@ -298,7 +328,7 @@ export class TrainingModel {
     // Attention block. dResid is now the gradient of residMid = layer input + o_proj(...).
     encodeMatmulBackward(ctx, pass, { dy: g.dResid, weight: w.o, dx: g.dAttention, m: N });
     loraBack(pass, 'o_proj', g.dResid, a.attention, g.dAttention);
-    encodeAttentionBackward(ctx, pass, { shape, qkv: a.qkv, layout, out: a.attention, lse: a.lse, dOut: g.dAttention, delta: g.delta, dqkv: g.dQkv });
+    encodeAttentionBackward(ctx, pass, { shape, qkv: a.qkv, layout, out: a.attention, lse: a.lse, dOut: g.dAttention, delta: g.delta, dqkv: g.dQkv, segments: this.segments });
     encodeRopeBackward(ctx, pass, { dY: g.dQkv, table: this.weights.rope, positions: g.positions, tokens: N, heads: nH, tokenStride: layout.tokenStride });
     encodeRopeBackward(ctx, pass, { dY: g.dQkv, table: this.weights.rope, positions: g.positions, tokens: N, heads: nKv, offset: layout.kOffset, tokenStride: layout.tokenStride });
     if (w.qNorm && w.kNorm && a.qkvPreNorm) {
