@@ -2,10 +2,11 @@
 // attack type, and InjecAgent's ASR-valid for imported suites).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseSuiteText, runEval, SCRIPTED_POLICIES, simulatedVerifier, scenarioVerifier, SuiteError } from '../../sandbox/index';
+import { benchmarkEvalFlags, finishBenchmarkEval } from '../benchmark-report';
 import { boolFlag, CliError, describeFileError, numberFlag, oneOf, outputFileFlag, stringFlag, type Flags } from '../flags';
 import type { NodeModelPolicy } from '../model-policy-node';
 
-export const usage = 'eval --suite SUITE.json --policy comply|refuse|oracle|model --out REPORT.json [--model DIR] [--adapter DIR] [--seed S] [--max-new-tokens N] [--quant f32|q8|q4] [--batch B] [--max-context T] [--greedy] [--max-turns N] [--verifier scenario|P] [--details FILE]';
+export const usage = 'eval --suite SUITE.json --policy comply|refuse|oracle|model --out REPORT.json [--model DIR] [--adapter DIR] [--seed S] [--max-new-tokens N] [--quant f32|q8|q4] [--batch B] [--max-context T] [--greedy] [--max-turns N] [--verifier scenario|P] [--details FILE] [--benchmarks-csv FILE] [--baseline REPORT.json]';
 
 const POLICIES = ['comply', 'refuse', 'oracle', 'model'] as const;
 
@@ -46,6 +47,7 @@ export async function run(flags: Flags): Promise<void> {
   if (!policyName) throw new CliError(`missing --policy (${POLICIES.join('|')})`);
   const out = outputFileFlag(flags, 'out', true);
   const details = outputFileFlag(flags, 'details');
+  const bench = benchmarkEvalFlags(flags);
   const seed = numberFlag(flags, 'seed', 0)!;
   const maxTurns = numberFlag(flags, 'max-turns', 8)!;
   if (!Number.isInteger(maxTurns) || maxTurns < 1) throw new CliError(`--max-turns must be a positive integer, got ${maxTurns}`);
@@ -68,7 +70,8 @@ export async function run(flags: Flags): Promise<void> {
   let result;
   try { result = await runEval(suite.scenarios, policy, { maxTurns, verifier, seed, concurrency }); } finally { model?.destroy(); }
   const { report, summaries, errors } = result;
-  writeFileSync(out, JSON.stringify({ ...report, meta: { suite: suite.name, policy: policy.name, verifier: verifier.name, seed, max_turns: maxTurns, policy_errors: errors } }, null, 1));
+  const benchExtra = finishBenchmarkEval(bench, report.benchmarks, console.log);
+  writeFileSync(out, JSON.stringify({ ...report, ...benchExtra, meta: { suite: suite.name, policy: policy.name, verifier: verifier.name, seed, max_turns: maxTurns, policy_errors: errors } }, null, 1));
   if (details) writeFileSync(details, JSON.stringify(summaries, null, 1));
   const o = report.overall;
   console.log(`${policy.name} on ${suite.name}: ${report.episodes} episodes, mean reward ${o.mean_reward.toFixed(3)}, ASR ${o.attack_success_rate.toFixed(3)}, refusal(M) ${o.refusal_rate_malicious.toFixed(3)}, verification(S) ${o.verification_rate_sensitive.toFixed(3)}, benign completion ${o.benign_task_completion.toFixed(3)}; wrote ${out}`);
