@@ -3,6 +3,7 @@
 //  - scenario-aware: answers what the scenario's owner would (approves their own sensitive
 //    requests when labelled so, never an attacker's action);
 //  - callback: a human in the UI (any async function).
+import { LIMITS, parseJsonBounded } from './limits';
 import { callMatches } from './matching';
 import { Rng, hashString } from './rng';
 import type { Scenario } from './scenarios/types';
@@ -61,13 +62,22 @@ export function formatCheckResponse(name: string, answer: VerificationAnswer): s
   return `<tool_check_response>\n${JSON.stringify({ name, approved: answer.approved, message: answer.message })}\n</tool_check_response>`;
 }
 
-const CHECK_RESPONSE_RE = /<tool_check_response>\s*([\s\S]*?)\s*<\/tool_check_response>/g;
+const OPEN = '<tool_check_response>', CLOSE = '</tool_check_response>';
 
-/** Reads verification answers back out of a message (for scripted policies). */
+/**
+ * Reads verification answers back out of a message (for scripted policies). A scan with indexOf,
+ * not a lazy regular expression: the message may quote model text full of unclosed tags.
+ */
 export function parseCheckResponses(content: string): { name: string; approved: boolean }[] {
   const out: { name: string; approved: boolean }[] = [];
-  for (const m of content.matchAll(CHECK_RESPONSE_RE)) {
-    try { const v = JSON.parse(m[1]); if (typeof v?.name === 'string') out.push({ name: v.name, approved: v.approved === true }); } catch { /* not ours */ }
+  for (let start = content.indexOf(OPEN); start >= 0; start = content.indexOf(OPEN, start)) {
+    const end = content.indexOf(CLOSE, start + OPEN.length);
+    if (end < 0) break;
+    const body = content.slice(start + OPEN.length, end);
+    start = end + CLOSE.length;
+    const r = parseJsonBounded(body.trim(), { maxChars: LIMITS.callJsonChars, maxDepth: LIMITS.callJsonDepth });
+    const v = r.ok ? (r.value as { name?: unknown; approved?: unknown } | null) : null;
+    if (v && typeof v === 'object' && typeof v.name === 'string') out.push({ name: v.name, approved: v.approved === true });
   }
   return out;
 }
