@@ -76,7 +76,8 @@ export class Episode {
 
   constructor(readonly scenario: Scenario, readonly policy: Policy, private readonly options: EpisodeOptions = {}) {
     this.sandbox = new Sandbox(scenario);
-    this.maxTurns = options.maxTurns ?? 8;
+    // BFCL is a single-turn benchmark: its judge reads the first turn only, so no second turn is generated.
+    this.maxTurns = scenario.benchmark?.kind === 'bfcl' ? 1 : options.maxTurns ?? 8;
     this.verifier = options.verifier ?? scenarioVerifier();
     this.push({ role: 'system', content: options.systemPrompt ?? SYSTEM_PROMPT }, 'prompt');
     this.push({ role: 'user', content: scenario.user }, 'prompt');

@@ -7,6 +7,7 @@ import { bfclParamSchema, importBfcl } from '../../src/sandbox/benchmarks/bfcl';
 import { importBenchmark } from '../../src/sandbox/benchmarks/import';
 import type { BfclFunction } from '../../src/sandbox/benchmarks/types';
 import { runEval } from '../../src/sandbox/evaluate';
+import { runEpisode } from '../../src/sandbox/agent-loop';
 import { formatToolCall } from '../../src/sandbox/parse';
 import { oraclePolicy } from '../../src/sandbox/policies';
 import { loadDir, textPolicy } from './helpers';
@@ -64,6 +65,8 @@ describe('BFCL import', () => {
     expect((await runEval([s], textPolicy(good))).summaries[0].benchmark).toMatchObject({ correct: true });
     expect((await runEval([s], textPolicy(formatToolCall('math.factorial', { number: 5 })))).summaries[0].benchmark).toMatchObject({ correct: true });
     expect((await runEval([s], textPolicy(formatToolCall('math_factorial', { number: 6 })))).summaries[0].benchmark).toMatchObject({ correct: false, errorType: 'value_error:others' });
+    const ep = await runEpisode(s, textPolicy(good), { maxTurns: 8 });
+    expect(ep.turns).toHaveLength(1); // single-turn: no second generation after the call
   });
 
   it('accepts a JSON-array file as well as JSON Lines, and names file, line, id and field in errors', () => {
