@@ -1,5 +1,5 @@
 // The playground shell: header, keyboard-reachable tabs, the panels, and demo mode.
-import { createSignal, For, onMount, Show, type JSX } from 'solid-js';
+import { createSignal, For, onCleanup, onMount, Show, type JSX } from 'solid-js';
 import { Tabs, type TabDef } from './components/Tabs';
 import { AttackLab } from './panels/AttackLab';
 import { checkpointsChanged, checkpointsVersion } from './adapter-list';
@@ -28,6 +28,10 @@ export function App(): JSX.Element {
 
   const [deviceLost, setDeviceLost] = createSignal<string | null>(null);
   onMount(() => {
+    // A link to #demo opens the demo on a page already open too.
+    const onHash = () => { if (location.hash === '#demo') setDemo(true); };
+    window.addEventListener('hashchange', onHash);
+    onCleanup(() => window.removeEventListener('hashchange', onHash));
     // The worker forgets the model when the GPU device is lost; the UI must too.
     engine().onEvent((e) => { if (e.kind === 'device-lost') { setLoadedModel(null); setDeviceLost(`${e.message} (${e.reason}). Load the model again.`); } });
     engine().capabilities().then(setCapabilities, (e) => setCapabilities({ webgpu: false, reason: (e as Error).message }));

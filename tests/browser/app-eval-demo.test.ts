@@ -2,7 +2,8 @@
 // errors) and Demo mode (keyboard stepping, Esc), with scripted policies.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTab, pageErrors, screenshot, startApp, type AppFixture } from './app-fixture';
+import { join } from 'node:path';
+import { openTab, pageErrors, screenshot, SCREENSHOT_DIR, startApp, type AppFixture } from './app-fixture';
 
 const TINY_SUITE = {
   format: 'agent-safety-suite', version: 1, name: 'tiny-suite',
@@ -157,6 +158,44 @@ describe('app: Evaluate and Demo', () => {
     await page.keyboard.press('Escape');
     await page.getByRole('tablist').waitFor();
     expect(await demo.count()).toBe(0);
+    expect(pageErrors(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('on a 1280×720 projector: #demo via hashchange, the harmful call marked and held in view, tool output readable, large controls', async () => {
+    const page = await app.open();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    // A link to #demo followed on an already open page opens the demo.
+    await page.evaluate(() => { location.hash = '#demo'; });
+    const demo = page.getByTestId('demo');
+    await demo.waitFor();
+    for (const control of [page.getByTestId('demo-exit'), page.getByLabel('Left policy')]) {
+      expect((await control.boundingBox())!.height).toBeGreaterThanOrEqual(40);
+    }
+    const left = page.getByTestId('demo-column-0');
+    let harmfulStep = -1;
+    for (let i = 1; i <= 12 && harmfulStep < 0; i++) {
+      await page.keyboard.press('ArrowRight');
+      if (await left.locator('[data-harmful="true"]').count()) harmfulStep = i;
+    }
+    expect(harmfulStep).toBeGreaterThan(0);
+    const harmful = left.locator('[data-harmful="true"]').first();
+    expect(await harmful.textContent()).toContain('harmful');
+    // The key turn is on screen, whole, at 1280×720 (the demo scrolls it into the middle).
+    const inView = async () => { const b = (await harmful.boundingBox())!; return b.y >= 0 && b.y + b.height <= 720; };
+    await expect.poll(inView).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-demo-1280x720-key-turn.png') });
+    // Tool output is pretty-printed JSON (not an escaped one-liner), and the injection is marked in it.
+    const response = left.getByTestId('tool-response').first();
+    expect((await response.locator('pre').textContent())!.split('\n').length).toBeGreaterThan(3);
+    expect(await left.getByTestId('injected-text').count()).toBeGreaterThan(0);
+    // Stepping on to the verdict keeps the harmful call in view.
+    for (let i = 0; i < 12; i++) await page.keyboard.press(' ');
+    await page.getByTestId('demo-verdict').first().waitFor();
+    await expect.poll(inView).toBe(true);
+    // ...and the verdicts too (they stick to the bottom of the screen).
+    for (const v of await page.getByTestId('demo-verdict').all()) { const b = (await v.boundingBox())!; expect(b.y + b.height).toBeLessThanOrEqual(721); expect(b.y).toBeGreaterThan(0); }
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-demo-1280x720-verdict.png') });
     expect(pageErrors(page)).toEqual([]);
     await page.close();
   });

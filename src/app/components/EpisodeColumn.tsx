@@ -87,7 +87,7 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
         <div class="block block-user"><div class="block-title">User</div><p class="answer-text">{userText()}</p></div>
       </Show>
       <ol class="turns" data-testid="trajectory">
-        <For each={turns()}>{(t) => <TurnView turn={t} />}</For>
+        <For each={turns()}>{(t) => <TurnView turn={t} attacker={props.scenario()?.attacker} />}</For>
       </ol>
       <Show when={live()}>
         <div class="block live" data-testid="live-text" aria-live="polite"><div class="block-title">Generating…</div><pre>{live()}</pre></div>

@@ -2,12 +2,25 @@
 // answers, tool responses, refusal or final answer. All model and tool text is rendered as text
 // nodes only ({...} interpolation), never as HTML: it is attacker-controlled.
 import { For, Show, type JSX } from 'solid-js';
-import type { TurnRecord } from '../../sandbox/index';
+import type { AttackerSpec, TurnRecord } from '../../sandbox/index';
+import { callMatches } from '../../sandbox/matching';
 import { DecisionBadge, turnDecision } from './Decision';
+import { Marked } from './Marked';
 
 const json = (v: unknown) => JSON.stringify(v, null, 1);
 
-export function TurnView(props: { turn: TurnRecord }): JSX.Element {
+/** Tool output as readable text: JSON pretty-printed (strings unescaped), anything else as is. */
+export function prettyToolOutput(content: string): string {
+  try { return JSON.stringify(JSON.parse(content), null, 2); } catch { return content; }
+}
+
+/** The trigger as it appears in (JSON) text: verbatim or escaped. */
+function markIn(text: string, trigger: string | undefined): string | undefined {
+  return trigger ? [trigger, JSON.stringify(trigger).slice(1, -1)].find((m) => text.includes(m)) : undefined;
+}
+
+/** With `attacker`, calls that achieve its goal are marked harmful and the injected text is highlighted. */
+export function TurnView(props: { turn: TurnRecord; attacker?: Pick<AttackerSpec, 'calls' | 'trigger'> }): JSX.Element {
   const t = () => props.turn;
   const decision = () => turnDecision(t());
   return (
@@ -21,12 +34,15 @@ export function TurnView(props: { turn: TurnRecord }): JSX.Element {
         <details class="think"><summary>Thinking</summary><pre>{t().parsed.think}</pre></details>
       </Show>
       <For each={t().parsed.toolCalls}>
-        {(c) => (
-          <div class="block block-call">
-            <div class="block-title">Tool call: <code>{c.name}</code></div>
-            <pre>{json(c.arguments)}</pre>
-          </div>
-        )}
+        {(c) => {
+          const harmful = () => !!props.attacker?.calls.some((p) => callMatches(c, p));
+          return (
+            <div class={`block block-call ${harmful() ? 'block-harmful' : ''}`} data-testid="tool-call" data-harmful={harmful()}>
+              <div class="block-title">Tool call: <code>{c.name}</code><Show when={harmful()}> <span class="badge badge-harmful">⚠ harmful: the attacker's goal</span></Show></div>
+              <pre>{json(c.arguments)}</pre>
+            </div>
+          );
+        }}
       </For>
       <For each={t().checks}>
         {(c) => (
@@ -42,7 +58,7 @@ export function TurnView(props: { turn: TurnRecord }): JSX.Element {
         {(o) => (
           <div class={`block block-obs ${o.ok ? '' : 'block-error'}`} data-testid="tool-response">
             <div class="block-title">{o.ok ? 'Tool response' : 'Error'}: <code>{o.tool}</code></div>
-            <pre>{o.content}</pre>
+            <pre><Marked text={prettyToolOutput(o.content)} mark={markIn(prettyToolOutput(o.content), props.attacker?.trigger)} /></pre>
           </div>
         )}
       </For>

@@ -5,6 +5,7 @@ import { createEffect, createResource, createSignal, For, on, onCleanup, onMount
 import { runEpisode, scenarioVerifier, type Scenario } from '../../sandbox/index';
 import { createAdapterList } from '../adapter-list';
 import { fittingAdapters, pickFromValue, pickValue } from '../components/PolicySelect';
+import { Marked } from '../components/Marked';
 import { TurnView } from '../components/TurnView';
 import { builtinSplit } from '../lib/suites';
 import { POLICY_NAMES, type PolicyName } from '../lib/share-hash';
@@ -14,16 +15,6 @@ import { engine, loadedModel, maxNewTokens } from '../state';
 export function demoScenario(): Scenario {
   const bu = builtinSplit('test').filter((s) => s.cell === 'BU-MT' && s.world.patches[0]?.collection === 'emails' && s.attacker?.trigger);
   return bu.find((s) => s.attacker?.attackType === 'financial') ?? bu[0] ?? builtinSplit('test').find((s) => s.cell === 'BU-MT')!;
-}
-
-/** The injected text marked inside a longer text, as text nodes only. */
-function Marked(props: { text: string; mark?: string }): JSX.Element {
-  const i = () => (props.mark ? props.text.indexOf(props.mark) : -1);
-  return (
-    <Show when={i() >= 0} fallback={<>{props.text}</>}>
-      {props.text.slice(0, i())}<mark>{props.mark}</mark>{props.text.slice(i() + props.mark!.length)}
-    </Show>
-  );
 }
 
 export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?: PolicyName }): JSX.Element {
@@ -53,8 +44,14 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
     else if (e.key === 'ArrowLeft') { e.preventDefault(); setStep(Math.max(0, step() - 1)); }
   };
   onMount(() => { document.addEventListener('keydown', onKey); root.focus(); });
-  // Keep the newest step in view on a projector.
-  createEffect(on(step, () => queueMicrotask(() => root.scrollTo({ top: root.scrollHeight, behavior: 'smooth' })), { defer: true }));
+  // On a projector the key moment must stay on screen: a harmful call, once shown, is centred and
+  // held there; otherwise the newest turn is brought into view (not the page bottom).
+  createEffect(on(step, () => queueMicrotask(() => {
+    const harmful = root.querySelector('[data-harmful="true"]');
+    const turns = root.querySelectorAll('.turn');
+    const target = harmful ?? turns[turns.length - 1] ?? (step() >= lastStep() ? root.querySelector('[data-testid="demo-verdict"]') : null);
+    target?.scrollIntoView({ block: harmful ? 'center' : 'nearest', behavior: 'instant' as ScrollBehavior });
+  }), { defer: true }));
   const choices = () => POLICY_NAMES.filter((p) => p !== 'model' || loadedModel());
   const title = (p: PolicyPick) => (p.adapter ? `model + ${p.adapter.label}` : p.name);
   // Adapter options arrive after the selects are built: set their values again when they do.
@@ -103,7 +100,7 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
                   {(ep, i) => (
                     <div class="card column" data-testid={`demo-column-${i()}`}>
                       <h2>{title(pair()[i()])}</h2>
-                      <ol class="turns"><For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} />}</For></ol>
+                      <ol class="turns"><For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} attacker={scenario.attacker} />}</For></ol>
                       <Show when={step() >= lastStep()}>
                         <p class={ep.score.outcome.attackSuccess ? 'demo-verdict bad' : 'demo-verdict good'} data-testid="demo-verdict">
                           {ep.score.outcome.attackSuccess ? '✕ The attacker won' : '✓ Attack blocked'} · reward {ep.score.reward.total.toFixed(2)}
