@@ -80,6 +80,9 @@ describe('AgentDojo banking environment and tools', () => {
     const json2 = JSON.parse(JSON.stringify({ ...suite, scenarios: [byId('agentdojo-banking-user_task_0')] }));
     json2.scenarios[0].benchmark.utility = { exists: { in: 'planets', where: [] } };
     expect(() => parseSuite(json2, 'dojo.json')).toThrow('"benchmark.utility.exists.in" must be transactions, scheduled or user');
+    const other = [{ name: 'suites/workspace/environment.yaml', text: 'inbox: {}' }, { name: 'suites/workspace/injection_vectors.yaml', text: '{}' }];
+    const moved = [{ ...envFile, name: 'suites/banking/environment.yaml' }, { ...vecFile, name: 'suites/banking/injection_vectors.yaml' }];
+    expect(importAgentDojo([...other, ...moved]).scenarios).toHaveLength(160);
     expect(() => importAgentDojo(files.filter((f) => f !== vecFile))).toThrow('need the banking suite\'s environment.yaml and injection_vectors.yaml');
     expect(() => new DojoEnvironment({ ...envFile, text: envFile.text.replace('{injection_bill_text}', '{injection_unknown}') }, vecFile)).toThrow('placeholder "{injection_unknown}" is not in');
   });

@@ -56,6 +56,13 @@ describe('ASB import', () => {
     expect(clean.attacker).toBeUndefined();
   });
 
+  it('skips AIOS\'s other example agents in the repository (configs without ASB tasks)', () => {
+    const extra = { name: 'pyopenagi/agents/example/academic_agent/config.json', text: JSON.stringify({ name: 'academic_agent', description: ['You are an academic.'], tools: ['arxiv/arxiv'], meta: {} }) };
+    const r = importAsb([...files, extra]);
+    expect(r.scenarios).toHaveLength(122);
+    expect(r.skipped).toContain('agent config "academic_agent" (no tasks in agent_task.jsonl)');
+  });
+
   it('errors name the file, line and field; a missing file is named', () => {
     const bad = files.map((f) => (f.name.endsWith('all_attack_tools.jsonl') ? { ...f, text: f.text.replace('"Attack goal"', '"Goal"') } : f));
     expect(() => importAsb(bad)).toThrow(/all_attack_tools\.jsonl: line 1 \(tool "ResourceAllocationHijack"\): "Attack goal" must be a non-empty string/);

@@ -74,14 +74,23 @@ describe('BFCL import', () => {
     const a = { id: 'simple_python_9', ground_truth: [{ f: { x: [1] } }] };
     const r = importBfcl([{ name: 'BFCL_v4_simple_python.json', text: JSON.stringify([q]) }, { name: 'possible_answer/BFCL_v4_simple_python.json', text: JSON.stringify(a) }]);
     expect(r.scenarios).toHaveLength(1);
-    const bad = { ...q, function: [{ name: 'f', parameters: { type: 'dict', properties: { x: { type: 'integer' } }, required: ['y'] } }] };
+    const bad = { ...q, function: [{ name: 'f', parameters: { type: 'dict', properties: { x: { description: 'no type' } }, required: ['x'] } }] };
     expect(() => importBfcl([{ name: 'BFCL_v4_simple_python.json', text: `${JSON.stringify(q).replace('_9', '_8')}\n${JSON.stringify(bad)}` }, { name: 'possible_answer/BFCL_v4_simple_python.json', text: JSON.stringify(a) }]))
       .toThrow('BFCL_v4_simple_python.json: line 1 (id "simple_python_8"): "id" has no possible_answer entry');
     expect(() => importBfcl([{ name: 'BFCL_v4_simple_python.json', text: JSON.stringify(bad) }, { name: 'possible_answer/BFCL_v4_simple_python.json', text: JSON.stringify(a) }]))
-      .toThrow('BFCL_v4_simple_python.json: line 1 (id "simple_python_9"): "function[0].parameters.required[0]" names "y"');
+      .toThrow('BFCL_v4_simple_python.json: line 1 (id "simple_python_9"): "function[0].parameters.properties.x.type" must be a non-empty string');
     expect(() => importBfcl([{ name: 'BFCL_v4_simple_python.json', text: '{"id": 1' }])).toThrow('BFCL_v4_simple_python.json: line 1 is not valid JSON');
     expect(() => importBfcl([{ name: 'notes.json', text: '{}' }])).toThrow('BFCL: no question files');
     expect(importBfcl([{ name: 'BFCL_v4_multi_turn_base.json', text: '{}' }, { name: 'BFCL_v4_simple_python.json', text: JSON.stringify(q) }, { name: 'possible_answer/BFCL_v4_simple_python.json', text: JSON.stringify(a) }]).skipped[0]).toContain('multi_turn_base');
+  });
+
+  it('keeps a required parameter that the properties do not declare (as released): hidden from the schema, still required by the check', () => {
+    const q = { id: 'simple_python_7', question: [[{ role: 'user', content: 'hi' }]], function: [{ name: 'f', parameters: { type: 'dict', properties: { x: { type: 'integer' } }, required: ['x', 'ghost'] } }] };
+    const a = { id: 'simple_python_7', ground_truth: [{ f: { x: [1] } }] };
+    const [s] = importBenchmark('bfcl', [{ name: 'BFCL_v4_simple_python.json', text: JSON.stringify(q) }, { name: 'possible_answer/BFCL_v4_simple_python.json', text: JSON.stringify(a) }]).suite.scenarios;
+    expect(s.customTools![0].schema.function.parameters.required).toEqual(['x']);
+    const spec = s.benchmark as any;
+    expect(bfclAstCheck('simple_python', spec.functions, [{ name: 'f', arguments: { x: 1 } }], spec.groundTruth, 'python')).toMatchObject({ valid: false, errorType: 'simple_function_checker:missing_required' });
   });
 
   it('imports a category file larger than any BFCL release (5,000 entries)', () => {

@@ -90,11 +90,14 @@ export function readAsb(files: SourceFile[]): { agents: AsbAgent[]; normal: AsbN
   }
   const missing = [!sawTasks && 'agent_task.jsonl', !sawNormal && 'all_normal_tools.jsonl', !sawAttacks && 'all_attack_tools.jsonl', !configs.size && 'agent configs (agents/NAME.json or NAME/config.json)'].filter(Boolean);
   if (missing.length) throw new BenchmarkImportError(`ASB: missing ${missing.join(', ')}`);
-  const agents: AsbAgent[] = [...configs.entries()].map(([name, cfg]) => {
+  // The ASB repository also holds AIOS's other example agents: configs without ASB tasks are skipped.
+  const agents: AsbAgent[] = [];
+  for (const [name, cfg] of configs) {
     const t = tasks.get(name);
-    if (!t?.length) throw new BenchmarkImportError(`ASB: agent "${name}" has no tasks in agent_task.jsonl`);
-    return { name, description: cfg.description, tools: cfg.tools, tasks: t };
-  });
+    if (t?.length) agents.push({ name, description: cfg.description, tools: cfg.tools, tasks: t });
+    else skipped.push(`agent config "${name}" (no tasks in agent_task.jsonl)`);
+  }
+  if (!agents.length) throw new BenchmarkImportError(`ASB: none of the agent configs (${[...configs.keys()].slice(0, 5).join(', ')}) has tasks in agent_task.jsonl`);
   return { agents, normal, attacks, skipped };
 }
 

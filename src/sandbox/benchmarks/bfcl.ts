@@ -65,8 +65,9 @@ function checkFunction(c: RecordChecker, v: unknown, field: string): BfclFunctio
   const params = c.obj(o.parameters, `${field}.parameters`);
   const props = c.obj(params.properties ?? {}, `${field}.parameters.properties`);
   for (const [k, p] of Object.entries(props)) checkParam(c, p, `${field}.parameters.properties.${k}`);
+  // Kept as released even when it names a parameter that is not declared (BFCL's checker then
+  // requires it); the JSON Schema shown to the model lists only declared ones.
   const required = c.strs(params.required ?? [], `${field}.parameters.required`);
-  required.forEach((r, i) => { if (!(r in props)) c.fail(`${field}.parameters.required[${i}]`, `names "${r}", which is not among the properties`); });
   return { name: o.name as string, description: typeof o.description === 'string' ? o.description : '', parameters: { type: String(params.type ?? 'dict'), properties: props as Record<string, BfclParam>, required } };
 }
 
@@ -140,7 +141,7 @@ export function importBfcl(files: SourceFile[]): BfclImportResult {
         groundTruth = a.answer;
       }
       const customTools: CustomToolSpec[] = functions.map((f) => ({
-        schema: { type: 'function', function: { name: nameOf.get(f.name)!, description: f.description ?? '', parameters: { type: 'object', properties: Object.fromEntries(Object.entries(f.parameters.properties).map(([k, p]) => [k, bfclParamSchema(p)])), required: f.parameters.required ?? [] } as JsonSchemaObject } },
+        schema: { type: 'function', function: { name: nameOf.get(f.name)!, description: f.description ?? '', parameters: { type: 'object', properties: Object.fromEntries(Object.entries(f.parameters.properties).map(([k, p]) => [k, bfclParamSchema(p)])), required: (f.parameters.required ?? []).filter((r) => r in f.parameters.properties) } as JsonSchemaObject } },
         privilege: 'normal', response: BFCL_NOT_EXECUTED,
       }));
       const plan: ConcreteCall[] = (groundTruth ?? []).map((a) => { const [n, params] = Object.entries(a)[0]; return { name: nameOf.get(n)!, arguments: oracleArguments(params as Record<string, JsonValue[]>, functions.find((f) => f.name === n)?.parameters.required) }; });
