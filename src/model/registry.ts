@@ -1,4 +1,5 @@
-// Typed access to models/registry.json: the supported hub models and the tiny test model.
+// Typed access to models/registry.json: the supported hub models, the tiny test model and the
+// models committed in this repository (the demo agent).
 import registryJson from '../../models/registry.json';
 import type { Architecture } from './config';
 import { SUPPORTED_ARCHITECTURES } from './config';
@@ -28,7 +29,14 @@ export interface TinyModelEntry extends EntryBase {
   tiny: { arch: 'qwen2' | 'qwen3'; vocab: 'real' | 'reduced'; seed: number };
 }
 
-export type RegistryEntry = HubModelEntry | TinyModelEntry;
+/** A model committed in this repository (e.g. models/demo-agent): offline, nothing to download. */
+export interface BundledModelEntry extends EntryBase {
+  source: 'bundled';
+  /** Hugging Face-layout folder, relative to the repository root. */
+  path: string;
+}
+
+export type RegistryEntry = HubModelEntry | TinyModelEntry | BundledModelEntry;
 
 /** Validates registry JSON; every problem names the entry id and field. */
 export function parseRegistry(json: unknown, fileName = 'models/registry.json'): RegistryEntry[] {
@@ -52,8 +60,10 @@ export function parseRegistry(json: unknown, fileName = 'models/registry.json'):
     } else if (m.source === 'tiny') {
       const t = m.tiny as Record<string, unknown> | undefined;
       if (!t || (t.arch !== 'qwen2' && t.arch !== 'qwen3') || (t.vocab !== 'real' && t.vocab !== 'reduced') || !Number.isInteger(t.seed)) fail('field "tiny" must be { arch, vocab, seed }');
+    } else if (m.source === 'bundled') {
+      if (typeof m.path !== 'string' || !/^models\/[\w.-]+$/.test(m.path) || /\/\.+$/.test(m.path)) fail('field "path" must be a folder under models/ (e.g. "models/demo-agent")');
     } else {
-      fail(`field "source" must be "hub" or "tiny", got ${JSON.stringify(m.source)}`);
+      fail(`field "source" must be "hub", "tiny" or "bundled", got ${JSON.stringify(m.source)}`);
     }
     return m as unknown as RegistryEntry;
   });

@@ -11,4 +11,4 @@ mkdir -p "$WORK" "$OUT"
 npx tsx tools/demo-agent/make-data.ts --count 3600 --seed 0 --out "$WORK/train.jsonl"
 $PY tools/demo-agent/train_tokenizer.py --data "$WORK/train.jsonl" --vocab-size 4096 --out "$OUT"
 nice -n 5 $PY tools/demo-agent/train.py --data "$WORK/train.jsonl" --tokenizer "$OUT" --out "$OUT" \
-  --batch-tokens 3072 --save-every 25 "$@"
+  --hidden 96 --layers 3 --heads 3 --kv-heads 1 --intermediate 256 --lr 5e-3 --batch-tokens 2048 --save-every 25 "$@"
