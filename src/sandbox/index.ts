@@ -22,3 +22,4 @@ export { makeSuite, parseSuite, parseSuiteText, SuiteError, SUITE_FORMAT, SUITE_
 export { importInjecAgent, indexToolkits, type InjecAgentOptions } from './scenarios/injecagent';
 export { parsePythonLiteral, PyLiteralError } from './scenarios/pyliteral';
 export { runEval, type EvalOptions } from './evaluate';
+export * as benchmarks from './benchmarks/index';
