@@ -1,5 +1,6 @@
 // The playground shell: header, keyboard-reachable tabs, the panels, and demo mode.
 import { createSignal, For, onCleanup, onMount, Show, type JSX } from 'solid-js';
+import { StartHere } from './components/StartHere';
 import { Tabs, type TabDef } from './components/Tabs';
 import { AttackLab } from './panels/AttackLab';
 import { checkpointsChanged, checkpointsVersion } from './adapter-list';
@@ -60,6 +61,7 @@ export function App(): JSX.Element {
             </div>
           </header>
           <Show when={deviceLost()}><p class="alert" role="alert">The GPU device was lost: {deviceLost()}</p></Show>
+          <StartHere onOpen={select} onDemo={() => setDemo(true)} />
           <Tabs tabs={TABS} selected={tab()} onSelect={select} label="Playground sections" />
           <For each={TABS}>
             {(t) => (

@@ -8,6 +8,25 @@ describe('app: model', () => {
   beforeAll(async () => { app = await startApp(); });
   afterAll(async () => { await app?.close(); });
 
+  it('first run: a start-here card says what works without a model and what a download costs; dismissed, it stays closed', async () => {
+    const page = await app.open();
+    const card = page.getByTestId('start-here');
+    expect(await card.textContent()).toContain('No model needed to begin');
+    expect(await page.getByTestId('start-download').textContent()).toMatch(/Qwen2\.5 0\.5B Instruct downloads about [\d.]+ MiB once/);
+    // The default (hub) model shows its download size before Load is pressed.
+    expect(await page.getByTestId('download-size').textContent()).toMatch(/downloads about [\d.]+ MiB once|needs no download/);
+    await screenshot(page, 'app-first-run');
+    await page.getByTestId('start-lab').click();
+    expect(await page.getByRole('tab', { name: 'Attack Lab' }).getAttribute('aria-selected')).toBe('true');
+    await page.getByTestId('start-dismiss').click();
+    expect(await card.count()).toBe(0);
+    await page.reload();
+    await page.getByRole('tablist').waitFor();
+    expect(await page.getByTestId('start-here').count()).toBe(0);
+    expect(pageErrors(page)).toEqual([]);
+    await page.close();
+  });
+
   it('loads the tiny model and runs the model policy in the Attack Lab', async () => {
     const page = await app.open();
     await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
@@ -24,6 +43,12 @@ describe('app: model', () => {
     expect(await page.getByTestId('model-loaded').textContent()).toMatch(/random weights/);
     expect(await page.getByTestId('upload-progress').textContent()).toMatch(/tensors/);
     expect(await page.getByTestId('model-chip').textContent()).toContain('random weights');
+    // The app's own change to a setting is announced, not silent.
+    expect(await page.getByTestId('settings-notice').textContent()).toContain('Max new tokens per turn changed from 256 to 16');
+    expect(await page.getByTestId('max-new-tokens').inputValue()).toBe('16');
+    // One memory figure: the engine's, once loaded (the estimate is for before loading).
+    expect(await page.getByTestId('memory-estimate').count()).toBe(0);
+    expect(await page.getByTestId('loaded-memory').textContent()).toMatch(/total [\d.]+ (KiB|MiB)/);
     await page.getByTestId('max-new-tokens').fill('4');
     await page.getByTestId('max-new-tokens').dispatchEvent('change');
     await screenshot(page, 'app-model-loaded');

@@ -38,6 +38,8 @@ export function ModelPanel(): JSX.Element {
   const [weightSource, setWeightSource] = createSignal<'from cache' | 'quantizing' | null>(null);
   const [running, setRunning] = createSignal<Running<LoadResult> | null>(null);
   const [error, setError] = createSignal<string | null>(null);
+  /** Settings the app changed on its own, said out loud (never silently). */
+  const [notice, setNotice] = createSignal<string | null>(null);
 
   const f16 = () => capabilities()?.capabilities?.shaderF16 === true;
   const webgpu = () => capabilities()?.webgpu !== false;
@@ -78,7 +80,7 @@ export function ModelPanel(): JSX.Element {
   };
 
   const load = async () => {
-    setError(null); setDownload(null); setUpload(null); setWeightSource(null);
+    setError(null); setDownload(null); setUpload(null); setWeightSource(null); setNotice(null);
     let run: Running<LoadResult>;
     try {
       run = engine().load({ model: choice(), quant: quant(), maxContext: context(), maxBatch: ENGINE_BATCH }, (e) => {
@@ -94,7 +96,10 @@ export function ModelPanel(): JSX.Element {
     try {
       const result = await run.result;
       setLoadedModel(result);
-      if (modelId() === TINY_ID && maxNewTokens() > 32) setMaxNewTokens(16);
+      if (modelId() === TINY_ID && maxNewTokens() > 32) {
+        setNotice(`Max new tokens per turn changed from ${maxNewTokens()} to 16: the tiny model has random weights, so long turns only cost time. Set it back below if you want.`);
+        setMaxNewTokens(16);
+      }
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -155,6 +160,9 @@ export function ModelPanel(): JSX.Element {
           <label for="max-new">Max new tokens per turn</label>
           <input id="max-new" data-testid="max-new-tokens" type="number" min="1" max="4096" value={maxNewTokens()} onChange={(e) => setMaxNewTokens(Math.max(1, Math.floor(Number(e.currentTarget.value)) || 1))} />
         </div>
+        <Show when={hubEntry()}>
+          {(m) => <p class="note" data-testid="download-size">{hubCached() ? `${m().label} is in this browser's cache: loading needs no download.` : `Loading downloads about ${formatBytes(m().approxBf16Bytes)} once (bf16 weights), then keeps it in this browser's cache.`}</p>}
+        </Show>
         <div class="buttons">
           <button class="primary" data-testid="load-model" onClick={load} disabled={!!running() || !webgpu()}>Load model</button>
           <Show when={running()}><button onClick={() => running()?.cancel()}>Cancel</button></Show>
@@ -166,17 +174,19 @@ export function ModelPanel(): JSX.Element {
         <Show when={upload()}>{(u) => <ProgressBar label="Upload and quantization" value={u().done} max={u().total} detail={uploadDetail()} testId="upload-progress" />}</Show>
         <p class="note" data-testid="offline-status" title="After a reload without network: the app needs its service worker (production builds over https or localhost), a hub model all its files in the browser cache">Available offline: {offlineLine()}</p>
         <Show when={error()}><p class="error" role="alert" data-testid="model-error">{error()}</p></Show>
+        <Show when={notice()}><p class="alert" role="status" data-testid="settings-notice">{notice()}</p></Show>
         <Show when={loadedModel()}>
           {(m) => (
             <div class="loaded" data-testid="model-loaded">
               <h3>Loaded: {m().label}</h3>
               <p>{m().architecture} · {(m().params / 1e6).toFixed(1)} M parameters · {m().format} · context {m().maxContext} · {m().seconds.toFixed(1)} s</p>
-              <p>GPU memory: weights {formatBytes(m().memory.weights)}, KV cache {formatBytes(m().memory.kvCache)}, activations {formatBytes(m().memory.activations)}, total {formatBytes(m().memory.total)}</p>
+              <p data-testid="loaded-memory">GPU memory (the engine's allocation): weights {formatBytes(m().memory.weights)}, KV cache {formatBytes(m().memory.kvCache)}, activations {formatBytes(m().memory.activations)}, total {formatBytes(m().memory.total)}</p>
             </div>
           )}
         </Show>
       </section>
-      <CapabilityPanel caps={capabilities()} estimate={estimate()} estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens × ${ENGINE_BATCH} sequences`} />
+      {/* One memory figure at a time: the estimate before loading, the engine's own figure after. */}
+      <CapabilityPanel caps={capabilities()} estimate={loadedModel() ? null : estimate()} estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens × ${ENGINE_BATCH} sequences`} />
     </div>
   );
 }
