@@ -2,9 +2,9 @@
 // (issue #12): config.json and safetensors. Properties and bounds:
 //  - config.json with arbitrary field replacements (huge, negative, fractional, prototype-named
 //    strings, nested JSON): parses to a config within MODEL_LIMITS whose tensor list is bounded,
-//    or throws a ModelConfigError that names config.json and a field; < 250 ms each (600 runs);
+//    or throws a ModelConfigError that names config.json and a field; < 500 ms each (600 runs);
 //  - safetensors with arbitrary byte flips, header-text edits and length-prefix changes: opens and
-//    reads every tensor, or fails with a SafetensorsError/ModelLoadError naming the file; < 250 ms
+//    reads every tensor, or fails with a SafetensorsError/ModelLoadError naming the file; < 500 ms
 //    each (500 runs).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ const hostileValue = fc.oneof(
 );
 
 describe('property: config.json under arbitrary field values', () => {
-  it('parses within the limits or names the field, within 250 ms (600 runs, seed 1207)', async () => {
+  it('parses within the limits or names the field, within 500 ms (600 runs, seed 1207)', async () => {
     let ok = 0, refused = 0;
     await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(...FIELDS), hostileValue, fc.boolean()), { minLength: 1, maxLength: 3 }), fc.boolean(), async (edits, asText) => {
       const json: Record<string, unknown> = JSON.parse(JSON.stringify(QWEN3));
@@ -37,7 +37,7 @@ describe('property: config.json under arbitrary field values', () => {
         if (remove) delete json[field];
         else Object.defineProperty(json, field, { value, writable: true, enumerable: true, configurable: true });
       }
-      await within(250, () => {
+      await within(500, () => {
         let config;
         try { config = parseModelConfig(asText ? JSON.stringify(json) : json); } catch (e) {
           expect(e).toBeInstanceOf(ModelConfigError);
@@ -93,11 +93,11 @@ describe('property: safetensors under arbitrary damage', () => {
     expect([...tensorToFloat32(await file.tensor('constructor'))]).toEqual([0.5, 1, 2]);
   });
 
-  it('opens and reads, or fails naming the file, within 250 ms (500 runs, seed 1208)', async () => {
+  it('opens and reads, or fails naming the file, within 500 ms (500 runs, seed 1208)', async () => {
     let ok = 0, refused = 0;
     await fc.assert(fc.asyncProperty(damage, async (f) => {
       const bytes = f(valid);
-      await within(250, async () => {
+      await within(500, async () => {
         try {
           const file = await SafetensorsFile.open(bytesSource('x.safetensors', bytes));
           for await (const t of file.tensors()) expect(tensorToFloat32(t).length).toBe(t.shape.reduce((a, b) => a * b, 1));
