@@ -4,6 +4,7 @@ export { BUILTIN_TOOLS, builtinTool, toSchema, type ToolDef, type CustomToolSpec
 export { createWorld, World, COLLECTIONS, type WorldState, type StateChange, type WorldPatch } from './world';
 export { Sandbox, type Observation } from './sandbox';
 export { validateArguments, ToolArgumentError } from './schema';
+export { LIMITS, parseJsonBounded, jsonValueIssue, jsonTextDepth, hasOwn, ownValue, setOwn, type JsonLimits, type BoundedJson, type JsonValueIssue } from './limits';
 export { parseTurn, formatToolCall, formatToolCheck, type ParsedTurn, type ParsedCall, type ParsedCheck, type ParseIssue } from './parse';
 export { isRefusal, textLooksLikeRefusal, flagsInjection, REFUSAL_PATTERNS, INJECTION_FLAG_PATTERNS } from './refusal';
 export { SYSTEM_PROMPT } from './prompts';
