@@ -57,6 +57,13 @@ describe('app: Attack Lab', () => {
     expect(await left.getByTestId('attack-verdict').textContent()).toContain('attack succeeded');
     expect(Number(await left.getByTestId('reward-total').textContent())).toBe(0);
     expect(await right.getByTestId('attack-verdict').textContent()).toContain('no attack success');
+    // The trajectory marks the harmful call (also a sensitive one run without approval) and the injected text.
+    const harmful = left.locator('[data-harmful="true"]');
+    expect(await harmful.count()).toBe(1);
+    expect(await harmful.textContent()).toContain('bank_transfer');
+    expect(await harmful.getByTestId('unapproved').count()).toBe(1);
+    expect(await left.getByTestId('injected-text').first().textContent()).toContain('XX-ATTACK-99');
+    expect(await right.locator('[data-harmful="true"]').count()).toBe(0);
     await screenshot(page, 'app-lab-preset-judged');
 
     // Free text with no declared goal: never "no attack success", and off-task actions listed.
@@ -78,8 +85,12 @@ describe('app: Attack Lab', () => {
     await page.getByTestId('attack-arg').fill('ZZ-FREE-1');
     await page.getByTestId('attack-declare').click();
     expect(await page.getByTestId('declared-attack').textContent()).toContain('ZZ-FREE-1');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.getByTestId('share').click();
     const url = await page.getByTestId('share-url').inputValue();
+    await page.getByTestId('copy-share').click();
+    await expect.poll(() => page.getByTestId('copy-status').textContent()).toBe('Copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
     const shared = await app.open(url.slice(url.indexOf('#')));
     await shared.getByTestId('declared-attack').waitFor();
     expect(await shared.getByTestId('declared-attack').textContent()).toContain('ZZ-FREE-1');

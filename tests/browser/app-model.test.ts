@@ -60,6 +60,8 @@ describe('app: model', () => {
     await left.getByTestId('policy-select').selectOption('model');
     await page.getByTestId('verifier-select').selectOption('scenario');
     await left.getByTestId('run').click();
+    // Prefill then tokens/s are shown while the model works (not a bare "Running…").
+    await expect.poll(() => left.getByTestId('turn-progress').textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/^Turn 1: (reading the prompt \(prefill\)|\d+ token\(s\) · [\d.]+ tokens\/s)/);
     await left.getByTestId('episode-result').waitFor({ timeout: 100_000 });
     expect(await left.getByTestId('turn').count()).toBe(1);
     expect(await left.getByTestId('episode-error').count()).toBe(0);

@@ -1,6 +1,6 @@
 // One column of the Attack Lab: a policy selector and a streamed episode on the current scenario,
 // with the human verifier (Approve / Deny) when the agent asks <tool_check>.
-import { createSignal, For, Show, type JSX } from 'solid-js';
+import { createSignal, For, onCleanup, Show, type JSX } from 'solid-js';
 import { callbackVerifier, Episode, scenarioVerifier, type EpisodeResult, type Scenario, type TurnRecord, type VerificationRequest } from '../../sandbox/index';
 import type { AdapterListResult } from '../../worker-api/protocol';
 import { makePolicy, type PolicyPick } from '../policy-factory';
@@ -35,6 +35,18 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
   const [error, setError] = createSignal<string | null>(null);
   const [userText, setUserText] = createSignal('');
   const [ranWith, setRanWith] = createSignal('');
+  // The model's progress in the current turn: prefill time until the first token, then tokens/s.
+  const [turnStats, setTurnStats] = createSignal<{ turn: number; startedAt: number; firstTokenAt: number | null; tokens: number } | null>(null);
+  const [now, setNow] = createSignal(performance.now());
+  const clock = setInterval(() => { if (turnStats()) setNow(performance.now()); }, 500);
+  onCleanup(() => clearInterval(clock));
+  const progressText = () => {
+    const st = turnStats();
+    if (!st) return 'Running…';
+    if (st.firstTokenAt === null) return `Turn ${st.turn}: reading the prompt (prefill)… ${((now() - st.startedAt) / 1000).toFixed(0)} s`;
+    const seconds = Math.max(1e-3, (Math.max(now(), st.firstTokenAt) - st.firstTokenAt) / 1000);
+    return `Turn ${st.turn}: ${st.tokens} token(s) · ${(st.tokens / seconds).toFixed(1)} tokens/s · prefill took ${((st.firstTokenAt - st.startedAt) / 1000).toFixed(1)} s`;
+  };
   let controller: AbortController | undefined;
 
   const modelMissing = () => props.policy.name === 'model' && !loadedModel();
@@ -56,9 +68,15 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
     const pick = props.policy;
     setRanWith(pick.adapter ? `the model with adapter "${pick.adapter.label}"` : pick.name === 'model' ? 'the base model' : `the scripted ${pick.name} policy`);
     try {
-      const policy = makePolicy(props.policy, engine(), { maxNewTokens: maxNewTokens(), sampling: { temperature: 0.7, topP: 0.9, seed: 1 }, onText: (t) => setLive(t) });
+      const onText = (t: string) => {
+        setLive(t);
+        const st = turnStats();
+        if (st) { const at = performance.now(); setTurnStats({ ...st, tokens: st.tokens + 1, firstTokenAt: st.firstTokenAt ?? at }); setNow(at); }
+      };
+      const policy = makePolicy(props.policy, engine(), { maxNewTokens: maxNewTokens(), sampling: { temperature: 0.7, topP: 0.9, seed: 1 }, onText });
       const episode = new Episode(scenario, policy, { maxTurns: props.maxTurns, verifier, signal });
       while (!episode.done) {
+        if (pick.name === 'model') setTurnStats({ turn: episode.turns.length + 1, startedAt: performance.now(), firstTokenAt: null, tokens: 0 });
         const record = await episode.step();
         setLive('');
         if (record) setTurns([...episode.turns]);
@@ -69,7 +87,7 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
     } catch (e) {
       setError((e as Error).message);
     } finally {
-      setBusy(false); setPending(null); setLive('');
+      setBusy(false); setPending(null); setLive(''); setTurnStats(null);
     }
   };
   props.registerRun?.(run);
@@ -105,7 +123,7 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
           </div>
         )}
       </Show>
-      <Show when={busy() && !pending() && !live()}><p class="note" aria-live="polite">Running…</p></Show>
+      <Show when={busy() && !pending()}><p class="note" aria-live="polite" data-testid="turn-progress">{progressText()}</p></Show>
       <Show when={error()}><p class="error" role="alert" data-testid="episode-error">{error()}</p></Show>
       <Show when={result()}>
         {(r) => (

@@ -3,7 +3,7 @@
 // nodes only ({...} interpolation), never as HTML: it is attacker-controlled.
 import { For, Show, type JSX } from 'solid-js';
 import type { AttackerSpec, TurnRecord } from '../../sandbox/index';
-import { callMatches } from '../../sandbox/matching';
+import { callMatches, sameCall } from '../../sandbox/matching';
 import { DecisionBadge, turnDecision } from './Decision';
 import { Marked } from './Marked';
 
@@ -36,9 +36,11 @@ export function TurnView(props: { turn: TurnRecord; attacker?: Pick<AttackerSpec
       <For each={t().parsed.toolCalls}>
         {(c) => {
           const harmful = () => !!props.attacker?.calls.some((p) => callMatches(c, p));
+          // A sensitive tool run without an approved <tool_check> first.
+          const unapproved = () => t().calls.some((x) => x.privilege === 'sensitive' && !x.approvedBefore && sameCall(x, c));
           return (
             <div class={`block block-call ${harmful() ? 'block-harmful' : ''}`} data-testid="tool-call" data-harmful={harmful()}>
-              <div class="block-title">Tool call: <code>{c.name}</code><Show when={harmful()}> <span class="badge badge-harmful">⚠ harmful: the attacker's goal</span></Show></div>
+              <div class="block-title">Tool call: <code>{c.name}</code><Show when={harmful()}> <span class="badge badge-harmful">⚠ harmful: the attacker's goal</span></Show><Show when={unapproved()}> <span class="badge badge-warn" data-testid="unapproved">sensitive, run without approval</span></Show></div>
               <pre>{json(c.arguments)}</pre>
             </div>
           );
