@@ -1,6 +1,6 @@
 // Minimal flag parsing for the CLI: --name value, --name=value, and boolean --name. Paths are
 // checked here too, before a command spends minutes working, so a bad one is one line, exit 2.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export class CliError extends Error {}
@@ -101,4 +101,13 @@ export function describeFileError(err: unknown): string | null {
   };
   const path = typeof e.path === 'string' ? `${e.path}: ` : '';
   return `${path}${what[e.code] ?? e.code}${e.syscall ? ` (${e.syscall})` : ''}`;
+}
+
+/** Reads a text input file, refusing one over `maxBytes` before reading it; errors name `what` and the path. */
+export function readTextFile(path: string, what: string, maxBytes: number): string {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new CliError(`cannot read ${what} ${path}: no such file or folder`);
+  if (st.isDirectory()) throw new CliError(`cannot read ${what} ${path}: it is a folder, not a file`);
+  if (st.size > maxBytes) throw new CliError(`${what} ${path} is ${st.size} bytes, over the limit of ${maxBytes}`);
+  try { return readFileSync(path, 'utf8'); } catch (e) { throw new CliError(`cannot read ${what} ${describeFileError(e) ?? `${path}: ${(e as Error).message}`}`); }
 }

@@ -63,7 +63,7 @@ describe('CLI: scenarios and eval', () => {
 
   it('bad input exits 2 with a one-line error', () => {
     const cases: [string[], RegExp][] = [
-      [['eval', '--suite', join(dir, 'missing.json'), '--policy', 'comply', '--out', join(dir, 'x.json')], /^error: cannot read suite .*missing.json: no such file or folder \(open\)$/],
+      [['eval', '--suite', join(dir, 'missing.json'), '--policy', 'comply', '--out', join(dir, 'x.json')], /^error: cannot read suite .*missing.json: no such file or folder$/],
       // Issue #12: a raw ENOENT after the run, and an unbounded count, became one sentence and exit 2.
       [['eval', '--suite', suite, '--policy', 'comply', '--out', '/missing/dir/r.json'], /^error: --out \/missing\/dir\/r.json: the folder \/missing\/dir does not exist$/],
       [['scenarios', '--builtin', 'test', '--count', '1e12', '--out', join(dir, 'x.json')], /^error: --count must be an integer from 1 to 50000, got 1000000000000$/],

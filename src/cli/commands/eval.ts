@@ -1,9 +1,10 @@
 // `eval`: runs a policy over a suite and writes REPORT.json (metrics overall, per cell, per
 // attack type, and InjecAgent's ASR-valid for imported suites).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseSuiteText, runEval, SCRIPTED_POLICIES, simulatedVerifier, scenarioVerifier, SuiteError } from '../../sandbox/index';
 import { benchmarkEvalFlags, finishBenchmarkEval } from '../benchmark-report';
-import { boolFlag, CliError, describeFileError, numberFlag, oneOf, outputFileFlag, stringFlag, type Flags } from '../flags';
+import { LIMITS } from '../../sandbox/limits';
+import { boolFlag, CliError, numberFlag, oneOf, outputFileFlag, readTextFile, stringFlag, type Flags } from '../flags';
 import type { NodeModelPolicy } from '../model-policy-node';
 
 export const usage = 'eval --suite SUITE.json --policy comply|refuse|oracle|model --out REPORT.json [--model DIR] [--adapter DIR] [--seed S] [--max-new-tokens N] [--quant f32|q8|q4] [--batch B] [--max-context T] [--greedy] [--max-turns N] [--verifier scenario|P] [--details FILE] [--benchmarks-csv FILE] [--baseline REPORT.json]';
@@ -59,7 +60,7 @@ export async function run(flags: Flags): Promise<void> {
   const verifier = v === 'scenario' ? scenarioVerifier() : simulatedVerifier(p, seed);
 
   let text: string;
-  try { text = readFileSync(suitePath, 'utf8'); } catch (e) { throw new CliError(`cannot read suite ${describeFileError(e) ?? `${suitePath}: ${(e as Error).message}`}`); }
+  text = readTextFile(suitePath, 'suite', LIMITS.suiteChars);
   let suite;
   try { suite = parseSuiteText(text, suitePath); } catch (e) { if (e instanceof SuiteError) throw new CliError(e.message); throw e; }
 

@@ -1,17 +1,16 @@
 // `scenarios`: writes a scenario suite, either generated (--builtin train|test) or imported
 // from InjecAgent test cases (--import injecagent FILE [--tools TOOLS.json]).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { generateScenarios, importInjecAgent, makeSuite, SuiteError, DEFAULT_COUNTS } from '../../sandbox/index';
 import { LIMITS, parseJsonBounded } from '../../sandbox/limits';
 import { BENCHMARK_FLAGS, importBenchmarkFromFlags } from '../benchmark-import';
 import { BENCHMARK_KINDS } from '../../sandbox/benchmarks/types';
-import { CliError, describeFileError, numberFlag, oneOf, outputFileFlag, stringFlag, type Flags } from '../flags';
+import { CliError, numberFlag, oneOf, outputFileFlag, readTextFile, stringFlag, type Flags } from '../flags';
 
 export const usage = 'scenarios (--builtin train|test | --import injecagent FILE [--tools TOOLS.json] | --import bfcl|asb|agentdojo DIR_OR_FILES... [--tasks-per-agent N|all] [--settings dpi,opi,clean] [--variants naive,...] [--model-name NAME] [--user-name NAME]) --out SUITE.json [--count N] [--seed S]';
 
 function readJson(path: string, what: string): unknown {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new CliError(`cannot read ${what} ${describeFileError(e) ?? `${path}: ${(e as Error).message}`}`); }
+  const text = readTextFile(path, what, LIMITS.suiteChars);
   const r = parseJsonBounded(text, { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
   if (!r.ok) throw new CliError(`${what} ${path} ${r.error}`);
   return r.value;

@@ -5,7 +5,7 @@
 // Runs GRPO on sandbox scenarios and writes a PEFT adapter (loadable with PeftModel.from_pretrained),
 // plus trainer_state.json (step, config, metrics history) and optimizer.safetensors (AdamW m, v) so
 // --resume continues exactly. --json-log appends one JSON line of metrics per step.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromFloat32 } from '../../model/dtypes';
 import { nodeFileSource } from '../../model/node-sources';
@@ -20,7 +20,7 @@ import { readPeftTensors } from '../../training/peft-io';
 import { openPeftAdapter } from '../adapter-setup';
 import { cliTokenizer, createCliEngine, openModelDir, quantFlag } from '../engine-setup';
 import { LIMITS, parseJsonBounded } from '../../sandbox/limits';
-import { CliError, inputDirFlag, numberFlag, oneOf, outputFileFlag, stringFlag, type Flags } from '../flags';
+import { CliError, inputDirFlag, numberFlag, oneOf, outputFileFlag, readTextFile, stringFlag, type Flags } from '../flags';
 
 export const usage = 'train --model DIR [--quant q4|q8|f32] [--suite SUITE.json | --builtin train] --steps N --out ADAPTER_DIR [--resume ADAPTER_DIR] [--json-log FILE] [--lr X] [--group-size G] [--prompts-per-step P] [--max-new-tokens N] [--temperature T] [--kl-beta B] [--rank R] [--alpha A] [--seed S] [--max-turns N] [--verifier scenario|P] [--max-context N] [--save-every N]';
 export const needsGpu = true;
@@ -31,8 +31,9 @@ function scenariosFrom(flags: Flags) {
   if (!!suitePath === !!builtin) throw new CliError('give exactly one of --suite SUITE.json or --builtin train');
   if (builtin) return generateScenarios({ split: 'train' });
   if (!existsSync(suitePath!)) throw new CliError(`--suite ${suitePath}: file not found`);
+  const text = readTextFile(suitePath!, 'suite', LIMITS.suiteChars);
   try {
-    return parseSuiteText(readFileSync(suitePath!, 'utf8'), suitePath!).scenarios;
+    return parseSuiteText(text, suitePath!).scenarios;
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -44,7 +45,7 @@ type ResumeState = { step: number; optimizer_step: number; config: GrpoConfig; m
 function readResumeState(dir: string): ResumeState {
   const fail = (what: string): never => { throw new CliError(`--resume ${dir}: ${what}`); };
   for (const f of ['trainer_state.json', 'optimizer.safetensors']) if (!existsSync(join(dir, f))) fail(`${f} is missing (give a folder written by train --out)`);
-  const r = parseJsonBounded(readFileSync(join(dir, 'trainer_state.json'), 'utf8'), { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
+  const r = parseJsonBounded(readTextFile(join(dir, 'trainer_state.json'), '--resume file', LIMITS.suiteChars), { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
   if (!r.ok) return fail(`trainer_state.json ${r.error}`);
   const st = r.value as Partial<ResumeState> | null;
   if (typeof st !== 'object' || st === null || Array.isArray(st)) return fail('trainer_state.json must be a JSON object');
