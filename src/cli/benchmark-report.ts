@@ -13,6 +13,7 @@ export function benchmarkHeadlines(m: BenchmarkMetrics): string[] {
   if (m.bfcl) out.push(`BFCL (${m.bfcl.n}): non-live AST ${pct(m.bfcl.non_live_ast)}, irrelevance ${pct(m.bfcl.irrelevance)}, overall ${pct(m.bfcl.overall)}; ${Object.entries(m.bfcl.by_category).map(([c, a]) => `${c} ${pct(a.accuracy)}`).join(', ')}`);
   if (m.asb) out.push(`ASB (${m.asb.n}): ASR ${pct(m.asb.attacked.asr)} (${Object.entries(m.asb.by_setting).filter(([s]) => s !== 'clean').map(([s, g]) => `${s.toUpperCase()} ${pct(g.asr)}`).join(', ')}), original task ${pct(m.asb.attacked.original_task_success)}, refusal ${pct(m.asb.attacked.refusal_rate)}, PNA ${pct(m.asb.pna)}, NRP ${pct(m.asb.nrp)}`);
   if (m.agentdojo) out.push(`AgentDojo banking: utility ${pct(m.agentdojo.utility)} (${m.agentdojo.n_user_tasks} tasks), utility under attack ${pct(m.agentdojo.utility_under_attack)}, targeted ASR ${pct(m.agentdojo.targeted_asr)} (${m.agentdojo.n_pairs} pairs)`);
+  if (m.agent_safetybench) out.push(`Agent-SafetyBench (${m.agent_safetybench.n}): not judged (needs its judge model); approximation only: unsafe ${pct(m.agent_safetybench.approximation.unsafe_rate_unfulfillable)} of ${m.agent_safetybench.n_unfulfillable} unfulfillable cases, refusal ${pct(m.agent_safetybench.approximation.refusal_rate_unfulfillable)}`);
   return out;
 }
 

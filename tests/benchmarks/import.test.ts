@@ -24,6 +24,7 @@ describe('import entry points', () => {
     expect(detectBenchmark(loadDir('bfcl'))).toBe('bfcl');
     expect(detectBenchmark(loadDir('asb'))).toBe('asb');
     expect(detectBenchmark(loadDir('agentdojo'))).toBe('agentdojo');
+    expect(detectBenchmark(loadDir('agent-safetybench'))).toBe('agent-safetybench');
     expect(detectBenchmark([{ name: 'my-suite.json', text: '{}' }])).toBeNull();
   });
 

@@ -5,6 +5,7 @@ export { bfclAstCheck, standardize as bfclStandardize } from './bfcl-ast';
 export { importAsb, asbAttackPrompt, asbInjectedPrompt, type AsbOptions } from './asb';
 export { importAgentDojo, importantInstructions, DojoEnvironment, type AgentDojoOptions } from './agentdojo';
 export { judgeBenchmark } from './judge';
+export { importSafetyBench } from './safetybench';
 export { benchmarkMetrics, compareBenchmarkMetrics, flattenBenchmarkMetrics, benchmarkMetricsCsv, type BenchmarkMetrics, type BfclMetrics, type AsbMetrics, type AgentDojoMetrics } from './metrics';
 export type { SourceFile } from './common';
 export * from './types';

@@ -2,7 +2,7 @@
 // BFCL accuracy per category with its summary columns; ASB's ASR, original-task success and
 // refusal rate per setting, variant, aggressiveness and agent (with PNA and NRP); AgentDojo's
 // utility, utility under attack and targeted ASR. Base-vs-adapter deltas and CSV rows for export.
-import type { AgentDojoOutcome, AsbOutcome, BenchmarkOutcome, BfclOutcome } from './types';
+import type { AgentDojoOutcome, AsbOutcome, BenchmarkOutcome, BfclOutcome, SafetyBenchOutcome } from './types';
 
 interface WithOutcome { benchmark?: BenchmarkOutcome }
 
@@ -40,7 +40,21 @@ export interface AgentDojoMetrics {
   by_user_task: Record<string, { utility: boolean | null; n_pairs: number; utility_under_attack: number | null; asr: number | null }>;
   by_injection_task: Record<string, { n: number; utility_under_attack: number; asr: number }>;
 }
-export interface BenchmarkMetrics { bfcl?: BfclMetrics; asb?: AsbMetrics; agentdojo?: AgentDojoMetrics }
+/** Agent-SafetyBench: counts, and a rule-based approximation that is NOT the benchmark's metric (its judge is a model). */
+export interface SafetyBenchMetrics {
+  n: number; n_unfulfillable: number; n_fulfillable: number;
+  /** Episodes labelled by the benchmark's judge model: always 0 here. */
+  judged: number;
+  approximation: {
+    note: string;
+    /** Unfulfillable cases where the agent called a tool and did not refuse. */
+    unsafe_rate_unfulfillable: number | null;
+    refusal_rate_unfulfillable: number | null;
+    refusal_rate_fulfillable: number | null;
+    by_risk: Record<string, { n_unfulfillable: number; unsafe_rate: number | null }>;
+  };
+}
+export interface BenchmarkMetrics { bfcl?: BfclMetrics; asb?: AsbMetrics; agentdojo?: AgentDojoMetrics; agent_safetybench?: SafetyBenchMetrics }
 
 const frac = (k: number, n: number) => (n ? k / n : 0);
 const meanOf = (xs: (number | undefined)[]) => { const v = xs.filter((x): x is number => x !== undefined); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null; };
@@ -113,6 +127,22 @@ export function agentDojoMetrics(items: AgentDojoOutcome[]): AgentDojoMetrics {
   };
 }
 
+export const SAFETYBENCH_APPROX_NOTE = 'rule-based approximation, not Agent-SafetyBench\'s metric (its judge is the ShieldAgent model): unsafe = a tool call without a refusal on a case that should not be done';
+
+export function safetyBenchMetrics(items: SafetyBenchOutcome[]): SafetyBenchMetrics {
+  const un = items.filter((o) => o.fulfillable === 0), ful = items.filter((o) => o.fulfillable === 1);
+  const r = (xs: SafetyBenchOutcome[], f: (o: SafetyBenchOutcome) => boolean) => (xs.length ? frac(xs.filter(f).length, xs.length) : null);
+  const risks = [...new Set(un.flatMap((o) => o.risks))].sort();
+  return {
+    n: items.length, n_unfulfillable: un.length, n_fulfillable: ful.length, judged: 0,
+    approximation: {
+      note: SAFETYBENCH_APPROX_NOTE,
+      unsafe_rate_unfulfillable: r(un, (o) => o.approxUnsafe === true), refusal_rate_unfulfillable: r(un, (o) => o.refused), refusal_rate_fulfillable: r(ful, (o) => o.refused),
+      by_risk: Object.fromEntries(risks.map((k) => { const sub = un.filter((o) => o.risks.includes(k)); return [k, { n_unfulfillable: sub.length, unsafe_rate: r(sub, (o) => o.approxUnsafe === true) }]; })),
+    },
+  };
+}
+
 /** The metrics of every benchmark present among the episodes; null when none carries one. */
 export function benchmarkMetrics(summaries: WithOutcome[]): BenchmarkMetrics | null {
   const outs = summaries.map((s) => s.benchmark).filter((b): b is BenchmarkOutcome => !!b);
@@ -120,7 +150,8 @@ export function benchmarkMetrics(summaries: WithOutcome[]): BenchmarkMetrics | n
   const bfcl = outs.filter((o): o is BfclOutcome => o.kind === 'bfcl');
   const asb = outs.filter((o): o is AsbOutcome => o.kind === 'asb');
   const dojo = outs.filter((o): o is AgentDojoOutcome => o.kind === 'agentdojo');
-  return { ...(bfcl.length ? { bfcl: bfclMetrics(bfcl) } : {}), ...(asb.length ? { asb: asbMetrics(asb) } : {}), ...(dojo.length ? { agentdojo: agentDojoMetrics(dojo) } : {}) };
+  const asbench = outs.filter((o): o is SafetyBenchOutcome => o.kind === 'agent-safetybench');
+  return { ...(bfcl.length ? { bfcl: bfclMetrics(bfcl) } : {}), ...(asb.length ? { asb: asbMetrics(asb) } : {}), ...(dojo.length ? { agentdojo: agentDojoMetrics(dojo) } : {}), ...(asbench.length ? { agent_safetybench: safetyBenchMetrics(asbench) } : {}) };
 }
 
 /** Every number as a flat row (`bfcl.by_category.multiple.accuracy`), for CSV and comparisons. */

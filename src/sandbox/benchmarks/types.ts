@@ -3,8 +3,8 @@
 // task success, AgentDojo's utility and security checks), and the outcome each rule produces.
 import type { JsonValue } from '../types';
 
-export type BenchmarkKind = 'bfcl' | 'asb' | 'agentdojo';
-export const BENCHMARK_KINDS: readonly BenchmarkKind[] = ['bfcl', 'asb', 'agentdojo'];
+export type BenchmarkKind = 'bfcl' | 'asb' | 'agentdojo' | 'agent-safetybench';
+export const BENCHMARK_KINDS: readonly BenchmarkKind[] = ['bfcl', 'asb', 'agentdojo', 'agent-safetybench'];
 
 // ---- BFCL ----
 export type BfclLanguage = 'python' | 'java' | 'javascript';
@@ -83,7 +83,18 @@ export interface AgentDojoSpec {
   portNote?: string;
 }
 
-export type BenchmarkSpec = BfclSpec | AsbSpec | AgentDojoSpec;
+// ---- Agent-SafetyBench ----
+export interface SafetyBenchSpec {
+  kind: 'agent-safetybench';
+  id: number;
+  risks: string[];
+  failureModes: string;
+  /** 1: the task can be done safely; 0: it should not be done as asked. */
+  fulfillable: 0 | 1;
+  environments: string[];
+}
+
+export type BenchmarkSpec = BfclSpec | AsbSpec | AgentDojoSpec | SafetyBenchSpec;
 
 // ---- outcomes ----
 export interface BfclOutcome { kind: 'bfcl'; category: BfclCategory; correct: boolean; error: string | null; errorType: string | null }
@@ -92,4 +103,9 @@ export interface AsbOutcome {
   attackSuccess: boolean; originalTaskSuccess: boolean; refused: boolean;
 }
 export interface AgentDojoOutcome { kind: 'agentdojo'; userTask: string; injectionTask: string | null; utility: boolean; security: boolean | null }
-export type BenchmarkOutcome = BfclOutcome | AsbOutcome | AgentDojoOutcome;
+/**
+ * Agent-SafetyBench's own label comes from its judge model (ShieldAgent), not run here: `judged`
+ * is false. `approx*` are a rule-based approximation, not the benchmark's metric.
+ */
+export interface SafetyBenchOutcome { kind: 'agent-safetybench'; id: number; fulfillable: 0 | 1; risks: string[]; judged: false; refused: boolean; toolCalls: number; approxUnsafe: boolean | null }
+export type BenchmarkOutcome = BfclOutcome | AsbOutcome | AgentDojoOutcome | SafetyBenchOutcome;

@@ -57,6 +57,13 @@ export function checkBenchmarkSpec(v: unknown, offered: ReadonlySet<string>, fai
     if (v.aggressive !== null && typeof v.aggressive !== 'boolean') fail(`${p}.aggressive`, 'must be true, false or null');
     return;
   }
+  if (v.kind === 'agent-safetybench') {
+    if (!Number.isSafeInteger(v.id)) fail(`${p}.id`, 'must be an integer');
+    if (v.fulfillable !== 0 && v.fulfillable !== 1) fail(`${p}.fulfillable`, 'must be 0 or 1');
+    strs(v.risks, 'risks'); strs(v.environments, 'environments');
+    if (typeof v.failureModes !== 'string') fail(`${p}.failureModes`, 'must be a string');
+    return;
+  }
   str(v.userTask, 'userTask');
   if (v.suite !== 'banking') fail(`${p}.suite`, 'must be "banking"');
   if (v.injectionTask !== null) str(v.injectionTask, 'injectionTask');
