@@ -7,7 +7,7 @@ import { BENCHMARK_FLAGS, importBenchmarkFromFlags } from '../benchmark-import';
 import { BENCHMARK_KINDS } from '../../sandbox/benchmarks/types';
 import { CliError, numberFlag, oneOf, outputFileFlag, readTextFile, stringFlag, type Flags } from '../flags';
 
-export const usage = 'scenarios (--builtin train|test | --import injecagent FILE [--tools TOOLS.json] | --import bfcl|asb|agentdojo DIR_OR_FILES... [--tasks-per-agent N|all] [--settings dpi,opi,clean] [--variants naive,...] [--model-name NAME] [--user-name NAME]) --out SUITE.json [--count N] [--seed S]';
+export const usage = 'scenarios (--builtin train|test | --import injecagent FILE [--tools TOOLS.json] | --import bfcl|asb|agentdojo|agent-safetybench DIR_OR_FILES... [--tasks-per-agent N|all] [--settings dpi,opi,clean] [--variants naive,...] [--model-name NAME] [--user-name NAME]) --out SUITE.json [--count N] [--seed S]';
 
 function readJson(path: string, what: string): unknown {
   const text = readTextFile(path, what, LIMITS.suiteChars);
@@ -27,7 +27,7 @@ export async function run(flags: Flags): Promise<void> {
   const out = outputFileFlag(flags, 'out', true);
   const builtin = oneOf(flags, 'builtin', ['train', 'test'] as const);
   const source = oneOf(flags, 'import', ['injecagent', ...BENCHMARK_KINDS] as const);
-  if (!!builtin === !!source) throw new CliError('give exactly one of --builtin train|test or --import injecagent|bfcl|asb|agentdojo FILES');
+  if (!!builtin === !!source) throw new CliError('give exactly one of --builtin train|test or --import injecagent|bfcl|asb|agentdojo|agent-safetybench FILES');
   try {
     let suite;
     if (builtin) {
