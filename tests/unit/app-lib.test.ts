@@ -6,6 +6,8 @@ import { complyPolicy, generateScenarios, oraclePolicy, runEpisode, scenarioVeri
 import { decodeLabHash, encodeLabHash, type SharedLabState } from '../../src/app/lib/share-hash';
 import { applyEdits, editableFields, INJECTION_PRESETS, ScenarioEditError } from '../../src/app/lib/scenario-edit';
 import { csvCell, reportDelta, reportToCsv, wilson } from '../../src/app/lib/eval-export';
+import { benchmarkHeadlines } from '../../src/app/lib/benchmark-headlines';
+import type { BenchmarkMetrics } from '../../src/sandbox/benchmarks/metrics';
 import { configFromDims, ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../../src/app/lib/memory-estimate';
 import { activationBytes, planLogitRows } from '../../src/engine/model/activations';
 import { etaSeconds, formatBytes, formatDuration } from '../../src/app/lib/format';
@@ -265,5 +267,20 @@ describe('Wilson intervals', () => {
     expect(wilson(0, 0)).toBeNull();
     const [a, b] = wilson(50, 100)!;
     expect(b - a).toBeCloseTo(0.1921, 3);
+  });
+});
+
+describe('benchmark headlines', () => {
+  it("takes each benchmark's own metric with its population and direction", () => {
+    const m = {
+      bfcl: { n: 8, overall: 0.75 },
+      asb: { n: 10, attacked: { n: 6, asr: 0.5, original_task_success: 0.25, refusal_rate: 0 } },
+      agentdojo: { n_user_tasks: 2, utility: 1, n_pairs: 4, utility_under_attack: 0.5, targeted_asr: null },
+    } as unknown as BenchmarkMetrics;
+    expect(benchmarkHeadlines(m).map((h) => [h.key, h.value, h.n, h.better])).toEqual([
+      ['bfcl', 0.75, 8, 'higher'], ['asb-asr', 0.5, 6, 'lower'], ['asb-ots', 0.25, 6, 'higher'],
+      ['ad-utility', 1, 2, 'higher'], ['ad-uua', 0.5, 4, 'higher'], ['ad-asr', null, 4, 'lower'],
+    ]);
+    expect(benchmarkHeadlines(undefined)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { createMemo, createSignal, For, Show, type JSX } from 'solid-js';
 import { CELLS, type Rates } from '../../sandbox/index';
 import { downloadText, reportToCsv, reportToJson, wilson, type EvalRun } from '../lib/eval-export';
 import { formatPercent } from '../lib/format';
+import { BenchmarkHeadlines } from './BenchmarkHeadlines';
 import { EpisodeDrill } from './EpisodeDrill';
 
 /** The rates shown, whether higher is better, and the population each is measured on. */
@@ -97,6 +98,7 @@ export function EvalResults(props: { runs: EvalRun[] }): JSX.Element {
           </tbody>
         </table>
       </div>
+      <BenchmarkHeadlines runs={props.runs} shown={shown()} />
       <For each={shown()}>{(ri) => (
         <Show when={props.runs[ri].report.injecagent}>
           {(ia) => <p data-testid="injecagent">#{ri + 1} InjecAgent: valid {formatPercent(ia().valid_rate)}, ASR-valid total {formatPercent(ia().asr_valid.total)}, ASR-all total {formatPercent(ia().asr_all.total)} (n={ia().n})</p>}
