@@ -94,7 +94,7 @@ export async function startEnvServer(options: EnvServerOptions, port = 0, host =
     source: options.source,
     scenarios: scenarios.length,
     cells: Object.fromEntries(cells),
-    scenario_ids: scenarios.length <= 1000 ? scenarios.map((s) => s.id) : undefined,
+    scenario_ids: scenarios.map((s) => s.id),
     verifier: verifier === 'scenario' ? 'scenario' : `simulated(p=${verifier})`,
     limits,
   };
