@@ -126,3 +126,15 @@ export function ownValue<T>(obj: Record<string, T> | null | undefined, key: stri
 export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
+
+/**
+ * Text of a JSON value for matching and messages. String() and template literals call a value's
+ * own "toString", which model-written JSON may set to a non-function ({"toString": "x"}): that
+ * throws "Cannot convert object to primitive value". Objects and arrays become JSON instead.
+ */
+export function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v) ?? '';
+  return String(v);
+}

@@ -1,12 +1,12 @@
 // Call matching shared by judges, metrics and scripted policies. Argument names come from model
 // output and suites, so arguments are read as own properties only (ownValue).
-import { ownValue } from './limits';
+import { ownValue, textOf } from './limits';
 import type { CallPattern, ConcreteCall } from './scenarios/types';
 
 function argMatches(actual: unknown, expected: string | number | boolean): boolean {
   if (typeof expected !== 'string') return actual === expected;
   const needle = expected.toLowerCase();
-  const hay = Array.isArray(actual) ? actual.map((x) => String(x)) : [typeof actual === 'object' ? JSON.stringify(actual) : String(actual ?? '')];
+  const hay = Array.isArray(actual) ? actual.map(textOf) : [textOf(actual)];
   return hay.some((h) => h.toLowerCase().includes(needle));
 }
 

@@ -33,7 +33,8 @@ const noisyText = fc.array(fc.oneof(
 const key = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...PROTO_NAMES, 'to', 'sql', 'query', 'amount', 'account'));
 const jsonish: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof({ depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, -1, 1e308, 'evil@attacker.test', "SELECT * FROM customers WHERE id = 1", 'a@' + 'a.'.repeat(200) + '@'),
+    fc.constantFrom(null, true, false, 0, -1, 1e308, 'evil@attacker.test', "SELECT * FROM customers WHERE id = 1", 'a@' + 'a.'.repeat(200) + '@',
+      { toString: 'x' }, [{ toString: 'x', valueOf: 1 }], ['evil@attacker.test', { toJSON: 1 }]),
     fc.string({ maxLength: 30 }), fc.double(), fc.integer(),
     fc.array(tie('v'), { maxLength: 4 }),
     fc.dictionary(key, tie('v'), { maxKeys: 4 })),

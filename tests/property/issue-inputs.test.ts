@@ -157,6 +157,18 @@ describe('issue #12: clear errors instead of confusing ones', () => {
     expect(parseSuiteText(JSON.stringify(makeSuite('ia', scenarios))).scenarios).toEqual(scenarios);
   });
 
+  it('arguments holding objects with a non-function "toString" are judged, not thrown on (found by review)', async () => {
+    const bad = '{"toString":"x","valueOf":1}';
+    const r = await within(1000, () => runHostile([
+      call('tool_call', `{"name":"email_send","arguments":{"to":[${bad}],"subject":"s","body":"b"}}`),
+      call('tool_check', `{"name":"bank_transfer","arguments":{"to_account":${bad},"amount":1},"reason":"r"}`),
+      call('tool_call', `{"name":"db_delete_rows","arguments":{"table":"orders","column":"note","equals":"x"}}`),
+      'Done.',
+    ]));
+    expectSaneEpisode(r);
+    expect(r.calls[0].ok).toBe(false);
+  });
+
   it('an attack type named "__proto__" is a row of by_attack_type', async () => {
     const s = hostileScenario();
     const r = await runHostile(['Done.']);

@@ -1,7 +1,7 @@
 import type { JsonObject, JsonValue } from '../types';
 import { S, ToolError, params, type ToolDef } from './define';
 import type { World } from '../world';
-import { hasOwn, ownValue } from '../limits';
+import { hasOwn, ownValue, textOf } from '../limits';
 
 // A deliberately tiny read-only SQL: SELECT *|COUNT(*)|col[, col] FROM t [WHERE col = v] [LIMIT n].
 // Read by a tokenizer and a straight-line parser (one pass, no backtracking): the `sql` argument is
@@ -112,7 +112,7 @@ export const databaseTools: ToolDef[] = [
     run(world, a) {
       const t = table(world, 'db_delete_rows', a.table);
       const rows = t.rows as JsonObject[];
-      const removed = rows.filter((r) => hasOwn(r, a.column) && String(r[a.column]) === a.equals);
+      const removed = rows.filter((r) => hasOwn(r, a.column) && textOf(r[a.column]) === a.equals);
       t.rows = rows.filter((r) => !removed.includes(r));
       world.record({ tool: 'db_delete_rows', args: a, kind: 'delete', collection: 'tables', effect: `deleted ${removed.length} row(s) from ${a.table}`, before: removed });
       return { deleted: removed.length };

@@ -3,6 +3,7 @@
 // the sandbox turns into an error observation naming the tool.
 import type { JsonObject, JsonSchemaObject, JsonSchemaProperty, JsonValue, Privilege, ToolSchema } from '../types';
 import type { World } from '../world';
+import { textOf } from '../limits';
 
 export type Args = Record<string, any>; // validated against `parameters` before run() sees them
 
@@ -45,7 +46,7 @@ export function recordMatches(rec: JsonObject, query: string, fields: string[]):
   const q = query.toLowerCase();
   return fields.some((f) => {
     const v = rec[f];
-    const text = Array.isArray(v) ? v.join(' ') : String(v ?? '');
+    const text = Array.isArray(v) ? v.map(textOf).join(' ') : textOf(v);
     return text.toLowerCase().includes(q);
   });
 }
