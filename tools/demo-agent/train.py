@@ -138,6 +138,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--init", help="start from this model folder's weights (same shape) instead of from scratch")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -158,7 +159,7 @@ def main():
         hidden_act="silu", attention_dropout=0.0,
     )
     config._attn_implementation = "sdpa"
-    model = Qwen2ForCausalLM(config)
+    model = Qwen2ForCausalLM.from_pretrained(args.init, attn_implementation="sdpa") if args.init else Qwen2ForCausalLM(config)
     params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -166,7 +167,7 @@ def main():
 
     print(json.dumps({"check": "shared prefix == full forward", "losses": prefix_matches_full_forward(model, prefix_ids, examples[0], eot)}), flush=True)
     epoch_batches = batches(examples, args.batch_tokens, rng)
-    total_steps = max(1, int(len(epoch_batches) * args.epochs))
+    total_steps = max_steps = max(1, int(len(epoch_batches) * args.epochs))
     warmup = 10
     start = time.time()
     step, epoch, queue = 0, 0, list(epoch_batches)
@@ -198,10 +199,11 @@ def main():
         step += 1
         smoothed = loss.item() if smoothed is None else 0.95 * smoothed + 0.05 * loss.item()
         elapsed = time.time() - start
-        if step == 20:
-            # Fit the schedule to the wall-clock budget from the measured step time.
-            fit = int(args.minutes * 60 / (elapsed / step))
-            if fit < total_steps:
+        if step % 20 == 0:
+            # Fit the schedule to the wall-clock budget from the step time measured so far (this
+            # machine is shared, so the rate drifts); never below the steps already taken.
+            fit = min(max_steps, max(step + 1, int(args.minutes * 60 / (elapsed / step))))
+            if fit != total_steps:
                 total_steps = fit
                 print(json.dumps({"planned_steps": total_steps, "reason": "time budget"}), flush=True)
         if step % 10 == 0 or step == total_steps:
