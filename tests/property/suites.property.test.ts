@@ -26,7 +26,7 @@ function pathsOf(v: Json, prefix: Path = [], out: Path[] = []): Path[] {
 
 const PROTO_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
 const replacement = fc.oneof(
-  fc.constantFrom(null, '', ' ', 0, -1, 1.5, true, [], {}, [null], { name: 5 }, '__proto__', 'constructor', 2 ** 53, 'x'.repeat(40_000)),
+  fc.constantFrom(null, '', ' ', 0, -1, 1.5, true, [], {}, [null], { name: 5 }, '__proto__', 'constructor', 2 ** 53, 'x'.repeat(40_000), { toString: 'x', valueOf: 1 }, [{ toString: 'x' }]),
   fc.json({ maxDepth: 3 }).map((t) => JSON.parse(t) as Json),
   fc.integer({ min: 40, max: 200 }).map((d) => { let v: Json = 1; for (let i = 0; i < d; i++) v = { d: v }; return v; }),
 );

@@ -4,7 +4,7 @@
 // optional: without it, minimal schemas are synthesised from the case itself.
 // Every imported scenario is checked by the suite validator (suite-format.ts), the one that loads
 // suites, so an import never writes a file that then fails to load.
-import { LIMITS, ownValue, setOwn } from '../limits';
+import { LIMITS, ownValue, setOwn, textOf } from '../limits';
 import { findEmailAddresses } from '../text-scan';
 import type { CustomToolSpec } from '../tools/custom';
 import type { JsonObject, JsonSchemaObject, JsonSchemaProperty, JsonSchemaType, JsonValue } from '../types';
@@ -35,12 +35,12 @@ export function indexToolkits(json: unknown, source = 'tools.json'): ToolIndex {
       const required: string[] = [];
       for (const [k, p] of (Array.isArray(t.parameters) ? t.parameters : []).entries()) {
         if (typeof p?.name !== 'string') throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameters[${k}] has no "name"`);
-        const type = String(p.type ?? 'string').toLowerCase();
-        if (!TYPES.includes(type as JsonSchemaType)) throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameter "${p.name}" has unsupported type "${p.type}"`);
-        setOwn(properties, p.name, { type: type as JsonSchemaType, description: String(p.description ?? '') });
+        const type = typeof p.type === 'string' ? p.type.toLowerCase() : p.type === undefined || p.type === null ? 'string' : null;
+        if (!TYPES.includes(type as JsonSchemaType)) throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameter "${p.name}" has unsupported type ${JSON.stringify(p.type)}`);
+        setOwn(properties, p.name, { type: type as JsonSchemaType, description: textOf(p.description) });
         if (p.required) required.push(p.name);
       }
-      index.set(`${prefix}${t.name}`, { description: String(t.summary ?? kit.description_for_model ?? ''), parameters: { type: 'object', properties, required } });
+      index.set(`${prefix}${t.name}`, { description: textOf(t.summary ?? kit.description_for_model), parameters: { type: 'object', properties, required } });
     });
   });
   return index;
