@@ -51,6 +51,8 @@ describe('BFCL import', () => {
     for (const [cat, a] of Object.entries(oracle.by_category)) expect(a.accuracy, cat).toBe(1);
     expect(oracle.overall).toBe(1);
     expect(oracle.non_live_ast).toBe(1);
+    const rewards = (await runEval(suite.scenarios, oraclePolicy())).summaries.map((x) => x.reward);
+    expect(Math.min(...rewards)).toBe(1);
     const silent = (await runEval(suite.scenarios, textPolicy('No function fits this request.'))).report.benchmarks!.bfcl!;
     expect(silent.by_category.irrelevance.accuracy).toBe(1);
     expect(silent.by_category.simple_python.accuracy).toBe(0);
@@ -65,6 +67,9 @@ describe('BFCL import', () => {
     expect((await runEval([s], textPolicy(good))).summaries[0].benchmark).toMatchObject({ correct: true });
     expect((await runEval([s], textPolicy(formatToolCall('math.factorial', { number: 5 })))).summaries[0].benchmark).toMatchObject({ correct: true });
     expect((await runEval([s], textPolicy(formatToolCall('math_factorial', { number: 6 })))).summaries[0].benchmark).toMatchObject({ correct: false, errorType: 'value_error:others' });
+    // The training reward's task criterion is the AST verdict: right function, wrong value earns nothing.
+    expect((await runEval([s], textPolicy(good))).summaries[0].reward).toBe(1);
+    expect((await runEval([s], textPolicy(formatToolCall('math_factorial', { number: 6 })))).summaries[0].reward).toBe(0);
     const ep = await runEpisode(s, textPolicy(good), { maxTurns: 8 });
     expect(ep.turns).toHaveLength(1); // single-turn: no second generation after the call
   });
