@@ -32,6 +32,26 @@ def _encode(tokenizer, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
+SENTINEL = "\u2063sentinel\u2063"
+
+
+def _env_suffix(tokenizer, conv, n_new, tools) -> str:
+    """The template text after the last assistant turn's <|im_end|>: its environment messages and
+    the next generation prompt. Found by rendering the turn once followed by those messages and
+    once by a sentinel user message, so the assistant turn is never the last message (templates
+    such as Qwen3's render a final assistant message differently, e.g. with an empty think block)."""
+    head = conv[: len(conv) - n_new]
+    after = _render(tokenizer, conv, tools, True)
+    probe = _render(tokenizer, head + [{"role": "user", "content": SENTINEL}], tools, False)
+    common = 0
+    while common < min(len(after), len(probe)) and after[common] == probe[common]:
+        common += 1
+    cut = after.rfind(END_TOKENS[0], 0, common)
+    if cut < 0:
+        raise RuntimeError("cannot find the end of the assistant turn in the chat template's rendering")
+    return after[cut + len(END_TOKENS[0]):]
+
+
 def play_episode(model, tokenizer, base_url: str, scenario_id: str, max_new_tokens: int, max_context: int, temperature: float = 1.0) -> dict[str, Any]:
     """One episode: returns prompt_ids, completion_ids, logprobs, env_mask, reward and info."""
     stop_ids = [i for i in (tokenizer.convert_tokens_to_ids(t) for t in END_TOKENS) if i is not None and i >= 0]
@@ -72,12 +92,9 @@ def play_episode(model, tokenizer, base_url: str, scenario_id: str, max_new_toke
             # The environment's messages as the chat template renders them after this turn, and the
             # generation prompt of the next turn (tokens the policy did not sample: env_mask 0).
             conv = r.observation["messages"]
-            before = _render(tokenizer, conv[: len(conv) - len(r.observation["new_messages"])], tools, False)
-            after = _render(tokenizer, conv, tools, True)
-            if not after.startswith(before):
-                raise RuntimeError("the chat template re-rendered earlier turns differently; cannot extend the sequence")
-            glue = "\n" if finished else "<|im_end|>\n"
-            env_ids = _encode(tokenizer, glue + after[len(before):])
+            env_text = _env_suffix(tokenizer, conv, len(r.observation["new_messages"]), tools)
+            glue = "" if finished else "<|im_end|>"
+            env_ids = _encode(tokenizer, glue + env_text)
             completion += env_ids
             env_mask += [0] * len(env_ids)
             logprobs += [0.0] * len(env_ids)

@@ -39,6 +39,13 @@ function runPython(args: string[], timeoutMs: number): Promise<{ code: number | 
 }
 
 describe('TRL GRPOTrainer against the environment server', () => {
+  it('rollout_func assembles a multi-turn episode (tool error, <tool_check>, answer) exactly as the chat template renders it', async () => {
+    const scenario = generateScenarios({ split: 'train', count: 18 }).find((s) => s.cell[0] === 'S')!;
+    const r = await runPython(['python/tests/check_multiturn_rollout.py', modelDir, `http://127.0.0.1:${server.port}`, scenario.id, scenario.tools[0]], 120_000);
+    expect(r.code, `${r.stdout}\n${r.stderr.slice(-4000)}`).toBe(0);
+    expect(r.stdout).toContain("'ok': True");
+  }, 200_000);
+
   it('trains 2 steps, and the saved adapter gives the same logits in our engine as in PEFT', async () => {
     const checkOut = join(work, 'peft-logits.json');
     const r = await runPython(['python/examples/train_grpo.py', '--model', modelDir, '--env-url', `http://127.0.0.1:${server.port}`, '--out', outDir,
