@@ -102,14 +102,14 @@ describe('property: the checkpoint store under injected failures', () => {
 });
 
 const hostileField = fc.oneof(
-  fc.constantFrom(null, -1, 0, 1.5, 2 ** 33, 2 ** 35, 2 ** 53, Number.NaN, '', '__proto__', 'constructor', [], {}, [2 ** 33], [2 ** 17, 2 ** 16], [0], ['4']),
+  fc.constantFrom(null, -1, 0, 1.5, 2 ** 33, 2 ** 35, 2 ** 53, Number.NaN, '', '__proto__', 'constructor', [], {}, [2 ** 33], [2 ** 17, 2 ** 16], [0], ['4'], { toString: 'x' }, 10n),
   fc.json({ maxDepth: 2 }).map((t) => JSON.parse(t) as unknown),
 );
 
 describe('property: damaged manifests', () => {
   it('are listed with a problem or load; load throws only CheckpointErrors; the other checkpoint loads (60 runs, seed 1210)', async () => {
     await fc.assert(fc.asyncProperty(
-      fc.array(fc.tuple(fc.constantFrom('totalBytes', 'chunkBytes', 'chunkCount', 'tensors', 'tensor.shape', 'tensor.byteLength', 'tensor.byteOffset', 'tensor.name', 'tensor.role', 'name', 'step'), fc.nat(), hostileField), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.tuple(fc.constantFrom('totalBytes', 'chunkBytes', 'chunkCount', 'tensors', 'tensor.shape', 'tensor.byteLength', 'tensor.byteOffset', 'tensor.name', 'tensor.role', 'name', 'step', 'schemaVersion', 'baseModel'), fc.nat(), hostileField), { minLength: 1, maxLength: 3 }),
       async (edits) => {
         const factory = new IDBFactory();
         const store = new CheckpointStore({ indexedDB: factory, storage: null, chunkBytes: 256 });

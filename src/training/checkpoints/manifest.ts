@@ -31,8 +31,13 @@ export interface StoredDetails {
   metrics: MetricsRecord[];
 }
 
+/** A stored value as text for a message, whatever it is (a damaged record may hold anything). */
+function show(v: unknown): string {
+  try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch { return Object.prototype.toString.call(v); }
+}
+
 export function checkpointLabel(m: { id?: unknown; name?: unknown }): string {
-  return typeof m.name === 'string' ? `Checkpoint '${m.name}'` : `Checkpoint ${String(m.id)}`;
+  return typeof m.name === 'string' ? `Checkpoint '${m.name}'` : `Checkpoint ${show(m.id)}`;
 }
 
 /** Returns the problem with a stored manifest, or undefined when it is usable. */
@@ -42,7 +47,7 @@ export function manifestProblem(raw: unknown): string | undefined {
   if (m.schemaVersion !== SCHEMA_VERSION) {
     return typeof m.schemaVersion === 'number' && m.schemaVersion > SCHEMA_VERSION
       ? `saved by a newer version of the app (schema ${m.schemaVersion}, this app reads ${SCHEMA_VERSION})`
-      : `unknown manifest schema version ${String(m.schemaVersion)}`;
+      : `unknown manifest schema version ${show(m.schemaVersion)}`;
   }
   if (typeof m.id !== 'string' || typeof m.name !== 'string') return 'manifest has no id or name';
   if (typeof m.createdAt !== 'number' || !Number.isSafeInteger(m.step)) return 'manifest createdAt/step are invalid';
@@ -55,11 +60,11 @@ export function manifestProblem(raw: unknown): string | undefined {
   // Sizes before anything else: load() allocates what the manifest declares.
   if ((m.totalBytes as number) < 0 || (m.totalBytes as number) > MAX_CHECKPOINT_BYTES) return `manifest declares ${m.totalBytes} bytes of tensors, over the limit of ${MAX_CHECKPOINT_BYTES}`;
   if (m.tensors.length > MAX_TENSORS) return `manifest lists ${m.tensors.length} tensors, over the limit of ${MAX_TENSORS}`;
-  if (m.chunkCount !== chunkCountFor(m.totalBytes as number, m.chunkBytes as number)) return `manifest chunk count ${String(m.chunkCount)} does not match ${m.totalBytes} bytes`;
+  if (m.chunkCount !== chunkCountFor(m.totalBytes as number, m.chunkBytes as number)) return `manifest chunk count ${show(m.chunkCount)} does not match ${m.totalBytes} bytes`;
   let offset = 0;
   const seen = new Set<string>();
   for (const t of m.tensors) {
-    const label = `${String(t?.role)}/${String(t?.name)}`;
+    const label = `${show(t?.role)}/${show(t?.name)}`;
     if (!t || !TENSOR_ROLES.includes(t.role) || typeof t.name !== 'string') return `manifest tensor entry '${label}' is malformed`;
     if (seen.has(label)) return `tensor '${label}' is listed twice`;
     seen.add(label);
@@ -69,12 +74,12 @@ export function manifestProblem(raw: unknown): string | undefined {
       return `tensor '${label}' has shape [${t.shape.join(', ')}], over the limit of ${MAX_TENSOR_BYTES} bytes per tensor`;
     }
     if (t.byteLength !== bytes) {
-      return `tensor '${label}' is ${String(t.byteLength)} bytes but shape [${t.shape.join(', ')}] needs ${bytes}`;
+      return `tensor '${label}' is ${show(t.byteLength)} bytes but shape [${t.shape.join(', ')}] needs ${bytes}`;
     }
-    if (t.byteOffset !== offset) return `tensor '${label}' is at byte ${String(t.byteOffset)}, expected ${offset}`;
+    if (t.byteOffset !== offset) return `tensor '${label}' is at byte ${show(t.byteOffset)}, expected ${offset}`;
     offset += t.byteLength;
   }
-  if (offset !== m.totalBytes) return `tensors add up to ${offset} bytes, manifest says ${m.totalBytes}`;
+  if (offset !== m.totalBytes) return `tensors add up to ${offset} bytes, manifest says ${show(m.totalBytes)}`;
   return undefined;
 }
 
@@ -117,7 +122,7 @@ export function brokenSummary(raw: unknown, id: string, problem: string): Checkp
     name: typeof r.name === 'string' ? r.name : id,
     createdAt: typeof r.createdAt === 'number' ? r.createdAt : 0,
     step: typeof r.step === 'number' ? r.step : 0,
-    baseModel: { repo: String(r.baseModel?.repo ?? '?'), revision: String(r.baseModel?.revision ?? '?') },
+    baseModel: { repo: show(r.baseModel?.repo ?? '?'), revision: show(r.baseModel?.revision ?? '?') },
     byteSize: typeof r.totalBytes === 'number' ? r.totalBytes : 0,
     problem,
   };

@@ -102,7 +102,7 @@ export function checkModelIdentityShape(id: ModelIdentity | undefined): string |
   if (typeof id.repo !== 'string' || id.repo === '') return 'baseModel.repo is empty';
   if (typeof id.revision !== 'string' || id.revision === '') return 'baseModel.revision is empty';
   if (!isHex64(id.configSha256) || !isHex64(id.weightsSha256)) return 'baseModel hashes are not hex SHA-256 (use computeModelIdentity)';
-  if (id.scheme !== 'sampled-v1') return `baseModel.scheme '${String(id.scheme)}' is unknown`;
+  if (id.scheme !== 'sampled-v1') return `baseModel.scheme ${JSON.stringify(id.scheme) ?? 'undefined'} is unknown`;
   if (!Array.isArray(id.files)) return 'baseModel.files is not a list';
   return undefined;
 }
