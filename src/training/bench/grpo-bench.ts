@@ -50,6 +50,10 @@ export interface GrpoBenchOptions {
   planOnly: boolean;
   seed?: number;
   limitBytes?: number;
+  /** Shared-prefix training (default off here: one row per rollout, the bench's historical setting). */
+  sharePrefix?: boolean;
+  /** Tokens of a packed training row when sharing (default: the trainer's). */
+  packedRowTokens?: number;
 }
 
 export interface GrpoBenchReport {
@@ -64,6 +68,7 @@ export interface GrpoBenchReport {
   new_tokens: number;
   micro_batch: number;
   recompute: boolean;
+  share_prefix: boolean;
   kl_beta: number;
   engine: { max_batch: number; max_context: number; max_step_tokens: number };
   train_rows_per_micro_batch: number;
@@ -116,6 +121,7 @@ export async function runGrpoBench(ctx: GpuContext, options: GrpoBenchOptions): 
   const grpo = resolveGrpoConfig({
     groupSize, promptsPerStep: prompts, maxNewTokens: newTokens, klBeta: options.klBeta, seed: options.seed ?? 0, epochs: 1,
     lora: { rank, alpha: 2 * rank, targets: [...LORA_TARGETS] }, microBatch, maxSequenceTokens: seqLen, recompute: options.recompute,
+    sharePrefix: options.sharePrefix ?? false, ...(options.packedRowTokens ? { packedRowTokens: options.packedRowTokens } : {}),
   });
   const probe = new GpuMemoryProbe(ctx);
   const device = ctx.device;
@@ -171,6 +177,7 @@ export async function runGrpoBench(ctx: GpuContext, options: GrpoBenchOptions): 
       new_tokens: newTokens,
       micro_batch: microBatch,
       recompute: options.recompute,
+      share_prefix: grpo.sharePrefix,
       kl_beta: options.klBeta,
       engine: { max_batch: engine.options.maxBatch, max_context: engine.options.maxContext, max_step_tokens: engine.options.maxStepTokens },
       train_rows_per_micro_batch: trainer.model.rows,

@@ -29,9 +29,16 @@ export interface GrpoConfig {
   /**
    * Train each group's sequences packed over their shared prompt (the prompt's forward and
    * backward run once per group, not G times; same loss and gradients). A micro-batch is then one
-   * packed row of up to microBatch × maxSequenceTokens tokens. Off: one sequence per row.
+   * packed row of up to `packedRowTokens` tokens (a group that does not fit continues in another
+   * row, with the prompt again). Off: one sequence per row, microBatch rows per micro-batch.
    */
   sharePrefix: boolean;
+  /**
+   * Tokens in a packed row (at least maxSequenceTokens). Activation memory grows with it: at
+   * Qwen2.5-0.5B's shape about 250 KB per token, so 4096 keeps a G = 8 step of 1024-token
+   * prompts within 2 GB (tests/gpu/training/grpo-bench.test.ts).
+   */
+  packedRowTokens: number;
 }
 
 export const DEFAULT_GRPO_CONFIG: GrpoConfig = {
@@ -52,11 +59,12 @@ export const DEFAULT_GRPO_CONFIG: GrpoConfig = {
   maxSequenceTokens: 1024,
   recompute: true,
   sharePrefix: true,
+  packedRowTokens: 4096,
 };
 
 export function resolveGrpoConfig(partial: Partial<GrpoConfig> = {}): GrpoConfig {
   const c: GrpoConfig = { ...DEFAULT_GRPO_CONFIG, ...partial, lora: { ...DEFAULT_GRPO_CONFIG.lora, ...partial.lora } };
-  const positiveInt = ['groupSize', 'promptsPerStep', 'maxNewTokens', 'epochs', 'microBatch', 'maxSequenceTokens'] as const;
+  const positiveInt = ['groupSize', 'promptsPerStep', 'maxNewTokens', 'epochs', 'microBatch', 'maxSequenceTokens', 'packedRowTokens'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`GRPO config: ${k} must be a positive integer, got ${c[k]}`);
   if (c.groupSize < 2) throw new Error('GRPO config: groupSize must be at least 2 (advantages compare rollouts within a group)');
   for (const k of ['lr', 'temperature'] as const) if (!(c[k] > 0)) throw new Error(`GRPO config: ${k} must be > 0, got ${c[k]}`);

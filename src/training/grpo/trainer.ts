@@ -107,8 +107,8 @@ export class GrpoTrainer {
 
   constructor(readonly engine: QwenEngine, readonly adapter: LoraAdapter, readonly env: RolloutEnvironment, readonly config: GrpoConfig) {
     if (!Number.isInteger(config.microBatch) || config.microBatch < 1) throw new Error(`micro-batch must be ≥ 1, got ${config.microBatch}`);
-    // Shared-prefix packing puts a group in one long row; the plan holds the same tokens either way.
-    const plan = config.sharePrefix ? { sequences: 1, seqLen: config.microBatch * config.maxSequenceTokens } : { sequences: config.microBatch, seqLen: config.maxSequenceTokens };
+    // Shared-prefix packing puts a group (or as much of it as fits) in one long row.
+    const plan = config.sharePrefix ? { sequences: 1, seqLen: Math.max(config.packedRowTokens, config.maxSequenceTokens) } : { sequences: config.microBatch, seqLen: config.maxSequenceTokens };
     this.model = new TrainingModel(engine, adapter, { ...plan, recompute: config.recompute });
     this.optimizer = new AdamW(engine.ctx, adapter.parameters(), { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
   }
