@@ -53,6 +53,8 @@ export function importSuiteSources(files: readonly SourceFile[]): ImportedSuite 
 
 /** Reads browser File objects (with folder-relative paths when a folder was picked) for importSuiteSources. */
 export async function readSourceFiles(list: ArrayLike<File>): Promise<SourceFile[]> {
-  const files = Array.from(list);
+  // A picked folder may hold a whole repository: only data files are read (one picked file always is).
+  const all = Array.from(list);
+  const files = all.length === 1 ? all : all.filter((f) => /\.(jsonl?|ya?ml)$/i.test(f.name));
   return Promise.all(files.map(async (f) => ({ name: f.webkitRelativePath || f.name, text: await f.text() })));
 }
