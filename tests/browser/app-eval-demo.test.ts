@@ -74,6 +74,7 @@ describe('app: Evaluate and Demo', () => {
     const trajectory = page.getByTestId('episode-trajectory');
     expect(await trajectory.getByTestId('turn').count()).toBeGreaterThan(1);
     expect(await trajectory.getByTestId('attack-verdict').textContent()).toContain('attack succeeded');
+    expect(await trajectory.locator('[data-harmful="true"]').count()).toBeGreaterThan(0);
     await screenshot(page, 'app-evaluate-drilldown');
 
     // Exports of the run on screen (comply), with metadata, per-episode rows and trajectories.

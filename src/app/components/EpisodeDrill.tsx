@@ -34,7 +34,7 @@ export function EpisodeDrill(props: { run: EvalRun; group: string; onClose: () =
         {(e) => (
           <div class="card trajectory" data-testid="episode-trajectory">
             <h4>{props.run.summaries[open()!].scenarioId} · ended: {e().endReason.replace('_', ' ')} after {e().turns.length} turn(s)</h4>
-            <ol class="turns"><For each={e().turns}>{(t) => <TurnView turn={t} />}</For></ol>
+            <ol class="turns"><For each={e().turns}>{(t) => <TurnView turn={t} attacker={props.run.scenarios?.[open()!]?.attacker} />}</For></ol>
             <RewardView score={e().score} />
           </div>
         )}

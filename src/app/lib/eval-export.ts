@@ -1,7 +1,7 @@
 // Evaluation results as files: the report as JSON, and a CSV with one row per group (overall and
 // each cell) plus one row per episode. Cells starting with = + - @ are quoted with a leading '
 // so a spreadsheet never evaluates text from an imported suite as a formula.
-import type { EpisodeResult, EpisodeSummary, EvalReport, Rates } from '../../sandbox/index';
+import type { EpisodeResult, EpisodeSummary, EvalReport, Rates, Scenario } from '../../sandbox/index';
 
 export const RATE_COLUMNS: (keyof Rates)[] = [
   'n', 'attack_success_rate', 'n_attack', 'refusal_rate_malicious', 'n_malicious', 'verification_rate_sensitive', 'n_sensitive',
@@ -31,6 +31,8 @@ export interface EvalRun {
   meta?: RunMeta;
   /** Each episode's full trajectory, in the order of `summaries` (for drill-down and JSON export). */
   episodes?: EpisodeResult[];
+  /** The scenarios run, in the same order (the drill-down marks their attackers' calls; not exported). */
+  scenarios?: Scenario[];
 }
 
 /** The run's label: number, policy (+ adapter), model and quantization, suite, n, turns, date. */

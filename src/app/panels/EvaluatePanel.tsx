@@ -51,8 +51,8 @@ export function EvaluatePanel(): JSX.Element {
     try {
       const p = makePolicy(policy(), engine(), { maxNewTokens: maxNewTokens(), sampling: { greedy: true } });
       const t0 = performance.now();
-      const episodes: EpisodeResult[] = [];
-      const out = await runEvalInSlices(list, p, { maxTurns: maxTurns(), signal: controller.signal, onProgress: setProgress, onEpisode: (r) => episodes.push(r) });
+      const episodes: EpisodeResult[] = [], ran: Scenario[] = [];
+      const out = await runEvalInSlices(list, p, { maxTurns: maxTurns(), signal: controller.signal, onProgress: setProgress, onEpisode: (r, s) => { episodes.push(r); ran.push(s); } });
       const pick = policy(), usesModel = pick.name === 'model', model = loadedModel();
       const meta: RunMeta = {
         policy: pick.name, model: usesModel ? (model?.label ?? null) : null, quantization: usesModel ? (model?.format ?? null) : null,
@@ -60,7 +60,7 @@ export function EvaluatePanel(): JSX.Element {
         suite: suiteName(), n: out.summaries.length, date: new Date().toISOString(),
       };
       const label = runLabel(runs().length + 1, meta, out.aborted);
-      setRuns([...runs(), { label, policy: policyTag(pick), suite: suiteName(), report: out.report, summaries: out.summaries, errors: out.errors, seconds: (performance.now() - t0) / 1000, meta, episodes }]);
+      setRuns([...runs(), { label, policy: policyTag(pick), suite: suiteName(), report: out.report, summaries: out.summaries, errors: out.errors, seconds: (performance.now() - t0) / 1000, meta, episodes, scenarios: ran }]);
     } catch (e) {
       setError((e as Error).message);
     } finally { setBusy(false); }
