@@ -30,6 +30,15 @@ function expectSameOutputs(shared: GeneratedSequence[], unshared: GeneratedSeque
   expect(shared.map(strip)).toEqual(unshared.map(strip));
 }
 
+/** One context for both models: kernels of equal shapes compile once (SwiftShader compiles slowly). */
+let sharedCtx: GpuContext | undefined;
+async function context(): Promise<GpuContext> {
+  sharedCtx ??= new GpuContext((await getTestDevice()).device);
+  return sharedCtx;
+}
+/** The first test of each model compiles most kernels: generous under a loaded CI machine. */
+const COMPILING_TEST_MS = 300_000;
+
 describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('prefix reuse on %s', (name) => {
   let engine: QwenEngine;
   let V: number;
@@ -38,7 +47,7 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('prefix reuse on %s', (name) => 
   const unshared = (requests: GenerationRequest[], sampling: SamplingOptions) => generate(engine, requests, sampling, { prefixCache: false });
 
   beforeAll(async () => {
-    const ctx = new GpuContext((await getTestDevice()).device);
+    const ctx = await context();
     const model = await loadFixtureModel(name);
     // maxStepTokens 8: prompts of 15+ tokens prefill over several steps of odd sizes.
     engine = await QwenEngine.create(ctx, model.config, model.checkpoint, { format: 'f32', maxContext: 80, maxBatch: 4, maxStepTokens: 8 });
@@ -67,7 +76,7 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('prefix reuse on %s', (name) => 
     expectSameOutputs(on, off);
     // a: 21 prefilled; b: copies 13 from a, prefills 6; the second a copies 20; the second b copies 18.
     expect(sumPromptReuse(on)).toEqual({ prefilled: 21 + 6 + 1 + 1, kept: 0, copied: 13 + 20 + 18 });
-  });
+  }, COMPILING_TEST_MS);
 
   it('a multi-turn request prefills only its delta, alone and in a batch of episodes', async () => {
     // Alone: turn 1, then turn 2 = turn-1 prompt + sampled ids + a 5-token delta.
@@ -155,5 +164,5 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('prefix reuse on %s', (name) => 
       engine.setAdapter(null);
       adapter.destroy();
     }
-  });
+  }, COMPILING_TEST_MS);
 });
