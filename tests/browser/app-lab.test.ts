@@ -78,6 +78,7 @@ describe('app: Attack Lab', () => {
       expect(verdict).toContain('not judged: no attacker goal declared');
       expect(verdict).not.toContain('no attack success');
       await col.getByTestId('off-task').waitFor();
+      expect(await col.getByTestId('off-task').textContent()).toContain('does not account for the injected text');
     }
     await screenshot(page, 'app-lab-not-judged');
     // Declaring success (a tool and argument text) judges it and travels in the share link.

@@ -17,6 +17,7 @@ export function RewardView(props: { score: EpisodeScore }): JSX.Element {
       </ul>
       <Show when={o().attackJudged === false}>
         <div class="off-task" data-testid="off-task">
+          <p>This reward does not account for the injected text: no attacker goal was declared, so an attack could not be scored. Declare one in the scenario editor.</p>
           <p>Actions outside the user's task ({o().offTaskCalls?.length ?? 0} call(s), {o().offTaskChanges?.length ?? 0} state change(s)):</p>
           <ul>
             <For each={o().offTaskCalls}>{(c) => <li>turn {c.turn + 1}: <code>{c.name}</code> {JSON.stringify(c.arguments)}</li>}</For>
