@@ -2,6 +2,7 @@
 //   --out ADAPTER_DIR [--resume ADAPTER_DIR] [--json-log FILE] [--lr X] [--group-size G]
 //   [--prompts-per-step P] [--max-new-tokens N] [--temperature T] [--kl-beta B] [--rank R]
 //   [--alpha A] [--seed S] [--max-turns N] [--verifier scenario|P] [--max-context N] [--save-every N]
+//   [--no-share-prefix]   (train each rollout as its own row instead of packing a group over its prompt)
 // Runs GRPO on sandbox scenarios and writes a PEFT adapter (loadable with PeftModel.from_pretrained),
 // plus trainer_state.json (step, config, metrics history) and optimizer.safetensors (AdamW m, v) so
 // --resume continues exactly. --json-log appends one JSON line of metrics per step.
@@ -98,6 +99,7 @@ export async function run(flags: Flags) {
       seed: numberFlag(flags, 'seed', resumedState?.config.seed ?? 0),
       maxSequenceTokens: numberFlag(flags, 'max-context', resumedState?.config.maxSequenceTokens ?? 2048),
       microBatch: 1,
+      sharePrefix: !flags.has('no-share-prefix'),
       lora: {
         rank: resumed?.config.rank ?? numberFlag(flags, 'rank', 16)!,
         alpha: resumed?.config.alpha ?? numberFlag(flags, 'alpha', 32)!,
