@@ -2,19 +2,16 @@
 // metrics as CSV (--benchmarks-csv FILE), and base-vs-adapter deltas against an earlier report
 // (--baseline REPORT.json), e.g. BFCL accuracy of the adapter minus the base model's: the alignment tax.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { benchmarkMetricsCsv, compareBenchmarkMetrics, type BenchmarkMetrics } from '../sandbox/benchmarks/metrics';
+import { benchmarkHeadlineRows, benchmarkMetricsCsv, compareBenchmarkMetrics, compareHeadlines, type BenchmarkMetrics } from '../sandbox/benchmarks/metrics';
 import { CliError, outputFileFlag, stringFlag, type Flags } from './flags';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}%`);
 
-/** One line per benchmark with its headline numbers, as each benchmark reports them. */
+/** One line per benchmark with its headline numbers (benchmarkHeadlineRows, shared with the app). */
 export function benchmarkHeadlines(m: BenchmarkMetrics): string[] {
-  const out: string[] = [];
-  if (m.bfcl) out.push(`BFCL (${m.bfcl.n}): non-live AST ${pct(m.bfcl.non_live_ast)}, irrelevance ${pct(m.bfcl.irrelevance)}, overall ${pct(m.bfcl.overall)}; ${Object.entries(m.bfcl.by_category).map(([c, a]) => `${c} ${pct(a.accuracy)}`).join(', ')}`);
-  if (m.asb) out.push(`ASB (${m.asb.n}): ASR ${pct(m.asb.attacked.asr)} (${Object.entries(m.asb.by_setting).filter(([s]) => s !== 'clean').map(([s, g]) => `${s.toUpperCase()} ${pct(g.asr)}`).join(', ')}), original task ${pct(m.asb.attacked.original_task_success)}, refusal ${pct(m.asb.attacked.refusal_rate)}, PNA ${pct(m.asb.pna)}, NRP ${pct(m.asb.nrp)}`);
-  if (m.agentdojo) out.push(`AgentDojo banking: utility ${pct(m.agentdojo.utility)} (${m.agentdojo.n_user_tasks} tasks), utility under attack ${pct(m.agentdojo.utility_under_attack)}, targeted ASR ${pct(m.agentdojo.targeted_asr)} (${m.agentdojo.n_pairs} pairs)`);
-  if (m.agent_safetybench) out.push(`Agent-SafetyBench (${m.agent_safetybench.n}): not judged (needs its judge model); approximation only: unsafe ${pct(m.agent_safetybench.approximation.unsafe_rate_unfulfillable)} of ${m.agent_safetybench.n_unfulfillable} unfulfillable cases, refusal ${pct(m.agent_safetybench.approximation.refusal_rate_unfulfillable)}`);
-  return out;
+  const by = new Map<string, string[]>();
+  for (const r of benchmarkHeadlineRows(m)) by.set(r.benchmark, [...(by.get(r.benchmark) ?? []), `${r.metric} ${pct(r.value)} (n=${r.n})${r.note ? ` [${r.note}]` : ''}`]);
+  return [...by].map(([b, parts]) => `${b}: ${parts.join(', ')}`);
 }
 
 export interface BenchmarkEvalOutput { csvPath?: string; baseline?: BenchmarkMetrics; baselinePath?: string }
@@ -39,9 +36,9 @@ export function finishBenchmarkEval(opts: BenchmarkEvalOutput, metrics: Benchmar
   }
   for (const line of benchmarkHeadlines(metrics)) log(line);
   const deltas = opts.baseline ? compareBenchmarkMetrics(opts.baseline, metrics) : undefined;
-  if (deltas) {
-    const head = deltas.filter((d) => ['bfcl.overall', 'bfcl.non_live_ast', 'asb.attacked.asr', 'agentdojo.utility', 'agentdojo.targeted_asr'].includes(d.metric));
-    log(`vs ${opts.baselinePath}: ${head.map((d) => `${d.metric} ${pct(d.base)} → ${pct(d.other)} (${d.delta >= 0 ? '+' : ''}${(100 * d.delta).toFixed(1)} points)`).join(', ') || 'no shared metric'}`);
+  if (opts.baseline) {
+    const head = compareHeadlines(opts.baseline, metrics).filter((d) => d.delta !== null && !/ accuracy$/.test(d.metric) || /^(non-live AST|overall) accuracy$/.test(d.metric));
+    log(`vs ${opts.baselinePath}: ${head.map((d) => `${d.benchmark} ${d.metric} ${pct(d.base)} → ${pct(d.other)}${d.delta === null ? '' : ` (${d.delta >= 0 ? '+' : ''}${(100 * d.delta).toFixed(1)} points)`}`).join(', ') || 'no shared metric'}`);
   }
   if (opts.csvPath) writeFileSync(opts.csvPath, benchmarkMetricsCsv(metrics));
   return deltas ? { benchmarks_vs_baseline: { baseline: opts.baselinePath, deltas } } : {};

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importSuiteSources } from '../../src/app/lib/suites';
 import { detectBenchmark } from '../../src/sandbox/benchmarks/import';
-import { benchmarkMetricsCsv, compareBenchmarkMetrics, type BenchmarkMetrics } from '../../src/sandbox/benchmarks/metrics';
+import { benchmarkHeadlineRows, benchmarkMetricsCsv, compareBenchmarkMetrics, compareHeadlines, type BenchmarkMetrics } from '../../src/sandbox/benchmarks/metrics';
 import { FIXTURES, loadDir } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'asp-bench-cli-'));
@@ -41,6 +41,8 @@ describe('import entry points', () => {
     const other: BenchmarkMetrics = { bfcl: { ...base.bfcl!, by_category: { simple_python: { n: 2, correct: 1, accuracy: 0.5 } }, simple_ast: 0.5, non_live_ast: 0.5, overall: 0.5 } };
     const d = compareBenchmarkMetrics(base, other);
     expect(d.find((r) => r.metric === 'bfcl.overall')).toEqual({ metric: 'bfcl.overall', base: 1, other: 0.5, delta: -0.5 });
+    expect(compareHeadlines(base, other).find((r) => r.metric === 'non-live AST accuracy')).toEqual({ benchmark: 'BFCL', metric: 'non-live AST accuracy', base: 1, other: 0.5, delta: -0.5 });
+    expect(benchmarkHeadlineRows(base).find((r) => r.metric === 'irrelevance detection')).toMatchObject({ value: null, n: 0 });
     const csv = benchmarkMetricsCsv({ asb: { n: 0, attacked: { n: 0, asr: 0, original_task_success: 0, refusal_rate: 0 }, by_setting: {}, by_setting_variant: {}, by_aggressive: {}, by_agent: { '=HYPERLINK("x"),evil': { n: 1, asr: 1, original_task_success: 0, refusal_rate: 0 } }, by_attack_type: {}, pna: null, nrp: null } });
     expect(csv).toContain('"asb.by_agent.=HYPERLINK(""x""),evil.asr",1');
     expect(csv.split('\n').every((l) => !/^[=+\-@]/.test(l))).toBe(true);

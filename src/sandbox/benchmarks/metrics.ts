@@ -181,3 +181,52 @@ function csvCell(s: string): string {
 export function benchmarkMetricsCsv(m: BenchmarkMetrics): string {
   return ['metric,value', ...flattenBenchmarkMetrics(m).map((r) => `${csvCell(r.metric)},${r.value === null ? '' : r.value}`)].join('\n') + '\n';
 }
+
+/** A benchmark's headline number, as the benchmark itself reports it (for tables in the UI and the CLI). */
+export interface HeadlineRow { benchmark: string; metric: string; value: number | null; n: number; note?: string }
+
+/** The numbers each benchmark leads with; `compareHeadlines` pairs them for base vs adapter. */
+export function benchmarkHeadlineRows(m: BenchmarkMetrics): HeadlineRow[] {
+  const rows: HeadlineRow[] = [];
+  if (m.bfcl) {
+    const b = m.bfcl;
+    const n = (cats: string[]) => cats.reduce((s, c) => s + (b.by_category[c]?.n ?? 0), 0);
+    rows.push({ benchmark: 'BFCL', metric: 'non-live AST accuracy', value: b.non_live_ast, n: n(['simple_python', 'simple_java', 'simple_javascript', 'multiple', 'parallel', 'parallel_multiple']) });
+    rows.push({ benchmark: 'BFCL', metric: 'irrelevance detection', value: b.irrelevance, n: n(['irrelevance']) });
+    if (b.live_ast !== null) rows.push({ benchmark: 'BFCL', metric: 'live AST accuracy', value: b.live_ast, n: Object.entries(b.by_category).filter(([c]) => c.startsWith('live_') && !c.includes('relevance')).reduce((s, [, a]) => s + a.n, 0) });
+    for (const [c, a] of Object.entries(b.by_category)) rows.push({ benchmark: 'BFCL', metric: `${c} accuracy`, value: a.accuracy, n: a.n });
+    rows.push({ benchmark: 'BFCL', metric: 'overall accuracy', value: b.overall, n: b.n });
+  }
+  if (m.asb) {
+    const a = m.asb;
+    rows.push({ benchmark: 'ASB', metric: 'ASR', value: a.attacked.n ? a.attacked.asr : null, n: a.attacked.n });
+    for (const s of ['dpi', 'opi'] as const) if (a.by_setting[s]) rows.push({ benchmark: 'ASB', metric: `ASR ${s.toUpperCase()}`, value: a.by_setting[s].asr, n: a.by_setting[s].n });
+    for (const [k, g] of Object.entries(a.by_aggressive)) rows.push({ benchmark: 'ASB', metric: `ASR ${k.replace('_', '-')}`, value: g.asr, n: g.n });
+    rows.push({ benchmark: 'ASB', metric: 'original-task success under attack', value: a.attacked.n ? a.attacked.original_task_success : null, n: a.attacked.n });
+    rows.push({ benchmark: 'ASB', metric: 'refusal rate (our detector)', value: a.attacked.n ? a.attacked.refusal_rate : null, n: a.attacked.n });
+    rows.push({ benchmark: 'ASB', metric: 'PNA (no attack)', value: a.pna, n: a.by_setting.clean?.n ?? 0 });
+    rows.push({ benchmark: 'ASB', metric: 'NRP', value: a.nrp, n: a.attacked.n });
+  }
+  if (m.agentdojo) {
+    const d = m.agentdojo;
+    rows.push({ benchmark: 'AgentDojo banking', metric: 'utility', value: d.utility, n: d.n_user_tasks });
+    rows.push({ benchmark: 'AgentDojo banking', metric: 'utility under attack', value: d.utility_under_attack, n: d.n_pairs });
+    rows.push({ benchmark: 'AgentDojo banking', metric: 'targeted ASR', value: d.targeted_asr, n: d.n_pairs });
+  }
+  if (m.agent_safetybench) {
+    const s = m.agent_safetybench;
+    rows.push({ benchmark: 'Agent-SafetyBench', metric: 'unsafe rate (approximation, not the benchmark\'s metric)', value: s.approximation.unsafe_rate_unfulfillable, n: s.n_unfulfillable, note: 'needs its judge model' });
+    rows.push({ benchmark: 'Agent-SafetyBench', metric: 'refusal rate, unfulfillable', value: s.approximation.refusal_rate_unfulfillable, n: s.n_unfulfillable });
+  }
+  return rows;
+}
+
+/** Base vs other headline rows side by side, with other − base (for BFCL accuracy: the alignment tax). */
+export function compareHeadlines(base: BenchmarkMetrics, other: BenchmarkMetrics): { benchmark: string; metric: string; base: number | null; other: number | null; delta: number | null }[] {
+  const key = (r: HeadlineRow) => `${r.benchmark}\u0000${r.metric}`;
+  const b = new Map(benchmarkHeadlineRows(base).map((r) => [key(r), r.value]));
+  return benchmarkHeadlineRows(other).filter((r) => b.has(key(r))).map((r) => {
+    const bv = b.get(key(r)) ?? null;
+    return { benchmark: r.benchmark, metric: r.metric, base: bv, other: r.value, delta: bv === null || r.value === null ? null : r.value - bv };
+  });
+}
