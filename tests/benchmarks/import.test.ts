@@ -61,6 +61,13 @@ describe('CLI', () => {
     const rep = JSON.parse(readFileSync(report, 'utf8'));
     expect(rep.by_cell['BU-BT'].n).toBe(36);
     expect(rep.benchmarks.bfcl.overall).toBe(1);
+    const csv = join(dir, 'bfcl.csv'), report2 = join(dir, 'bfcl-report2.json');
+    const e2 = cli('eval', '--suite', suite, '--policy', 'refuse', '--out', report2, '--baseline', report, '--benchmarks-csv', csv);
+    expect(e2.code).toBe(0);
+    expect(e2.out).toContain('BFCL non-live AST accuracy 100.0% → 0.0% (-100.0 points)');
+    const rep2 = JSON.parse(readFileSync(report2, 'utf8'));
+    expect(rep2.benchmarks_vs_baseline.deltas.find((d: { metric: string }) => d.metric === 'bfcl.overall')).toMatchObject({ base: 1, other: 1 / 6 });
+    expect(readFileSync(csv, 'utf8')).toContain('bfcl.by_category.irrelevance.accuracy,1\n');
   });
 
   it('scenarios --import asb FILES with options; agentdojo folder', () => {
