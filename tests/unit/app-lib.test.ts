@@ -271,16 +271,18 @@ describe('Wilson intervals', () => {
 });
 
 describe('benchmark headlines', () => {
-  it("takes each benchmark's own metric with its population and direction", () => {
+  it("show the benchmarks' own headline rows with their population and the better direction", () => {
     const m = {
-      bfcl: { n: 8, overall: 0.75 },
-      asb: { n: 10, attacked: { n: 6, asr: 0.5, original_task_success: 0.25, refusal_rate: 0 } },
-      agentdojo: { n_user_tasks: 2, utility: 1, n_pairs: 4, utility_under_attack: 0.5, targeted_asr: null },
+      asb: { n: 8, attacked: { n: 6, asr: 0.5, original_task_success: 0.25, refusal_rate: 0 }, by_setting: {}, by_setting_variant: {}, by_aggressive: {}, by_agent: {}, by_attack_type: {}, pna: null, nrp: 0.3 },
+      agentdojo: { n_user_tasks: 2, utility: 1, n_pairs: 4, utility_under_attack: 0.5, targeted_asr: null, by_user_task: {}, by_injection_task: {} },
     } as unknown as BenchmarkMetrics;
-    expect(benchmarkHeadlines(m).map((h) => [h.key, h.value, h.n, h.better])).toEqual([
-      ['bfcl', 0.75, 8, 'higher'], ['asb-asr', 0.5, 6, 'lower'], ['asb-ots', 0.25, 6, 'higher'],
-      ['ad-utility', 1, 2, 'higher'], ['ad-uua', 0.5, 4, 'higher'], ['ad-asr', null, 4, 'lower'],
-    ]);
+    const rows = benchmarkHeadlines(m).map((h) => [h.label, h.value, h.n, h.better, h.proportion]);
+    expect(rows).toContainEqual(['ASB: ASR', 0.5, 6, 'lower', true]);
+    expect(rows).toContainEqual(['ASB: original-task success under attack', 0.25, 6, 'higher', true]);
+    expect(rows).toContainEqual(['ASB: refusal rate (our detector)', 0, 6, null, true]);
+    expect(rows).toContainEqual(['ASB: NRP', 0.3, 6, 'higher', false]);
+    expect(rows).toContainEqual(['AgentDojo banking: utility', 1, 2, 'higher', true]);
+    expect(rows).toContainEqual(['AgentDojo banking: targeted ASR', null, 4, 'lower', true]);
     expect(benchmarkHeadlines(undefined)).toEqual([]);
   });
 });

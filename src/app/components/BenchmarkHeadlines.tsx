@@ -25,15 +25,15 @@ export function BenchmarkHeadlines(props: { runs: EvalRun[]; shown: number[] }):
                 const h = () => m.get(key);
                 const ref = () => (k() > 0 ? perRun()[0].get(key) : undefined);
                 const d = () => { const a = h()?.value, b = ref()?.value; return a != null && b != null ? a - b : undefined; };
-                const better = () => (d()! > 0) === (h()!.better === 'higher');
-                const ci = () => (h()?.value != null ? wilson(Math.round(h()!.value! * h()!.n), h()!.n) : null);
+                const better = () => (h()!.better === null ? null : (d()! > 0) === (h()!.better === 'higher'));
+                const ci = () => (h()?.value != null && h()!.proportion ? wilson(Math.round(h()!.value! * h()!.n), h()!.n) : null);
                 return (
                   <td>
                     <Show when={h()?.value != null} fallback={<span class="note">n/a</span>}>
                       <span class="bar-value">{(h()!.value! * 100).toFixed(1)}%</span> <span class="note">n={h()!.n}</span>
                       <Show when={ci()}>{(c) => <span class="ci">[{(c()[0] * 100).toFixed(0)}–{(c()[1] * 100).toFixed(0)}]</span>}</Show>
                       <Show when={d() !== undefined && Math.abs(d()!) > 1e-9}>
-                        <span class={`delta ${better() ? 'delta-better' : 'delta-worse'}`}>{d()! > 0 ? '▲' : '▼'}{(Math.abs(d()!) * 100).toFixed(1)}</span>
+                        <span class={`delta ${better() === null ? '' : better() ? 'delta-better' : 'delta-worse'}`}>{d()! > 0 ? '▲' : '▼'}{(Math.abs(d()!) * 100).toFixed(1)}</span>
                       </Show>
                     </Show>
                   </td>
