@@ -177,8 +177,9 @@ run_section() { # name cap_seconds args...
   RUNS+=("$name")
 }
 wanted() { [[ " $SECTIONS " == *" $1 "* ]]; }
-# GRPO sharing flags, if the GRPO bench has one (the sandbox env runs on and off by itself).
-SHARING_FLAG=$(grep -oE -- "--(no-)?shar(e|ing)\b" "$REPO/src/cli/grpo-bench.ts" 2>/dev/null | head -1)
+# The fixed-length GRPO bench's sharing flag, whatever it is called (the sandbox env runs sharing
+# on and off by itself): --share-prefix / --sharing on|off / --no-share...
+SHARING_FLAG=$(grep -oE -- "--(no-)?shar[a-z-]*" "$REPO/src/cli/grpo-bench.ts" 2>/dev/null | head -1)
 
 if [ "$TINY" = 1 ]; then
   wanted decode-q4 && run_section decode-q4 120 --shape tiny --quant q4 --batch 1,2 --prompt-tokens 5 --decode-tokens 3
@@ -188,24 +189,25 @@ if [ "$TINY" = 1 ]; then
   wanted grpo-0.5b && run_section grpo-0.5b 120 --grpo --shape tiny --quant q4 --seq-len 12 --prompt-tokens 4 --group-size 2 --steps 1 --warmup 0
 else
   BW=(); [ -n "$BANDWIDTH" ] && BW=(--bandwidth-gbps "$BANDWIDTH")
-  wanted decode-q4 && run_section decode-q4 100 --shape qwen2.5-0.5b --quant q4 --batch 1,8 --prompt-tokens 128 --decode-tokens 64 "${BW[@]}"
-  wanted decode-f16 && run_section decode-f16 100 --shape qwen2.5-0.5b --quant f16 --batch 1,8 --prompt-tokens 128 --decode-tokens 64 "${BW[@]}"
-  wanted prefill && run_section prefill 60 --shape qwen2.5-0.5b --quant q4 --batch 1,8 --prompt-tokens 1024 --decode-tokens 2
+  wanted decode-q4 && run_section decode-q4 80 --shape qwen2.5-0.5b --quant q4 --batch 1,8 --prompt-tokens 128 --decode-tokens 64 "${BW[@]}"
+  wanted decode-f16 && run_section decode-f16 80 --shape qwen2.5-0.5b --quant f16 --batch 1,8 --prompt-tokens 128 --decode-tokens 64 "${BW[@]}"
+  wanted prefill && run_section prefill 50 --shape qwen2.5-0.5b --quant q4 --batch 1,8 --prompt-tokens 1024 --decode-tokens 2
   if wanted grpo-sandbox; then
     # The 0.5B shape when the sandbox GRPO bench takes it, else its default stand-in shape.
-    run_section grpo-sandbox 150 --grpo --env sandbox --shape qwen2.5-0.5b --quant q4 --steps 1 --warmup 0
+    run_section grpo-sandbox 130 --grpo --env sandbox --shape qwen2.5-0.5b --quant q4 --steps 1 --warmup 0
     if [ "$(cat "$WORK/grpo-sandbox.status")" = 2 ]; then
       note "the sandbox GRPO bench refused the 0.5B shape ($(tail -1 "$WORK/grpo-sandbox.err")): its default shape instead"
       unset 'RUNS[${#RUNS[@]}-1]'
-      run_section grpo-sandbox 150 --grpo --env sandbox --quant q4 --steps 1 --warmup 0
+      run_section grpo-sandbox 130 --grpo --env sandbox --quant q4 --steps 1 --warmup 0
     fi
   fi
   if wanted grpo-0.5b; then
     base=(--grpo --shape qwen2.5-0.5b --quant q4 --seq-len 512 --group-size 8 --steps 1 --warmup 1)
     case "$SHARING_FLAG" in
-      --sharing) run_section grpo-0.5b-sharing-on 90 "${base[@]}" --sharing on; run_section grpo-0.5b-sharing-off 90 "${base[@]}" --sharing off ;;
-      --no-shar*) run_section grpo-0.5b-sharing-on 90 "${base[@]}"; run_section grpo-0.5b-sharing-off 90 "${base[@]}" "$SHARING_FLAG" ;;
-      *) run_section grpo-0.5b 90 "${base[@]}" ;;
+      --sharing) run_section grpo-0.5b-sharing-on 70 "${base[@]}" --sharing on; run_section grpo-0.5b-sharing-off 70 "${base[@]}" --sharing off ;;
+      --no-shar*) run_section grpo-0.5b-sharing-on 70 "${base[@]}"; run_section grpo-0.5b-sharing-off 70 "${base[@]}" "$SHARING_FLAG" ;;
+      --shar*) run_section grpo-0.5b-sharing-on 70 "${base[@]}" "$SHARING_FLAG"; run_section grpo-0.5b-sharing-off 70 "${base[@]}" ;;
+      *) run_section grpo-0.5b 70 "${base[@]}" ;;
     esac
   fi
 fi
