@@ -73,7 +73,9 @@ def main():
         rollout_func=make_rollout_func(a.env_url, a.max_new_tokens, a.max_context, log=episodes),
     )
     trainer.train()
-    trainer.save_model(a.out)  # adapter_config.json + adapter_model.safetensors (PEFT)
+    # Only PEFT's files (adapter_config.json, adapter_model.safetensors, README.md): Trainer.save_model
+    # would add tokenizer files and training_args.bin (a torch pickle) that the playground does not need.
+    trainer.model.save_pretrained(a.out)
     with open(os.path.join(a.out, "episodes.json"), "w") as f:
         json.dump({"episodes": episodes, "log_history": trainer.state.log_history}, f, indent=1)
     print(json.dumps({"adapter": a.out, "episodes": len(episodes), "steps": trainer.state.global_step}))
