@@ -1,7 +1,7 @@
 // Where scenarios come from in the UI: the built-in generated splits (cached, generated on first
 // use), or files the user imports (our suite JSON, an InjecAgent test-case list, or a benchmark's
 // released files: BFCL, Agent Security Bench, AgentDojo banking).
-import { generateScenarios, importInjecAgent, parseSuite, type Scenario } from '../../sandbox/index';
+import { generateScenarios, importInjecAgent, LIMITS, parseJsonBounded, parseSuite, type Scenario } from '../../sandbox/index';
 import { detectBenchmark, importBenchmark } from '../../sandbox/benchmarks/import';
 import type { SourceFile } from '../../sandbox/benchmarks/common';
 import type { BenchmarkKind } from '../../sandbox/benchmarks/types';
@@ -18,8 +18,10 @@ export interface ImportedSuite { name: string; kind: 'suite' | 'injecagent' | Be
 
 /** Reads our suite format, or an InjecAgent case list (a JSON array); errors name the file. */
 export function importSuiteText(fileName: string, text: string): ImportedSuite {
-  let json: unknown;
-  try { json = JSON.parse(text); } catch (e) { throw new Error(`${fileName}: not valid JSON (${(e as Error).message})`); }
+  // Size and depth are checked on the text before anything is built (docs/limits.md).
+  const r = parseJsonBounded(text, { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
+  if (!r.ok) throw new Error(`${fileName}: ${r.error}`);
+  const json = r.value;
   if (Array.isArray(json)) {
     const scenarios = importInjecAgent(json, { source: fileName });
     if (!scenarios.length) throw new Error(`${fileName}: the InjecAgent list has no test cases`);

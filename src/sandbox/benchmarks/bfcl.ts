@@ -39,7 +39,8 @@ const SCHEMA_TYPES: Record<string, JsonSchemaProperty['type']> = {
 
 /** A BFCL parameter as a JSON Schema property (BFCL's own OpenAI conversion maps `any` to string too). */
 export function bfclParamSchema(p: BfclParam): JsonSchemaProperty {
-  const type = SCHEMA_TYPES[p.type] ?? 'string';
+  // Own keys only: a type named "constructor" or "toString" must not find Object.prototype's members.
+  const type = Object.prototype.hasOwnProperty.call(SCHEMA_TYPES, p.type) ? SCHEMA_TYPES[p.type] : 'string';
   const out: JsonSchemaProperty & { properties?: Record<string, JsonSchemaProperty>; required?: string[] } = { type, description: p.description ?? '' };
   if (Array.isArray(p.enum) && p.enum.every((e) => typeof e === 'string' || typeof e === 'number')) out.enum = p.enum as (string | number)[];
   if (type === 'array') out.items = p.items ? bfclParamSchema(p.items) : { type: 'string' };

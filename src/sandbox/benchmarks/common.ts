@@ -1,6 +1,7 @@
 // Shared by the benchmark importers: reading JSON or JSON Lines (linear in the file size, with
 // the line of each record kept for errors), field checks whose errors name the file, the record
 // and the field, and tool-name sanitising.
+import { LIMITS, parseJsonBounded } from '../limits';
 import { SuiteError } from '../scenarios/suite-format';
 
 export { SuiteError as BenchmarkImportError };
@@ -10,14 +11,29 @@ export interface SourceFile { name: string; text: string }
 
 export interface SourceRecord { value: unknown; where: string }
 
+/**
+ * The file's text without a byte-order mark, refused before anything is parsed when it is over the
+ * suite size limit (docs/limits.md), so a huge file costs one length check.
+ */
+export function boundedText(file: SourceFile): string {
+  if (file.text.length > LIMITS.suiteChars) throw new SuiteError(`${file.name}: is ${file.text.length} characters, over the limit of ${LIMITS.suiteChars}`);
+  return file.text.replace(/^\uFEFF/, '');
+}
+
+/** JSON text parsed within the suite depth and size limits; `where` starts the error. */
+function parseBounded(text: string, where: string): unknown {
+  const r = parseJsonBounded(text, { maxDepth: LIMITS.suiteDepth, maxNodes: LIMITS.suiteNodes });
+  if (!r.ok) throw new SuiteError(`${where} ${r.error}`);
+  return r.value;
+}
+
 /** Records of a JSON array file or a JSON Lines file (BFCL's ".json" files are JSON Lines). */
 export function readRecords(file: SourceFile): SourceRecord[] {
-  const text = file.text.replace(/^\uFEFF/, '');
+  const text = boundedText(file);
   const first = text.trimStart()[0];
   if (first === '[') {
-    let json: unknown;
-    try { json = JSON.parse(text); } catch (e) { throw new SuiteError(`${file.name}: not valid JSON (${(e as Error).message})`); }
-    return (json as unknown[]).map((value, i) => ({ value, where: `${file.name}: record ${i}` }));
+    const json = parseBounded(text, `${file.name}:`) as unknown[];
+    return json.map((value, i) => ({ value, where: `${file.name}: record ${i}` }));
   }
   const out: SourceRecord[] = [];
   let start = 0, line = 0;
@@ -26,9 +42,7 @@ export function readRecords(file: SourceFile): SourceRecord[] {
     if (end < 0) end = text.length;
     line++;
     const row = text.slice(start, end).trim();
-    if (row) {
-      try { out.push({ value: JSON.parse(row), where: `${file.name}: line ${line}` }); } catch (e) { throw new SuiteError(`${file.name}: line ${line} is not valid JSON (${(e as Error).message})`); }
-    }
+    if (row) out.push({ value: parseBounded(row, `${file.name}: line ${line}`), where: `${file.name}: line ${line}` });
     start = end + 1;
   }
   if (!out.length) throw new SuiteError(`${file.name}: has no records`);
@@ -36,7 +50,7 @@ export function readRecords(file: SourceFile): SourceRecord[] {
 }
 
 export function parseJsonFile(file: SourceFile): unknown {
-  try { return JSON.parse(file.text.replace(/^\uFEFF/, '')); } catch (e) { throw new SuiteError(`${file.name}: not valid JSON (${(e as Error).message})`); }
+  return parseBounded(boundedText(file), `${file.name}:`);
 }
 
 type Obj = Record<string, unknown>;

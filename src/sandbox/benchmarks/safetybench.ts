@@ -7,6 +7,7 @@
 import type { CustomToolSpec } from '../tools/custom';
 import type { JsonSchemaObject } from '../types';
 import type { Scenario } from '../scenarios/types';
+import { checkToolParameters } from '../scenarios/suite-format';
 import { BenchmarkImportError, RecordChecker, baseName, isObj, parseJsonFile, readRecords, toolNameFor, type SourceFile } from './common';
 import type { SafetyBenchSpec } from './types';
 
@@ -25,7 +26,9 @@ function toolIndex(files: SourceFile[]): Map<string, Map<string, { description: 
       const p = c.obj(o.parameters ?? { type: 'object', properties: {} }, 'parameters');
       const props = c.obj(p.properties ?? {}, 'parameters.properties');
       const required = c.strs(p.required ?? [], 'parameters.required').filter((r) => r in props);
-      tools.set(name, { description: String(o.description ?? ''), parameters: { type: 'object', properties: props as JsonSchemaObject['properties'], required } });
+      const parameters: JsonSchemaObject = { type: 'object', properties: props as JsonSchemaObject['properties'], required };
+      checkToolParameters(parameters, `${f.name}: tool ${i} ("${name}")`);
+      tools.set(name, { description: String(o.description ?? ''), parameters });
     });
     index.set(baseName(f.name), tools);
   }

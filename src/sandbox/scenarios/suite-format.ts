@@ -166,6 +166,15 @@ export function parseSuite(json: unknown, source = 'suite'): Suite {
   return { format: SUITE_FORMAT, version: SUITE_VERSION, name: o.name as string, ...(typeof o.description === 'string' ? { description: o.description } : {}), scenarios };
 }
 
+/**
+ * Checks a tool's parameters against the JSON Schema subset the sandbox enforces (the rule the
+ * suite loader applies to customTools), so an importer can refuse a bad schema naming its own
+ * file and record: errors read `WHERE: "PATH..." must be ...`.
+ */
+export function checkToolParameters(v: unknown, where: string, path = 'parameters'): void {
+  new Checker(where).parameters(v, path);
+}
+
 export function parseSuiteText(text: string, source = 'suite'): Suite {
   const r = parseJsonBounded(text, { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
   if (!r.ok) throw new SuiteError(`${source}: ${r.error.startsWith('is not valid JSON') ? r.error.slice(3) : `the file ${r.error}`}`);
