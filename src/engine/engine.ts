@@ -12,6 +12,7 @@ import type { LoraAdapter } from '../training/model/lora-adapter';
 import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
 import { KvCache } from './ops/kv-cache';
 import { PrefixCache } from './prefix-cache';
+import { fingerprintBuffers } from './ops/fingerprint';
 import type { WeightFormat } from './quant/formats';
 
 export class EngineError extends Error {
@@ -49,10 +50,10 @@ export class QwenEngine {
   private lora: ForwardLora | null = null;
   /** Which token ids each KV-cache slot holds, for generate()'s prefix reuse. */
   readonly prefixCache: PrefixCache;
-  /** Adapter identities and weights versions, for weightsKey. */
-  private readonly adapterVersions = new WeakMap<LoraAdapter, { id: number; version: number }>();
+  /** Adapter identities, for weightsKey. */
+  private readonly adapterIds = new WeakMap<LoraAdapter, number>();
   private nextAdapterId = 0;
-  private currentWeightsKey = 'base';
+  private fingerprintSums: GPUBuffer | null = null;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -88,33 +89,30 @@ export class QwenEngine {
   /**
    * Applies `adapter` in every following forward step (null switches LoRA off: the base policy).
    * The adapter's buffers stay owned by the caller; the engine only keeps a u scratch buffer.
-   *
-   * Cached prompt K/V (generate's prefix reuse) is valid only for the weights that computed it.
-   * Each call with an adapter therefore starts a new weights version of it, so nothing computed
-   * before is reused, unless `sameWeights` says its weights are unchanged since the last call that
-   * set it (e.g. the turns of one rollout phase between optimizer steps). Call it again after
-   * changing an adapter's weights while it is set.
    */
-  setAdapter(adapter: LoraAdapter | null, options: { sameWeights?: boolean } = {}) {
+  setAdapter(adapter: LoraAdapter | null) {
     if (this.lora && (!adapter || adapter.config.rank !== this.lora.adapter.config.rank)) {
       this.ctx.destroy(this.lora.u);
       this.lora = null;
     }
-    if (!adapter) {
-      this.currentWeightsKey = 'base';
-      return;
-    }
+    if (!adapter) return;
     if (adapter.modelConfig !== this.config && adapter.modelConfig.hiddenSize !== this.config.hiddenSize) throw new EngineError('bad-input', 'the adapter was made for another model');
     this.lora = { adapter, u: this.lora?.u ?? this.ctx.createBuffer('lora u (inference)', this.acts.maxTokens * adapter.config.rank * 4, 'lora') };
-    let entry = this.adapterVersions.get(adapter);
-    if (!entry) this.adapterVersions.set(adapter, (entry = { id: ++this.nextAdapterId, version: 0 }));
-    else if (!options.sameWeights) entry.version++;
-    this.currentWeightsKey = `lora ${entry.id} v${entry.version}`;
   }
 
-  /** Names the weights forward steps run with now: the base model, or one adapter at one weights version. */
-  get weightsKey(): string {
-    return this.currentWeightsKey;
+  /**
+   * Names the weights forward steps run with now, for generate's prefix cache (K/V is reused only
+   * under the same name): 'base', or the adapter's identity and a 64-bit fingerprint of its
+   * current weights, so an adapter updated in place (by the optimizer) never reuses stale K/V.
+   */
+  async weightsKey(): Promise<string> {
+    const adapter = this.lora?.adapter;
+    if (!adapter) return 'base';
+    let id = this.adapterIds.get(adapter);
+    if (id === undefined) this.adapterIds.set(adapter, (id = ++this.nextAdapterId));
+    this.fingerprintSums ??= this.ctx.createBuffer('adapter fingerprint', 8, 'scratch');
+    const [h1, h2] = await fingerprintBuffers(this.ctx, adapter.parameters().map((p) => ({ buffer: p.param, words: p.length })), this.fingerprintSums);
+    return `lora ${id} ${h1.toString(16)}.${h2.toString(16)}`;
   }
 
   get adapter(): LoraAdapter | null {
@@ -184,6 +182,7 @@ export class QwenEngine {
 
   destroy() {
     this.setAdapter(null);
+    if (this.fingerprintSums) this.ctx.destroy(this.fingerprintSums);
     destroyActivations(this.ctx, this.acts);
     this.cache.destroy();
     destroyQwenWeights(this.ctx, this.weights);

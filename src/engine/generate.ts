@@ -104,8 +104,8 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
   });
 
   const table = engine.prefixCache;
-  const key = engine.weightsKey;
   const share = options.prefixCache !== false;
+  const key = share ? await engine.weightsKey() : '';
   const prompts = requests.map((r) => r.promptIds);
   if (!share) table.clear();
   const plan: PrefillPlan = share ? table.plan(prompts, key) : {

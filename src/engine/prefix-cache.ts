@@ -1,8 +1,9 @@
 // Automatic prefix caching for generation, keyed on token ids: callers always send whole prompts,
 // and the engine skips the prefill of any prompt prefix whose K/V it already holds. The unit is a
 // KV-cache slot (one per batch row): the table below remembers which token ids each slot's
-// positions 0..n-1 were computed from, and under which weights (base model or one adapter at one
-// weights version: see QwenEngine.setAdapter), since the same ids under other weights give other K/V.
+// positions 0..n-1 were computed from, and under which weights (QwenEngine.weightsKey: the base
+// model, or one adapter object with a fingerprint of its current weights), since the same ids
+// under other weights give other K/V.
 //
 // Two kinds of reuse, both exact (K/V at position p depends only on the ids 0..p and the weights):
 // - kept: a request is given the slot whose held ids share its longest prefix, e.g. a multi-turn
