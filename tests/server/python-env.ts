@@ -2,7 +2,8 @@
 // npm test) with python/requirements.txt and the python/ package installed from the local package
 // index. Installs when missing; any failure throws with pip's output (never skipped).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const VENV = join(process.cwd(), '.cache/python-venv');
@@ -22,7 +23,27 @@ function satisfied(): boolean {
   return spawnSync(PYTHON, ['-c', check], { encoding: 'utf8' }).status === 0;
 }
 
+/** Test files run in parallel: one installs while the others wait (a directory as the lock). */
+function withLock(fn: () => void) {
+  const lock = `${VENV}.lock`;
+  mkdirSync(join(VENV, '..'), { recursive: true });
+  const deadline = Date.now() + 1_800_000;
+  for (;;) {
+    try { mkdirSync(lock); break; } catch {
+      // A lock left by a killed run (older than the longest install) is taken over.
+      try { if (Date.now() - statSync(lock).mtimeMs > 1_800_000) rmSync(lock, { recursive: true, force: true }); } catch { /* gone already */ }
+      if (Date.now() > deadline) throw new Error(`waited 30 minutes for ${lock}: remove it if no test run is installing`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+  try { fn(); } finally { rmSync(lock, { recursive: true, force: true }); }
+}
+
 export function ensurePythonEnv(): void {
+  withLock(installIfNeeded);
+}
+
+function installIfNeeded(): void {
   if (!satisfied()) {
     const python3 = spawnSync('python3', ['--version'], { encoding: 'utf8' });
     if (python3.status !== 0) throw new Error('python3 is missing: the TRL end-to-end test needs Python 3.10+ (Debian: apt-get install -y python3 python3-venv)');
@@ -31,6 +52,13 @@ export function ensurePythonEnv(): void {
     const findLinks = existsSync('/opt/wheels') ? ['--find-links', '/opt/wheels'] : [];
     run(PYTHON, ['-m', 'pip', 'install', '--quiet', ...INDEX, ...findLinks, '-r', 'python/requirements.txt'], 'pip install -r python/requirements.txt (local index)', 1_500_000);
   }
-  // The package itself, always reinstalled so the test runs the working tree's code (no deps: pinned above).
+  // The package itself, reinstalled whenever its source changed, so tests run the working tree's
+  // code (no deps: pinned above). Not on every call: another test file may be running it.
+  const hash = createHash('sha256');
+  for (const f of ['pyproject.toml', ...readdirSync('python/agent_safety_env').filter((n) => n.endsWith('.py')).sort().map((n) => `agent_safety_env/${n}`)]) hash.update(f).update(readFileSync(join('python', f)));
+  const stamp = join(VENV, '.agent-safety-env.sha256');
+  const digest = hash.digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
   run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--no-deps', '--no-build-isolation', '--force-reinstall', './python'], 'pip install ./python', 300_000);
+  writeFileSync(stamp, digest);
 }
