@@ -46,11 +46,11 @@ def load_examples(path, tok):
             if first[:cut] != prefix:
                 raise ValueError(f"{e['id']}: does not start with the shared prefix")
             segments = [{"text": first[cut:], "train": False}] + e["segments"][1:]
+            encoded = tok.encode_batch([s["text"] for s in segments], add_special_tokens=False)
             ids, labels = [], []
-            for s in segments:
-                seg = tok.encode(s["text"], add_special_tokens=False).ids
-                ids += seg
-                labels += seg if s["train"] else [IGNORE] * len(seg)
+            for s, enc in zip(segments, encoded):
+                ids += enc.ids
+                labels += enc.ids if s["train"] else [IGNORE] * len(enc.ids)
             examples.append((ids, labels))
     prefix_ids = tok.encode(prefix, add_special_tokens=False).ids
     whole = tok.encode(prefix + tok.decode(examples[0][0], skip_special_tokens=False), add_special_tokens=False).ids
