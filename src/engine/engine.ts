@@ -8,7 +8,7 @@ import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
 import { activationBytes, createActivations, destroyActivations, planLogitRows, type Activations } from './model/activations';
 import { encodeForward, type ForwardLora, type ForwardStep } from './model/forward';
-import type { LoraAdapter } from '../training/model/lora-adapter';
+import type { LoraInferenceAdapter } from './model/lora-view';
 import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
 import { KvCache } from './ops/kv-cache';
 import { PrefixCache } from './prefix-cache';
@@ -51,7 +51,7 @@ export class QwenEngine {
   /** Which token ids each KV-cache slot holds, for generate()'s prefix reuse. */
   readonly prefixCache: PrefixCache;
   /** Adapter identities, for weightsKey. */
-  private readonly adapterIds = new WeakMap<LoraAdapter, number>();
+  private readonly adapterIds = new WeakMap<LoraInferenceAdapter, number>();
   private nextAdapterId = 0;
   private fingerprintSums: GPUBuffer | null = null;
 
@@ -90,7 +90,7 @@ export class QwenEngine {
    * Applies `adapter` in every following forward step (null switches LoRA off: the base policy).
    * The adapter's buffers stay owned by the caller; the engine only keeps a u scratch buffer.
    */
-  setAdapter(adapter: LoraAdapter | null) {
+  setAdapter(adapter: LoraInferenceAdapter | null) {
     if (this.lora && (!adapter || adapter.config.rank !== this.lora.adapter.config.rank)) {
       this.ctx.destroy(this.lora.u);
       this.lora = null;
@@ -115,7 +115,7 @@ export class QwenEngine {
     return `lora ${id} ${h1.toString(16)}.${h2.toString(16)}`;
   }
 
-  get adapter(): LoraAdapter | null {
+  get adapter(): LoraInferenceAdapter | null {
     return this.lora?.adapter ?? null;
   }
 

@@ -3,7 +3,7 @@
 // applied wrongly: only plain LoRA on the Qwen attention/MLP projections is accepted.
 import { bytesSource, type ByteSource } from '../model/byte-source';
 import { SafetensorsFile, tensorToFloat32 } from '../model/safetensors';
-import { LORA_TARGETS } from './ops/lora-targets';
+import { LORA_TARGETS } from '../engine/ops/lora-targets';
 import { peftLoraTensorName } from './checkpoints/peft-names';
 
 export interface PeftTensor {

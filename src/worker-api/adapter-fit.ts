@@ -10,7 +10,7 @@
 import type { ModelConfig } from '../model/config';
 import { describeModelMismatch } from '../training/checkpoints/model-identity';
 import type { CheckpointData, ModelIdentity } from '../training/checkpoints/types';
-import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../training/ops/lora-targets';
+import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../engine/ops/lora-targets';
 import { parsePeftTensorName } from '../training/peft-io';
 import { peftLoraTensorName } from '../training/checkpoints/peft-names';
 import { isFingerprinted } from './adapter-import';

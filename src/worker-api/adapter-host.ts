@@ -6,7 +6,7 @@ import { CheckpointError, CheckpointNotFoundError } from '../training/checkpoint
 import type { CheckpointStore } from '../training/checkpoints/store';
 import type { CheckpointSummary, LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
 import { LoraAdapter } from '../training/model/lora-adapter';
-import type { LoraTarget } from '../training/ops/lora-targets';
+import type { LoraTarget } from '../engine/ops/lora-targets';
 import { PeftAdapterError } from '../training/peft-io';
 import { ModelLoadError } from '../model/errors';
 import { adapterFitProblem } from './adapter-fit';

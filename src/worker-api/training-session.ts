@@ -8,7 +8,7 @@ import { resolveGrpoConfig } from '../training/grpo/config';
 import { SandboxEnvironment } from '../training/grpo/sandbox-env';
 import { GrpoTrainer, sampledRuns, type StepMetrics } from '../training/grpo/trainer';
 import { LoraAdapter } from '../training/model/lora-adapter';
-import { LORA_TARGETS, type LoraTarget } from '../training/ops/lora-targets';
+import { LORA_TARGETS, type LoraTarget } from '../engine/ops/lora-targets';
 import type { CheckpointStore } from '../training/checkpoints/store';
 import type { LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
 import { noLearningSignal, trainingMetricsOf, type TrainingConfig, type TrainingSample } from './training-types';

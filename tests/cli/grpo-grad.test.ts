@@ -13,7 +13,7 @@ import { GpuContext } from '../../src/engine/gpu/context';
 import { QwenEngine } from '../../src/engine/engine';
 import { nodeFileSource } from '../../src/model/node-sources';
 import { importPeftAdapter, readPeftTensors } from '../../src/training/peft-io';
-import type { LoraTarget } from '../../src/training/ops/lora-targets';
+import type { LoraTarget } from '../../src/engine/ops/lora-targets';
 import { fixtureDir, loadFixtureModel } from '../helpers/fixture-models';
 import { getTestDevice } from '../helpers/gpu';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CheckpointStore } from '../../src/training/checkpoints/store';
 import { computeModelIdentity } from '../../src/training/checkpoints/model-identity';
 import type { CheckpointData, ModelIdentity, TensorMap } from '../../src/training/checkpoints/types';
-import { LORA_TARGETS } from '../../src/training/ops/lora-targets';
+import { LORA_TARGETS } from '../../src/engine/ops/lora-targets';
 import { EngineHost, describeError } from '../../src/worker-api/engine-host';
 import type { AdapterListResult, GenerateResult } from '../../src/worker-api/protocol';
 import { getTestDevice } from '../helpers/gpu';

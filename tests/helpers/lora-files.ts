@@ -2,7 +2,7 @@
 import type { ModelConfig } from '../../src/model/config';
 import { peftLoraTensorName } from '../../src/training/checkpoints/peft-names';
 import type { TensorMap } from '../../src/training/checkpoints/types';
-import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../../src/training/ops/lora-targets';
+import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../../src/engine/ops/lora-targets';
 import { exportPeftAdapter, type PeftAdapterFiles } from '../../src/training/peft-export';
 import type { PeftTensor } from '../../src/training/peft-io';
 

@@ -12,7 +12,7 @@ import { parseModelConfig, type ModelConfig } from '../../src/model/config';
 import { exportPeftAdapter, type PeftAdapterFiles } from '../../src/training/peft-export';
 import type { PeftTensor } from '../../src/training/peft-io';
 import { peftLoraTensorName } from '../../src/training/checkpoints/peft-names';
-import { LORA_TARGETS, loraTargetLayout } from '../../src/training/ops/lora-targets';
+import { LORA_TARGETS, loraTargetLayout } from '../../src/engine/ops/lora-targets';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ROUNDTRIP_MODEL = 'qwen2-tiny-gqa';

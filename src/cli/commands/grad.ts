@@ -6,7 +6,7 @@ import { writeSafetensors } from '../../model/safetensors-writer';
 import { fromFloat32 } from '../../model/dtypes';
 import { LoraAdapter } from '../../training/model/lora-adapter';
 import { TrainingModel } from '../../training/model/train-model';
-import { LORA_TARGETS, type LoraTarget } from '../../training/ops/lora-targets';
+import { LORA_TARGETS, type LoraTarget } from '../../engine/ops/lora-targets';
 import { openPeftAdapter } from '../adapter-setup';
 import { createCliEngine, openModelDir } from '../engine-setup';
 import { CliError, idsFlag, numberFlag, stringFlag, type Flags } from '../flags';

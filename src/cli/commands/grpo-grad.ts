@@ -18,7 +18,7 @@ import type { QwenEngine } from '../../engine/engine';
 import { LoraAdapter } from '../../training/model/lora-adapter';
 import { TrainingModel } from '../../training/model/train-model';
 import { surrogate, tokenTerms } from '../../training/grpo/objective';
-import { LORA_TARGETS, type LoraTarget } from '../../training/ops/lora-targets';
+import { LORA_TARGETS, type LoraTarget } from '../../engine/ops/lora-targets';
 import { openPeftAdapter } from '../adapter-setup';
 import { createCliEngine, openModelDir } from '../engine-setup';
 import { CliError, stringFlag, type Flags } from '../flags';

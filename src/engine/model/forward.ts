@@ -12,9 +12,9 @@ import { encodeRope } from '../ops/rope';
 import { encodeSwiglu } from '../ops/swiglu';
 import type { Activations } from './activations';
 import type { QwenWeights } from './qwen-weights';
-import { encodeLoraForward } from '../../training/ops/lora';
-import type { LoraTarget } from '../../training/ops/lora-targets';
-import type { LoraAdapter } from '../../training/model/lora-adapter';
+import { encodeLoraForward } from '../ops/lora';
+import type { LoraTarget } from '../ops/lora-targets';
+import type { LoraInferenceAdapter } from './lora-view';
 
 /**
  * LoRA applied in the same passes as the frozen base: after each adapted base matmul, the
@@ -22,7 +22,7 @@ import type { LoraAdapter } from '../../training/model/lora-adapter';
  * Omit it for the base (reference) policy.
  */
 export interface ForwardLora {
-  adapter: LoraAdapter;
+  adapter: LoraInferenceAdapter;
   u: GPUBuffer;
 }
 

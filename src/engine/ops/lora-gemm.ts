@@ -8,7 +8,7 @@
 // thread a 4×4 block, walking P in steps of 16 staged in workgroup memory. All sizes and strides are
 // uniforms, so there is exactly one shader. The reduction runs inside one workgroup (no split-K):
 // skinny outputs such as u [M, r] get ceil(M/64) workgroups, enough for training batches.
-import { ceilDiv, f32Bits, type GpuContext } from '../../engine/gpu/context';
+import { ceilDiv, f32Bits, type GpuContext } from '../gpu/context';
 
 const TILE = 64;
 const TILE_P = 16;

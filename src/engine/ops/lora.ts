@@ -15,7 +15,7 @@
 // Every product is one dispatch of the strided GEMM in lora-gemm.ts; the forward is 2 dispatches,
 // the backward 4 (dB, du, then dA and dX which read du). Dispatches within one compute pass are
 // ordered, so the caller needs no barriers.
-import type { GpuContext } from '../../engine/gpu/context';
+import type { GpuContext } from '../gpu/context';
 import { encodeLoraGemm, type StridedView } from './lora-gemm';
 
 /** One module's adapter on the GPU: A [rank, inFeatures], B [outFeatures, rank], contiguous f32. */

@@ -19,7 +19,7 @@ import type { WeightFormat } from '../../engine/quant/formats';
 import { resolveGrpoConfig } from '../grpo/config';
 import { GrpoTrainer, sampledTokenCount, type StepMetrics } from '../grpo/trainer';
 import { LoraAdapter } from '../model/lora-adapter';
-import { LORA_TARGETS } from '../ops/lora-targets';
+import { LORA_TARGETS } from '../../engine/ops/lora-targets';
 import { FixedLengthEnvironment } from './fixed-length-env';
 import { GpuMemoryProbe, type MemorySnapshot } from './memory-probe';
 import { tiledWeights } from './tiled-weights';

@@ -17,7 +17,7 @@ import type { WeightFormat } from '../../engine/quant/formats';
 import { resolveGrpoConfig } from '../grpo/config';
 import { GrpoTrainer, type Rollout, type StepMetrics } from '../grpo/trainer';
 import { LoraAdapter } from '../model/lora-adapter';
-import { LORA_TARGETS } from '../ops/lora-targets';
+import { LORA_TARGETS } from '../../engine/ops/lora-targets';
 import { sandboxEpisodeScripts, ScriptedEpisodeEnvironment } from './sandbox-episodes';
 import { tiledWeights } from './tiled-weights';
 

@@ -1,6 +1,6 @@
 // GRPO trainer settings in one place, with the defaults the playground starts from.
-import type { LoraTarget } from '../ops/lora-targets';
-import { LORA_TARGETS } from '../ops/lora-targets';
+import type { LoraTarget } from '../../engine/ops/lora-targets';
+import { LORA_TARGETS } from '../../engine/ops/lora-targets';
 
 export interface GrpoConfig {
   lr: number;

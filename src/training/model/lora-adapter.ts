@@ -3,8 +3,8 @@
 // adapter round-trips through adapter_model.safetensors unchanged.
 import type { ModelConfig } from '../../model/config';
 import type { GpuContext } from '../../engine/gpu/context';
-import type { LoraModuleBuffers } from '../ops/lora';
-import { LORA_TARGETS, loraTargetLayout, type LoraTarget, type LoraTargetLayout } from '../ops/lora-targets';
+import type { LoraModuleBuffers } from '../../engine/ops/lora';
+import { LORA_TARGETS, loraTargetLayout, type LoraTarget, type LoraTargetLayout } from '../../engine/ops/lora-targets';
 
 export interface LoraConfig {
   rank: number;

@@ -8,7 +8,7 @@ import { QwenEngine } from '../../../src/engine/engine';
 import { generate } from '../../../src/engine/generate';
 import { nodeFileSource } from '../../../src/model/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
-import { LORA_TARGETS } from '../../../src/training/ops/lora-targets';
+import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { readPeftTensors } from '../../../src/training/peft-io';
 import { getTestDevice } from '../../helpers/gpu';
 import { fixtureDir, loadFixtureModel, loadReference } from '../../helpers/fixture-models';

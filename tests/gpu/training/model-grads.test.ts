@@ -9,7 +9,7 @@ import { nodeFileSource } from '../../../src/model/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
 import { readPeftTensors } from '../../../src/training/peft-io';
-import { LORA_TARGETS } from '../../../src/training/ops/lora-targets';
+import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { getTestDevice } from '../../helpers/gpu';
 import { fixtureDir, loadFixtureModel } from '../../helpers/fixture-models';
 

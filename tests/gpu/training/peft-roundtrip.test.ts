@@ -11,7 +11,7 @@ import { nodeFileSource } from '../../../src/model/node-sources';
 import { mergeLora } from '../../../src/training/merged-weights';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
-import type { LoraTarget } from '../../../src/training/ops/lora-targets';
+import type { LoraTarget } from '../../../src/engine/ops/lora-targets';
 import { importPeftAdapter } from '../../../src/training/peft-io';
 import { ROUNDTRIP_ADAPTER_DIR, ROUNDTRIP_DIR, ROUNDTRIP_LORA, ROUNDTRIP_MODEL, roundTripAdapterFiles } from '../../../tools/reference/make_ts_adapter';
 import { loadFixtureModel } from '../../helpers/fixture-models';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../../src/engine/gpu/context';
-import { encodeLoraBackward, encodeLoraForward, loraBackwardCpu, loraForwardCpu, type LoraCpuWeights, type LoraModuleBuffers } from '../../../../src/training/ops/lora';
+import { encodeLoraBackward, encodeLoraForward, loraBackwardCpu, loraForwardCpu, type LoraCpuWeights, type LoraModuleBuffers } from '../../../../src/engine/ops/lora';
 import { encodeMatmul, matmulCpu } from '../../../../src/engine/ops/matmul';
 import { uploadWeight } from '../../../../src/engine/weights';
-import { LORA_TARGETS, loraTargetLayout } from '../../../../src/training/ops/lora-targets';
+import { LORA_TARGETS, loraTargetLayout } from '../../../../src/engine/ops/lora-targets';
 import { dot, expectGradClose, finiteDifferenceGrad, randomFloat64 } from '../../../helpers/finite-difference';
 import { getTestDevice } from '../../../helpers/gpu';
 import { nmse, randomArray } from '../../../helpers/numeric';
