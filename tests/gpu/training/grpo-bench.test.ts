@@ -7,7 +7,7 @@ import { parseModelConfig } from '../../../src/model/config';
 import { MODEL_SHAPES } from '../../../models/shapes';
 import { GRPO_MEMORY_LIMIT_BYTES, runGrpoBench, type GrpoBenchOptions } from '../../../src/training/bench/grpo-bench';
 import { GpuMemoryProbe } from '../../../src/training/bench/memory-probe';
-import { loraTargetLayout, LORA_TARGETS } from '../../../src/training/ops/lora-targets';
+import { loraTargetLayout, LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { testContext } from '../../helpers/gpu';
 
 

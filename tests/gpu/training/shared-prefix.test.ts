@@ -13,7 +13,7 @@ import { nodeFileSource } from '../../../src/model/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
 import { readPeftTensors } from '../../../src/training/peft-io';
-import { LORA_TARGETS } from '../../../src/training/ops/lora-targets';
+import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { planMicroBatches, policyGradientPass, sharedPrefixLength, type PolicySample } from '../../../src/training/grpo/policy-pass';
 import { testContext } from '../../helpers/gpu';
 import type { GpuContext } from '../../../src/engine/gpu/context';
