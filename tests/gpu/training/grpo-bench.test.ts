@@ -1,5 +1,5 @@
 // The GRPO-step benchmark: its memory probe counts real buffers; plan-only mode at the case
-// (Qwen2.5-0.5B shape, q4, LoRA r16 on all 7 targets, G = 8, 512-token sequences) fits in 2 GB
+// (Qwen2.5-0.5B shape, q4, LoRA r16 on all 7 targets, G = 8, 1536-token sandbox episodes with a 1024-token prompt, shared-prefix training) fits in 2 GB
 // (2e9 bytes, decimal); and on a tiny shape, plan-only allocates exactly what a real step holds in
 // every GpuContext category, while a real step returns finite positive timings and tokens/s.
 import { describe, expect, it } from 'vitest';
@@ -56,17 +56,23 @@ describe('GpuMemoryProbe', () => {
 });
 
 describe('GRPO bench', () => {
-  it('plan-only: Qwen2.5-0.5B shape, q4, LoRA r16 (7 targets), G = 8, 512-token sequences fit in 2e9 bytes', async () => {
+  // Realistic sandbox lengths: a 1024-token prompt, 3 turns × 128 generated tokens and two tool
+  // answers of 64 tokens between them: 1536-token episodes. Shared-prefix training on (the
+  // trainer's default): a packed row of 4096 tokens holds the prompt once and 5 of the 8
+  // continuations (513 tokens each, from the prompt's last token), so a group trains in 2 rows of
+  // 6150 tokens in all instead of 8 rows of 1536 (12288 tokens; 5127 unique).
+  it('plan-only: Qwen2.5-0.5B shape, q4, LoRA r16 (7 targets), G = 8, 1024-token prompt + 3 × 128 generated, shared-prefix rows of 4096, fits in 2e9 bytes', async () => {
     const config = parseModelConfig(MODEL_SHAPES['qwen2.5-0.5b'], 'qwen2.5-0.5b shape');
     const report = await runGrpoBench(await testContext(), {
-      config, label: 'qwen2.5-0.5b', format: 'q4', rank: 16, groupSize: 8, prompts: 1, seqLen: 512, promptTokens: 128,
+      config, label: 'qwen2.5-0.5b', format: 'q4', rank: 16, groupSize: 8, prompts: 1, seqLen: 1536, promptTokens: 1024,
       // Micro-batch 1 and recomputation: the playground's training settings (worker-api/training-session.ts).
-      microBatch: 1, recompute: true, klBeta: 0.04, warmupSteps: 0, steps: 0, planOnly: true,
+      microBatch: 1, recompute: true, klBeta: 0.04, warmupSteps: 0, steps: 0, planOnly: true, sharePrefix: true, packedRowTokens: 4096,
     });
     const peak = report.gpu_memory_peak_bytes;
-    console.log('GRPO plan-only, Qwen2.5-0.5B q4 r16 G8 T512:', JSON.stringify(peak));
-    expect(report.engine).toEqual({ max_batch: 8, max_context: 512, max_step_tokens: 512 });
-    expect(report.train_rows_per_micro_batch).toBe(512);
+    console.log('GRPO plan-only, Qwen2.5-0.5B q4 r16 G8 T1536 shared rows 4096:', JSON.stringify(peak));
+    expect(report.engine).toEqual({ max_batch: 8, max_context: 1536, max_step_tokens: 512 });
+    expect(report.share_prefix).toBe(true);
+    expect(report.train_rows_per_micro_batch).toBe(4096);
     // The real allocations behind the total: q4 weights near 278 MB, and LoRA params + grads and
     // AdamW's m + v each at least 2 × 4 bytes per LoRA parameter.
     const loraParams = config.numLayers * LORA_TARGETS.reduce((n, t) => {
@@ -79,7 +85,7 @@ describe('GRPO bench', () => {
     expect(peak.optimizer).toBeGreaterThanOrEqual(2 * 4 * loraParams);
     expect(peak.kv_cache).toBeGreaterThan(0);
     expect(peak.activations).toBeGreaterThan(0);
-    expect(peak.untracked_readback).toBeGreaterThanOrEqual(512 * 4); // the log-prob readback of a training forward
+    expect(peak.untracked_readback).toBeGreaterThanOrEqual(4096 * 4); // the log-prob readback of a training forward
     expect(peak.total).toBe(TRACKED.reduce((n, k) => n + peak[k], 0) + peak.untracked_uniforms + peak.untracked_readback + peak.untracked_other);
     expect(report.limit_bytes).toBe(2e9);
     expect(GRPO_MEMORY_LIMIT_BYTES).toBe(2e9);
