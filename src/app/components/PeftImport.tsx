@@ -2,7 +2,7 @@
 // engine worker parses and checks them (a large adapter would freeze the page here) and stores
 // them; a malformed file is named in the error and nothing is stored.
 import { createSignal, Show, type JSX } from 'solid-js';
-import { filesFromZip, isZip } from '../lib/checkpoint-zip';
+import { filesFromZip, isZip, mayBeExportZip } from '../lib/checkpoint-zip';
 import { engine } from '../state';
 
 export function PeftImport(props: { onImported: () => void }): JSX.Element {
@@ -18,7 +18,7 @@ export function PeftImport(props: { onImported: () => void }): JSX.Element {
     try {
       // A zip (our one-file export) is unpacked here; the worker reads and checks what is inside.
       const zips: File[] = [];
-      for (const f of files) if (isZip(new Uint8Array(await f.slice(0, 4).arrayBuffer()))) zips.push(f);
+      for (const f of files) if (mayBeExportZip(f.name, files) && isZip(new Uint8Array(await f.slice(0, 4).arrayBuffer()))) zips.push(f);
       if (zips.length) files = [...files.filter((f) => !zips.includes(f)), ...(await Promise.all(zips.map(async (z) => filesFromZip(z.name, new Uint8Array(await z.arrayBuffer()))))).flat()];
       const summary = await engine().importAdapter(files);
       setDone(`Imported "${summary.name}" at step ${summary.step} (base model ${summary.baseModel.repo}).`);

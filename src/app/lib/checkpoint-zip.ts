@@ -24,6 +24,15 @@ export function isZip(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
 }
 
+/**
+ * Whether a picked file may be one of our exported zips. When the adapter's own files were picked
+ * too (a PEFT or TRL output folder), a zip-format file beside them is not an export (TRL's
+ * training_args.bin is a torch zip pickle): only a file named *.zip is unpacked then.
+ */
+export function mayBeExportZip(name: string, picked: readonly { name: string }[]): boolean {
+  return name.toLowerCase().endsWith('.zip') || !picked.some((f) => f.name === 'adapter_config.json');
+}
+
 const WANTED = new Set(['adapter_config.json', 'adapter_model.safetensors', CHECKPOINT_SIDECAR]);
 
 /** The adapter files inside a zip (any folder depth), as Files the importer reads. */
