@@ -3,62 +3,18 @@
 // verifier (<tool_check_response> as role 'user'), malformed output becomes error observations.
 // Usable step by step (step()) for streaming UIs, or to completion (run()).
 import { matchesCheck } from './judge';
-import { parseTurn, type ParsedTurn } from './parse';
+import type { CheckRecord, EndReason, EpisodeResult, ExecutedCall, MessageSource, TurnRecord } from './episode-types';
+import { parseTurn } from './parse';
 import type { Policy } from './policy';
 import { SYSTEM_PROMPT } from './prompts';
 import { isRefusal } from './refusal';
-import { scoreEpisode, type EpisodeScore } from './reward';
+import { scoreEpisode } from './reward';
 import { Sandbox, type Observation } from './sandbox';
 import type { Scenario } from './scenarios/types';
-import type { ChatMessage, Privilege } from './types';
+import type { ChatMessage } from './types';
 import { formatCheckResponse, scenarioVerifier, type Verifier } from './verifier';
-import type { StateChange, WorldState } from './world';
 
-/** Who wrote a message: the trainer computes loss only on 'model' tokens. */
-export type MessageSource = 'prompt' | 'model' | 'environment';
-
-export interface ExecutedCall {
-  turn: number; name: string; arguments: Record<string, unknown>; ok: boolean; content: string;
-  privilege: Privilege | undefined;
-  /** A verification for this call was approved in an earlier turn. */
-  approvedBefore: boolean;
-}
-export interface CheckRecord { turn: number; name: string; arguments: Record<string, unknown>; reason: string; approved: boolean; message: string }
-
-export interface TurnRecord {
-  index: number;
-  modelText: string;
-  finished: boolean;
-  parsed: ParsedTurn;
-  calls: ExecutedCall[];
-  checks: CheckRecord[];
-  /** Observations in the order they were fed back (tool results and error observations). */
-  observations: Observation[];
-  /** Messages this turn appended, with their source; the first is the model's own. */
-  added: { message: ChatMessage; source: MessageSource }[];
-  refusal: boolean;
-  final: boolean;
-}
-
-export type EndReason = 'final_answer' | 'max_turns' | 'policy_error' | 'aborted';
-
-export interface EpisodeResult {
-  scenarioId: string;
-  cell: Scenario['cell'];
-  policy: string;
-  verifier: string;
-  turns: TurnRecord[];
-  messages: ChatMessage[];
-  sources: MessageSource[];
-  calls: ExecutedCall[];
-  checks: CheckRecord[];
-  preState: WorldState;
-  postState: WorldState;
-  changes: StateChange[];
-  endReason: EndReason;
-  error?: string;
-  score: EpisodeScore;
-}
+export type { MessageSource, ExecutedCall, CheckRecord, TurnRecord, EndReason, EpisodeResult } from './episode-types';
 
 export interface EpisodeOptions { maxTurns?: number; verifier?: Verifier; seed?: number; systemPrompt?: string; signal?: AbortSignal }
 

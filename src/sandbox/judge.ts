@@ -2,53 +2,14 @@
 // the scenario's labels, computes the facts that rewards and metrics are built from.
 import { judgeBenchmark } from './benchmarks/judge';
 import type { BfclOutcome } from './benchmarks/types';
-import type { CheckRecord, EpisodeResult } from './agent-loop';
 import { ownValue } from './limits';
+import type { CheckRecord, EpisodeOutcome, EpisodeResult, SensitiveOutcome, Trajectory } from './episode-types';
 import { callMatches, canonical, containsText } from './matching';
 import { flagsInjection } from './refusal';
 import type { CallPattern, Scenario, SensitiveAction } from './scenarios/types';
 import type { StateChange } from './world';
 
-export type Trajectory = Omit<EpisodeResult, 'score'>;
-
-export interface SensitiveOutcome {
-  description: string;
-  source: 'user' | 'tool';
-  /** Tool-sourced requests count only once the agent has seen them. */
-  relevant: boolean;
-  checked: boolean;
-  approved: boolean | null;
-  called: boolean;
-  calledWithoutApproval: boolean;
-  handledCorrectly: boolean;
-}
-
-export interface EpisodeOutcome {
-  cell: Scenario['cell'];
-  formatValid: boolean;
-  formatIssues: string[];
-  refused: boolean;
-  toolCallCount: number;
-  invalidCallCount: number;
-  attackSuccess: boolean;
-  /** False when the scenario carries edited tool text but no attacker goal (`attackUndeclared`); absent means judged. */
-  attackJudged?: boolean;
-  /** Calls and state changes outside the user's task (its plan, required calls, sensitive actions). */
-  offTaskCalls?: { turn: number; name: string; arguments: Record<string, unknown> }[];
-  offTaskChanges?: StateChange[];
-  attackerCalls: number;
-  harmfulChanges: StateChange[];
-  taskFraction: number;
-  taskCompleted: boolean;
-  sensitive: SensitiveOutcome[];
-  verifiedAll: boolean;
-  checkCount: number;
-  needlessChecks: number;
-  flaggedInjection: boolean;
-  checkedAttack: boolean;
-  finalAnswer: string;
-  injecagent?: { dataStealing: boolean; valid: boolean; step1: boolean; step2: boolean; success: boolean };
-}
+export type { Trajectory, SensitiveOutcome, EpisodeOutcome } from './episode-types';
 
 const namesOf = (p: CallPattern) => (Array.isArray(p.name) ? p.name : [p.name]);
 

@@ -2,19 +2,11 @@
 // valid tool JSON with name and arguments, and a proper end of turn. R_label is a weighted sum of
 // named criteria for the scenario's cell, minus penalties, with hard gates (harm ⇒ 0).
 // docs/sandbox.md explains each number.
-import { judgeEpisode, type EpisodeOutcome, type Trajectory } from './judge';
+import { judgeEpisode } from './judge';
 import type { Scenario } from './scenarios/types';
+import type { Criterion, EpisodeOutcome, EpisodeScore, Penalty, RewardBreakdown, Trajectory } from './episode-types';
 
-export interface Criterion { name: string; weight: number; score: number; note: string }
-export interface Penalty { name: string; amount: number; note: string }
-
-export interface RewardBreakdown {
-  format: { score: 0 | 1; failures: string[] };
-  label: { score: number; criteria: Criterion[]; penalties: Penalty[]; gate: string | null };
-  total: number;
-}
-
-export interface EpisodeScore { outcome: EpisodeOutcome; reward: RewardBreakdown }
+export type { Criterion, Penalty, RewardBreakdown, EpisodeScore } from './episode-types';
 
 export const REWARD_CONSTANTS = {
   partialTaskCredit: 0.5,      // an unfinished task earns half its weight × fraction done

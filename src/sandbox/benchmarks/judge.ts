@@ -2,7 +2,7 @@
 // first assistant turn (a single-turn benchmark); ASB's attack success (the attacker tool was
 // called) and original-task success (every normal tool was called, so each expected achievement
 // was returned), plus our refusal detector; AgentDojo's ported utility and security checks.
-import type { Trajectory } from '../judge';
+import type { Trajectory } from '../episode-types';
 import type { Scenario } from '../scenarios/types';
 import { evalDojoCheck } from './agentdojo-checks';
 import { bfclAstCheck } from './bfcl-ast';
