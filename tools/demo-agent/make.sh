@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds models/demo-agent from scratch: episodes (train split only) → tokenizer → model.
 # Deterministic data and tokenizer; the model is seeded but its step count follows the time budget
-# (train.py --minutes), so pass --epochs/--minutes as recorded in models/demo-agent/README.md.
+# (train.py --minutes), so pass --minutes as recorded in models/demo-agent/README.md; continue a
+# committed checkpoint with --init models/demo-agent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python3}
