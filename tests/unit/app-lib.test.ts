@@ -153,7 +153,7 @@ describe('evaluation in slices and export', () => {
   it('imports our suite format and names broken files', () => {
     const text = JSON.stringify({ format: 'agent-safety-suite', version: 1, name: 'n', scenarios: [injected] });
     expect(importSuiteText('a.json', text).scenarios[0].id).toBe(injected.id);
-    expect(() => importSuiteText('b.json', '{oops')).toThrow(/b\.json: not valid JSON/);
+    expect(() => importSuiteText('b.json', '{oops')).toThrow(/b\.json: is not valid JSON/);
     expect(() => importSuiteText('c.json', '{"format": "x"}')).toThrow(/c\.json/);
   });
 });
