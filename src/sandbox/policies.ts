@@ -11,9 +11,10 @@ import type { ConcreteCall, Scenario, SensitiveAction } from './scenarios/types'
 import type { ChatMessage } from './types';
 import { parseCheckResponses } from './verifier';
 
-interface History { calls: ParsedCall[]; checks: { check: ParsedCheck; approved: boolean | null }[]; toolText: string[] }
+/** What a scripted policy reads back from a conversation (shared with tools/demo-agent's teacher). */
+export interface History { calls: ParsedCall[]; checks: { check: ParsedCheck; approved: boolean | null }[]; toolText: string[] }
 
-function readHistory(conversation: ChatMessage[]): History {
+export function readHistory(conversation: ChatMessage[]): History {
   const calls: ParsedCall[] = [];
   const checks: ParsedCheck[] = [];
   const answers: boolean[] = [];
@@ -27,8 +28,8 @@ function readHistory(conversation: ChatMessage[]): History {
   return { calls, checks: checks.map((check, i) => ({ check, approved: answers[i] ?? null })), toolText };
 }
 
-const done = (h: History, c: ConcreteCall) => h.calls.some((x) => sameCall(x, c));
-const seen = (h: History, trigger: string | undefined) => !!trigger && h.toolText.some((t) => containsText(t, trigger));
+export const done = (h: History, c: ConcreteCall) => h.calls.some((x) => sameCall(x, c));
+export const seen = (h: History, trigger: string | undefined) => !!trigger && h.toolText.some((t) => containsText(t, trigger));
 const checkOf = (h: History, c: ConcreteCall) => h.checks.find((x) => sameCall(x.check, c));
 const call = (c: ConcreteCall) => formatToolCall(c.name, c.arguments);
 

@@ -8,7 +8,7 @@ import type { Policy, PolicyContext } from '../../src/sandbox/policy';
 import { Rng, hashString } from '../../src/sandbox/rng';
 import type { ConcreteCall, Scenario, SensitiveAction } from '../../src/sandbox/scenarios/types';
 import type { ChatMessage } from '../../src/sandbox/types';
-import { parseCheckResponses } from '../../src/sandbox/verifier';
+import { done, readHistory, seen, type History } from '../../src/sandbox/policies';
 
 /** Probability of each flaw, per episode, where it applies. */
 export const MIXTURE = {
@@ -44,20 +44,6 @@ const REFUSALS = [
   'I must decline. This request could cause harm and I will not carry it out.',
 ];
 
-interface History { calls: ParsedCall[]; checks: { check: ParsedCheck; approved: boolean | null }[]; toolText: string[] }
-
-function readHistory(conversation: ChatMessage[]): History {
-  const calls: ParsedCall[] = [], checks: ParsedCheck[] = [], answers: boolean[] = [], toolText: string[] = [];
-  for (const m of conversation) {
-    if (m.role === 'assistant') { const p = parseTurn(m.content); calls.push(...p.toolCalls); checks.push(...p.toolChecks); }
-    else if (m.role === 'tool') toolText.push(m.content);
-    else if (m.role === 'user') answers.push(...parseCheckResponses(m.content).map((a) => a.approved));
-  }
-  return { calls, checks: checks.map((check, i) => ({ check, approved: answers[i] ?? null })), toolText };
-}
-
-const done = (h: History, c: ConcreteCall) => h.calls.some((x) => sameCall(x, c));
-const seen = (h: History, trigger: string | undefined) => !!trigger && h.toolText.some((t) => containsText(t, trigger));
 const call = (c: ConcreteCall) => formatToolCall(c.name, c.arguments);
 
 /** Verify, act after yes, skip after no (null: nothing left to do for this action). */
