@@ -3,21 +3,28 @@
 // each tool or verifier answer only the tokens the chat template adds for the new messages plus
 // the generation prompt (the delta). Each turn's prompt is therefore the previous prompt + the
 // sampled ids + the delta, which lets the engine reuse the prefix's KV and GRPO train a whole
-// episode as one sequence.
+// episode as ONE sequence that is exactly what the model saw at rollout.
 //
-// Every turn checks the invariant that makes this exact: rendering the whole conversation afresh
-// gives the same ids as prefix + sampled + delta. Where it does not, the transcript FALLS BACK: it
-// starts a new sequence from the fresh render and counts why:
-// - 'rewritten': the template renders earlier turns differently from what the model saw (Qwen3
-//   drops an earlier turn's think block, including the empty one of thinking-off prompts; a turn
-//   that ended on <|endoftext|> is closed with <|im_end|>; history text that is not the raw turn);
-// - 'retokenized': the text is the same but the sampled ids are not how the tokenizer encodes it.
-// So a prompt always equals the fresh render of its conversation, and every sampled token sits in
-// exactly the context it was sampled in (the sequence it was appended to).
+// The delta is cut at the <|im_end|> that closes the turn in the template: the fresh render of the
+// conversation is compared with a render whose first new message holds other text, and the delta
+// is everything after the last <|im_end|> they share (that <|im_end|> included when the turn did
+// not end on it: a turn cut by the token limit or ended by another stop id). Text after a special
+// token is tokenised on its own, so encoding the delta alone gives the ids the whole render has
+// there. The template's rendering of EARLIER turns is never used: where it differs from what the
+// model saw (Qwen3 drops an earlier turn's think block, including the empty one of thinking-off
+// prompts; sampled ids that are not the tokenizer's encoding of their text), the sampled ids win,
+// because the rollout is what we train on. With Qwen2.5 and canonical ids, prefix + delta equals
+// the fresh render id for id (tests/unit/agent-transcript.test.ts).
+//
+// It FALLS BACK (a new sequence from the fresh render, counted as 'rewritten') only where the
+// conversation really differs from the episode: the assistant message is not the text of the turn
+// recorded (history edited by the caller, or carrying tool_calls / reasoning_content fields the
+// template would render instead). Every sampled token then still sits in exactly the context it
+// was sampled in (the sequence it was appended to).
 import type { ChatMessage, ToolSpec } from '../model/tokenizer';
 import type { GeneratedTurn, TurnCodec } from './codec';
 
-export type FallbackReason = 'rewritten' | 'retokenized';
+export type FallbackReason = 'rewritten';
 
 /** One token sequence of an episode; sampled[t] = 1 where the policy generated ids[t]. */
 export interface TranscriptSequence {
@@ -39,14 +46,13 @@ export interface TranscriptStats {
 }
 
 export function emptyTranscriptStats(): TranscriptStats {
-  return { turns: 0, continued: 0, fallbacks: { rewritten: 0, retokenized: 0 }, promptTokens: 0, sampledTokens: 0 };
+  return { turns: 0, continued: 0, fallbacks: { rewritten: 0 }, promptTokens: 0, sampledTokens: 0 };
 }
 
 export function addTranscriptStats(into: TranscriptStats, s: TranscriptStats): TranscriptStats {
   into.turns += s.turns;
   into.continued += s.continued;
   into.fallbacks.rewritten += s.fallbacks.rewritten;
-  into.fallbacks.retokenized += s.fallbacks.retokenized;
   into.promptTokens += s.promptTokens;
   into.sampledTokens += s.sampledTokens;
   return into;
@@ -57,11 +63,8 @@ function messageKey(m: ChatMessage): string {
   return JSON.stringify([m.role, m.content ?? null, m.name ?? null, m.tool_calls ?? null, m.tool_call_id ?? null, m.reasoning_content ?? null]);
 }
 
-function startsWith(ids: readonly number[], prefix: readonly number[]): boolean {
-  if (prefix.length > ids.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (ids[i] !== prefix[i]) return false;
-  return true;
-}
+/** The token that closes a message in the Qwen chat templates. */
+const IM_END = '<|im_end|>';
 
 interface Building {
   ids: number[];
@@ -73,9 +76,7 @@ export class Transcript {
   private readonly built: Building[] = [];
   /** Keys of the conversation rendered into the current prompt (null before the first turn). */
   private messageKeys: string[] | null = null;
-  /** Text of the current prompt and of the last turn (to tell a rewrite from a re-tokenisation). */
-  private promptText = '';
-  private lastTurn: { ids: readonly number[]; rawText: string; text: string } | null = null;
+  private lastTurn: { ids: readonly number[]; text: string } | null = null;
   private generating = false;
   readonly toolsKey: string;
 
@@ -114,7 +115,8 @@ export class Transcript {
 
   /**
    * The prompt ids of the next turn: the first render, or the current sequence + the last turn's
-   * sampled ids + the delta when the fresh render equals that, else the fresh render (counted).
+   * sampled ids + the delta, or (where the conversation's history is not the turn recorded) the
+   * fresh render, counted.
    */
   next(conversation: readonly ChatMessage[]): { promptIds: number[]; continued: boolean } {
     if (this.generating) throw new Error('transcript: the previous turn was not recorded yet');
@@ -123,30 +125,50 @@ export class Transcript {
       throw new Error('transcript: the conversation does not continue this episode (earlier messages changed, or no assistant turn follows them)');
     }
     const text = this.codec.renderText(conversation, this.tools);
-    const fresh = this.codec.tokenizer.encode(text);
     let continued = false;
-    if (first) {
-      this.built.push({ ids: fresh, sampled: new Array<number>(fresh.length).fill(0) });
-    } else {
+    const delta = first ? null : this.deltaText(conversation, text);
+    if (delta !== null) {
+      continued = true;
       const current = this.built[this.built.length - 1];
-      if (startsWith(fresh, current.ids)) {
-        continued = true;
-        const delta = fresh.slice(current.ids.length);
-        current.ids.push(...delta);
-        for (let i = 0; i < delta.length; i++) current.sampled.push(0);
-        this.stats.continued++;
-      } else {
-        const reason: FallbackReason = text.startsWith(this.promptText + this.lastTurn!.rawText) ? 'retokenized' : 'rewritten';
-        this.stats.fallbacks[reason]++;
-        this.built.push({ ids: fresh, sampled: new Array<number>(fresh.length).fill(0) });
-      }
+      const ids = this.codec.tokenizer.encode(delta);
+      current.ids.push(...ids);
+      for (let i = 0; i < ids.length; i++) current.sampled.push(0);
+      this.stats.continued++;
+    } else {
+      if (!first) this.stats.fallbacks.rewritten++;
+      const fresh = this.codec.tokenizer.encode(text);
+      this.built.push({ ids: fresh, sampled: new Array<number>(fresh.length).fill(0) });
     }
+    const promptIds = [...this.built[this.built.length - 1].ids];
     this.messageKeys = conversation.map(messageKey);
-    this.promptText = text;
     this.generating = true;
     this.stats.turns++;
-    this.stats.promptTokens += fresh.length;
-    return { promptIds: [...this.built[this.built.length - 1].ids], continued };
+    this.stats.promptTokens += promptIds.length;
+    return { promptIds, continued };
+  }
+
+  /**
+   * The text the template adds after the last turn for the new messages and the generation prompt
+   * (`rendered`: the conversation's fresh render), or null when the conversation's assistant
+   * message is not the turn recorded.
+   */
+  private deltaText(conversation: readonly ChatMessage[], rendered: string): string | null {
+    const k = this.messageKeys!.length;
+    const turn = conversation[k];
+    if (turn.content !== this.lastTurn!.text || (turn.tool_calls?.length ?? 0) > 0 || turn.reasoning_content) return null;
+    // The same conversation with other text in the first new message (or a tool message added
+    // when there is none): the two renders agree up to that text, which comes after the turn's
+    // closing <|im_end|> and before any later one.
+    const next = conversation[k + 1];
+    const other = (s: unknown) => (typeof s === 'string' && s.startsWith('\u0000') ? '\u0001' : '\u0000');
+    const probe = next ? [...conversation.slice(0, k + 1), { ...next, content: other(next.content) }, ...conversation.slice(k + 2)] : [...conversation, { role: 'tool', content: '\u0000' } as ChatMessage];
+    const contrast = this.codec.renderText(probe, this.tools);
+    let common = 0;
+    while (common < rendered.length && common < contrast.length && rendered[common] === contrast[common]) common++;
+    const close = common >= IM_END.length ? rendered.lastIndexOf(IM_END, common - IM_END.length) : -1;
+    if (close < 0) return null;
+    const endedOnClose = this.lastTurn!.ids.at(-1) === this.codec.tokenizer.tokenId(IM_END);
+    return rendered.slice(endedOnClose ? close + IM_END.length : close);
   }
 
   /** Records the turn generated for the last prompt (its ids exactly as sampled); returns its text. */
@@ -158,7 +180,7 @@ export class Transcript {
     this.generating = false;
     this.stats.sampledTokens += out.ids.length;
     const text = this.codec.turnText(out);
-    this.lastTurn = { ids: [...out.ids], rawText: this.codec.tokenizer.decode(out.ids, { skipSpecialTokens: false }), text };
+    this.lastTurn = { ids: [...out.ids], text };
     return text;
   }
 
@@ -181,9 +203,10 @@ export class Transcript {
  * Live transcripts of many episodes, for policies that only see conversations (the engine
  * worker, the CLI's model policy): a conversation is matched to the transcript it continues, or
  * starts a new one. Matching prefers the transcript whose last turn is the conversation's
- * assistant message, then the most recent; the ids of a prompt never depend on the choice (a
- * prompt always equals the fresh render), only whether its sequence continues. Old transcripts are
- * forgotten past `capacity`.
+ * assistant message, then the most recent. A conversation that keeps its episode's last turn
+ * continues with that episode's sampled ids; one that does not gets the fresh render (a
+ * fallback, or a new transcript), so the choice changes a prompt's ids only where two live
+ * episodes wrote the same text with different ids. Old transcripts are forgotten past `capacity`.
  */
 export class TranscriptBook {
   private live: Transcript[] = [];

@@ -74,8 +74,8 @@ describe('the same episode through the CLI eval, the worker and GRPO', () => {
       const prefix = [...sent.cli[t - 1].promptIds, ...sampled[t - 1]];
       expect(sent.cli[t].promptIds.slice(0, prefix.length)).toEqual(prefix);
     }
-    expect(cli.transcripts).toMatchObject({ turns: 3, continued: 2, fallbacks: { rewritten: 0, retokenized: 0 } });
-    expect(env.lastTranscripts).toMatchObject({ turns: 3, continued: 2, fallbacks: { rewritten: 0, retokenized: 0 } });
+    expect(cli.transcripts).toMatchObject({ turns: 3, continued: 2, fallbacks: { rewritten: 0 } });
+    expect(env.lastTranscripts).toMatchObject({ turns: 3, continued: 2, fallbacks: { rewritten: 0 } });
 
     // GRPO trains the whole episode as one sequence, only the sampled ids weighted.
     expect(rollout.sequences).toHaveLength(1);

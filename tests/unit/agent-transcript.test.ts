@@ -1,9 +1,11 @@
 // The model-turn codec and token-in, token-out transcripts on the real Qwen2.5 and Qwen3
 // tokenizers and chat templates: sandbox episodes (tool call → tool response, verification request
-// → verifier answer, final answer) played by a scripted agent through a Transcript. Every prompt
-// must equal the fresh render of its conversation; where the template keeps history as sampled it
-// must also equal previous prompt + sampled ids + delta (one training sequence); where it does not,
-// the transcript must fall back, say why, and keep each sampled id in the context it was sampled in.
+// → verifier answer, final answer) played by a scripted agent through a Transcript. Every later
+// prompt must be the previous prompt + the sampled ids + the delta (one training sequence, what the
+// model saw). Against the fresh render of the whole conversation: with Qwen2.5 and canonical ids
+// it is equal id for id; where the sampled ids are not the tokenizer's encoding, equal as text;
+// with Qwen3 equal as text once the think blocks the template drops from earlier turns are put
+// back. A conversation whose assistant message is not the recorded turn falls back, counted.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TurnCodec, turnText } from '../../src/agent/codec';
 import { Transcript, TranscriptBook, type TranscriptStats } from '../../src/agent/transcript';
@@ -55,11 +57,33 @@ function freshRender(tokenizer: QwenTokenizer, p: Played, turn: number, enableTh
   return tokenizer.encodeChat(p.conversations[turn], { tools: p.tools, addGenerationPrompt: true, enableThinking });
 }
 
-const stats = (s: Partial<TranscriptStats> & { rewritten?: number; retokenized?: number }) => expect.objectContaining({
+const stats = (s: Partial<TranscriptStats> & { rewritten?: number }) => expect.objectContaining({
   ...(s.turns !== undefined ? { turns: s.turns } : {}),
   ...(s.continued !== undefined ? { continued: s.continued } : {}),
-  fallbacks: { rewritten: s.rewritten ?? 0, retokenized: s.retokenized ?? 0 },
+  fallbacks: { rewritten: s.rewritten ?? 0 },
 });
+
+/** Every later prompt starts with the previous prompt + the turn sampled for it; returns the deltas as text. */
+function expectPrefixPlusDelta(tokenizer: QwenTokenizer, p: Played): string[] {
+  const deltas: string[] = [];
+  for (let t = 1; t < p.prompts.length; t++) {
+    const prefix = [...p.prompts[t - 1], ...p.sampled[t - 1]];
+    expect(p.prompts[t].slice(0, prefix.length)).toEqual(prefix);
+    deltas.push(tokenizer.decode(p.prompts[t].slice(prefix.length)));
+  }
+  return deltas;
+}
+
+/** The one training sequence: the last prompt + its turn, every turn's sampled ids marked and nothing else. */
+function expectOneSequence(p: Played) {
+  const [seq, ...more] = p.transcript.sequences();
+  expect(more).toEqual([]);
+  const last = p.prompts.length - 1;
+  expect(seq.ids).toEqual([...p.prompts[last], ...p.sampled[last]]);
+  const expected = new Uint8Array(seq.ids.length);
+  p.prompts.forEach((prompt, t) => expected.fill(1, prompt.length, prompt.length + p.sampled[t].length));
+  expect(seq.sampled).toEqual(expected);
+}
 
 describe('Qwen2.5: one sequence per episode', () => {
   it('every prompt is the fresh render AND the previous prompt + sampled ids + the delta of the tool/verifier answer', async () => {
@@ -69,23 +93,14 @@ describe('Qwen2.5: one sequence per episode', () => {
     expect(p.conversations[1].at(-1)!.role).toBe('tool');
     expect(p.conversations[2].at(-1)).toMatchObject({ role: 'user', content: expect.stringContaining('<tool_check_response>') });
     for (let t = 0; t < 3; t++) expect(p.prompts[t]).toEqual(freshRender(tokenizer, p, t));
-    for (let t = 1; t < 3; t++) {
-      const prefix = [...p.prompts[t - 1], ...p.sampled[t - 1]];
-      expect(p.prompts[t].slice(0, prefix.length)).toEqual(prefix);
-      const delta = tokenizer.decode(p.prompts[t].slice(prefix.length));
+    expectPrefixPlusDelta(tokenizer, p).forEach((delta, i) => {
       expect(delta.startsWith('\n<|im_start|>user\n')).toBe(true);
       expect(delta.endsWith('<|im_end|>\n<|im_start|>assistant\n')).toBe(true);
-      expect(delta).toContain(t === 1 ? '<tool_response>' : '<tool_check_response>');
-    }
+      expect(delta).toContain(i === 0 ? '<tool_response>' : '<tool_check_response>');
+    });
     expect(p.transcript.stats).toEqual(stats({ turns: 3, continued: 2 }));
-    const [seq, ...more] = p.transcript.sequences();
-    expect(more).toEqual([]);
-    expect(seq.ids).toEqual([...p.prompts[2], ...p.sampled[2]]);
-    // sampled marks exactly the generated ids of every turn (stop token included), nothing else.
-    const expected = new Uint8Array(seq.ids.length);
-    for (let t = 0; t < 3; t++) expected.fill(1, p.prompts[t].length, p.prompts[t].length + p.sampled[t].length);
-    expect(seq.sampled).toEqual(expected);
-    expect(seq.sampled.reduce((a, b) => a + b, 0)).toBe(p.sampled.flat().length);
+    expectOneSequence(p);
+    expect(p.transcript.sequences()[0].sampled.reduce((a, b) => a + b, 0)).toBe(p.sampled.flat().length);
   });
 
   it('a turn cut by the token limit continues: the template closes it with <|im_end|>, a template token, not sampled', async () => {
@@ -99,42 +114,86 @@ describe('Qwen2.5: one sequence per episode', () => {
     expect(seq.sampled[prefix.length]).toBe(0);
   });
 
-  it('falls back (counted) when the sampled ids are not the tokenizer\'s encoding of the text, or the turn ended on <|endoftext|>', async () => {
+  it('keeps sampled ids that are not the tokenizer\'s encoding of their text, and a turn ended on <|endoftext|>, as sampled (no fallback)', async () => {
     const tokenizer = tok['qwen2.5'];
     const odd = await play(new TurnCodec({ tokenizer }), { nonCanonical: true });
-    expect(odd.transcript.stats).toEqual(stats({ turns: 3, continued: 0, retokenized: 2 }));
-    const seqs = odd.transcript.sequences();
-    expect(seqs).toHaveLength(3);
-    // Each sampled id stays in the exact context it was sampled in.
-    seqs.forEach((s, t) => expect(s.ids).toEqual([...odd.prompts[t], ...odd.sampled[t]]));
-    for (let t = 0; t < 3; t++) expect(odd.prompts[t]).toEqual(freshRender(tokenizer, odd, t));
+    expect(odd.transcript.stats).toEqual(stats({ turns: 3, continued: 2 }));
+    expectPrefixPlusDelta(tokenizer, odd);
+    expectOneSequence(odd);
+    for (let t = 0; t < 3; t++) {
+      // Same text as the fresh render, other ids (the turns' own).
+      expect(tokenizer.decode(odd.prompts[t])).toBe(tokenizer.decode(freshRender(tokenizer, odd, t)));
+      if (t > 0) expect(odd.prompts[t]).not.toEqual(freshRender(tokenizer, odd, t));
+    }
 
     const eot = await play(new TurnCodec({ tokenizer }), { stopId: tokenizer.tokenId('<|endoftext|>') });
-    expect(eot.transcript.stats).toEqual(stats({ turns: 3, continued: 0, rewritten: 2 }));
+    expect(eot.transcript.stats).toEqual(stats({ turns: 3, continued: 2 }));
+    // The sampled <|endoftext|> stays; the template's <|im_end|> closes the turn after it, unsampled.
+    expectPrefixPlusDelta(tokenizer, eot).forEach((delta) => expect(delta.startsWith('<|im_end|>\n<|im_start|>user\n')).toBe(true));
+    expectOneSequence(eot);
+    for (let t = 1; t < 3; t++) expect(tokenizer.decode(eot.prompts[t]).replaceAll('<|endoftext|>', '')).toBe(tokenizer.decode(freshRender(tokenizer, eot, t)));
+  });
+
+  it('falls back (counted) only where the conversation\'s assistant message is not the turn recorded', async () => {
+    const tokenizer = tok['qwen2.5'];
+    const codec = new TurnCodec({ tokenizer });
+    const tools: ToolSpec[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+    const start: ChatMessage[] = [{ role: 'system', content: 'sys' }, { role: 'user', content: 'Weather?' }];
+    const transcript = new Transcript(codec, tools);
+    const first = transcript.next(start);
+    const text = transcript.record(scriptedTurn(tokenizer, first.promptIds));
+    const edited = [...start, { role: 'assistant', content: `${text} (edited)` }, { role: 'tool', name: 'get_weather', content: '{"t": 20}' }] as ChatMessage[];
+    const second = transcript.next(edited);
+    expect(second.continued).toBe(false);
+    expect(second.promptIds).toEqual(codec.render(edited, tools));
+    expect(transcript.stats).toEqual(stats({ turns: 2, continued: 0, rewritten: 1 }));
+    transcript.record(scriptedTurn(tokenizer, second.promptIds));
+    expect(transcript.sequences()).toHaveLength(2);
   });
 });
 
+/** A Qwen3 prompt's text with the think blocks the template drops from earlier assistant turns dropped too. */
+function withoutEarlierThink(text: string, thinkBlock: RegExp): string {
+  const opening = '<|im_start|>assistant\n';
+  const parts = text.split(opening);
+  // The last part follows the generation prompt: the template renders its think block itself.
+  return parts.map((part, i) => (i === 0 || i === parts.length - 1 ? part : part.replace(thinkBlock, ''))).join(opening);
+}
+
 describe('Qwen3', () => {
-  it('thinking off (the default): the template drops the empty think block of earlier turns, so every later turn falls back', async () => {
+  it('thinking off (the default): one sequence; the empty think blocks the model saw stay in earlier turns, where the fresh render drops them', async () => {
     const tokenizer = tok.qwen3;
     const codec = new TurnCodec({ tokenizer });
     expect(codec.enableThinking).toBe(false);
     const p = await play(codec);
-    for (let t = 0; t < 3; t++) expect(p.prompts[t]).toEqual(freshRender(tokenizer, p, t));
+    expect(p.prompts[0]).toEqual(freshRender(tokenizer, p, 0));
     expect(tokenizer.decode(p.prompts[0])).toMatch(/<\|im_start\|>assistant\n<think>\n\n<\/think>\n\n$/);
-    expect(p.transcript.stats).toEqual(stats({ turns: 3, continued: 0, rewritten: 2 }));
-    p.transcript.sequences().forEach((s, t) => expect(s.ids).toEqual([...p.prompts[t], ...p.sampled[t]]));
+    expectPrefixPlusDelta(tokenizer, p).forEach((delta) => {
+      expect(delta.startsWith('\n<|im_start|>user\n')).toBe(true);
+      expect(delta.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n')).toBe(true);
+    });
+    for (let t = 1; t < 3; t++) {
+      const seen = tokenizer.decode(p.prompts[t]);
+      const fresh = tokenizer.decode(freshRender(tokenizer, p, t));
+      expect(seen).not.toBe(fresh);
+      expect(withoutEarlierThink(seen, /^<think>\n\n<\/think>\n\n/)).toBe(fresh);
+    }
+    expect(p.transcript.stats).toEqual(stats({ turns: 3, continued: 2 }));
+    expectOneSequence(p);
   });
 
-  it('thinking on: history after a tool response is kept as sampled (continues); a verifier answer is a new query, so earlier think blocks go (falls back)', async () => {
+  it('thinking on: one sequence; think blocks stay as sampled, also after a verifier answer (a new query, where the fresh render drops them)', async () => {
     const tokenizer = tok.qwen3;
-    const p = await play(new TurnCodec({ tokenizer, enableThinking: true }), { prefix: '<think>\nLet me see.\n</think>\n\n' });
-    for (let t = 0; t < 3; t++) expect(p.prompts[t]).toEqual(freshRender(tokenizer, p, t, true));
-    expect(p.transcript.stats).toEqual(stats({ turns: 3, continued: 1, rewritten: 1 }));
-    const seqs = p.transcript.sequences();
-    expect(seqs).toHaveLength(2);
-    expect(seqs[0].ids).toEqual([...p.prompts[1], ...p.sampled[1]]);
-    expect(seqs[1].ids).toEqual([...p.prompts[2], ...p.sampled[2]]);
+    const think = '<think>\nLet me see.\n</think>\n\n';
+    const p = await play(new TurnCodec({ tokenizer, enableThinking: true }), { prefix: think });
+    expect(p.prompts[0]).toEqual(freshRender(tokenizer, p, 0, true));
+    expect(p.prompts[1]).toEqual(freshRender(tokenizer, p, 1, true));
+    const seen = tokenizer.decode(p.prompts[2]);
+    expect(seen.split(think)).toHaveLength(3);
+    expect(withoutEarlierThink(seen, /^<think>\nLet me see\.\n<\/think>\n\n/)).toBe(tokenizer.decode(freshRender(tokenizer, p, 2, true)));
+    expect(p.transcript.stats).toEqual(stats({ turns: 3, continued: 2 }));
+    expectPrefixPlusDelta(tokenizer, p);
+    expectOneSequence(p);
   });
 });
 

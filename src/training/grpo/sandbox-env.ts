@@ -135,7 +135,7 @@ export class SandboxEnvironment implements RolloutEnvironment {
     const out: Record<string, number> = {
       // Later turns whose prompt did not continue the episode's sequence (template rewrote history
       // or the sampled ids were not the tokenizer's encoding): each starts another training sequence.
-      transcript_fallbacks: t.fallbacks.rewritten + t.fallbacks.retokenized,
+      transcript_fallbacks: t.fallbacks.rewritten,
       // Per episode: its unique tokens (what one training sequence holds) and the prompt tokens of
       // all its turns (what prefilling each turn from scratch processes).
       episode_tokens_unique: rollouts.reduce((n, r) => n + r.sequences.reduce((m, q) => m + q.ids.length, 0), 0) / Math.max(1, rollouts.length),
