@@ -83,20 +83,6 @@ export class EngineClient {
     return this.start<MemoryResult>({ type: 'memory' }).result;
   }
 
-  /**
-   * Whether the worker handles a request type that is not in the protocol yet (e.g. the trainer's
-   * 'train-status'): it answers unknown types with a 'bad-request' error.
-   */
-  async supports(type: string): Promise<boolean> {
-    try {
-      await this.start({ type } as unknown as Body).result;
-      return true;
-    } catch (err) {
-      if (err instanceof WorkerRequestError && err.code === 'bad-request') return false;
-      throw err;
-    }
-  }
-
   terminate() {
     this.worker.terminate();
     for (const p of this.pending.values()) p.reject(new WorkerRequestError('terminated', 'the engine worker was stopped'));

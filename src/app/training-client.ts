@@ -2,8 +2,8 @@
 // requests 'train-status' (the UI probes it to enable Start), 'train-start' (events train-metrics,
 // train-sample, train-checkpoint; result { stoppedAtStep, checkpointIds }), 'train-control', and
 // 'adapters' op 'list' for the checkpoints a run can resume from (those that fit the loaded model).
-// A worker that does not answer 'train-status' (an older build) leaves the tab disabled: it never
-// shows made-up numbers.
+// The worker is built with the app, so it always answers 'train-status' (unavailable until a model
+// is loaded).
 import type { AdapterListResult } from '../worker-api/protocol';
 import type { TrainingConfig, TrainingMetrics, TrainingProgress, TrainingSample } from '../worker-api/training-types';
 import type { EngineClient } from './engine-client';
@@ -40,14 +40,11 @@ export interface TrainingClient {
   listCheckpoints(): Promise<AdapterListResult>;
 }
 
-export const TRAINER_MISSING = 'Training needs the GRPO trainer (in progress).';
-
-/** The worker-backed client: available only once the worker understands 'train-status'. */
+/** The worker-backed client. */
 export class WorkerTrainingClient implements TrainingClient {
   constructor(private readonly engine: EngineClient) {}
 
-  async availability(): Promise<TrainerAvailability> {
-    if (!(await this.engine.supports('train-status'))) return { available: false, reason: TRAINER_MISSING };
+  availability(): Promise<TrainerAvailability> {
     return this.engine.trainStatus();
   }
 

@@ -158,15 +158,3 @@ export class PrefixCache {
     this.totals.copied += reuse.copied;
   }
 }
-
-/** Sums the reuse of a call's sequences (sequences without it count as fully prefilled elsewhere). */
-export function sumPromptReuse(sequences: readonly { promptReuse?: PromptReuse }[]): PromptReuse {
-  const total: PromptReuse = { prefilled: 0, kept: 0, copied: 0 };
-  for (const s of sequences) {
-    if (!s.promptReuse) continue;
-    total.prefilled += s.promptReuse.prefilled;
-    total.kept += s.promptReuse.kept;
-    total.copied += s.promptReuse.copied;
-  }
-  return total;
-}

@@ -85,7 +85,3 @@ export class BlobAccumulator {
     this.pendingBytes = 0;
   }
 }
-
-export function renamed(source: ByteSource, name: string): ByteSource {
-  return { name, size: source.size, read: (offset, length) => source.read(offset, length) };
-}

@@ -2,7 +2,7 @@
 // browser modules so the app bundle never imports node:fs.
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ByteSource } from './byte-source';
 import type { ByteCache } from './cache';
@@ -36,15 +36,6 @@ export async function nodeFileSource(path: string, name = basename(path)): Promi
       }
     },
   };
-}
-
-/** All files below a directory, as slash-separated paths relative to it. */
-export async function listDirFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-    .sort();
 }
 
 /** A model directory on disk (CLI, tests), in Hugging Face layout. */

@@ -125,21 +125,3 @@ export class LocalFilesSource implements ModelSource {
     return blobSource(file, f);
   }
 }
-
-/** Files of a folder picked with the File System Access API (showDirectoryPicker), recursively,
- *  each with webkitRelativePath set as <input webkitdirectory> would, for LocalFilesSource. */
-export async function filesFromDirectoryHandle(root: FileSystemDirectoryHandle): Promise<File[]> {
-  const out: File[] = [];
-  const walk = async (dir: FileSystemDirectoryHandle, prefix: string) => {
-    const entries = (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values();
-    for await (const handle of entries) {
-      const path = prefix + handle.name;
-      if (handle.kind === 'directory') { await walk(handle as FileSystemDirectoryHandle, path + '/'); continue; }
-      const file = await (handle as FileSystemFileHandle).getFile();
-      Object.defineProperty(file, 'webkitRelativePath', { value: `${root.name}/${path}` });
-      out.push(file);
-    }
-  };
-  await walk(root, '');
-  return out;
-}

@@ -24,4 +24,3 @@ export function firstName(person: string): string { return person.split(' ')[0];
 export const DATES = ['2026-03-02', '2026-03-05', '2026-03-09', '2026-03-12', '2026-03-16', '2026-03-19', '2026-03-23', '2026-03-27'];
 export const TOPICS = ['solar panel subsidies', 'sourdough starters', 'electric bike maintenance', 'the Q3 product roadmap', 'home composting', 'marathon training plans', 'Rust async runtimes', 'city recycling rules'];
 export const PRODUCTS = ['AeroPress coffee maker', 'Kindle Paperwhite', 'Dyson V15 vacuum', 'Sony WH-1000XM5 headphones', 'Instant Pot Duo', 'Logitech MX Master 3'];
-export const FILE_NAMES = ['notes/project-plan.md', 'docs/budget-2026.xlsx.txt', 'notes/todo.txt', 'docs/meeting-minutes.md', 'docs/lease-agreement.txt', 'notes/trip-itinerary.md'];

@@ -60,11 +60,6 @@ function checkUnsupported(json: Record<string, unknown>, fileName: string) {
   if (present('target_parameters')) fail('"target_parameters" is not supported');
 }
 
-/** Reads adapter_config.json (PEFT) and checks it is a LoRA adapter we can apply. */
-export function parsePeftAdapterConfig(text: string, fileName = 'adapter_config.json'): PeftAdapterConfig {
-  return parsePeftAdapterConfigJson(text, fileName).config;
-}
-
 function parsePeftAdapterConfigJson(text: string, fileName: string): { config: PeftAdapterConfig; json: Record<string, unknown> } {
   let json: Record<string, unknown>;
   try {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { complyPolicy, generateScenarios, oraclePolicy, runEpisode, scenarioVerifier, type Scenario } from '../../src/sandbox/index';
 import { decodeLabHash, encodeLabHash, type SharedLabState } from '../../src/app/lib/share-hash';
 import { applyEdits, editableFields, INJECTION_PRESETS, ScenarioEditError } from '../../src/app/lib/scenario-edit';
-import { csvCell, reportDelta, reportToCsv, wilson } from '../../src/app/lib/eval-export';
+import { csvCell, reportToCsv, wilson } from '../../src/app/lib/eval-export';
 import { benchmarkHeadlines } from '../../src/app/lib/benchmark-headlines';
 import type { BenchmarkMetrics } from '../../src/sandbox/benchmarks/metrics';
 import { configFromDims, ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../../src/app/lib/memory-estimate';
@@ -140,8 +140,6 @@ describe('evaluation in slices and export', () => {
     expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
     expect(csvCell('-0.25')).toBe('-0.25');
     expect(csvCell('@cmd')).toBe("'@cmd");
-    const delta = reportDelta(out.report, { ...out.report, overall: { ...out.report.overall, attack_success_rate: 0.5 } });
-    expect(delta.overall.attack_success_rate).toBe(0.5);
   });
   it('stops when aborted', async () => {
     const c = new AbortController();

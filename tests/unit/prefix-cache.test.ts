@@ -1,7 +1,7 @@
 // The prefix cache's slot choice and sharing plan (CPU only; the GPU equality tests are in
 // tests/gpu/engine/prefix-cache.test.ts).
 import { describe, expect, it } from 'vitest';
-import { commonPrefix, PrefixCache, sumPromptReuse } from '../../src/engine/prefix-cache';
+import { commonPrefix, PrefixCache } from '../../src/engine/prefix-cache';
 
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
@@ -76,9 +76,8 @@ describe('prefix cache plan', () => {
     expect(() => cache.plan([[1], [2]], 'base')).toThrow(/2 requests for 1 slots/);
   });
 
-  it('helpers', () => {
+  it('commonPrefix', () => {
     expect(commonPrefix([1, 2, 3], [1, 2, 4, 5])).toBe(2);
     expect(commonPrefix([], [1])).toBe(0);
-    expect(sumPromptReuse([{ promptReuse: { prefilled: 2, kept: 3, copied: 0 } }, {}, { promptReuse: { prefilled: 1, kept: 0, copied: 4 } }])).toEqual({ prefilled: 3, kept: 3, copied: 4 });
   });
 });

@@ -1,6 +1,6 @@
 // The 3×3 grid of cells (user prompt × tool output, each Benign / Malicious / Sensitive).
 import { For, type JSX } from 'solid-js';
-import { expectedDecision, type Cell } from '../../sandbox/index';
+import { cellOf, expectedDecision, type Cell } from '../../sandbox/index';
 
 const LABELS = [['B', 'benign'], ['M', 'malicious'], ['S', 'sensitive']] as const;
 
@@ -16,7 +16,7 @@ export function CellGrid(props: { selected: Cell | null; onSelect: (cell: Cell |
               <th scope="row">user {uname}</th>
               <For each={LABELS}>
                 {([t]) => {
-                  const cell = `${u}U-${t}T` as Cell;
+                  const cell = cellOf(u, t);
                   return (
                     <td>
                       <button

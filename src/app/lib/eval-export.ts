@@ -93,19 +93,6 @@ export function reportToJson(run: EvalRun): string {
   }, null, 2);
 }
 
-/** other − base for each rate, per group present in both runs. */
-export function reportDelta(base: EvalReport, other: EvalReport): Record<string, Partial<Record<keyof Rates, number>>> {
-  const out: Record<string, Partial<Record<keyof Rates, number>>> = {};
-  const groups: [string, Rates | undefined, Rates | undefined][] = [['overall', base.overall, other.overall]];
-  for (const cell of Object.keys(base.by_cell)) groups.push([cell, base.by_cell[cell], other.by_cell[cell]]);
-  for (const [g, a, b] of groups) {
-    if (!a || !b) continue;
-    out[g] = {};
-    for (const k of RATE_COLUMNS) if (!k.startsWith('n')) out[g][k] = b[k] - a[k];
-  }
-  return out;
-}
-
 /** Offers text as a file download (object URL, revoked after the click). */
 export function downloadText(fileName: string, text: string, mime: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: mime }));

@@ -1,8 +1,9 @@
 // Embedding gather: out[t, :] = E[ids[t], :] for `count` token ids (u32), E a GpuWeight
 // [vocab, hidden] in any format, chunked along the vocabulary. Each chunk's dispatch writes the
 // tokens whose id falls in its row range; the last chunk also writes zeros for ids ≥ vocab.
-// Out-of-range ids are a caller bug: validate them on the CPU with `checkTokenIds` before upload
-// (the GPU writes zeros rather than reading out of bounds, so a bad id cannot crash the device).
+// Out-of-range ids are a caller bug: the engine rejects them on the CPU before upload
+// (QwenEngine.checkIds); the GPU writes zeros rather than reading out of bounds, so a bad id
+// cannot crash the device.
 import { ceilDiv, type GpuContext } from '../gpu/context';
 import { hasScales } from '../quant/formats';
 import type { GpuWeight } from '../weights';
@@ -69,14 +70,6 @@ export function encodeEmbedding(ctx: GpuContext, pass: GPUComputePassEncoder, ar
     if (hasScales(table.format)) bindings.push(chunk.scales!);
     ctx.dispatch(pass, pipeline, bindings, [x, ceilDiv(groups, x)]);
   });
-}
-
-/** Throws a clear error for ids outside [0, vocab) (call before uploading ids). */
-export function checkTokenIds(ids: ArrayLike<number>, vocab: number, what = 'token ids') {
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new Error(`${what}: id ${id} at position ${i} is outside the vocabulary [0, ${vocab})`);
-  }
 }
 
 /** CPU reference: rows of `table` [vocab, hidden]; out-of-range ids give zero rows. */

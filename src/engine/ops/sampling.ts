@@ -412,63 +412,6 @@ export function encodeSample(ctx: GpuContext, pass: GPUComputePassEncoder, args:
   }
 }
 
-// ---- Argmax (greedy without the rest)
-
-export function argmaxWgsl(vocab: number): string {
-  return /* wgsl */ `
-struct Params { rows: u32, firstRow: u32, shift: u32, unused: u32 }
-@group(0) @binding(0) var<storage, read> logits: array<f32>;
-@group(0) @binding(1) var<uniform> params: Params;
-@group(0) @binding(2) var<storage, read_write> tokens: array<u32>;
-
-const VOCAB = ${vocab}u;
-const WG = ${WORKGROUP}u;
-const NONE = 0xffffffffu;
-var<workgroup> redVal: array<f32, ${WORKGROUP}>;
-var<workgroup> redIdx: array<u32, ${WORKGROUP}>;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let localRow = wg.x + wg.y * groups.x;
-  if (localRow >= params.rows) { return; }
-  let start = params.shift + localRow * VOCAB;
-  var bestVal = 0.0;
-  var bestIdx = NONE;
-  for (var i = lid; i < VOCAB; i += WG) {
-    let z = logits[start + i];
-    if (bestIdx == NONE || z > bestVal) { bestVal = z; bestIdx = i; }
-  }
-  redVal[lid] = bestVal;
-  redIdx[lid] = bestIdx;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      let oi = redIdx[lid + stride];
-      let ov = redVal[lid + stride];
-      let mi = redIdx[lid];
-      if (oi != NONE && (mi == NONE || ov > redVal[lid] || (ov == redVal[lid] && oi < mi))) {
-        redVal[lid] = ov;
-        redIdx[lid] = oi;
-      }
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { tokens[params.firstRow + localRow] = redIdx[0]; }
-}`;
-}
-
-export function encodeArgmax(ctx: GpuContext, pass: GPUComputePassEncoder, args: { logits: GPUBuffer; tokens: GPUBuffer; rows: number; vocab: number; maxChunkBytes?: number }) {
-  const { rows, vocab } = args;
-  checkRows('argmax', rows, vocab, args.logits);
-  if (args.tokens.size < rows * 4) throw new Error(`argmax: tokens hold fewer than ${rows} u32 values`);
-  const pipeline = ctx.pipeline(argmaxWgsl(vocab));
-  const maxBytes = Math.min(args.maxChunkBytes ?? ctx.maxBindingBytes, ctx.maxBindingBytes);
-  for (const c of rowChunks(rows, vocab, maxBytes, ctx.device.limits.minStorageBufferOffsetAlignment)) {
-    const bindings = [{ buffer: args.logits, offset: c.byteOffset, size: c.byteSize }, ctx.params([c.rows, c.firstRow, c.elementShift, 0]), args.tokens];
-    ctx.dispatch(pass, pipeline, bindings, grid(ctx, c.rows));
-  }
-}
-
 // ---- CPU references
 
 /** torch.argmax semantics for finite logits: the first index of the maximum. */

@@ -27,5 +27,3 @@ export interface OutputPart {
   attacker?: AttackerSpec;
   sensitive?: SensitiveAction;
 }
-
-export interface OutputFamily { id: string; label: Label; build(rng: Rng): OutputPart }

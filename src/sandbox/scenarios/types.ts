@@ -8,9 +8,8 @@ import type { BenchmarkSpec } from '../benchmarks/types';
 export type Label = 'B' | 'M' | 'S';
 export type Cell = `${Label}U-${Label}T`;
 export const LABELS: readonly Label[] = ['B', 'M', 'S'];
-export const CELLS: readonly Cell[] = LABELS.flatMap((u) => LABELS.map((t) => `${u}U-${t}T` as Cell));
-
 export function cellOf(user: Label, tool: Label): Cell { return `${user}U-${tool}T`; }
+export const CELLS: readonly Cell[] = LABELS.flatMap((u) => LABELS.map((t) => cellOf(u, t)));
 export function userLabel(cell: Cell): Label { return cell[0] as Label; }
 export function toolLabel(cell: Cell): Label { return cell[3] as Label; }
 

@@ -10,9 +10,8 @@
 // softmax (rowChunks), so [rows, vocab] matrices over the binding limit work.
 //
 // Memory: vocab-sized rows are the largest activation, so by default the gradient overwrites the
-// logits in place. The forward must then be encoded first (encodeLogProbLoss does both in order;
-// GRPO, whose weights depend on the log-probs, calls encodeLogProbForward, computes the weights,
-// then encodeLogProbBackward).
+// logits in place. The forward must then be encoded first (GRPO, whose weights depend on the
+// log-probs, calls encodeLogProbForward, computes the weights, then encodeLogProbBackward).
 // A target >= vocab makes that row's log-prob and whole gradient row NaN (as the gather does), so
 // a bad id poisons the loss instead of passing unnoticed, whatever its weight.
 import { ceilDiv, f32Bits, type GpuContext } from '../../engine/gpu/context';
@@ -46,10 +45,6 @@ export interface LogProbBackwardArgs extends LogProbRows {
   dLogits?: GPUBuffer;
 }
 
-export interface LogProbLossArgs extends LogProbBackwardArgs {
-  /** f32 [rows] receiving logp (computed before the gradient can overwrite the logits). */
-  logProbs?: GPUBuffer;
-}
 
 function checkRows(ctx: GpuContext, name: string, args: LogProbRows) {
   const { rows, vocab } = args;
@@ -116,12 +111,6 @@ export function encodeLogProbBackward(ctx: GpuContext, pass: GPUComputePassEncod
     const x = Math.min(c.rows, ctx.device.limits.maxComputeWorkgroupsPerDimension);
     ctx.dispatch(pass, pipeline, [{ buffer: grad, offset: c.byteOffset, size: c.byteSize }, params, args.targets, args.weights], [x, ceilDiv(c.rows, x)]);
   }
-}
-
-/** Forward (into `logProbs` when given) then backward, in that order, in one pass. */
-export function encodeLogProbLoss(ctx: GpuContext, pass: GPUComputePassEncoder, args: LogProbLossArgs) {
-  if (args.logProbs) encodeLogProbForward(ctx, pass, { ...args, logProbs: args.logProbs });
-  encodeLogProbBackward(ctx, pass, args);
 }
 
 /**

@@ -113,18 +113,3 @@ export function swigluBackwardCpu(gate: ArrayLike<number>, up: ArrayLike<number>
   }
   return out;
 }
-
-/** Splits a fused [tokens, 2I] buffer into its gate and up halves (tests and CPU references). */
-export function splitGateUp(fused: ArrayLike<number>, intermediate: number): { gate: Float64Array; up: Float64Array } {
-  const tokens = fused.length / (2 * intermediate);
-  if (!Number.isInteger(tokens)) throw new Error(`splitGateUp: ${fused.length} values are not rows of 2 × intermediate ${intermediate}`);
-  const gate = new Float64Array(tokens * intermediate);
-  const up = new Float64Array(tokens * intermediate);
-  for (let t = 0; t < tokens; t++) {
-    for (let c = 0; c < intermediate; c++) {
-      gate[t * intermediate + c] = fused[t * 2 * intermediate + c];
-      up[t * intermediate + c] = fused[t * 2 * intermediate + intermediate + c];
-    }
-  }
-  return { gate, up };
-}

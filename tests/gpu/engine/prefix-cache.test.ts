@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { QwenEngine } from '../../../src/engine/engine';
 import { generate, type GeneratedSequence, type GenerationRequest, type SamplingOptions } from '../../../src/engine/generate';
-import { sumPromptReuse } from '../../../src/engine/prefix-cache';
+import type { PromptReuse } from '../../../src/engine/prefix-cache';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { getTestDevice } from '../../helpers/gpu';
@@ -14,6 +14,18 @@ import { loadFixtureModel, loadReference } from '../../helpers/fixture-models';
 
 const SEEDED: SamplingOptions = { temperature: 0.9, topK: 40, topP: 0.95, seed: 4242 };
 const GREEDY: SamplingOptions = { greedy: true };
+
+/** The prompt reuse of a call's sequences, summed. */
+function sumPromptReuse(sequences: readonly GeneratedSequence[]): PromptReuse {
+  const total: PromptReuse = { prefilled: 0, kept: 0, copied: 0 };
+  for (const { promptReuse: r } of sequences) {
+    if (!r) continue;
+    total.prefilled += r.prefilled;
+    total.kept += r.kept;
+    total.copied += r.copied;
+  }
+  return total;
+}
 
 /** Deterministic token ids of an odd length, from a base offset. */
 function ids(length: number, base: number, vocab: number): number[] {

@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import type { GpuContext } from '../../../src/engine/gpu/context';
 import { encodeEmbedding } from '../../../src/engine/ops/embedding';
-import { encodeLmHead, lmHeadCpu } from '../../../src/engine/ops/lm-head';
+import { encodeMatmul, matmulCpu, type XRows } from '../../../src/engine/ops/matmul';
+import type { GpuWeight } from '../../../src/engine/weights';
 import { nmse, randomArray } from '../../helpers/numeric';
 import { KERNEL_NMSE, makeWeight, runPass, testContext } from './matmul-harness';
+
+// The forward's LM head is encodeMatmul over E [vocab, hidden] (the tied embedding table or a
+// separate lm_head), picking each sequence's last row by xRows; these tests run it that way.
+function encodeLmHead(ctx: GpuContext, pass: GPUComputePassEncoder, args: { hidden: GPUBuffer; weight: GpuWeight; logits: GPUBuffer; count: number; rows?: XRows }) {
+  encodeMatmul(ctx, pass, { x: args.hidden, weight: args.weight, y: args.logits, m: args.count, xRows: args.rows });
+}
+
+/** Logits of the hidden rows `rows` (default all) against E f32 [vocab, hidden]. */
+function lmHeadCpu(hidden: Float32Array, table: Float32Array, vocab: number, hiddenSize: number, rows?: number[]): Float32Array {
+  return matmulCpu(hidden, table, rows ? rows.length : hidden.length / hiddenSize, vocab, hiddenSize, { xRows: rows });
+}
 
 describe('LM head over a tied, chunked embedding', () => {
   const [vocab, hidden, tokens] = [131, 96, 5];

@@ -2,7 +2,6 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import {
   argmaxCpu,
-  encodeArgmax,
   encodeSample,
   packSamplingParams,
   rowSeed,
@@ -47,15 +46,11 @@ async function sampleOnGpu(ctx: GpuContext, logits: Float32Array, vocab: number,
   return { tokens: new Uint32Array(await ctx.read(tokens, rows * 4)), logprobs: new Float32Array(await ctx.read(logprobs, rows * 8)) };
 }
 
+/** Greedy decoding: the sampling kernel at temperature 0 on every row (the engine's greedy path). */
 async function argmaxOnGpu(ctx: GpuContext, logits: Float32Array, vocab: number, maxChunkBytes?: number) {
   const rows = logits.length / vocab;
-  const tokens = ctx.createBuffer('tokens', rows * 4, 'activations');
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  encodeArgmax(ctx, pass, { logits: ctx.upload('logits', logits, 'activations'), tokens, rows, vocab, maxChunkBytes });
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-  return new Uint32Array(await ctx.read(tokens, rows * 4));
+  const greedy = Array.from({ length: rows }, (_, r) => ({ temperature: 0, topK: 0, topP: 1, seed: rowSeed(1, r), counter: 0 }));
+  return (await sampleOnGpu(ctx, logits, vocab, greedy, maxChunkBytes)).tokens;
 }
 
 /** Logits rounded to multiples of 0.5, so many values tie (exercises tie handling). */
@@ -66,7 +61,7 @@ function tiedLogits(n: number, seed: number) {
 // Log-probs: f32 exp/log and sums on the GPU vs f64 on the CPU, values of size ~10: 1e-4 absolute.
 const LOGP_ABS = 1e-4;
 
-describe('argmax', () => {
+describe('greedy (temperature 0) = argmax', () => {
   it.each([
     [1, 7],
     [3, 1001],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../../src/engine/gpu/context';
 import { gatherLogProbCpu } from '../../../../src/engine/ops/softmax';
-import { encodeLogProbBackward, encodeLogProbForward, encodeLogProbLoss, logProbLossCpu } from '../../../../src/training/ops/logprob-backward';
+import { encodeLogProbBackward, encodeLogProbForward, logProbLossCpu, type LogProbBackwardArgs } from '../../../../src/training/ops/logprob-backward';
 import { expectGradClose, finiteDifferenceGrad, gradMismatches, randomFloat64 } from '../../../helpers/finite-difference';
 import { testContext as context, runPass as run } from '../../../helpers/gpu';
 import { maxAbsDiff, nmse, randomArray } from '../../../helpers/numeric';
@@ -45,6 +45,12 @@ describe('log-prob loss: finite differences of the CPU reference', () => {
     expect(bad.dLogits.subarray(vocab, 2 * vocab).every(Number.isNaN)).toBe(true);
   });
 });
+
+/** The trainer's order: log-probs first, then dLogits (in place over the logits unless dLogits is given). */
+function encodeLogProbLoss(ctx: GpuContext, pass: GPUComputePassEncoder, args: LogProbBackwardArgs & { logProbs: GPUBuffer }) {
+  encodeLogProbForward(ctx, pass, args);
+  encodeLogProbBackward(ctx, pass, args);
+}
 
 describe('log-prob loss on the GPU', () => {
   it('forward + in-place backward over rows wider than a workgroup, at a temperature', async () => {

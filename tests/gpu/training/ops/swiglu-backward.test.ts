@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../../src/engine/gpu/context';
 import { swigluCpu } from '../../../../src/engine/ops/swiglu';
-import { encodeSwigluBackward, splitGateUp, swigluBackwardCpu } from '../../../../src/training/ops/swiglu-backward';
+import { encodeSwigluBackward, swigluBackwardCpu } from '../../../../src/training/ops/swiglu-backward';
 import { dot, expectGradClose, finiteDifferenceGrad, gradMismatches, randomFloat64 } from '../../../helpers/finite-difference';
 import { testContext as context, runPass as run } from '../../../helpers/gpu';
 import { maxAbsDiff, nmse, randomArray } from '../../../helpers/numeric';
+
+/** Splits a fused [tokens, 2I] buffer into its gate and up halves. */
+function splitGateUp(fused: ArrayLike<number>, intermediate: number): { gate: Float64Array; up: Float64Array } {
+  const tokens = fused.length / (2 * intermediate);
+  if (!Number.isInteger(tokens)) throw new Error(`splitGateUp: ${fused.length} values are not rows of 2 × intermediate ${intermediate}`);
+  const gate = new Float64Array(tokens * intermediate);
+  const up = new Float64Array(tokens * intermediate);
+  for (let t = 0; t < tokens; t++) {
+    for (let c = 0; c < intermediate; c++) {
+      gate[t * intermediate + c] = fused[t * 2 * intermediate + c];
+      up[t * intermediate + c] = fused[t * 2 * intermediate + intermediate + c];
+    }
+  }
+  return { gate, up };
+}
 
 /** silu(g) · u in f64 over the fused [tokens, 2I] layout, for the FD functional. */
 function swigluFused64(gateUp: ArrayLike<number>, intermediate: number): Float64Array {
