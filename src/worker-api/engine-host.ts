@@ -8,6 +8,7 @@ import { HubSource } from '../model/hub-source';
 import { loadModel, type LoadedModel } from '../model/load-model';
 import { ModelLoadError } from '../model/errors';
 import { LocalFilesSource, MemoryModelSource, type DownloadProgress, type ModelSource } from '../model/sources';
+import { UrlFilesSource } from '../model/url-files-source';
 import { loadTokenizer, type QwenTokenizer } from '../model/tokenizer';
 import { bundledTokenizerFiles } from '../../models/tokenizers/bundled';
 import { makeTinyModel } from '../../models/tiny-model';
@@ -102,6 +103,9 @@ export class EngineHost {
         ]);
         return new MemoryModelSource(makeTinyModel({ arch: choice.arch, vocab: 'real', tokenizerFiles }).files, `built-in tiny ${choice.arch} (random weights)`);
       }
+      case 'bundled':
+        if (choice.files.length === 0) throw new HostError('model-load', `${choice.label}: no files given`);
+        return new UrlFilesSource(choice.files, choice.label, this.options.fetch);
     }
   }
 
@@ -161,8 +165,10 @@ export class EngineHost {
       if (this.losses.has(device)) throw this.lossError(device, `the GPU device was lost while loading ${source.label}`);
     }
     if (!engine) throw new HostError('internal', 'the engine was not created'); // unreachable: create threw
+    const choice = request.model;
     const result: LoadResult = {
       label: source.label,
+      ...(choice.kind === 'hub' || choice.kind === 'bundled' ? { registryId: choice.registryId } : {}),
       architecture: model.config.architecture,
       family: tokenizer.family,
       format: request.quant,
@@ -173,8 +179,8 @@ export class EngineHost {
       memory: engine.memoryReport(),
       seconds: (performance.now() - started) / 1000,
     };
-    const choice = request.model;
-    const [repo, revision] = choice.kind === 'hub' ? [choice.repo, choice.revision] : choice.kind === 'tiny' ? [`builtin/tiny-${choice.arch}`, 'random-weights'] : ['local folder', 'local'];
+    const [repo, revision] = choice.kind === 'hub' ? [choice.repo, choice.revision] : choice.kind === 'tiny' ? [`builtin/tiny-${choice.arch}`, 'random-weights']
+      : choice.kind === 'bundled' ? [`bundled/${choice.registryId}`, 'app'] : ['local folder', 'local'];
     let identity: Promise<ModelIdentity> | undefined;
     const files = model.files;
     this.loaded = {

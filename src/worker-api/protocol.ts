@@ -14,7 +14,9 @@ export type ModelChoice =
   /** Files of a folder the user picked (File objects survive postMessage). */
   | { kind: 'local'; files: File[] }
   /** The built-in tiny model: random weights on the real Qwen tokenizer, for offline smoke runs. */
-  | { kind: 'tiny'; arch: 'qwen2' | 'qwen3' };
+  | { kind: 'tiny'; arch: 'qwen2' | 'qwen3' }
+  /** A model committed in this repository (registry source "bundled"), served with the app's own files. */
+  | { kind: 'bundled'; registryId: string; label: string; files: { name: string; url: string }[] };
 
 export interface LoadRequest { type: 'load'; model: ModelChoice; quant: WeightFormat; maxContext: number; maxBatch: number }
 export interface GenerateRequest {
@@ -121,6 +123,8 @@ export interface MemoryResult {
 
 export interface LoadResult {
   label: string;
+  /** The registry id of a hub or bundled model (absent for a local folder or the tiny model). */
+  registryId?: string;
   architecture: string;
   family: 'qwen2.5' | 'qwen3';
   format: WeightFormat;

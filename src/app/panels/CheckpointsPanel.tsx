@@ -5,6 +5,7 @@ import { CheckpointStore, type CheckpointSummary } from '../../training/checkpoi
 import { checkpointToPeftFiles } from '../../training/peft-export';
 import { checkpointsChanged, checkpointsVersion } from '../adapter-list';
 import { PeftImport } from '../components/PeftImport';
+import { BuiltinAdapters } from '../components/BuiltinAdapters';
 import { formatBytes } from '../lib/format';
 import { checkpointZip } from '../lib/checkpoint-zip';
 
@@ -95,6 +96,7 @@ export function CheckpointsPanel(): JSX.Element {
         <button onClick={() => void refetch()}>Refresh</button>
       </div>
       <p class="note">Export downloads one zip named after the checkpoint. Unzipped it is a folder with adapter_config.json, adapter_model.safetensors, README.md and playground_checkpoint.json (name and step): load it with PeftModel.from_pretrained(model, folder), or import the zip here to get the checkpoint back with its name and step.</p>
+      <BuiltinAdapters stored={data()?.list ?? []} onImported={() => checkpointsChanged()} />
       <PeftImport onImported={() => checkpointsChanged()} />
     </section>
   );

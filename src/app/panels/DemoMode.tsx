@@ -1,9 +1,11 @@
 // Demo mode for talks: large type, one preset story (an email with an injection, read by two
 // policies side by side), stepped with the keyboard: → or Space next, ← back, Esc exits.
-// Scripted policies and the tiny model work offline.
+// Scripted policies and the tiny model work offline. With a bundled model loaded that ships a
+// built-in adapter (the demo agent and its aligned adapter), the pair is base vs adapter at once.
 import { createEffect, createResource, createSignal, For, on, onCleanup, onMount, Show, type JSX } from 'solid-js';
 import { runEpisode, scenarioVerifier, type Scenario } from '../../sandbox/index';
-import { createAdapterList } from '../adapter-list';
+import { checkpointsChanged, createAdapterList } from '../adapter-list';
+import { describeBuiltinAdapters, ensureBuiltinAdapter } from '../builtin-adapters';
 import { fittingAdapters, pickFromValue, pickValue } from '../components/PolicySelect';
 import { Marked } from '../components/Marked';
 import { TurnView } from '../components/TurnView';
@@ -21,7 +23,20 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
   const scenario = demoScenario();
   // comply vs oracle works offline; with a model loaded the presenter can pick it, or a stored
   // checkpoint's adapter that fits it (base vs adapter).
-  const [pair, setPair] = createSignal<[PolicyPick, PolicyPick]>([{ name: props.left ?? 'comply' }, { name: props.right ?? 'oracle' }]);
+  const scripted: [PolicyPick, PolicyPick] = [{ name: props.left ?? 'comply' }, { name: props.right ?? 'oracle' }];
+  const modelId = loadedModel()?.registryId;
+  const builtin = !props.left && !props.right && modelId ? describeBuiltinAdapters().then((all) => all.find((a) => a.modelId === modelId)) : undefined;
+  // Undefined while a built-in adapter is being set up: nothing runs until the pair is known.
+  const [pair, setPair] = createSignal<[PolicyPick, PolicyPick] | undefined>(builtin ? undefined : scripted);
+  const [setupError, setSetupError] = createSignal<string | null>(null);
+  void builtin?.then(async (info) => {
+    if (!info) return setPair(scripted);
+    const checkpointId = await ensureBuiltinAdapter(info, engine());
+    checkpointsChanged();
+    setPair([{ name: 'model' }, { name: 'model', adapter: { checkpointId, label: info.name } }]);
+  }).catch((e) => { setSetupError(`The built-in adapter could not be set up: ${(e as Error).message}`); setPair(scripted); });
+  /** The pair the selects and titles show (the scripted one until a built-in pair is ready). */
+  const shown = () => pair() ?? scripted;
   const adapters = createAdapterList();
   const [episodes] = createResource(pair, async ([left, right]) => {
     const policy = (p: PolicyPick) => makePolicy(p, engine(), { maxNewTokens: maxNewTokens(), sampling: { greedy: true } });
@@ -56,12 +71,12 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
   const title = (p: PolicyPick) => (p.adapter ? `model + ${p.adapter.label}` : p.name);
   // Adapter options arrive after the selects are built: set their values again when they do.
   const selects: HTMLSelectElement[] = [];
-  createEffect(() => { adapters.list(); pair().forEach((p, side) => { if (selects[side]) selects[side].value = pickValue(p); }); });
+  createEffect(() => { adapters.list(); shown().forEach((p, side) => { if (selects[side]) selects[side].value = pickValue(p); }); });
   const pick = (side: 0 | 1) => (
-    <select ref={(el) => (selects[side] = el)} aria-label={side === 0 ? 'Left policy' : 'Right policy'} value={pickValue(pair()[side])} onKeyDown={(e) => e.stopPropagation()}
+    <select ref={(el) => (selects[side] = el)} aria-label={side === 0 ? 'Left policy' : 'Right policy'} value={pickValue(shown()[side])} onKeyDown={(e) => e.stopPropagation()}
       onChange={(e) => {
         const chosen = pickFromValue(e.currentTarget.value, fittingAdapters(adapters.list()));
-        if (chosen) { const next = [...pair()] as [PolicyPick, PolicyPick]; next[side] = chosen; setPair(next); }
+        if (chosen) { const next = [...shown()] as [PolicyPick, PolicyPick]; next[side] = chosen; setPair(next); }
         root.focus();
       }}>
       <For each={choices()}>{(p) => <option value={p}>{p}</option>}</For>
@@ -80,6 +95,8 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
         <button onClick={props.onExit} data-testid="demo-exit">Exit demo</button>
       </header>
       <section class="demo-body">
+        <Show when={builtin && !pair()}><p class="note" data-testid="demo-builtin-setup">Putting the built-in adapter beside the base model…</p></Show>
+        <Show when={setupError()}><p class="error" role="alert" data-testid="demo-error">{setupError()}</p></Show>
         <h2>The user asks:</h2>
         <p class="demo-quote">{scenario.user}</p>
         <Show when={step() >= 1 && email()}>
@@ -99,7 +116,7 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
                 <For each={eps()}>
                   {(ep, i) => (
                     <div class="card column" data-testid={`demo-column-${i()}`}>
-                      <h2>{title(pair()[i()])}</h2>
+                      <h2>{title(shown()[i()])}</h2>
                       <ol class="turns"><For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} attacker={scenario.attacker} />}</For></ol>
                       <Show when={step() >= lastStep()}>
                         <p class={ep.score.outcome.attackSuccess ? 'demo-verdict bad' : 'demo-verdict good'} data-testid="demo-verdict">

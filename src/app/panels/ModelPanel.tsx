@@ -15,6 +15,7 @@ import { shellOffline } from '../../offline/register';
 import { hubModelCacheStatus } from '../../offline/model-cache-status';
 import type { Running } from '../engine-client';
 import type { LoadResult } from '../../worker-api/protocol';
+import { BUNDLED_MODELS, bundledModelFiles } from '../bundled-files';
 
 const HUB = MODEL_REGISTRY.filter((m) => m.source === 'hub');
 const TINY_ID = 'tiny-qwen3-random';
@@ -55,9 +56,12 @@ export function ModelPanel(): JSX.Element {
   const offlineLine = () => {
     const app = `app ${shellOffline() ? '✓' : '✗'}`;
     const entry = hubEntry();
+    const bundled = BUNDLED_MODELS.find((m) => m.id === modelId());
+    if (bundled) return `${app}, model ${bundled.label}: part of the app's files`;
     return entry && hubCached() !== undefined ? `${app}, model ${entry.label} ${hubCached() ? '✓' : '✗'}` : app;
   };
-  const modelLabel = () => modelId() === TINY_ID ? 'built-in tiny model' : modelId() === LOCAL_ID ? 'local folder' : (HUB.find((m) => m.id === modelId())?.label ?? modelId());
+  const bundledEntry = () => BUNDLED_MODELS.find((m) => m.id === modelId());
+  const modelLabel = () => modelId() === TINY_ID ? 'built-in tiny model' : modelId() === LOCAL_ID ? 'local folder' : (MODEL_REGISTRY.find((m) => m.id === modelId())?.label ?? modelId());
 
   const commitMirror = (value: string) => {
     const v = validateMirror(value);
@@ -74,6 +78,8 @@ export function ModelPanel(): JSX.Element {
       if (!files().length) throw new Error('choose a model folder first (config.json, model.safetensors, tokenizer files)');
       return { kind: 'local', files: files() };
     }
+    const bundled = BUNDLED_MODELS.find((m) => m.id === id);
+    if (bundled) return { kind: 'bundled', registryId: bundled.id, label: bundled.label, files: bundledModelFiles(bundled) };
     const entry = HUB.find((m) => m.id === id);
     if (!entry || entry.source !== 'hub') throw new Error(`unknown model "${id}"`);
     return { kind: 'hub', registryId: entry.id, repo: entry.repo, revision: entry.revision, baseUrl: mirror() };
@@ -132,6 +138,7 @@ export function ModelPanel(): JSX.Element {
           <label for="model-select">Model</label>
           <select id="model-select" data-testid="model-select" value={modelId()} onChange={(e) => setModelId(e.currentTarget.value)}>
             <For each={HUB}>{(m) => <option value={m.id}>{m.label} (Hugging Face hub)</option>}</For>
+            <For each={BUNDLED_MODELS}>{(m) => <option value={m.id}>{m.label} — part of the app</option>}</For>
             <option value={LOCAL_ID}>Local folder…</option>
             <option value={TINY_ID}>Built-in tiny model: random weights — for offline smoke runs</option>
           </select>
@@ -162,6 +169,9 @@ export function ModelPanel(): JSX.Element {
         </div>
         <Show when={hubEntry()}>
           {(m) => <p class="note" data-testid="download-size">{hubCached() ? `${m().label} is in this browser's cache: loading needs no download.` : `Loading downloads about ${formatBytes(m().approxBf16Bytes)} once (bf16 weights), then keeps it in this browser's cache.`}</p>}
+        </Show>
+        <Show when={bundledEntry()}>
+          {(m) => <p class="note" data-testid="bundled-note">{m().label} is part of the app's own files: loading needs no download and works offline. See {m().path}/README.md.</p>}
         </Show>
         <div class="buttons">
           <button class="primary" data-testid="load-model" onClick={load} disabled={!!running() || !webgpu()}>Load model</button>
