@@ -6,7 +6,9 @@
 import type { ByteCache } from '../model/cache';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
-import { activationBytes, createActivations, destroyActivations, planLogitRows, type Activations } from './model/activations';
+import { createActivations, destroyActivations, type Activations } from './model/activations';
+import { defaultStepTokens, planActivations, planInferenceLora, planLogitRows, planTotal } from './model/buffer-plan';
+import { createPlanned } from './gpu/planned';
 import { encodeForward, type ForwardLora, type ForwardStep } from './model/forward';
 import type { LoraInferenceAdapter } from './model/lora-view';
 import { destroyQwenWeights, uploadQwenWeights, type QwenWeights, type TensorProvider, type WeightLoadProgress } from './model/qwen-weights';
@@ -73,7 +75,7 @@ export class QwenEngine {
       throw new EngineError('bad-input', `maxContext ${maxContext} exceeds the model's max_position_embeddings (${config.maxPositionEmbeddings})`);
     }
     const maxBatch = options.maxBatch;
-    const maxStepTokens = options.maxStepTokens ?? Math.max(maxBatch, Math.min(512, maxContext * maxBatch));
+    const maxStepTokens = options.maxStepTokens ?? defaultStepTokens(maxContext, maxBatch);
     const resolved = { format: options.format, maxContext, maxBatch, maxStepTokens };
     const weights = await uploadQwenWeights(ctx, config, checkpoint, { format: options.format, maxPositions: maxContext, onProgress: options.onProgress, maxChunkBytes: options.maxChunkBytes, weightCache: options.weightCache });
     try {
@@ -97,7 +99,7 @@ export class QwenEngine {
     }
     if (!adapter) return;
     if (adapter.modelConfig !== this.config && adapter.modelConfig.hiddenSize !== this.config.hiddenSize) throw new EngineError('bad-input', 'the adapter was made for another model');
-    this.lora = { adapter, u: this.lora?.u ?? this.ctx.createBuffer('lora u (inference)', this.acts.maxTokens * adapter.config.rank * 4, 'lora') };
+    this.lora = { adapter, u: this.lora?.u ?? createPlanned(this.ctx, planInferenceLora(this.acts.maxTokens, adapter.config.rank)) };
   }
 
   /**
@@ -119,9 +121,9 @@ export class QwenEngine {
     return this.lora?.adapter ?? null;
   }
 
-  /** Bytes an engine with these options will hold, before loading (for the UI's estimate). */
+  /** Tracked activation bytes (memoryReport().activations) of an engine with these options, from the size table. */
   static estimateActivationBytes(config: ModelConfig, maxStepTokens: number, maxBatch = 1): number {
-    return activationBytes(config, maxStepTokens, planLogitRows(config, maxBatch, maxStepTokens));
+    return planTotal(planActivations(config, maxStepTokens, planLogitRows(config, maxBatch, maxStepTokens)), ['activations']);
   }
 
   memoryReport(): MemoryReport {

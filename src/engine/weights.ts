@@ -8,6 +8,10 @@ import type { GpuContext, MemoryCategory } from './gpu/context';
 import { DTYPE_BYTES, isTensorDtype, toFloat32, type TensorDtype } from '../model/dtypes';
 import { dataWordsPerRow, groupsPerRow, hasScales, isWeightFormat, paddedCols, scaleWordsFor, type PackedWeight, type WeightFormat } from './quant/formats';
 import { packWeight } from './quant/pack';
+import { weightChunks, type WeightChunkPlan } from './model/buffer-plan';
+import { createPlanned } from './gpu/planned';
+
+export { rowsPerChunk } from './model/buffer-plan';
 
 export interface GpuWeightChunk {
   /** First weight row held by this chunk. */
@@ -41,19 +45,10 @@ export interface WeightUploadOptions {
   category?: MemoryCategory;
 }
 
-/** How many rows fit in one chunk under `maxChunkBytes` (data and scales are separate buffers). */
-export function rowsPerChunk(format: WeightFormat, cols: number, maxChunkBytes: number): number {
-  const dataRowBytes = dataWordsPerRow(format, cols) * 4;
-  let rows = Math.floor(maxChunkBytes / dataRowBytes);
-  if (hasScales(format)) rows = Math.min(rows, Math.floor(maxChunkBytes / (groupsPerRow(cols) * 2)) - 1);
-  return rows;
-}
-
-function chunkRows(ctx: GpuContext, name: string, format: WeightFormat, rows: number, cols: number, options: WeightUploadOptions): number {
+/** The weight's chunks from the size table (buffer-plan.ts), under the device's buffer limits. */
+function planChunks(ctx: GpuContext, name: string, format: WeightFormat, rows: number, cols: number, options: WeightUploadOptions): WeightChunkPlan[] {
   const limit = Math.min(options.maxChunkBytes ?? ctx.maxBindingBytes, ctx.device.limits.maxBufferSize);
-  const perChunk = rowsPerChunk(format, cols, limit);
-  if (perChunk < 1) throw new Error(`${name}: one ${format} row of ${cols} columns exceeds the ${limit}-byte buffer limit`);
-  return Math.min(perChunk, rows);
+  return weightChunks(name, format, rows, cols, limit, options.category ?? 'weights');
 }
 
 function checkMatrixShape(name: string, shape: readonly number[]): [number, number] {
@@ -82,17 +77,15 @@ export function uploadWeight(ctx: GpuContext, name: string, source: WeightSource
     }
     rowValues = (start, count) => toFloat32(source.bytes.subarray(start * rowBytes, (start + count) * rowBytes), source.dtype);
   }
-  const perChunk = chunkRows(ctx, name, format, rows, cols, options);
   // F16 → f16 and F32 → f32 without row padding: the tensor bytes already are the packed layout.
   const direct = 'bytes' in source && cols === paddedCols(cols) && ((source.dtype === 'F16' && format === 'f16') || (source.dtype === 'F32' && format === 'f32'));
-  const chunks: GpuWeightChunk[] = [];
-  for (let rowStart = 0; rowStart < rows; rowStart += perChunk) {
-    const count = Math.min(perChunk, rows - rowStart);
+  const chunks = planChunks(ctx, name, format, rows, cols, options).map((plan) => {
+    const { rowStart, rows: count } = plan;
     const packed = direct
       ? { format, rows: count, cols, data: wordsOf(rowBytes(source, rowStart, count, cols)), scales: null }
       : packWeight(rowValues(rowStart, count), count, cols, format, name);
-    chunks.push(uploadChunk(ctx, name, packed, rowStart, options.category ?? 'weights'));
-  }
+    return uploadChunk(ctx, plan, packed);
+  });
   return finish(name, format, rows, cols, chunks);
 }
 
@@ -105,12 +98,10 @@ export function uploadPackedWeight(ctx: GpuContext, name: string, packed: Packed
   if (hasScales(format) && (!packed.scales || packed.scales.length !== scaleWordsFor(rows, cols))) {
     throw new Error(`${name}: ${format} scales have ${packed.scales?.length ?? 0} words, expected ${scaleWordsFor(rows, cols)}`);
   }
-  const perChunk = chunkRows(ctx, name, format, rows, cols, options);
   const groups = groupsPerRow(cols);
   const allScales = packed.scales ? new Uint16Array(packed.scales.buffer, packed.scales.byteOffset, packed.scales.length * 2) : null;
-  const chunks: GpuWeightChunk[] = [];
-  for (let rowStart = 0; rowStart < rows; rowStart += perChunk) {
-    const count = Math.min(perChunk, rows - rowStart);
+  const chunks = planChunks(ctx, name, format, rows, cols, options).map((plan) => {
+    const { rowStart, rows: count } = plan;
     let scales: Uint32Array | null = null;
     if (allScales) {
       // A chunk may start at an odd scale index: re-pack its halves from a word boundary.
@@ -119,8 +110,8 @@ export function uploadPackedWeight(ctx: GpuContext, name: string, packed: Packed
       scales = new Uint32Array(halves.buffer);
     }
     const data = packed.data.subarray(rowStart * wordsPerRow, (rowStart + count) * wordsPerRow);
-    chunks.push(uploadChunk(ctx, name, { format, rows: count, cols, data, scales }, rowStart, options.category ?? 'weights'));
-  }
+    return uploadChunk(ctx, plan, { format, rows: count, cols, data, scales });
+  });
   return finish(name, format, rows, cols, chunks);
 }
 
@@ -135,14 +126,16 @@ function wordsOf(bytes: Uint8Array): Uint32Array {
   return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
-function uploadChunk(ctx: GpuContext, name: string, packed: PackedWeight, rowStart: number, category: MemoryCategory): GpuWeightChunk {
-  const label = `${name}[${rowStart}..${rowStart + packed.rows})`;
-  return {
-    rowStart,
-    rows: packed.rows,
-    data: ctx.upload(`${label}.${packed.format}`, packed.data, category),
-    scales: packed.scales ? ctx.upload(`${label}.scales`, packed.scales, category) : null,
+/** Creates a chunk's planned buffers and writes the packed rows into them. */
+function uploadChunk(ctx: GpuContext, plan: WeightChunkPlan, packed: PackedWeight): GpuWeightChunk {
+  const fill = (entry: WeightChunkPlan['data'], words: Uint32Array) => {
+    if (words.byteLength > entry.bytes) throw new Error(`${entry.name}: ${words.byteLength} bytes of packed data for a planned ${entry.bytes}-byte buffer`);
+    const buffer = createPlanned(ctx, entry);
+    ctx.write(buffer, words);
+    return buffer;
   };
+  if (!plan.scales !== !packed.scales) throw new Error(`${plan.data.name}: the plan and the packed weight disagree on scales`);
+  return { rowStart: plan.rowStart, rows: plan.rows, data: fill(plan.data, packed.data), scales: plan.scales && packed.scales ? fill(plan.scales, packed.scales) : null };
 }
 
 function finish(name: string, format: WeightFormat, rows: number, cols: number, chunks: GpuWeightChunk[]): GpuWeight {

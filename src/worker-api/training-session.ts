@@ -8,6 +8,7 @@ import { resolveGrpoConfig } from '../training/grpo/config';
 import { SandboxEnvironment } from '../training/grpo/sandbox-env';
 import { GrpoTrainer, sampledRuns, type StepMetrics } from '../training/grpo/trainer';
 import { LoraAdapter } from '../training/model/lora-adapter';
+import { playgroundTrainingRows } from '../training/model/train-plan';
 import { LORA_TARGETS, type LoraTarget } from '../engine/ops/lora-targets';
 import type { CheckpointStore } from '../training/checkpoints/store';
 import type { LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
@@ -55,7 +56,7 @@ export class TrainingSession {
       lora: resumed
         ? { rank: resumed.lora.rank, alpha: resumed.lora.alpha, targets: resumed.lora.targetModules as LoraTarget[] }
         : { rank: config.loraRank, alpha: 2 * config.loraRank, targets: [...LORA_TARGETS] },
-      microBatch: 1, maxSequenceTokens: engine.options.maxContext, recompute: true,
+      ...playgroundTrainingRows(engine.options.maxContext),
     });
     const adapter = new LoraAdapter(engine.ctx, engine.config, grpo.lora);
     if (resumed) adapter.load(new Map(Object.entries(resumed.adapter).map(([name, t]) => [name, { shape: t.shape, values: t.data }])));

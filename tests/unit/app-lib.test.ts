@@ -9,7 +9,9 @@ import { csvCell, reportToCsv, wilson } from '../../src/app/lib/eval-export';
 import { benchmarkHeadlines } from '../../src/app/lib/benchmark-headlines';
 import type { BenchmarkMetrics } from '../../src/sandbox/benchmarks/metrics';
 import { configFromDims, ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../../src/app/lib/memory-estimate';
-import { activationBytes, planLogitRows } from '../../src/engine/model/activations';
+import { maxAttentionScratchBytes } from '../../src/engine/ops/attention';
+import { SAMPLING_PARAM_WORDS } from '../../src/engine/ops/sampling';
+import { planLogitRows } from '../../src/engine/model/activations';
 import { etaSeconds, formatBytes, formatDuration } from '../../src/app/lib/format';
 import { validateMirror } from '../../src/app/lib/settings';
 import { defaultTrainingConfig, validateTrainingConfig } from '../../src/app/training-client';
@@ -193,7 +195,8 @@ describe('small helpers', () => {
     const dims = MODEL_DIMS['qwen2.5-0.5b-instruct'];
     const q4 = estimateMemory(dims, 'q4', 1024), f32 = estimateMemory(dims, 'f32', 1024), long = estimateMemory(dims, 'q4', 4096);
     const params = MODEL_REGISTRY.find((m) => m.id === 'qwen2.5-0.5b-instruct')!.params;
-    expect(f32.weights).toBe(params * 4); // dims agree with the registry's parameter count
+    // Dims agree with the registry's parameter count (f32: 4 bytes each; plus the RoPE table of 1024 positions × head_dim f32).
+    expect(f32.weights).toBe(params * 4 + 1024 * dims.headDim * 4);
     expect(q4.weights / f32.weights).toBeGreaterThan(0.12);
     expect(q4.weights / f32.weights).toBeLessThan(0.2);
     expect(long.kvCache).toBe(4 * q4.kvCache);
@@ -205,7 +208,11 @@ describe('small helpers', () => {
       const e = estimateMemory(dims, 'q4', 1024);
       expect(e.kvCache).toBe(2 * dims.layers * dims.kvHeads * dims.headDim * 1024 * ENGINE_BATCH * 4);
       const config = configFromDims(dims);
-      expect(e.activations).toBe(activationBytes(config, 512, planLogitRows(config, ENGINE_BATCH, 512)));
+      // Per token: 3 u32 inputs (id, slot, position) and the f32 activations; per logit row: its index,
+      // logits, sampling params, sampled id and 2 log-probs, and 12 bytes of readback; the split-K scratch.
+      const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
+      const rows = planLogitRows(config, ENGINE_BATCH, 512);
+      expect(e.activations).toBe(4 * 512 * (3 + 2 * H + (nH + 2 * nKv) * d + nH * d + 3 * I) + 4 * rows * (1 + V + SAMPLING_PARAM_WORDS + 3) + maxAttentionScratchBytes(d) + 12 * rows);
       expect(e.activations).toBeLessThan(200 * 2 ** 20); // not 512 full-vocabulary logit rows (311 MB)
     }
   });

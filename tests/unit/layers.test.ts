@@ -23,8 +23,7 @@ const layerOf = (path: string) => (path.startsWith('src/') ? path.split('/')[1] 
  * needs the same argument; GPU code (buffers, pipelines, the device) never belongs here.
  */
 const APP_MAY_IMPORT: Record<string, string> = {
-  'src/engine/quant/formats.ts': 'size table: bytes per element of each weight format (the memory estimate)',
-  'src/engine/model/activations.ts': 'plan: activation buffer sizes and logit rows the engine allocates (the memory estimate)',
+  'src/engine/model/buffer-plan.ts': "size table: every buffer the engine allocates, by name and bytes (the Model tab's memory estimate)",
   'src/training/checkpoints/index.ts': 'GPU-free checkpoint storage (IndexedDB) the Checkpoints tab lists, renames and deletes',
   'src/training/peft-export.ts': 'GPU-free PEFT file writer (safetensors + adapter_config.json) for the Checkpoints tab export',
 };

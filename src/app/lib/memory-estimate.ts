@@ -1,10 +1,10 @@
-// Estimated GPU memory for a model and quantization, before anything is downloaded: weights from
-// the parameter count at the format's bytes per element (scales included), plus the KV cache and
-// activations for the chosen context. Dimensions are those of the published config.json files.
-import { weightBytes, type ModelConfig } from '../../model/config';
-import { bytesPerElement, type WeightFormat } from '../../engine/quant/formats';
-// Pure arithmetic of the engine's activation plan (no GPU calls), so the estimate cannot drift from it.
-import { activationBytes, planLogitRows } from '../../engine/model/activations';
+// Estimated GPU memory for a model and quantization, before anything is downloaded: the sum of the
+// engine's own size table (weights, KV cache, activations for the chosen context), the same entries
+// the engine allocates from. Dimensions are those of the published config.json files.
+import type { ModelConfig } from '../../model/config';
+import type { WeightFormat } from '../../engine/quant/formats';
+// The engine's size table (GPU-free), so the estimate is what the engine allocates.
+import { planEngine, planSummary } from '../../engine/model/buffer-plan';
 
 export interface ModelDims { layers: number; hidden: number; heads: number; kvHeads: number; headDim: number; intermediate: number; vocab: number; tied: boolean; family: 'qwen2' | 'qwen3' }
 
@@ -36,15 +36,12 @@ export const ENGINE_BATCH = 8;
 export interface MemoryEstimate { weights: number; kvCache: number; activations: number; total: number }
 
 /**
- * What the engine allocates (src/engine/engine.ts). KV cache: 2 (K and V) × layers × kvHeads ×
- * headDim × context × batch × 4 bytes (f32). Activations: the engine's own plan for one prefill
- * step of up to 512 tokens, with logit rows capped at max(batch, 64 MiB of vocabulary).
+ * What the engine allocates (src/engine/engine.ts), from its size table (engine/model/buffer-plan.ts):
+ * weights in the chosen format (scales included, tied embedding once) and the RoPE table; the f32
+ * KV cache for `context` tokens × `batch` sequences; activations of one prefill step of up to 512
+ * tokens with logit rows capped at max(batch, 64 MiB of vocabulary), and the step's readback.
  */
 export function estimateMemory(dims: ModelDims, quant: WeightFormat, context: number, batch = ENGINE_BATCH): MemoryEstimate {
-  const config = configFromDims(dims);
-  const weights = weightBytes(config, bytesPerElement(quant) * 8);
-  const kvCache = 2 * dims.layers * dims.kvHeads * dims.headDim * context * batch * 4;
-  const stepTokens = Math.max(batch, Math.min(512, context * batch));
-  const activations = activationBytes(config, stepTokens, planLogitRows(config, batch, stepTokens));
-  return { weights, kvCache, activations, total: weights + kvCache + activations };
+  const s = planSummary(planEngine(configFromDims(dims), { format: quant, maxContext: context, maxBatch: batch }).buffers);
+  return { weights: s.weights, kvCache: s['kv-cache'], activations: s.activations + s.readback, total: s.total };
 }

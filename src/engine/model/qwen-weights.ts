@@ -17,6 +17,7 @@ import { hasScales, type WeightFormat } from '../quant/formats';
 import { packWeight } from '../quant/pack';
 import { isCachedFormat, WeightCache, weightCacheSupported, type WeightCacheStats } from '../quant/weight-cache';
 import { destroyWeight, uploadPackedWeight, uploadWeight, type GpuWeight } from '../weights';
+import { planRopeTable, qwenWeightTensors } from './buffer-plan';
 
 export interface LayerWeights {
   inputNorm: GPUBuffer;
@@ -81,8 +82,8 @@ function concat(parts: Float32Array[]): Float32Array {
 
 export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, checkpoint: TensorProvider, options: WeightLoadOptions): Promise<QwenWeights> {
   const { format } = options;
-  const H = config.hiddenSize;
-  const qkvRows = (config.numHeads + 2 * config.numKvHeads) * config.headDim;
+  // Shapes, fusions and labels come from the size table (buffer-plan.ts), which the estimate sums.
+  const planned = new Map(qwenWeightTensors(config).map((t) => [t.label, t]));
   const total = checkpoint.names().length;
   let done = 0;
   const uploadOptions = { maxChunkBytes: options.maxChunkBytes };
@@ -95,9 +96,24 @@ export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, ch
     report(name, fromCache);
     return values;
   };
-  const vector = async (name: string) => ctx.upload(name, await read(name), 'weights');
+  const tensor = (label: string) => {
+    const t = planned.get(label);
+    if (!t) throw new Error(`weights: no planned tensor ${label}`);
+    planned.delete(label);
+    return t;
+  };
+  const vector = async (label: string) => {
+    const t = tensor(label);
+    if (!('length' in t)) throw new Error(`weights: ${label} is planned as a matrix`);
+    const values = concat(await Promise.all(t.sources.map((n) => read(n))));
+    if (values.length !== t.length) throw new Error(`${label}: ${values.length} values, expected ${t.length}`);
+    return ctx.upload(label, values, 'weights');
+  };
   const cache = options.weightCache && isCachedFormat(format) && weightCacheSupported() ? new WeightCache(options.weightCache) : undefined;
-  const matrix = async (names: string[], rows: number, cols: number, label: string): Promise<GpuWeight> => {
+  const matrix = async (label: string): Promise<GpuWeight> => {
+    const t = tensor(label);
+    if ('length' in t) throw new Error(`weights: ${label} is planned as a vector`);
+    const { sources: names, rows, cols } = t;
     if (!cache) {
       const values = concat(await Promise.all(names.map((n) => read(n, uncachedFlag))));
       return uploadWeight(ctx, label, { shape: [rows, cols], values }, format, uploadOptions);
@@ -114,29 +130,31 @@ export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, ch
     return uploadPackedWeight(ctx, label, packed, uploadOptions);
   };
 
-  const embedding = await matrix(['model.embed_tokens.weight'], config.vocabSize, H, 'model.embed_tokens.weight');
+  const embedding = await matrix('model.embed_tokens.weight');
   const layers: LayerWeights[] = [];
   for (let l = 0; l < config.numLayers; l++) {
     const p = `model.layers.${l}.`;
     const attn = p + 'self_attn.';
     layers.push({
       inputNorm: await vector(p + 'input_layernorm.weight'),
-      qkv: await matrix([attn + 'q_proj.weight', attn + 'k_proj.weight', attn + 'v_proj.weight'], qkvRows, H, attn + 'qkv_proj.weight'),
-      qkvBias: config.qkvBias
-        ? ctx.upload(attn + 'qkv_proj.bias', concat([await read(attn + 'q_proj.bias'), await read(attn + 'k_proj.bias'), await read(attn + 'v_proj.bias')]), 'weights')
-        : null,
+      qkv: await matrix(attn + 'qkv_proj.weight'),
+      qkvBias: config.qkvBias ? await vector(attn + 'qkv_proj.bias') : null,
       qNorm: config.qkNorm ? await vector(attn + 'q_norm.weight') : null,
       kNorm: config.qkNorm ? await vector(attn + 'k_norm.weight') : null,
-      o: await matrix([attn + 'o_proj.weight'], H, config.numHeads * config.headDim, attn + 'o_proj.weight'),
+      o: await matrix(attn + 'o_proj.weight'),
       oBias: config.outputBias ? await vector(attn + 'o_proj.bias') : null,
       postNorm: await vector(p + 'post_attention_layernorm.weight'),
-      gateUp: await matrix([p + 'mlp.gate_proj.weight', p + 'mlp.up_proj.weight'], 2 * config.intermediateSize, H, p + 'mlp.gate_up_proj.weight'),
-      down: await matrix([p + 'mlp.down_proj.weight'], H, config.intermediateSize, p + 'mlp.down_proj.weight'),
+      gateUp: await matrix(p + 'mlp.gate_up_proj.weight'),
+      down: await matrix(p + 'mlp.down_proj.weight'),
     });
   }
   const finalNorm = await vector('model.norm.weight');
-  const lmHead = config.tieWordEmbeddings ? embedding : await matrix(['lm_head.weight'], config.vocabSize, H, 'lm_head.weight');
+  const lmHead = config.tieWordEmbeddings ? embedding : await matrix('lm_head.weight');
+  if (planned.size) throw new Error(`weights: planned tensors not uploaded: ${[...planned.keys()].join(', ')}`);
   const rope = createRopeTable(ctx, { headDim: config.headDim, theta: config.ropeTheta, maxPositions: options.maxPositions });
+  // The table's layout is ops/rope.ts's; its size is also in the size table: they must agree.
+  const ropePlan = planRopeTable(config, options.maxPositions);
+  if (rope.buffer.size !== ropePlan.bytes) throw new Error(`rope-table: ${rope.buffer.size} bytes allocated, the size table plans ${ropePlan.bytes}`);
   return { format, embedding, lmHead, layers, finalNorm, rope, cacheStats: cache?.stats };
 }
 

@@ -36,6 +36,34 @@ export function kvElementsPerWord(config: Pick<KvCacheConfig, 'dtype'>): number 
   return config.dtype === 'f16' ? 2 : 1;
 }
 
+/** What sizes a cache: KvCacheConfig without the device-dependent chunk limit. */
+export type KvCacheShape = Pick<KvCacheConfig, 'layers' | 'slots' | 'kvHeads' | 'headDim' | 'maxSeq' | 'dtype'>;
+
+/**
+ * How a cache is split under a `limitBytes` buffer limit: whole slots per chunk, and each chunk's
+ * bytes (one K or V buffer of one layer). The one size rule of the cache: the constructor allocates
+ * these, and the engine's size table (model/buffer-plan.ts) lists them.
+ */
+export function kvCacheChunks(shape: KvCacheShape, limitBytes: number): { slotsPerChunk: number; chunks: { slotBase: number; slotCount: number; bytes: number }[] } {
+  const { slots, kvHeads, headDim, maxSeq } = shape;
+  const slotBytes = (kvHeads * maxSeq * headDim * 4) / kvElementsPerWord(shape);
+  if (slotBytes > limitBytes) {
+    throw new Error(`KV cache: one slot needs ${slotBytes} bytes per layer (${kvHeads} kv heads × ${maxSeq} positions × head_dim ${headDim} × ${slotBytes / (kvHeads * maxSeq * headDim)} bytes), over the ${limitBytes}-byte binding limit; use a shorter context`);
+  }
+  const slotsPerChunk = Math.min(slots, Math.floor(limitBytes / slotBytes));
+  const chunks = [];
+  for (let slotBase = 0; slotBase < slots; slotBase += slotsPerChunk) {
+    const slotCount = Math.min(slotsPerChunk, slots - slotBase);
+    chunks.push({ slotBase, slotCount, bytes: slotCount * slotBytes });
+  }
+  return { slotsPerChunk, chunks };
+}
+
+/** Label of a layer's K or V chunk buffer starting at `slotBase`. */
+export function kvBufferName(layer: number, which: 'k' | 'v', slotBase: number): string {
+  return `kv-cache.L${layer}.${which}[${slotBase}]`;
+}
+
 export interface KvChunk {
   /** First slot held by this chunk. */
   slotBase: number;
@@ -60,25 +88,17 @@ export class KvCache {
     }
     if (config.dtype !== undefined && config.dtype !== 'f32' && config.dtype !== 'f16') throw new Error(`KV cache: dtype must be 'f32' or 'f16', got ${String(config.dtype)}`);
     if (config.dtype === 'f16' && headDim % 2 !== 0) throw new Error(`KV cache: an f16 cache needs an even head_dim, got ${headDim}`);
-    const slotBytes = (kvHeads * maxSeq * headDim * 4) / kvElementsPerWord(config);
     const limit = Math.min(config.maxChunkBytes ?? ctx.maxBindingBytes, ctx.maxBindingBytes);
-    if (slotBytes > limit) {
-      throw new Error(`KV cache: one slot needs ${slotBytes} bytes per layer (${kvHeads} kv heads × ${maxSeq} positions × head_dim ${headDim} × ${slotBytes / (kvHeads * maxSeq * headDim)} bytes), over the ${limit}-byte binding limit; use a shorter context`);
-    }
-    this.slotsPerChunk = Math.min(slots, Math.floor(limit / slotBytes));
+    const plan = kvCacheChunks(config, limit);
+    this.slotsPerChunk = plan.slotsPerChunk;
     this.layers = [];
     for (let layer = 0; layer < layers; layer++) {
-      const chunks: KvChunk[] = [];
-      for (let slotBase = 0; slotBase < slots; slotBase += this.slotsPerChunk) {
-        const slotCount = Math.min(this.slotsPerChunk, slots - slotBase);
-        const bytes = slotCount * slotBytes;
-        chunks.push({
-          slotBase,
-          slotCount,
-          k: ctx.createBuffer(`kv-cache.L${layer}.k[${slotBase}]`, bytes, 'kv-cache'),
-          v: ctx.createBuffer(`kv-cache.L${layer}.v[${slotBase}]`, bytes, 'kv-cache'),
-        });
-      }
+      const chunks: KvChunk[] = plan.chunks.map(({ slotBase, slotCount, bytes }) => ({
+        slotBase,
+        slotCount,
+        k: ctx.createBuffer(kvBufferName(layer, 'k', slotBase), bytes, 'kv-cache'),
+        v: ctx.createBuffer(kvBufferName(layer, 'v', slotBase), bytes, 'kv-cache'),
+      }));
       this.layers.push(chunks);
     }
   }

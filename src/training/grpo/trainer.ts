@@ -10,6 +10,7 @@ import type { QwenEngine } from '../../engine/engine';
 import { generate, type GeneratedSequence } from '../../engine/generate';
 import type { LoraAdapter } from '../model/lora-adapter';
 import { TrainingModel } from '../model/train-model';
+import { grpoTrainPlan } from '../model/train-plan';
 import { AdamW } from '../optim/optimizer';
 import { groupAdvantages } from './objective';
 import type { GrpoConfig } from './config';
@@ -108,8 +109,7 @@ export class GrpoTrainer {
   constructor(readonly engine: QwenEngine, readonly adapter: LoraAdapter, readonly env: RolloutEnvironment, readonly config: GrpoConfig) {
     if (!Number.isInteger(config.microBatch) || config.microBatch < 1) throw new Error(`micro-batch must be ≥ 1, got ${config.microBatch}`);
     // Shared-prefix packing puts a group (or as much of it as fits) in one long row.
-    const plan = config.sharePrefix ? { sequences: 1, seqLen: Math.max(config.packedRowTokens, config.maxSequenceTokens) } : { sequences: config.microBatch, seqLen: config.maxSequenceTokens };
-    this.model = new TrainingModel(engine, adapter, { ...plan, recompute: config.recompute });
+    this.model = new TrainingModel(engine, adapter, grpoTrainPlan(config));
     this.optimizer = new AdamW(engine.ctx, adapter.parameters(), { lr: config.lr, weightDecay: config.weightDecay, maxGradNorm: config.maxGradNorm });
   }
 

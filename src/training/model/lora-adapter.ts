@@ -5,6 +5,9 @@ import type { ModelConfig } from '../../model/config';
 import type { GpuContext } from '../../engine/gpu/context';
 import type { LoraModuleBuffers } from '../../engine/ops/lora';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget, type LoraTargetLayout } from '../../engine/ops/lora-targets';
+import { plannedBuffers } from '../../engine/model/buffer-plan';
+import { createPlanned } from '../../engine/gpu/planned';
+import { loraModules, planLoraAdapter } from './train-plan';
 
 export interface LoraConfig {
   rank: number;
@@ -23,10 +26,7 @@ export interface LoraModule extends LoraModuleBuffers {
   dB: GPUBuffer;
 }
 
-export function peftModuleName(layer: number, target: LoraTarget): string {
-  const block = target.endsWith('_proj') && ['gate_proj', 'up_proj', 'down_proj'].includes(target) ? 'mlp' : 'self_attn';
-  return `base_model.model.model.layers.${layer}.${block}.${target}`;
-}
+export { peftModuleName } from './train-plan';
 
 /** Deterministic PRNG for initialisation (xorshift32 → uniform [0, 1)). */
 function uniform(seed: number): () => number {
@@ -47,24 +47,22 @@ export class LoraAdapter {
     if (!Number.isInteger(rank) || rank < 1) throw new Error(`LoRA rank must be a positive integer, got ${rank}`);
     if (!(alpha > 0)) throw new Error(`LoRA alpha must be positive, got ${alpha}`);
     for (const t of targets) if (!LORA_TARGETS.includes(t)) throw new Error(`unknown LoRA target module '${t}' (expected ${LORA_TARGETS.join(', ')})`);
-    for (let layer = 0; layer < modelConfig.numLayers; layer++) {
-      const map = new Map<LoraTarget, LoraModule>();
-      for (const target of LORA_TARGETS.filter((t) => targets.includes(t))) {
-        const layout = loraTargetLayout(modelConfig, target);
-        const name = peftModuleName(layer, target);
-        const f32 = (label: string, n: number) => ctx.createBuffer(`${name}.${label}`, n * 4, 'lora');
-        const module: LoraModule = {
-          name, layer, target, layout, rank, scaling: alpha / rank,
-          inFeatures: layout.inFeatures, outFeatures: layout.outFeatures,
-          a: f32('lora_A', rank * layout.inFeatures), b: f32('lora_B', layout.outFeatures * rank),
-          dA: f32('lora_A.grad', rank * layout.inFeatures), dB: f32('lora_B.grad', layout.outFeatures * rank),
-          peftA: `${name}.lora_A.weight`, peftB: `${name}.lora_B.weight`,
-        };
-        this.modules.push(module);
-        map.set(target, module);
-      }
-      this.byLayer.push(map);
+    // Sizes from the training size table (train-plan.ts), each planned buffer made here by name.
+    const planned = plannedBuffers(planLoraAdapter(modelConfig, config), 'LoRA adapter');
+    for (let layer = 0; layer < modelConfig.numLayers; layer++) this.byLayer.push(new Map());
+    for (const { layer, target, name } of loraModules(modelConfig, config)) {
+      const layout = loraTargetLayout(modelConfig, target);
+      const take = (label: string) => createPlanned(ctx, planned.take(`${name}.${label}`));
+      const module: LoraModule = {
+        name, layer, target, layout, rank, scaling: alpha / rank,
+        inFeatures: layout.inFeatures, outFeatures: layout.outFeatures,
+        a: take('lora_A'), b: take('lora_B'), dA: take('lora_A.grad'), dB: take('lora_B.grad'),
+        peftA: `${name}.lora_A.weight`, peftB: `${name}.lora_B.weight`,
+      };
+      this.modules.push(module);
+      this.byLayer[layer].set(target, module);
     }
+    planned.done();
   }
 
   /** PEFT's default init: A ~ kaiming-uniform(a=√5) = U(−1/√in, 1/√in), B = 0 (the adapter starts as a no-op). */

@@ -36,21 +36,17 @@ import { encodeRmsNormBackward } from '../ops/rmsnorm-backward';
 import { encodeSwigluBackward } from '../ops/swiglu-backward';
 import type { LoraAdapter, LoraModule } from './lora-adapter';
 import { layoutBatch, predictionRow, scoredRanges, type BatchLayout, type PackedRow } from './batch-layout';
+import { planTrainingModel, trainLmHeadRows, type TrainPlan } from './train-plan';
+import { plannedBuffers } from '../../engine/model/buffer-plan';
+import { createPlanned } from '../../engine/gpu/planned';
 
 /** Active sequence lengths are rounded up to a multiple of this (fewer distinct dispatch sizes). */
 export const SEQ_LEN_BUCKET = 16;
 
-export interface TrainPlan {
-  /** B: most rows per micro-batch. */
-  sequences: number;
-  /** T: most tokens per row (a micro-batch pads its rows to its own longest, bucketed). A packed
-   *  row may be longer than the engine's context; each sequence in it may not. */
-  seqLen: number;
-  /** Re-run each layer's forward during backward instead of keeping every layer's activations. */
-  recompute: boolean;
-  /** Rows of logits computed at once; default min(rows, what fits in 64 MiB). */
-  lmHeadRows?: number;
-}
+export type { TrainPlan } from './train-plan';
+
+/** The step's inputs, gradients and LM-head chunk buffers (besides layer inputs and layer activations). */
+const STEP_BUFFERS = ['ids', 'positions', 'segments', 'targets', 'weights', 'logProbs', 'normedF', 'dResid', 'dNormed', 'dAttention', 'dQkv', 'dGateUp', 'dMlpHidden', 'du', 'delta', 'logits', 'chunkTargets', 'chunkWeights', 'chunkLogProbs', 'chunkDx'] as const;
 
 /** One layer's activations (everything its backward reads besides the saved layer input). */
 interface LayerActivations {
@@ -78,7 +74,7 @@ export class TrainingModel {
   private shape: AttentionTrainShape;
   private readonly layerInputs: GPUBuffer[];
   private readonly sets: LayerActivations[];
-  private readonly b: Record<'ids' | 'positions' | 'segments' | 'targets' | 'weights' | 'logProbs' | 'normedF' | 'dResid' | 'dNormed' | 'dAttention' | 'dQkv' | 'dGateUp' | 'dMlpHidden' | 'du' | 'delta' | 'logits' | 'chunkTargets' | 'chunkWeights' | 'chunkLogProbs' | 'chunkDx', GPUBuffer>;
+  private readonly b: Record<(typeof STEP_BUFFERS)[number], GPUBuffer>;
   private loraActiveInForward = true;
   /** The current micro-batch's placement of sequences (set by setBatch / setPackedBatch). */
   private batch: BatchLayout | null = null;
@@ -87,36 +83,28 @@ export class TrainingModel {
     this.config = engine.config;
     this.ctx = engine.ctx;
     this.weights = engine.weights;
-    const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V, numLayers: L } = this.config;
-    const { sequences: B, seqLen: T } = plan;
-    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 2) throw new Error(`training plan needs ≥1 sequence of ≥2 tokens, got ${B} × ${T}`);
-    const N = B * T;
-    this.shape = { sequences: B, seqLen: T, heads: nH, kvHeads: nKv, headDim: d };
-    this.lmHeadRows = Math.max(1, Math.min(N, plan.lmHeadRows ?? Math.floor((64 * 2 ** 20) / (V * 4))));
-    const qkvWidth = (nH + 2 * nKv) * d;
-    const r = adapter.config.rank;
-    const f32 = (label: string, n: number) => this.ctx.createBuffer(`train.${label}`, n * 4, 'activations');
-    this.layerInputs = Array.from({ length: L + 1 }, (_, l) => f32(`layerInput${l}`, N * H));
+    const { numHeads: nH, numKvHeads: nKv, headDim: d, numLayers: L } = this.config;
+    // Sizes come from the training size table (train-plan.ts); every planned buffer is made here, by name.
+    const planned = plannedBuffers(planTrainingModel(this.config, plan, adapter.config), 'training model');
+    const take = (name: string) => createPlanned(this.ctx, planned.take(`train.${name}`));
+    this.shape = { sequences: plan.sequences, seqLen: plan.seqLen, heads: nH, kvHeads: nKv, headDim: d };
+    this.lmHeadRows = trainLmHeadRows(this.config, plan);
+    this.layerInputs = Array.from({ length: L + 1 }, (_, l) => take(`layerInput${l}`));
     const makeSet = (i: number): LayerActivations => ({
-      normed1: f32(`normed1.${i}`, N * H),
-      qkvPreNorm: this.config.qkNorm ? f32(`qkvPreNorm.${i}`, N * qkvWidth) : null,
-      qkv: f32(`qkv.${i}`, N * qkvWidth),
-      attention: f32(`attention.${i}`, N * nH * d),
-      lse: f32(`lse.${i}`, N * nH),
-      residMid: f32(`residMid.${i}`, N * H),
-      normed2: f32(`normed2.${i}`, N * H),
-      gateUp: f32(`gateUp.${i}`, N * 2 * I),
-      mlpHidden: f32(`mlpHidden.${i}`, N * I),
-      u: new Map(adapter.config.targets.map((t) => [t, f32(`u.${t}.${i}`, N * r)])),
+      normed1: take(`normed1.${i}`),
+      qkvPreNorm: this.config.qkNorm ? take(`qkvPreNorm.${i}`) : null,
+      qkv: take(`qkv.${i}`),
+      attention: take(`attention.${i}`),
+      lse: take(`lse.${i}`),
+      residMid: take(`residMid.${i}`),
+      normed2: take(`normed2.${i}`),
+      gateUp: take(`gateUp.${i}`),
+      mlpHidden: take(`mlpHidden.${i}`),
+      u: new Map(adapter.config.targets.map((t) => [t, take(`u.${t}.${i}`)])),
     });
     this.sets = Array.from({ length: plan.recompute ? 1 : L }, (_, i) => makeSet(i));
-    const C = this.lmHeadRows;
-    this.b = {
-      ids: f32('ids', N), positions: f32('positions', N), segments: f32('segments', N * 4), targets: f32('targets', N), weights: f32('weights', N), logProbs: f32('logProbs', N),
-      normedF: f32('normedF', N * H), dResid: f32('dResid', N * H), dNormed: f32('dNormed', N * H), dAttention: f32('dAttention', N * nH * d),
-      dQkv: f32('dQkv', N * qkvWidth), dGateUp: f32('dGateUp', N * 2 * I), dMlpHidden: f32('dMlpHidden', N * I), du: f32('du', N * r), delta: f32('delta', N * nH),
-      logits: f32('logits', C * V), chunkTargets: f32('chunkTargets', C), chunkWeights: f32('chunkWeights', C), chunkLogProbs: f32('chunkLogProbs', C), chunkDx: f32('chunkDx', C * H),
-    };
+    this.b = Object.fromEntries(STEP_BUFFERS.map((n) => [n, take(n)])) as TrainingModel['b'];
+    planned.done();
   }
 
   /** Rows (B × T) of the current micro-batch: row b·T + t is token t of sequence b. */

@@ -7,8 +7,11 @@
 // The step number t used for bias correction is fixed at encode time (t = completed + 1); a
 // skipped step writes nothing, so the next step encodes the same t again.
 import type { GpuContext } from '../../engine/gpu/context';
-import { ADAMW_STEP_UNIFORM_BYTES, adamWStepScalars, adamWStepWords, encodeAdamW, type AdamWHyperparameters } from './adamw';
-import { decodeGradNormResult, encodeGradNorm, GRAD_NORM_RESULT_BYTES, gradNormPartialsBytes } from './grad-norm';
+import { adamWStepScalars, adamWStepWords, encodeAdamW, type AdamWHyperparameters } from './adamw';
+import { decodeGradNormResult, encodeGradNorm, GRAD_NORM_RESULT_BYTES } from './grad-norm';
+import { planTotal, plannedBuffers } from '../../engine/model/buffer-plan';
+import { createPlanned } from '../../engine/gpu/planned';
+import { planAdamW } from '../model/train-plan';
 
 // Numeric WebGPU flag values (fixed by the spec), so importing this module needs no globals.
 const USAGE = { MAP_READ: 0x01, COPY_DST: 0x08, UNIFORM: 0x40 } as const;
@@ -106,15 +109,18 @@ export class AdamW {
     this.maxGradNorm = maxGradNorm;
     this.tensors = params.map((p) => ({ ...p }));
     // createBuffer returns zero-initialized memory (WebGPU guarantees it), which is Adam's m0, v0.
-    this.m = params.map((p) => ctx.createBuffer(`adamw.m.${p.name}`, p.length * 4, 'optimizer'));
-    this.v = params.map((p) => ctx.createBuffer(`adamw.v.${p.name}`, p.length * 4, 'optimizer'));
-    const partialsBytes = gradNormPartialsBytes(params.map((p) => p.length));
-    this.partials = ctx.createBuffer('adamw.gradNormPartials', partialsBytes, 'optimizer');
-    this.result = ctx.createBuffer('adamw.gradNorm', GRAD_NORM_RESULT_BYTES, 'optimizer');
-    this.stepUniform = ctx.device.createBuffer({ label: 'adamw.step', size: ADAMW_STEP_UNIFORM_BYTES, usage: USAGE.UNIFORM | USAGE.COPY_DST });
-    this.staging = ctx.device.createBuffer({ label: 'adamw.readback', size: GRAD_NORM_RESULT_BYTES, usage: USAGE.MAP_READ | USAGE.COPY_DST });
-    const stateBytes = [...this.m, ...this.v].reduce((sum, b) => sum + b.size, 0);
-    this.memoryBytes = stateBytes + this.partials.size + this.result.size + ADAMW_STEP_UNIFORM_BYTES + GRAD_NORM_RESULT_BYTES;
+    // Sizes from the training size table (train-plan.ts), each planned buffer made here by name.
+    const plan = planAdamW(params);
+    const planned = plannedBuffers(plan, 'AdamW');
+    const take = (name: string) => createPlanned(ctx, planned.take(name));
+    this.m = params.map((p) => take(`adamw.m.${p.name}`));
+    this.v = params.map((p) => take(`adamw.v.${p.name}`));
+    this.partials = take('adamw.gradNormPartials');
+    this.result = take('adamw.gradNorm');
+    this.stepUniform = take('adamw.step');
+    this.staging = take('adamw.readback');
+    planned.done();
+    this.memoryBytes = planTotal(plan);
   }
 
   /** Completed (not skipped) optimizer steps. */
