@@ -24,6 +24,7 @@ const layerOf = (path: string) => (path.startsWith('src/') ? path.split('/')[1] 
  */
 const APP_MAY_IMPORT: Record<string, string> = {
   'src/engine/model/buffer-plan.ts': "size table: every buffer the engine allocates, by name and bytes (the Model tab's memory estimate)",
+  'src/training/model/train-plan.ts': "size table: every buffer a GRPO step adds, by name and bytes (the Train tab's training memory)",
   'src/training/checkpoints/index.ts': 'GPU-free checkpoint storage (IndexedDB) the Checkpoints tab lists, renames and deletes',
   'src/training/peft-export.ts': 'GPU-free PEFT file writer (safetensors + adapter_config.json) for the Checkpoints tab export',
 };

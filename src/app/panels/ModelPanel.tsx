@@ -1,14 +1,14 @@
 // Model tab: pick a model (hub with a configurable mirror, a local folder, or the built-in tiny
 // model), a quantization, and load it in the worker with download and upload progress.
-import { createMemo, createResource, createSignal, For, Show, type JSX } from 'solid-js';
+import { createEffect, createMemo, createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { MODEL_REGISTRY } from '../../model/registry';
 import type { WeightFormat } from '../../engine/quant/formats';
 import type { ModelChoice, WorkerEvent } from '../../worker-api/protocol';
 import { ProgressBar } from '../components/ProgressBar';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format';
-import { ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../lib/memory-estimate';
+import { configFromDims, ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../lib/memory-estimate';
 import { loadMirror, saveMirror, validateMirror } from '../lib/settings';
-import { capabilities, engine, loadedModel, maxNewTokens, setLoadedModel, setMaxNewTokens } from '../state';
+import { capabilities, engine, loadedModel, maxNewTokens, modelPick, setLoadedModel, setLoadedPick, setMaxNewTokens, setModelPick } from '../state';
 import { CapabilityPanel } from './CapabilityPanel';
 import { NoWebGPU } from './NoWebGPU';
 import { shellOffline } from '../../offline/register';
@@ -47,6 +47,11 @@ export function ModelPanel(): JSX.Element {
   const estimate = createMemo(() => {
     const dims = MODEL_DIMS[modelId()];
     return dims ? estimateMemory(dims, quant(), context()) : null;
+  });
+  // The pick, for the Train tab's training-memory figure (the same size tables as the estimate).
+  createEffect(() => {
+    const dims = MODEL_DIMS[modelId()];
+    setModelPick(dims ? { label: modelLabel(), config: configFromDims(dims), quant: quant(), context: context(), batch: ENGINE_BATCH } : null);
   });
   // Offline readiness, read again after each load: the app shell (service worker) and the chosen
   // hub model's files in the download cache.
@@ -99,8 +104,10 @@ export function ModelPanel(): JSX.Element {
       });
     } catch (e) { setError((e as Error).message); return; }
     setRunning(run);
+    const pick = modelPick();
     try {
       const result = await run.result;
+      setLoadedPick(pick);
       setLoadedModel(result);
       if (modelId() === TINY_ID && maxNewTokens() > 32) {
         setNotice(`Max new tokens per turn changed from ${maxNewTokens()} to 16: the tiny model has random weights, so long turns only cost time. Set it back below if you want.`);

@@ -10,6 +10,8 @@ import { defaultTrainingConfig, validateTrainingConfig, type TrainingClient, typ
 import { humanConfigError, NoSignalNotice, phaseText } from './TrainProgress';
 import { TrainingCharts } from './TrainingCharts';
 import { resumableCheckpoints, TrainResume } from './TrainResume';
+import { TrainMemory } from './TrainMemory';
+import { loadedPick, modelPick } from '../state';
 
 type RunState =
   | { kind: 'idle' }
@@ -151,6 +153,7 @@ export function TrainPanel(props: {
           {num('checkpointEvery', 'Checkpoint every N steps')}
           {num('maxNewTokens', 'Max new tokens per turn')}
         </div>
+        <TrainMemory model={model() ? loadedPick() : modelPick()} loaded={!!model()} rank={effectiveConfig().loraRank} />
         <Show when={errors().length}><ul class="error" role="alert" data-testid="train-config-errors"><For each={errors()}>{(e) => <li>{humanConfigError(e)}</li>}</For></ul></Show>
         <div class="buttons">
           <button class="primary" data-testid="train-start" disabled={!available() || running() || errors().length > 0} onClick={start}>Start</button>
