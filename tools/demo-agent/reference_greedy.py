@@ -10,7 +10,7 @@ import json
 import torch
 import transformers
 from tokenizers import Tokenizer
-from transformers import Qwen2ForCausalLM
+from transformers import GenerationConfig, Qwen2ForCausalLM
 
 
 def main():
@@ -27,7 +27,10 @@ def main():
     model = Qwen2ForCausalLM.from_pretrained(args.model).eval()
     ids = tok.encode(prompt, add_special_tokens=False).ids
     with torch.no_grad():
-        out = model.generate(torch.tensor([ids]), max_new_tokens=args.tokens, min_new_tokens=args.tokens, do_sample=False)
+        # Exactly `tokens` greedy steps with no stop and no suppression: min_new_tokens would mask the
+        # end-of-turn ids (the engine's greedy path does not), so turn the stop ids off instead.
+        gen = GenerationConfig(max_new_tokens=args.tokens, do_sample=False, eos_token_id=None, pad_token_id=tok.token_to_id("<|endoftext|>"))
+        out = model.generate(torch.tensor([ids]), generation_config=gen)
     greedy = out[0, len(ids):].tolist()
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump({
