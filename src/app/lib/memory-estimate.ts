@@ -14,7 +14,7 @@ export const MODEL_DIMS: Record<string, ModelDims> = {
   'qwen2.5-1.5b-instruct': { layers: 28, hidden: 1536, heads: 12, kvHeads: 2, headDim: 128, intermediate: 8960, vocab: 151936, tied: true, family: 'qwen2' },
   'qwen3-0.6b': { layers: 28, hidden: 1024, heads: 16, kvHeads: 8, headDim: 128, intermediate: 3072, vocab: 151936, tied: true, family: 'qwen3' },
   'tiny-qwen3-random': { layers: 2, hidden: 32, heads: 4, kvHeads: 4, headDim: 16, intermediate: 64, vocab: 151936, tied: true, family: 'qwen3' },
-  'demo-agent': { layers: 3, hidden: 96, heads: 3, kvHeads: 1, headDim: 32, intermediate: 256, vocab: 4096, tied: true, family: 'qwen2' },
+  'demo-agent': { layers: 4, hidden: 128, heads: 4, kvHeads: 2, headDim: 32, intermediate: 384, vocab: 4096, tied: true, family: 'qwen2' },
 };
 
 export function configFromDims(d: ModelDims): ModelConfig {
