@@ -10,4 +10,5 @@ export function registerAll(register: Register) {
   register('train', () => import('./train'));
   register('scenarios', () => import('./scenarios')); // sandbox
   register('eval', () => import('./eval'));            // sandbox
+  register('experiment', () => import('./experiment')); // issue #13: npm run experiment -- learn
 }

@@ -16,8 +16,8 @@ import { resolveGrpoConfig, type GrpoConfig } from '../../training/grpo/config';
 import { SandboxEnvironment } from '../../training/grpo/sandbox-env';
 import { GrpoTrainer } from '../../training/grpo/trainer';
 import { LoraAdapter } from '../../training/model/lora-adapter';
-import { exportPeftAdapter } from '../../training/peft-export';
-import { readPeftTensors } from '../../training/peft-io';
+import { exportPeftAdapter } from '../../peft/export';
+import { readPeftTensors } from '../../peft/import';
 import { openPeftAdapter } from '../adapter-setup';
 import { cliTokenizer, createCliEngine, openModelDir, quantFlag } from '../engine-setup';
 import { LIMITS, parseJsonBounded } from '../../sandbox/limits';
@@ -58,7 +58,7 @@ function readResumeState(dir: string): ResumeState {
   return st as ResumeState;
 }
 
-async function saveAdapter(dir: string, trainer: GrpoTrainer, config: GrpoConfig, modelDir: string) {
+export async function saveAdapter(dir: string, trainer: GrpoTrainer, config: GrpoConfig, modelDir: string) {
   mkdirSync(dir, { recursive: true });
   const tensors = await trainer.adapter.read('params');
   const files = exportPeftAdapter({ tensors, rank: config.lora.rank, alpha: config.lora.alpha, targetModules: config.lora.targets, baseModel: { repo: modelDir } });
