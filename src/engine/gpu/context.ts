@@ -23,6 +23,13 @@ const UNIFORM_USAGE = USAGE.UNIFORM | USAGE.COPY_DST;
 export class GpuContext {
   readonly shaderF16: boolean;
   readonly maxBindingBytes: number;
+  /**
+   * The device is a CPU emulation of a GPU (SwiftShader, llvmpipe, lavapipe), where a workgroup
+   * barrier costs far more than the arithmetic it orders (SwiftShader runs a workgroup containing
+   * one as coroutines): decode kernels then pick their barrier-free variants, which compute the
+   * same values.
+   */
+  readonly preferBarrierFree: boolean;
   private pipelines = new Map<string, GPUComputePipeline>();
   private uniforms = new Map<string, GPUBuffer>();
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -35,6 +42,7 @@ export class GpuContext {
   constructor(readonly device: GPUDevice) {
     this.shaderF16 = device.features.has('shader-f16');
     this.maxBindingBytes = device.limits.maxStorageBufferBindingSize;
+    this.preferBarrierFree = isSoftwareAdapter(device.adapterInfo);
   }
 
   /** A storage buffer (read/write, copyable), rounded up to 4 bytes, accounted under `category`. */
@@ -152,6 +160,12 @@ export class GpuContext {
     staging.destroy();
     return copy;
   }
+}
+
+/** True for adapters that run shaders on the CPU (by the names Dawn and browsers report). */
+export function isSoftwareAdapter(info: Partial<GPUAdapterInfo> | undefined): boolean {
+  if (!info) return false;
+  return /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`);
 }
 
 /** Reinterprets an f32 as its u32 bit pattern, for `GpuContext.params`. */

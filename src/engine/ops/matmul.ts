@@ -1,6 +1,7 @@
 // Matmul with a packed weight: y[M, N] = x·Wᵀ (+ bias) (or y += …), W = GpuWeight [N, K] in
 // f32 / f16 / q8 / q4, x and y f32. One dispatch per weight chunk; chunk c writes columns
-// rowStart..rowStart+rows of y. Small M (decode) uses the GEMV kernel, larger M the tiled one.
+// rowStart..rowStart+rows of y. Small M (decode) uses the GEMV kernel (its barrier-free serial
+// variant on CPU-emulated GPUs: same values, see matmul-gemv.ts), larger M the tiled one.
 //
 // Output row r reads x row `xRows.offset + r·xRows.stride` (default offset 0, stride 1), or
 // `indices[r]` from a u32 buffer: the LM head uses this to compute logits only for the last
@@ -8,12 +9,12 @@
 import { ceilDiv, type GpuContext } from '../gpu/context';
 import type { GpuWeight } from '../weights';
 import { matmulBindings, matmulParams, type MatmulShape } from './matmul-common';
-import { GEMV_MAX_M, gemvColumnsPerWorkgroup, gemvRowCapacity, gemvWgsl } from './matmul-gemv';
+import { GEMV_MAX_M, gemvColumnsPerWorkgroup, gemvRowCapacity, gemvSerialColumnsPerWorkgroup, gemvSerialWgsl, gemvWgsl } from './matmul-gemv';
 import { TILE, tiledWgsl } from './matmul-tiled';
 
 export { GEMV_MAX_M } from './matmul-gemv';
 
-export type MatmulKernel = 'auto' | 'gemv' | 'tiled';
+export type MatmulKernel = 'auto' | 'gemv' | 'gemv-serial' | 'tiled';
 
 export type XRows = { offset: number; stride: number } | { indices: GPUBuffer };
 
@@ -31,7 +32,10 @@ export interface MatmulArgs {
   accumulate?: boolean;
   /** Which x row feeds output row r; default r. */
   xRows?: XRows;
-  /** Force a kernel (tests); 'auto' picks GEMV for m ≤ GEMV_MAX_M. */
+  /**
+   * Force a kernel (tests); 'auto' picks GEMV for m ≤ GEMV_MAX_M (the serial GEMV when the context
+   * prefers barrier-free kernels), else tiled.
+   */
   kernel?: MatmulKernel;
 }
 
@@ -51,7 +55,7 @@ function check(args: MatmulArgs) {
     const lastRow = offset + (m - 1) * stride;
     if (args.x.size < (lastRow + 1) * w.cols * 4) throw new Error(`${name}: x holds ${args.x.size} bytes, needs row ${lastRow} of ${w.cols} f32`);
   }
-  if (args.kernel === 'gemv' && m > GEMV_MAX_M) throw new Error(`${name}: the GEMV kernel handles m ≤ ${GEMV_MAX_M}, got ${m}`);
+  if ((args.kernel === 'gemv' || args.kernel === 'gemv-serial') && m > GEMV_MAX_M) throw new Error(`${name}: the GEMV kernel handles m ≤ ${GEMV_MAX_M}, got ${m}`);
   if (w.chunks.length === 0) throw new Error(`${name}: weight has no chunks (destroyed?)`);
 }
 
@@ -71,8 +75,10 @@ export function encodeMatmul(ctx: GpuContext, pass: GPUComputePassEncoder, args:
     indexedRows: !!indices,
     shaderF16: ctx.shaderF16,
   };
-  const useGemv = args.kernel === 'gemv' || ((args.kernel ?? 'auto') === 'auto' && m <= GEMV_MAX_M);
-  const pipeline = ctx.pipeline(useGemv ? gemvWgsl(shape, gemvRowCapacity(m)) : tiledWgsl(shape));
+  const requested = args.kernel ?? 'auto';
+  const kernel = requested !== 'auto' ? requested : m > GEMV_MAX_M ? 'tiled' : ctx.preferBarrierFree ? 'gemv-serial' : 'gemv';
+  const pipeline = ctx.pipeline(kernel === 'gemv' ? gemvWgsl(shape, gemvRowCapacity(m)) : kernel === 'gemv-serial' ? gemvSerialWgsl(shape, gemvRowCapacity(m)) : tiledWgsl(shape));
+  const columnsPerWorkgroup = kernel === 'gemv' ? gemvColumnsPerWorkgroup(weight.cols) : gemvSerialColumnsPerWorkgroup();
   const b = matmulBindings(shape);
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   for (const chunk of weight.chunks) {
@@ -80,8 +86,8 @@ export function encodeMatmul(ctx: GpuContext, pass: GPUComputePassEncoder, args:
     if (b.scales >= 0) bindings[b.scales] = chunk.scales!;
     if (b.bias >= 0) bindings[b.bias] = args.bias!;
     if (b.rowIndex >= 0) bindings[b.rowIndex] = indices!;
-    if (useGemv) {
-      const groups = ceilDiv(chunk.rows, gemvColumnsPerWorkgroup(weight.cols));
+    if (kernel !== 'tiled') {
+      const groups = ceilDiv(chunk.rows, columnsPerWorkgroup);
       const x = Math.min(groups, maxGroups);
       ctx.dispatch(pass, pipeline, bindings, [x, ceilDiv(groups, x)]);
     } else {
