@@ -43,6 +43,8 @@ describe('batch layout', () => {
     expect(() => layoutBatch([{ prefix: 2, sequences: [{ ids: [1, 2, 3], scoreFrom: 2 }, { ids: [1, 2, 5], scoreFrom: 3 }] }], options)).toThrow(/scoreFrom 2 must be ≥ prefix \+ 1 = 3/);
     expect(() => layoutBatch([{ prefix: 0, sequences: [{ ids: Array(33).fill(1) }] }], options)).toThrow(/holds 33 tokens, the plan allows 32/);
     expect(() => layoutBatch([{ prefix: 0, sequences: [{ ids: [1, 200] }] }], options)).toThrow(/token id 200 is outside the vocabulary/);
+    expect(() => layoutBatch([], options)).toThrow(/needs at least one row/);
+    expect(() => layoutBatch([{ prefix: 0, sequences: [] }], options)).toThrow(/every row at least one sequence/);
   });
 });
 

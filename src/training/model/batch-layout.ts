@@ -60,6 +60,8 @@ export function rowTokens(row: PackedRow): number {
 }
 
 export function layoutBatch(rows: readonly PackedRow[], options: { maxSeqLen: number; maxPosition: number; vocabSize: number; padId?: number; bucket: number }): BatchLayout {
+  // An empty micro-batch is a caller's bug (a loop stepping by zero rows spun forever on it).
+  if (rows.length === 0 || rows.some((r) => r.sequences.length === 0)) throw new Error('a micro-batch needs at least one row, and every row at least one sequence');
   const longest = rows.reduce((n, r) => Math.max(n, rowTokens(r)), 0);
   if (longest > options.maxSeqLen) throw new Error(`a micro-batch row holds ${longest} tokens, the plan allows ${options.maxSeqLen}`);
   const B = Math.max(1, rows.length);
