@@ -6,7 +6,7 @@ import { probeCapabilities, requestDeviceForModels } from '../src/engine/gpu/cap
 import { CacheStorageByteCache } from '../src/model/cache';
 import { WEIGHT_CACHE_NAME } from '../src/engine/quant/weight-cache';
 import { describeError, EngineHost } from '../src/worker-api/engine-host';
-import { CheckpointStore } from '../src/training/checkpoints/store';
+import { CheckpointStore } from '../src/checkpoints/store';
 import type { CapabilitiesResult, WorkerEvent, WorkerRequest, WorkerResponse } from '../src/worker-api/protocol';
 
 declare const self: DedicatedWorkerGlobalScope;

@@ -1,6 +1,6 @@
 // Main-thread proxy for the engine worker. No GPU code here: it only posts messages
 // (src/worker-api/protocol.ts) and routes the answers.
-import type { CheckpointSummary } from '../training/checkpoints/types';
+import type { CheckpointSummary } from '../checkpoints/types';
 import type {
   AdapterListResult, CapabilitiesResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, WorkerEvent, WorkerRequest, WorkerResponse,
 } from '../worker-api/protocol';

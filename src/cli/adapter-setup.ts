@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeFileSource } from '../model/node-sources';
-import { importPeftAdapter, type PeftAdapterConfig } from '../training/peft-io';
+import { importPeftAdapter, type PeftAdapterConfig } from '../peft/import';
 import { CliError } from './flags';
 
 export async function openPeftAdapter(dir: string): Promise<{ config: PeftAdapterConfig; tensors: Map<string, { shape: number[]; values: Float32Array }> }> {

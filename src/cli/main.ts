@@ -6,8 +6,8 @@ import { ModelLoadError } from '../model/errors';
 import { EngineError } from '../engine/engine';
 import { SuiteError } from '../sandbox/scenarios/suite-format';
 import { PyLiteralError } from '../sandbox/scenarios/pyliteral';
-import { CheckpointError } from '../training/checkpoints/errors';
-import { PeftAdapterError } from '../training/peft-io';
+import { CheckpointError } from '../checkpoints/errors';
+import { PeftAdapterError } from '../peft/import';
 
 type CommandModule = { run(flags: Flags): Promise<void>; usage: string; needsGpu?: boolean };
 

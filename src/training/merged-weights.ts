@@ -4,7 +4,7 @@
 import { fromFloat32 } from '../model/dtypes';
 import { tensorToFloat32, type Tensor } from '../model/safetensors';
 import type { TensorProvider } from '../engine/model/qwen-weights';
-import type { PeftAdapterConfig } from './peft-io';
+import type { PeftAdapterConfig } from '../peft/import';
 
 const PEFT_PREFIX = 'base_model.model.';
 

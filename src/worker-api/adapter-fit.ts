@@ -8,11 +8,11 @@
 //   An imported PEFT adapter has no fingerprint (adapter-import.ts): its shapes decide alone, and
 //   the UI says which base model it names.
 import type { ModelConfig } from '../model/config';
-import { describeModelMismatch } from '../training/checkpoints/model-identity';
-import type { CheckpointData, ModelIdentity } from '../training/checkpoints/types';
+import { describeModelMismatch } from '../checkpoints/model-identity';
+import type { CheckpointData, ModelIdentity } from '../checkpoints/types';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../engine/ops/lora-targets';
-import { parsePeftTensorName } from '../training/peft-io';
-import { peftLoraTensorName } from '../training/checkpoints/peft-names';
+import { parsePeftTensorName } from '../peft/import';
+import { peftLoraTensorName } from '../checkpoints/peft-names';
 import { isFingerprinted } from './adapter-import';
 
 export type AdapterShape = Pick<CheckpointData, 'lora' | 'adapter'>;

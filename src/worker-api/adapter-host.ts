@@ -2,12 +2,12 @@
 // GPU copy of the one in use (kept by id, so the turns of an episode upload it once), and the
 // import of PEFT files into the store.
 import type { QwenEngine } from '../engine/engine';
-import { CheckpointError, CheckpointNotFoundError } from '../training/checkpoints/errors';
-import type { CheckpointStore } from '../training/checkpoints/store';
-import type { CheckpointSummary, LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
+import { CheckpointError, CheckpointNotFoundError } from '../checkpoints/errors';
+import type { CheckpointStore } from '../checkpoints/store';
+import type { CheckpointSummary, LoadedCheckpoint, ModelIdentity } from '../checkpoints/types';
 import { LoraAdapter } from '../training/model/lora-adapter';
 import type { LoraTarget } from '../engine/ops/lora-targets';
-import { PeftAdapterError } from '../training/peft-io';
+import { PeftAdapterError } from '../peft/import';
 import { ModelLoadError } from '../model/errors';
 import { adapterFitProblem } from './adapter-fit';
 import { isFingerprinted, peftImportToCheckpoint } from './adapter-import';

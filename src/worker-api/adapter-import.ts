@@ -12,10 +12,10 @@
 // - optimizer: the store requires AdamW moments for every adapter tensor; zeros with step 0 are
 //   exactly a fresh AdamW state, so nothing is invented. They cost twice the adapter's size.
 import { blobSource } from '../model/byte-source';
-import { peftFilesToCheckpointAdapter } from '../training/peft-export';
-import { PeftAdapterError } from '../training/peft-io';
-import { MAX_NAME_LENGTH } from '../training/checkpoints/validate-input';
-import type { CheckpointData, ModelIdentity, TensorMap } from '../training/checkpoints/types';
+import { peftFilesToCheckpointAdapter } from '../peft/export';
+import { PeftAdapterError } from '../peft/import';
+import { MAX_NAME_LENGTH } from '../checkpoints/validate-input';
+import type { CheckpointData, ModelIdentity, TensorMap } from '../checkpoints/types';
 import { CHECKPOINT_SIDECAR, parseSidecar } from './checkpoint-sidecar';
 
 /** The hash placeholder of a base model nobody fingerprinted (64 zeros: valid hex, no real SHA-256). */

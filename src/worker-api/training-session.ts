@@ -10,8 +10,8 @@ import { GrpoTrainer, sampledRuns, type StepMetrics } from '../training/grpo/tra
 import { LoraAdapter } from '../training/model/lora-adapter';
 import { playgroundTrainingRows } from '../training/model/train-plan';
 import { LORA_TARGETS, type LoraTarget } from '../engine/ops/lora-targets';
-import type { CheckpointStore } from '../training/checkpoints/store';
-import type { LoadedCheckpoint, ModelIdentity } from '../training/checkpoints/types';
+import type { CheckpointStore } from '../checkpoints/store';
+import type { LoadedCheckpoint, ModelIdentity } from '../checkpoints/types';
 import { noLearningSignal, trainingMetricsOf, type TrainingConfig, type TrainingSample } from './training-types';
 
 /** At most one progress event per this many ms inside a phase (a phase change is sent at once). */

@@ -17,7 +17,7 @@ const ROOT = join(process.cwd(), '.cache', 'app-checkpoints-page');
 const ENTRY = `
 import { render } from 'solid-js/web';
 import { CheckpointsPanel } from '../../src/app/panels/CheckpointsPanel';
-import { CheckpointStore } from '../../src/training/checkpoints/index';
+import { CheckpointStore } from '../../src/checkpoints/index';
 import { makeCheckpoint } from '../../tests/browser/pages/checkpoint-fixture';
 import '../../src/app/styles.css';
 const store = new CheckpointStore();

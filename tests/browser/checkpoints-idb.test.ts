@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
-import { computeModelIdentity } from '../../src/training/checkpoints';
+import { computeModelIdentity } from '../../src/checkpoints';
 import type { CheckpointTestApi } from './pages/checkpoints-entry';
 import type { FixtureOptions } from './pages/checkpoint-fixture';
 

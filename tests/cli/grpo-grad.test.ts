@@ -12,7 +12,7 @@ import { grpoGradients, parseGrpoBatch } from '../../src/cli/commands/grpo-grad'
 import { GpuContext } from '../../src/engine/gpu/context';
 import { QwenEngine } from '../../src/engine/engine';
 import { nodeFileSource } from '../../src/model/node-sources';
-import { importPeftAdapter, readPeftTensors } from '../../src/training/peft-io';
+import { importPeftAdapter, readPeftTensors } from '../../src/peft/import';
 import type { LoraTarget } from '../../src/engine/ops/lora-targets';
 import { fixtureDir, loadFixtureModel } from '../helpers/fixture-models';
 import { getTestDevice } from '../helpers/gpu';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFileSource } from '../../src/model/node-sources';
-import { readPeftTensors } from '../../src/training/peft-io';
+import { readPeftTensors } from '../../src/peft/import';
 import { fixtureDir } from '../helpers/fixture-models';
 
 function cli(...args: string[]) {

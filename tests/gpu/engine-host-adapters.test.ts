@@ -5,9 +5,9 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CheckpointStore } from '../../src/training/checkpoints/store';
-import { computeModelIdentity } from '../../src/training/checkpoints/model-identity';
-import type { CheckpointData, ModelIdentity, TensorMap } from '../../src/training/checkpoints/types';
+import { CheckpointStore } from '../../src/checkpoints/store';
+import { computeModelIdentity } from '../../src/checkpoints/model-identity';
+import type { CheckpointData, ModelIdentity, TensorMap } from '../../src/checkpoints/types';
 import { LORA_TARGETS } from '../../src/engine/ops/lora-targets';
 import { EngineHost, describeError } from '../../src/worker-api/engine-host';
 import type { AdapterListResult, GenerateResult } from '../../src/worker-api/protocol';

@@ -8,7 +8,7 @@ import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineHost, describeError } from '../../src/worker-api/engine-host';
 import type { WorkerEvent } from '../../src/worker-api/protocol';
-import { CheckpointStore } from '../../src/training/checkpoints/store';
+import { CheckpointStore } from '../../src/checkpoints/store';
 import { CELLS, type Cell } from '../../src/sandbox/index';
 import type { TrainingConfig } from '../../src/app/training-client';
 import { getTestDevice } from '../helpers/gpu';

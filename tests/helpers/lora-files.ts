@@ -1,10 +1,10 @@
 // LoRA adapters of a chosen model shape for tests: as a checkpoint TensorMap and as PEFT files.
 import type { ModelConfig } from '../../src/model/config';
-import { peftLoraTensorName } from '../../src/training/checkpoints/peft-names';
-import type { TensorMap } from '../../src/training/checkpoints/types';
+import { peftLoraTensorName } from '../../src/checkpoints/peft-names';
+import type { TensorMap } from '../../src/checkpoints/types';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../../src/engine/ops/lora-targets';
-import { exportPeftAdapter, type PeftAdapterFiles } from '../../src/training/peft-export';
-import type { PeftTensor } from '../../src/training/peft-io';
+import { exportPeftAdapter, type PeftAdapterFiles } from '../../src/peft/export';
+import type { PeftTensor } from '../../src/peft/import';
 
 export type ShapeConfig = Pick<ModelConfig, 'numLayers' | 'hiddenSize' | 'intermediateSize' | 'numHeads' | 'numKvHeads' | 'headDim'>;
 

@@ -13,7 +13,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { wrap, type IDBPDatabase } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { CheckpointCorruptError, CheckpointError, CheckpointQuotaError, CheckpointStore, DEFAULT_DB_NAME, type CheckpointData } from '../../src/training/checkpoints';
+import { CheckpointCorruptError, CheckpointError, CheckpointQuotaError, CheckpointStore, DEFAULT_DB_NAME, type CheckpointData } from '../../src/checkpoints';
 import { makeCheckpoint, tensorMapDifference } from '../browser/pages/checkpoint-fixture';
 import { within } from './helpers';
 

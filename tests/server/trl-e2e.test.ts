@@ -11,7 +11,7 @@ import { writeTinyModel } from '../../models/make-tiny-model';
 import { nodeFileSource } from '../../src/model/node-sources';
 import { generateScenarios } from '../../src/sandbox/scenarios/generator';
 import { startEnvServer, type EnvServer } from '../../src/server/env-server';
-import { importPeftAdapter } from '../../src/training/peft-io';
+import { importPeftAdapter } from '../../src/peft/import';
 import { ensurePythonEnv, PYTHON } from './python-env';
 
 let server: EnvServer;

@@ -12,8 +12,8 @@ import {
   CheckpointCorruptError, CheckpointError, CheckpointInputError, CheckpointModelMismatchError, CheckpointNotFoundError,
   CheckpointQuotaError, CheckpointStore, computeModelIdentity, DEFAULT_DB_NAME, peftLoraTensorName, type CheckpointData, type CheckpointStoreOptions,
   type ModelIdentity,
-} from '../../src/training/checkpoints';
-import { isQuotaExceeded } from '../../src/training/checkpoints/errors';
+} from '../../src/checkpoints';
+import { isQuotaExceeded } from '../../src/checkpoints/errors';
 import { FIXTURE_IDENTITY, makeCheckpoint, tensorMapDifference } from '../browser/pages/checkpoint-fixture';
 
 let factory: IDBFactory;

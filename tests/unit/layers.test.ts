@@ -7,6 +7,9 @@
 //     server: it is the GPU-free environment the server, the CLI and the trainer all use.
 //   - src/app/ (the UI) imports engine and training code only as types, or from the modules listed
 //     in APP_MAY_IMPORT below (GPU-free size tables and storage); the worker owns the GPU.
+//   - src/checkpoints/ (IndexedDB storage) and src/peft/ (PEFT adapter files) hold no GPU code, so
+//     the UI uses them directly: they import nothing from the engine (but its list of LoRA target
+//     modules), training, agent, app, worker-api, CLI or server.
 //   - no import cycle anywhere in src/, type-only imports included.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +28,6 @@ const layerOf = (path: string) => (path.startsWith('src/') ? path.split('/')[1] 
 const APP_MAY_IMPORT: Record<string, string> = {
   'src/engine/model/buffer-plan.ts': "size table: every buffer the engine allocates, by name and bytes (the Model tab's memory estimate)",
   'src/training/model/train-plan.ts': "size table: every buffer a GRPO step adds, by name and bytes (the Train tab's training memory)",
-  'src/training/checkpoints/index.ts': 'GPU-free checkpoint storage (IndexedDB) the Checkpoints tab lists, renames and deletes',
-  'src/training/peft-export.ts': 'GPU-free PEFT file writer (safetensors + adapter_config.json) for the Checkpoints tab export',
 };
 
 function violations(fromLayer: string, forbidden: readonly string[], allowed: (e: ImportEdge) => boolean = () => false): string[] {
@@ -73,6 +74,15 @@ describe('layers (issue #11)', () => {
     expect(violations('app', ['engine', 'training'], (e) => e.typeOnly || e.to in APP_MAY_IMPORT)).toEqual([]);
     // Every listed module exists and is still used (a stale entry would widen the rule silently).
     for (const m of Object.keys(APP_MAY_IMPORT)) expect(edges.some((e) => layerOf(e.from) === 'app' && e.to === m && !e.typeOnly), m).toBe(true);
+  });
+
+  it('checkpoint storage and the PEFT files are GPU-free: no engine (but the LoRA target names), training, agent, app, worker-api, CLI or server', () => {
+    const above = ['engine', 'training', 'agent', 'app', 'worker-api', 'cli', 'server'];
+    const loraTargetNames = (e: ImportEdge) => e.to === 'src/engine/ops/lora-targets.ts';
+    expect([...violations('checkpoints', above), ...violations('peft', above, loraTargetNames)]).toEqual([]);
+    // The rule is not vacuous: both folders are read, and the UI imports them.
+    expect(edges.some((e) => e.from === 'src/peft/import.ts' && e.to === 'src/engine/ops/lora-targets.ts')).toBe(true);
+    expect(edges.some((e) => layerOf(e.from) === 'app' && layerOf(e.to) === 'checkpoints' && !e.typeOnly)).toBe(true);
   });
 
   it('no import cycles in src/ (type-only imports included)', () => {

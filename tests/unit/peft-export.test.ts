@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromFloat32, type TensorDtype } from '../../src/model/dtypes';
 import { writeSafetensors } from '../../src/model/safetensors-writer';
-import { checkpointToPeftFiles, exportPeftAdapter, peftFilesToCheckpointAdapter, type ExportPeftInput } from '../../src/training/peft-export';
-import { importPeftAdapter, readPeftTensors, type PeftTensor } from '../../src/training/peft-io';
+import { checkpointToPeftFiles, exportPeftAdapter, peftFilesToCheckpointAdapter, type ExportPeftInput } from '../../src/peft/export';
+import { importPeftAdapter, readPeftTensors, type PeftTensor } from '../../src/peft/import';
 import { bytesSource } from '../../src/model/byte-source';
 import { fixtureDir } from '../helpers/fixture-models';
 

@@ -9,9 +9,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseModelConfig, type ModelConfig } from '../../src/model/config';
-import { exportPeftAdapter, type PeftAdapterFiles } from '../../src/training/peft-export';
-import type { PeftTensor } from '../../src/training/peft-io';
-import { peftLoraTensorName } from '../../src/training/checkpoints/peft-names';
+import { exportPeftAdapter, type PeftAdapterFiles } from '../../src/peft/export';
+import type { PeftTensor } from '../../src/peft/import';
+import { peftLoraTensorName } from '../../src/checkpoints/peft-names';
 import { LORA_TARGETS, loraTargetLayout } from '../../src/engine/ops/lora-targets';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -2,7 +2,7 @@
 """PEFT side of the adapter round trip: our exported adapter, loaded by PEFT, and its logits.
 
 tests/fixtures/peft-roundtrip/adapter/ is written by our TypeScript exporter
-(tools/reference/make_ts_adapter.ts -> src/training/peft-export.ts). This script loads
+(tools/reference/make_ts_adapter.ts -> src/peft/export.ts). This script loads
 tests/fixtures/models/qwen2-tiny-gqa with transformers, applies that adapter with
 PeftModel.from_pretrained, checks PEFT read every tensor and the config as written, and records
 the logits for fixed token ids in tests/fixtures/peft-roundtrip/reference.json. The GPU test

@@ -3,7 +3,7 @@
 // model). Unzipped, the folder loads with PeftModel.from_pretrained; imported here, it keeps its
 // name and step.
 import { unzipSync, zipSync } from 'fflate';
-import type { PeftAdapterFiles } from '../../training/peft-export';
+import type { PeftAdapterFiles } from '../../peft/export';
 import { CHECKPOINT_SIDECAR, sidecarText, type CheckpointSidecar } from '../../worker-api/checkpoint-sidecar';
 
 /** A file-name-safe version of a checkpoint name ("tiny · step 2" → "tiny-step-2"). */

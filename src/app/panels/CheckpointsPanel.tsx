@@ -1,8 +1,8 @@
 // Checkpoints stored in IndexedDB: list with sizes, rename, delete, export and import as PEFT
 // files, storage in use.
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
-import { CheckpointStore, type CheckpointSummary } from '../../training/checkpoints/index';
-import { checkpointToPeftFiles } from '../../training/peft-export';
+import { CheckpointStore, type CheckpointSummary } from '../../checkpoints/index';
+import { checkpointToPeftFiles } from '../../peft/export';
 import { checkpointsChanged, checkpointsVersion } from '../adapter-list';
 import { PeftImport } from '../components/PeftImport';
 import { BuiltinAdapters } from '../components/BuiltinAdapters';

@@ -1,6 +1,6 @@
 // Loads a checkpoint and says how it differs from the fixture regenerated from the same options
 // (undefined when identical, bit for bit); shared by the page and the worker entries.
-import type { CheckpointStore } from '../../../src/training/checkpoints';
+import type { CheckpointStore } from '../../../src/checkpoints';
 import { makeCheckpoint, tensorMapDifference, type FixtureOptions } from './checkpoint-fixture';
 
 export async function loadDifference(store: CheckpointStore, id: string, opts: FixtureOptions): Promise<string | undefined> {

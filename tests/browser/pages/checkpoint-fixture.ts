@@ -1,7 +1,7 @@
 // Deterministic checkpoint data for the store tests (Node and Chromium): LoRA A/B pairs for a few
 // layers with PEFT names, AdamW moments, RNG state, config and metrics. Values include NaN
 // payloads, -0, infinities and denormals so "bit-identical" is really checked.
-import type { CheckpointData, ModelIdentity, TensorMap } from '../../../src/training/checkpoints/types';
+import type { CheckpointData, ModelIdentity, TensorMap } from '../../../src/checkpoints/types';
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

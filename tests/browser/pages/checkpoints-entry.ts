@@ -1,7 +1,7 @@
 // Page entry for tests/browser/checkpoints-idb.test.ts, bundled with esbuild: exposes the
 // checkpoint store, driven against Chromium's real IndexedDB, as `window.checkpointTest`.
 import { wrap, type IDBPDatabase } from 'idb';
-import { CheckpointStore, computeModelIdentity, DEFAULT_DB_NAME, type CheckpointSummary, type StorageReport } from '../../../src/training/checkpoints';
+import { CheckpointStore, computeModelIdentity, DEFAULT_DB_NAME, type CheckpointSummary, type StorageReport } from '../../../src/checkpoints';
 import { FIXTURE_IDENTITY, makeCheckpoint, type FixtureOptions } from './checkpoint-fixture';
 import { loadDifference } from './checkpoint-compare';
 

@@ -1,6 +1,6 @@
 // Worker entry for tests/browser/checkpoints-idb.test.ts: the same store inside a dedicated
 // worker (no DOM): save the fixture, load it back, report the difference.
-import { CheckpointStore } from '../../../src/training/checkpoints';
+import { CheckpointStore } from '../../../src/checkpoints';
 import { makeCheckpoint, type FixtureOptions } from './checkpoint-fixture';
 import { loadDifference } from './checkpoint-compare';
 

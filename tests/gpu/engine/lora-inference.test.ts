@@ -9,7 +9,7 @@ import { generate } from '../../../src/engine/generate';
 import { nodeFileSource } from '../../../src/model/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
-import { readPeftTensors } from '../../../src/training/peft-io';
+import { readPeftTensors } from '../../../src/peft/import';
 import { getTestDevice } from '../../helpers/gpu';
 import { fixtureDir, loadFixtureModel, loadReference } from '../../helpers/fixture-models';
 

@@ -8,7 +8,7 @@ import { QwenEngine } from '../../../src/engine/engine';
 import { nodeFileSource } from '../../../src/model/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
-import { readPeftTensors } from '../../../src/training/peft-io';
+import { readPeftTensors } from '../../../src/peft/import';
 import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { getTestDevice } from '../../helpers/gpu';
 import { fixtureDir, loadFixtureModel } from '../../helpers/fixture-models';

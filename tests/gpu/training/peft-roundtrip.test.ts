@@ -12,7 +12,7 @@ import { mergeLora } from '../../../src/training/merged-weights';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
 import type { LoraTarget } from '../../../src/engine/ops/lora-targets';
-import { importPeftAdapter } from '../../../src/training/peft-io';
+import { importPeftAdapter } from '../../../src/peft/import';
 import { ROUNDTRIP_ADAPTER_DIR, ROUNDTRIP_DIR, ROUNDTRIP_LORA, ROUNDTRIP_MODEL, roundTripAdapterFiles } from '../../../tools/reference/make_ts_adapter';
 import { loadFixtureModel } from '../../helpers/fixture-models';
 import { getTestDevice } from '../../helpers/gpu';

@@ -12,7 +12,7 @@ import { QwenEngine } from '../../../src/engine/engine';
 import { nodeFileSource } from '../../../src/model/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
-import { readPeftTensors } from '../../../src/training/peft-io';
+import { readPeftTensors } from '../../../src/peft/import';
 import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { planMicroBatches, policyGradientPass, sharedPrefixLength, type PolicySample } from '../../../src/training/grpo/policy-pass';
 import { testContext } from '../../helpers/gpu';

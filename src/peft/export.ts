@@ -4,8 +4,8 @@
 // between the checkpoint store's types and those files, for the UI's Export/Import buttons.
 import { fromFloat32 } from '../model/dtypes';
 import { writeSafetensors } from '../model/safetensors-writer';
-import type { CheckpointData, LoraConfig as CheckpointLoraConfig, TensorMap } from './checkpoints/types';
-import { checkPeftTensors, importPeftAdapter, PeftAdapterError, type PeftAdapterFilesInput, type PeftTensor } from './peft-io';
+import type { CheckpointData, LoraConfig as CheckpointLoraConfig, TensorMap } from '../checkpoints/types';
+import { checkPeftTensors, importPeftAdapter, PeftAdapterError, type PeftAdapterFilesInput, type PeftTensor } from './import';
 
 /** The PEFT release whose adapter_config.json keys we write (and record as "peft_version"). */
 export const PEFT_FORMAT_VERSION = '0.21.0';

@@ -4,7 +4,7 @@
 import { bytesSource, type ByteSource } from '../model/byte-source';
 import { SafetensorsFile, tensorToFloat32 } from '../model/safetensors';
 import { LORA_TARGETS } from '../engine/ops/lora-targets';
-import { peftLoraTensorName } from './checkpoints/peft-names';
+import { peftLoraTensorName } from '../checkpoints/peft-names';
 
 export interface PeftTensor {
   shape: number[];
