@@ -76,8 +76,8 @@ export class EngineHost {
   /** Set when a device loss dropped the model, so the next request says so instead of "no model". */
   private lostModel: string | undefined;
   private readonly adapters: CheckpointAdapters;
-  /** Generate calls run one at a time: they share the KV cache slots and the engine's adapter. */
-  private generating: Promise<unknown> = Promise.resolve();
+  /** Settles when the last generate call has finished: calls run one at a time (see generate). */
+  private generating: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EngineHostOptions) {
     this.adapters = new CheckpointAdapters(options.checkpointStore);
@@ -229,31 +229,6 @@ export class EngineHost {
     throw err;
   }
 
-  /** Runs after every earlier generate has finished; a call cancelled while waiting never starts. */
-  generate(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
-    const run = this.generating.then(() => {
-      if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
-      return this.generateWithAdapter(request, emit, signal);
-    });
-    this.generating = run.catch(() => {});
-    return run;
-  }
-
-  /** With `request.adapter`, the checkpoint's LoRA is on for this call only. */
-  private async generateWithAdapter(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
-    const loaded = this.require();
-    if (!request.adapter) return this.generateNow(request, emit, signal);
-    if (this.training) throw new HostError('busy', 'a training run is using the model: stop it before running an adapter');
-    if (typeof request.adapter.checkpointId !== 'string') throw new HostError('bad-request', 'adapter.checkpointId must be a string');
-    const adapter = await this.adapters.adapterFor(loaded, request.adapter.checkpointId);
-    loaded.engine.setAdapter(adapter);
-    try {
-      return await this.generateNow(request, emit, signal);
-    } finally {
-      loaded.engine.setAdapter(null);
-    }
-  }
-
   /** Lists stored checkpoints with whether they fit the loaded model, or imports PEFT files. */
   adapterRequest(request: AdaptersRequest): Promise<AdapterListResult | CheckpointSummary> {
     if (request.op === 'list') return this.adapters.list(this.loaded);
@@ -270,52 +245,77 @@ export class EngineHost {
   }
 
   /**
-   * Conversations go through the model-turn codec (src/agent/): the same prompt ids, stop ids and
-   * raw turn text (special tokens kept, stop token dropped) as the CLI eval and GRPO. Raw prompt
-   * ids are generated as given, their text decoded without special tokens.
+   * Generates for a batch of conversations or raw prompt ids. Conversations go through the
+   * model-turn codec (src/agent/): the same prompt ids, stop ids and raw turn text (special tokens
+   * kept, stop token dropped) as the CLI eval and GRPO. Raw prompt ids are generated as given, their
+   * text decoded without special tokens. With `request.adapter`, that checkpoint's LoRA is on for
+   * this call only. Calls run one at a time, after every earlier one has finished (they share the KV
+   * cache slots and the engine's adapter); a call cancelled while waiting never starts.
    */
-  private async generateNow(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
-    const loaded = this.require();
-    const { engine, tokenizer } = loaded;
-    const book = this.transcripts(loaded, request.enableThinking);
-    const codec = book.codec;
-    const turns = request.promptIds ? undefined : request.conversations?.map((c) => book.prompt(c.messages, c.tools ?? []));
-    const transcripts: Transcript[] | undefined = turns?.map((t) => t.transcript);
-    const prompts = request.promptIds ?? turns?.map((t) => t.promptIds);
-    if (!prompts || prompts.length === 0) throw new HostError('bad-request', 'generate needs conversations or promptIds');
-    const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: !transcripts });
-    const started = performance.now();
-    const streams = prompts.map(() => [] as number[]);
-    const device = engine.ctx.device;
-    const out = await (this.options.generate ?? engineGenerate)(
-      engine,
-      prompts.map((promptIds) => ({ promptIds, maxNewTokens: request.maxNewTokens, stopIds: codec.stopIds, stopStrings: request.stopStrings })),
-      request.sampling,
-      {
-        signal,
-        detokenize: decode,
-        onToken: (sequence, id) => {
-          // A conversation turn's stop token is not part of its text.
-          if (transcripts && codec.isStop(id)) return emit({ kind: 'token', sequence, id, text: '' });
-          // Emit the text delta of the whole sequence so multi-token characters come out whole.
-          const before = decode(streams[sequence]);
-          streams[sequence].push(id);
-          emit({ kind: 'token', sequence, id, text: decode(streams[sequence]).slice(before.length) });
+  async generate(request: Omit<GenerateRequest, 'type'>, emit: (e: WorkerEvent) => void, signal?: AbortSignal): Promise<GenerateResult> {
+    const earlier = this.generating;
+    let finished!: () => void;
+    this.generating = new Promise<void>((resolve) => (finished = resolve));
+    let adapterSetOn: Loaded['engine'] | undefined;
+    try {
+      await earlier;
+      if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
+      const loaded = this.require();
+      const { engine, tokenizer } = loaded;
+      if (request.adapter) {
+        engine.setAdapter(await this.checkpointAdapter(loaded, request.adapter));
+        adapterSetOn = engine;
+      }
+      const book = this.transcripts(loaded, request.enableThinking);
+      const codec = book.codec;
+      const turns = request.promptIds ? undefined : request.conversations?.map((c) => book.prompt(c.messages, c.tools ?? []));
+      const transcripts: Transcript[] | undefined = turns?.map((t) => t.transcript);
+      const prompts = request.promptIds ?? turns?.map((t) => t.promptIds);
+      if (!prompts || prompts.length === 0) throw new HostError('bad-request', 'generate needs conversations or promptIds');
+      const decode = (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: !transcripts });
+      const started = performance.now();
+      const streams = prompts.map(() => [] as number[]);
+      const device = engine.ctx.device;
+      const out = await (this.options.generate ?? engineGenerate)(
+        engine,
+        prompts.map((promptIds) => ({ promptIds, maxNewTokens: request.maxNewTokens, stopIds: codec.stopIds, stopStrings: request.stopStrings })),
+        request.sampling,
+        {
+          signal,
+          detokenize: decode,
+          onToken: (sequence, id) => {
+            // A conversation turn's stop token is not part of its text.
+            if (transcripts && codec.isStop(id)) return emit({ kind: 'token', sequence, id, text: '' });
+            // Emit the text delta of the whole sequence so multi-token characters come out whole.
+            const before = decode(streams[sequence]);
+            streams[sequence].push(id);
+            emit({ kind: 'token', sequence, id, text: decode(streams[sequence]).slice(before.length) });
+          },
         },
-      },
-    ).catch((e) => {
-      transcripts?.forEach((t) => t.abandon());
-      return this.rethrowWithLoss(device, e);
-    });
-    const generated = out.reduce((n, s) => n + s.ids.length, 0);
-    return {
-      sequences: out.map((s, i) => ({
-        ids: s.ids,
-        text: transcripts ? transcripts[i].record(s) : s.text ?? decode(s.ids),
-        logprobs: s.logprobs, finishReason: s.finishReason, promptTokens: prompts[i].length,
-      })),
-      tokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
-    };
+      ).catch((e) => {
+        transcripts?.forEach((t) => t.abandon());
+        return this.rethrowWithLoss(device, e);
+      });
+      const generated = out.reduce((n, s) => n + s.ids.length, 0);
+      return {
+        sequences: out.map((s, i) => ({
+          ids: s.ids,
+          text: transcripts ? transcripts[i].record(s) : s.text ?? decode(s.ids),
+          logprobs: s.logprobs, finishReason: s.finishReason, promptTokens: prompts[i].length,
+        })),
+        tokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
+      };
+    } finally {
+      adapterSetOn?.setAdapter(null);
+      finished();
+    }
+  }
+
+  /** A generate request's checkpoint LoRA, checked against the loaded model (not during training). */
+  private checkpointAdapter(loaded: Loaded, spec: NonNullable<GenerateRequest['adapter']>) {
+    if (this.training) throw new HostError('busy', 'a training run is using the model: stop it before running an adapter');
+    if (typeof spec.checkpointId !== 'string') throw new HostError('bad-request', 'adapter.checkpointId must be a string');
+    return this.adapters.adapterFor(loaded, spec.checkpointId);
   }
 
   async train(config: TrainingConfig, emit: (e: WorkerEvent) => void, signal: AbortSignal) {
