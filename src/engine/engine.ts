@@ -7,7 +7,7 @@ import type { ByteCache } from '../model/cache';
 import type { ModelConfig } from '../model/config';
 import type { GpuContext } from './gpu/context';
 import { createActivations, destroyActivations, type Activations } from './model/activations';
-import { defaultStepTokens, planActivations, planInferenceLora, planLogitRows, planTotal } from './model/buffer-plan';
+import { ADAPTER_FINGERPRINT, defaultStepTokens, planActivations, planInferenceLora, planLogitRows, planTotal } from './model/buffer-plan';
 import { createPlanned } from './gpu/planned';
 import { encodeForward, type ForwardLora, type ForwardStep } from './model/forward';
 import type { LoraInferenceAdapter } from './model/lora-view';
@@ -112,7 +112,7 @@ export class QwenEngine {
     if (!adapter) return 'base';
     let id = this.adapterIds.get(adapter);
     if (id === undefined) this.adapterIds.set(adapter, (id = ++this.nextAdapterId));
-    this.fingerprintSums ??= this.ctx.createBuffer('adapter fingerprint', 8, 'scratch');
+    this.fingerprintSums ??= createPlanned(this.ctx, ADAPTER_FINGERPRINT);
     const [h1, h2] = await fingerprintBuffers(this.ctx, adapter.parameters().map((p) => ({ buffer: p.param, words: p.length })), this.fingerprintSums);
     return `lora ${id} ${h1.toString(16)}.${h2.toString(16)}`;
   }

@@ -219,6 +219,9 @@ export function planInferenceLora(maxStepTokens: number, rank: number): PlannedB
   return words('lora u (inference)', maxStepTokens * rank, 'lora');
 }
 
+/** Two u32 sums of the adapter fingerprint generation keys its prefix cache with (QwenEngine.weightsKey; made on first use). */
+export const ADAPTER_FINGERPRINT: PlannedBuffer = { name: 'adapter fingerprint', bytes: 8, kind: 'scratch' };
+
 // ---------------------------------------------------------------------------------------------
 // A whole engine
 

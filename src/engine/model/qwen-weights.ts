@@ -17,7 +17,8 @@ import { hasScales, type WeightFormat } from '../quant/formats';
 import { packWeight } from '../quant/pack';
 import { isCachedFormat, WeightCache, weightCacheSupported, type WeightCacheStats } from '../quant/weight-cache';
 import { destroyWeight, uploadPackedWeight, uploadWeight, type GpuWeight } from '../weights';
-import { planRopeTable, qwenWeightTensors } from './buffer-plan';
+import { planRopeTable, qwenWeightTensors, words } from './buffer-plan';
+import { createPlanned } from '../gpu/planned';
 
 export interface LayerWeights {
   inputNorm: GPUBuffer;
@@ -107,7 +108,9 @@ export async function uploadQwenWeights(ctx: GpuContext, config: ModelConfig, ch
     if (!('length' in t)) throw new Error(`weights: ${label} is planned as a matrix`);
     const values = concat(await Promise.all(t.sources.map((n) => read(n))));
     if (values.length !== t.length) throw new Error(`${label}: ${values.length} values, expected ${t.length}`);
-    return ctx.upload(label, values, 'weights');
+    const buffer = createPlanned(ctx, words(label, t.length, 'weights'));
+    ctx.write(buffer, values);
+    return buffer;
   };
   const cache = options.weightCache && isCachedFormat(format) && weightCacheSupported() ? new WeightCache(options.weightCache) : undefined;
   const matrix = async (label: string): Promise<GpuWeight> => {
