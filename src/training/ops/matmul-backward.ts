@@ -2,23 +2,21 @@
 // in f32 / f16 / q8 / q4 (decoded by the engine's w_quad WGSL, shared with the forward matmul).
 // The base weight never gets a gradient (training is LoRA-only), and a bias has no effect on dX.
 //
-// Tiling as the forward's tiled matmul, transposed: a 16×16 workgroup computes a 64 (rows of dX) ×
-// 64 (columns k) tile, each thread 4×4, walking the weight's rows n in steps of 16 staged in
-// workgroup memory; a weight quad is decoded once while staging. One dispatch per weight chunk:
-// chunk c adds its rows' share Σ_{n in chunk} dY[m, n]·W[n, k]; the first chunk writes (unless
+// The tile loop is the forward's (engine/ops/gemm-tile.ts) with A = dY [M, N], B = W [N, K]: a
+// 64 (rows of dX) × 64 (columns k) tile per workgroup, walking the weight's rows n in steps of 16.
+// W is staged along its columns: a weight quad (4 consecutive k of one row n) is decoded once.
+// One dispatch per weight chunk: chunk c adds its rows' share Σ_{n in chunk} dY[m, n]·W[n, k]; the first chunk writes (unless
 // accumulate) and later ones add, so dispatch order inside the pass sums the chunks.
 //
 // dY may be a strided view (offset + row stride, e.g. a fused output or a logits matrix), and when
 // it exceeds one storage binding (logits: rows × vocab) it is bound in row chunks with
 // softmax.ts's rowChunks; each row chunk writes its own dX rows.
-import { ceilDiv, type GpuContext } from '../../engine/gpu/context';
+import type { GpuContext } from '../../engine/gpu/context';
+import { gemmTileGroups, gemmTileWgsl } from '../../engine/ops/gemm-tile';
 import { rowChunks } from '../../engine/ops/softmax';
 import { weightWgsl } from '../../engine/ops/matmul-weight-wgsl';
 import { hasScales, paddedCols, type WeightFormat } from '../../engine/quant/formats';
 import type { GpuWeight } from '../../engine/weights';
-
-const TILE = 64;
-const TILE_N = 16;
 
 export interface MatmulBackwardArgs {
   /** f32 gradient of the matmul output: row m of dY starts at dyOffset + m·dyRowStride. */
@@ -49,59 +47,18 @@ ${weight.code}
 
 const K = ${k}u;
 const QUADS = ${kp / 4}u;
-// dy_tile[n][4 consecutive rows m], w_tile[n][quad of 4 consecutive k].
-var<workgroup> dy_tile: array<vec4<f32>, ${(TILE_N * TILE) / 4}>;
-var<workgroup> w_tile: array<vec4<f32>, ${(TILE_N * TILE) / 4}>;
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let tx = lid.x;
-  let ty = lid.y;
-  let t = ty * 16u + tx;
-  let k_tile = wid.x * ${TILE}u;
-  let m_tile = wid.y * ${TILE}u;
-  // dY staging: thread t loads 4 consecutive n of tile row (t / 4). W staging: one quad each.
-  let load_row = t / 4u;
-  let load_n = (t % 4u) * 4u;
-  let m_load = m_tile + load_row;
-  let w_n = t / 16u;
-  let w_q = k_tile / 4u + t % 16u;
-  var acc: array<vec4<f32>, 4>;
-  for (var n0 = 0u; n0 < params.rows; n0 += ${TILE_N}u) {
-    for (var i = 0u; i < 4u; i++) {
-      let n = n0 + load_n + i;
-      var v = 0.0;
-      if (m_load < params.m && n < params.rows) { v = dy[params.dy_offset + m_load * params.dy_stride + params.row_start + n]; }
-      dy_tile[(load_n + i) * 16u + load_row / 4u][load_row % 4u] = v;
-    }
-    var w = vec4<f32>(0.0);
-    if (n0 + w_n < params.rows && w_q < QUADS) { w = w_quad(n0 + w_n, w_q); }
-    w_tile[t] = w;
-    workgroupBarrier();
-    for (var nn = 0u; nn < ${TILE_N}u; nn++) {
-      let a = dy_tile[nn * 16u + ty];
-      let b = w_tile[nn * 16u + tx];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
-    }
-    workgroupBarrier();
-  }
-  for (var r = 0u; r < 4u; r++) {
-    let m = m_tile + ty * 4u + r;
-    if (m >= params.m) { break; }
-    for (var c = 0u; c < 4u; c++) {
-      let k = k_tile + tx * 4u + c;
-      if (k < K) {
-        let o = (params.dx_row0 + m) * K + k;
+${gemmTileWgsl({
+  m: 'params.m',
+  n: 'K',
+  k: 'params.rows',
+  loadA: 'for (var q = 0u; q < 4u; q++) { if (a_k + q < params.rows) { quad[q] = dy[params.dy_offset + a_row * params.dy_stride + params.row_start + a_k + q]; } }',
+  // One decoded weight quad: 4 consecutive columns k of weight row b_k (zero past the padded row).
+  loadB: { along: 'n', code: 'if (b_col / 4u < QUADS) { quad = w_quad(b_k, b_col / 4u); }' },
+  store: `let o = (params.dx_row0 + i) * K + j;
         var prior = 0.0;
         if (params.accumulate != 0u) { prior = dx[o]; }
-        dx[o] = prior + acc[r][c];
-      }
-    }
-  }
-}`;
+        dx[o] = prior + value;`,
+})}`;
 }
 
 function check(args: MatmulBackwardArgs): { dyRowStride: number; dyOffset: number } {
@@ -146,7 +103,7 @@ export function encodeMatmulBackward(ctx: GpuContext, pass: GPUComputePassEncode
       const accumulate = args.accumulate || c > 0 ? 1 : 0;
       const bindings: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[] = [dy, chunk.data, args.dx, ctx.params([chunk.rows, chunk.rowStart, rows.rows, accumulate, shift, dyRowStride, rows.firstRow])];
       if (chunk.scales) bindings[4] = chunk.scales;
-      ctx.dispatch(pass, pipeline, bindings, [ceilDiv(weight.cols, TILE), ceilDiv(rows.rows, TILE)]);
+      ctx.dispatch(pass, pipeline, bindings, gemmTileGroups(rows.rows, weight.cols));
     });
   }
 }
