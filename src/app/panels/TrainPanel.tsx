@@ -66,6 +66,13 @@ export function TrainPanel(props: {
     }
     return problems;
   };
+  // The memory figure's model: the loaded one (at the context the worker really gave it), else the Model tab's pick.
+  const plannedModel = () => {
+    const m = model();
+    if (!m) return modelPick();
+    const p = loadedPick();
+    return p ? { ...p, context: m.maxContext } : null;
+  };
   const available = () => availability()?.available === true;
   const update = (patch: Partial<TrainingConfig>) => setConfig({ ...config(), ...patch });
   // Everything that changes is read inside the JSX (label, disabled, value): the inputs are built
@@ -153,7 +160,7 @@ export function TrainPanel(props: {
           {num('checkpointEvery', 'Checkpoint every N steps')}
           {num('maxNewTokens', 'Max new tokens per turn')}
         </div>
-        <TrainMemory model={model() ? loadedPick() : modelPick()} loaded={!!model()} rank={effectiveConfig().loraRank} />
+        <TrainMemory model={plannedModel()} loaded={!!model()} rank={effectiveConfig().loraRank} />
         <Show when={errors().length}><ul class="error" role="alert" data-testid="train-config-errors"><For each={errors()}>{(e) => <li>{humanConfigError(e)}</li>}</For></ul></Show>
         <div class="buttons">
           <button class="primary" data-testid="train-start" disabled={!available() || running() || errors().length > 0} onClick={start}>Start</button>
