@@ -14,6 +14,7 @@
 // whose slot is out of range or whose position >= maxSeq are skipped: the engine validates slots
 // and positions on the CPU when it fills those buffers.
 import { ceilDiv, type GpuContext } from '../gpu/context';
+import { roundToF16 } from '../quant/f16-bits';
 
 const WORKGROUP = 256;
 
@@ -287,25 +288,6 @@ export function encodeKvCopy(ctx: GpuContext, pass: GPUComputePassEncoder, args:
     const bindings = sameBuffer ? [dst.k, dst.v, params] : [dst.k, dst.v, params, src.k, src.v];
     ctx.dispatch(pass, pipeline, bindings, [x, ceilDiv(groups, x)]);
   }
-}
-
-/**
- * Rounds to the nearest f16 value (ties to even), returned as a number: the CPU mirror of an f16
- * cache. GPUs may round pack2x16float differently by one f16 ULP; tests allow for that.
- */
-export function roundToF16(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  const sign = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  if (a >= 65520) return sign * Infinity;
-  let e = Math.max(Math.floor(Math.log2(a)), -14);
-  if (e > -14 && 2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  const ulp = 2 ** (e - 10);
-  const q = a / ulp;
-  const floor = Math.floor(q);
-  const r = q - floor > 0.5 || (q - floor === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
-  return sign * r * ulp;
 }
 
 /** CPU mirror of one layer of the cache, same [slot][kvHead][position][headDim] layout, values as f32. */

@@ -59,7 +59,10 @@ export function f16BitsToF32(bits: number): number {
   return f16DecodeTable()[bits & 0xffff];
 }
 
-/** Rounds a number to the nearest f16 value. */
+/**
+ * Rounds a number to the nearest f16 value (through f32, as the GPU packs its f32 values): also the
+ * CPU mirror of the f16 KV cache (KvCacheCpu).
+ */
 export function roundToF16(value: number): number {
   return f16BitsToF32(toF16Bits(value));
 }

@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { attentionCpu, attentionScratchBytes, encodeAttention, suggestAttentionSplits } from '../../../src/engine/ops/attention';
-import { checkTokenPlacement, encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, roundToF16, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
+import { checkTokenPlacement, encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
+import { roundToF16 } from '../../../src/engine/quant/f16-bits';
 import { getTestDevice } from '../../helpers/gpu';
 import { nmse, randomArray } from '../../helpers/numeric';
 
