@@ -4,15 +4,15 @@
 // service worker keeps them for offline use and nothing is downloaded from another origin.
 //
 // A built-in adapter is a PEFT folder inside a bundled model's folder (models/demo-agent/aligned-adapter/:
-// adapter_config.json + adapter_model.safetensors, and optionally playground_checkpoint.json with
-// its name and step). The globs run at build time: a folder that is not there when the app is
-// built is simply not offered.
+// adapter_config.json + adapter_model.safetensors; its name and step from playground_checkpoint.json,
+// or its step from the CLI trainer's trainer_state.json). The globs run at build time: a folder
+// that is not there when the app is built is simply not offered.
 import { MODEL_REGISTRY, type BundledModelEntry } from '../model/registry';
 
 // Keys are '/models/<folder>/<file>'; values the served URL. no-inline: small files (config.json)
 // stay files too, not data: URLs, which the page's CSP (connect-src 'self') would not let fetch.
 const MODEL_FILES = import.meta.glob<string>('/models/*/*.{json,safetensors}', { query: '?url&no-inline', import: 'default', eager: true });
-const ADAPTER_FILES = import.meta.glob<string>('/models/*/*/{adapter_config.json,adapter_model.safetensors,playground_checkpoint.json}', { query: '?url&no-inline', import: 'default', eager: true });
+const ADAPTER_FILES = import.meta.glob<string>('/models/*/*/{adapter_config.json,adapter_model.safetensors,playground_checkpoint.json,trainer_state.json}', { query: '?url&no-inline', import: 'default', eager: true });
 
 export interface ServedFile { name: string; url: string }
 

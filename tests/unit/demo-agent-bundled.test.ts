@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinAdapters, BUNDLED_MODELS, bundledModelFiles } from '../../src/app/bundled-files';
-import { storedBuiltin, type BuiltinAdapterInfo } from '../../src/app/builtin-adapters';
+import { storedBuiltin, trainerStateStep, type BuiltinAdapterInfo } from '../../src/app/builtin-adapters';
 import { paramCount } from '../../src/model/config';
 import { loadModel } from '../../src/model/load-model';
 import { findModel } from '../../src/model/registry';
@@ -60,5 +60,9 @@ describe('demo agent as part of the app', () => {
     const info = { name: 'aligned', step: 40 } as BuiltinAdapterInfo;
     expect(storedBuiltin(info, [{ id: 'a', name: 'aligned', step: 39 }, { id: 'b', name: 'aligned', step: 40 }])).toBe('b');
     expect(storedBuiltin(info, [{ id: 'a', name: 'other', step: 40 }])).toBeUndefined();
+    // Without a sidecar the step comes from the CLI trainer's trainer_state.json.
+    expect(trainerStateStep('{"step": 40, "optimizer_step": 40}', 'x/trainer_state.json')).toBe(40);
+    expect(() => trainerStateStep('{"step": -1}', 'x/trainer_state.json')).toThrow('x/trainer_state.json: "step" must be a whole number ≥ 0, got -1');
+    expect(() => trainerStateStep('{"step": ', 'x/trainer_state.json')).toThrow(/^x\/trainer_state\.json: not valid JSON/);
   });
 });
