@@ -9,7 +9,7 @@ import { DemoMode } from './panels/DemoMode';
 import { EvaluatePanel } from './panels/EvaluatePanel';
 import { ModelPanel } from './panels/ModelPanel';
 import { TrainPanel } from './panels/TrainPanel';
-import { engine, loadedModel, setCapabilities, setLoadedModel } from './state';
+import { engine, loadedModel, loadedPick, modelPick, setCapabilities, setLoadedModel, type PlannedModel } from './state';
 import { WorkerTrainingClient } from './training-client';
 
 const TABS: TabDef[] = [
@@ -38,10 +38,17 @@ export function App(): JSX.Element {
     engine().capabilities().then(setCapabilities, (e) => setCapabilities({ webgpu: false, reason: (e as Error).message }));
   });
 
+  // The Train tab's memory figure: the loaded model (at the context the worker gave it), else the Model tab's pick.
+  const trainingMemoryModel = (): PlannedModel | null => {
+    const m = loadedModel();
+    if (!m) return modelPick();
+    const p = loadedPick();
+    return p ? { ...p, context: m.maxContext } : null;
+  };
   const panels: Record<string, () => JSX.Element> = {
     model: () => <ModelPanel />,
     lab: () => <AttackLab initialHash={initialHash} />,
-    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} modelLoaded={loadedModel} checkpointsVersion={checkpointsVersion} onCheckpointsChanged={checkpointsChanged} />,
+    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} modelLoaded={loadedModel} memoryModel={trainingMemoryModel} checkpointsVersion={checkpointsVersion} onCheckpointsChanged={checkpointsChanged} />,
     evaluate: () => <EvaluatePanel />,
     checkpoints: () => <CheckpointsPanel />,
   };

@@ -11,7 +11,7 @@ import { humanConfigError, NoSignalNotice, phaseText } from './TrainProgress';
 import { TrainingCharts } from './TrainingCharts';
 import { resumableCheckpoints, TrainResume } from './TrainResume';
 import { TrainMemory } from './TrainMemory';
-import { loadedPick, modelPick } from '../state';
+import type { PlannedModel } from '../state';
 
 type RunState =
   | { kind: 'idle' }
@@ -23,6 +23,8 @@ export function TrainPanel(props: {
   client: TrainingClient;
   /** The loaded model (null when none): training runs on it, and its context bounds the turns. */
   modelLoaded?: () => { maxContext: number } | null;
+  /** The model the memory figure is for: the loaded one, else the Model tab's pick (null: unknown size). */
+  memoryModel?: () => PlannedModel | null;
   /** Bumped when the checkpoint store changes elsewhere (import, rename, delete). */
   checkpointsVersion?: () => number;
   /** Called when training stored a checkpoint, so other views can refresh. */
@@ -65,13 +67,6 @@ export function TrainPanel(props: {
       problems.push(`maxNewTokens must be smaller than the loaded model's context of ${context} tokens, got ${c.maxNewTokens}`);
     }
     return problems;
-  };
-  // The memory figure's model: the loaded one (at the context the worker really gave it), else the Model tab's pick.
-  const plannedModel = () => {
-    const m = model();
-    if (!m) return modelPick();
-    const p = loadedPick();
-    return p ? { ...p, context: m.maxContext } : null;
   };
   const available = () => availability()?.available === true;
   const update = (patch: Partial<TrainingConfig>) => setConfig({ ...config(), ...patch });
@@ -160,7 +155,7 @@ export function TrainPanel(props: {
           {num('checkpointEvery', 'Checkpoint every N steps')}
           {num('maxNewTokens', 'Max new tokens per turn')}
         </div>
-        <TrainMemory model={plannedModel()} loaded={!!model()} rank={effectiveConfig().loraRank} />
+        <TrainMemory model={props.memoryModel?.() ?? null} loaded={!!model()} rank={effectiveConfig().loraRank} />
         <Show when={errors().length}><ul class="error" role="alert" data-testid="train-config-errors"><For each={errors()}>{(e) => <li>{humanConfigError(e)}</li>}</For></ul></Show>
         <div class="buttons">
           <button class="primary" data-testid="train-start" disabled={!available() || running() || errors().length > 0} onClick={start}>Start</button>
