@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig, type ModelConfig } from '../../../src/model/config';
 import { MODEL_SHAPES } from '../../../models/shapes';
 import { QwenEngine } from '../../../src/engine/engine';
-import { planEngine, planSummary, planTotal, type EnginePlanOptions, type PlannedBuffer } from '../../../src/engine/model/buffer-plan';
+import { planEngine, plannedBuffers, planSummary, planTotal, type EnginePlanOptions, type PlannedBuffer } from '../../../src/engine/model/buffer-plan';
 import type { WeightFormat } from '../../../src/engine/quant/formats';
 import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
@@ -45,6 +45,20 @@ async function recordBuffers<T>(device: GPUDevice, build: () => Promise<T>): Pro
 }
 
 const asMap = (plan: readonly PlannedBuffer[]) => new Map(plan.map((b) => [b.name, b.bytes]));
+
+describe('plannedBuffers', () => {
+  it('hands out each entry once and names what is missing, doubled or never made', () => {
+    const plan: PlannedBuffer[] = [{ name: 'a', bytes: 4, kind: 'activations' }, { name: 'b', bytes: 8, kind: 'lora' }];
+    const p = plannedBuffers(plan, 'test');
+    expect(p.take('a')).toEqual(plan[0]);
+    expect(() => p.take('a')).toThrow(/no planned buffer 'a'/);
+    expect(() => p.take('zz')).toThrow(/no planned buffer 'zz'/);
+    expect(() => p.done()).toThrow(/never allocated: b/);
+    p.take('b');
+    p.done();
+    expect(() => plannedBuffers([plan[0], plan[0]], 'test')).toThrow(/names buffer 'a' twice/);
+  });
+});
 
 describe('engine size table = engine allocation', () => {
   const cases: [string, ModelConfig, WeightFormat, number | undefined][] = [
