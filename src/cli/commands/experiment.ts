@@ -27,20 +27,27 @@ import { CliError, numberFlag, oneOf, stringFlag, type Flags } from '../flags';
 export const usage = 'experiment --run learn [--model DIR] [--steps N] [--out DIR] [--lr X] [--group-size G] [--prompts-per-step P] [--rank R] [--alpha A] [--kl-beta B] [--max-new-tokens N] [--max-turns N] [--test-per-cell K] [--eval-batch B] [--seed S] [--window W]   (npm run experiment -- learn ...)';
 export const needsGpu = true;
 
-/** Defaults: sized so that the whole run (two evaluations and the training) takes ~30 min on 2 CPU cores with SwiftShader. */
+/**
+ * Defaults, sized for ~30 min on an idle 2-core machine with SwiftShader. ESTIMATED, not yet
+ * measured end to end (the machine was at load 20-27 while this was written, giving this process
+ * ~8% of a core): a 1-episode, 1-turn eval of the 1.3M-param demo agent took 31 CPU-s including
+ * start-up; cost is dominated by prefilling each turn's ~750-token prompt (≈ 2.6 CPU-s per
+ * episode-turn at SwiftShader's ~1 GFLOP/s), so 2 × 54 eval episodes × ≤ 3 turns ≈ 12 CPU-min and
+ * 20 steps of 2 groups × 8 rollouts (prompt prefilled and trained once per group) ≈ 45 CPU-min.
+ */
 const DEFAULTS = {
   model: 'models/demo-agent',
   out: 'models/demo-agent/learn-report',
-  steps: 40,
-  lr: 3e-3,
+  steps: 20,
+  lr: 5e-3,
   groupSize: 8,
-  promptsPerStep: 3,
+  promptsPerStep: 2,
   rank: 8,
   alpha: 16,
   klBeta: 0,
-  maxNewTokens: 96,
-  maxTurns: 4,
-  testPerCell: 12,
+  maxNewTokens: 64,
+  maxTurns: 3,
+  testPerCell: 6,
   evalBatch: 27,
   seed: 0,
   window: 5,
@@ -65,6 +72,9 @@ async function evaluate(label: string, scenarios: Scenario[], s: EvalSettings, a
     modelDir: s.modelDir, adapterDir, quant: s.quant, seed: s.seed, maxNewTokens: s.maxNewTokens, maxContext: s.maxContext, maxBatch: s.batch, sampling: DEFAULT_SAMPLING,
   });
   let done = 0;
+  // Episodes run in lockstep (their turns batched), so they tend to end together: a heartbeat shows
+  // the batched turns going by meanwhile.
+  const heartbeat = setInterval(() => log(`${label}: ${done}/${scenarios.length} episodes done, ${policy.stats.generateCalls} batched generate calls (${policy.stats.turns} turns), ${clock((performance.now() - started) / 1000)}`), 60_000);
   try {
     const result = await runEval(scenarios, policy, {
       maxTurns: s.maxTurns, verifier: scenarioVerifier(), seed: s.seed, concurrency: policy.maxBatch,
@@ -79,6 +89,7 @@ async function evaluate(label: string, scenarios: Scenario[], s: EvalSettings, a
     if (result.errors.length) log(`${label}: ${result.errors.length} episode(s) ended with a policy error; first: ${result.errors[0]}`);
     return { ...result, seconds: (performance.now() - started) / 1000 };
   } finally {
+    clearInterval(heartbeat);
     policy.destroy();
   }
 }
