@@ -136,5 +136,5 @@ describe('GRPO on the demo agent (short run)', () => {
       trainer.destroy();
       adapter.destroy();
     }
-  }, 900_000);
+  }, 1_800_000);
 });
