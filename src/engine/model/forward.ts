@@ -3,7 +3,7 @@
 // never submits or reads back, so a whole decode step is one command buffer.
 import type { ModelConfig } from '../../model/config';
 import type { GpuContext } from '../gpu/context';
-import { encodeAttention, suggestAttentionSplits } from '../ops/attention';
+import { encodeAttention, planAttention } from '../ops/attention';
 import { encodeEmbedding } from '../ops/embedding';
 import { encodeKvWrite, type KvCache } from '../ops/kv-cache';
 import { encodeMatmul } from '../ops/matmul';
@@ -34,7 +34,8 @@ export interface ForwardStep {
   /**
    * Most keys any token of the step attends to (its position + 1). When given, steps with few
    * tokens (decode) split each token's keys over several workgroups (split-K, "flash decoding"),
-   * so a long context keeps the GPU busy with one sequence; omitted, attention runs unsplit.
+   * so a long context keeps the GPU busy with one sequence (on CPU-emulated GPUs: one thread per
+   * range, no barriers; see planAttention); omitted, attention runs unsplit.
    */
   maxKeys?: number;
 }
@@ -47,7 +48,7 @@ export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, conf
   const qkvWidth = (nH + 2 * nKv) * d;
   const kOffset = nH * d;
   const vOffset = (nH + nKv) * d;
-  const splits = step.maxKeys ? suggestAttentionSplits(T, nH, step.maxKeys) : 1;
+  const { kernel: attentionKernel, splits } = step.maxKeys ? planAttention(T, nH, step.maxKeys, ctx.preferBarrierFree) : { kernel: 'tiled' as const, splits: 1 };
   const split = splits > 1 ? { splits, scratch: a.attentionScratch } : undefined;
 
   encodeEmbedding(ctx, pass, { table: w.embedding, ids: a.ids, out: a.residual, count: T });
@@ -68,7 +69,7 @@ export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, conf
     encodeRope(ctx, pass, { x: a.qkv, table: w.rope, positions: a.positions, tokens: T, heads: nH, tokenStride: qkvWidth });
     encodeRope(ctx, pass, { x: a.qkv, table: w.rope, positions: a.positions, tokens: T, heads: nKv, offset: kOffset, tokenStride: qkvWidth });
     encodeKvWrite(ctx, pass, { cache, layer: l, k: a.qkv, v: a.qkv, kOffset, vOffset, tokenStride: qkvWidth, slots: a.slots, positions: a.positions, tokens: T });
-    encodeAttention(ctx, pass, { cache, layer: l, q: a.qkv, qTokenStride: qkvWidth, out: a.attention, slots: a.slots, positions: a.positions, tokens: T, heads: nH, split });
+    encodeAttention(ctx, pass, { cache, layer: l, q: a.qkv, qTokenStride: qkvWidth, out: a.attention, slots: a.slots, positions: a.positions, tokens: T, heads: nH, split, kernel: attentionKernel });
     encodeMatmul(ctx, pass, { x: a.attention, weight: layer.o, bias: layer.oBias, y: a.residual, m: T, accumulate: true });
     addLora('o_proj', a.attention, a.residual);
     // MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x).

@@ -18,6 +18,13 @@
 // unnormalized partial (acc[headDim], max, sum) to a scratch buffer, and a second kernel merges
 // the partials with the usual max rescaling. Same results up to f32 rounding.
 //
+// Serial kernel (`kernel: 'serial'`, for decode on CPU-emulated GPUs): one thread per
+// (token, head, key range) runs a plain online softmax over its keys, with no workgroup memory and
+// no barrier. SwiftShader runs a workgroup containing a barrier as coroutines switching at every
+// barrier, which made the tiled kernel's cost per decode step far exceed its arithmetic. Its
+// partials go through the same split-K layout and merge kernel; results agree with the tiled
+// kernel to f32 rounding (another summation order), like any change of split count.
+//
 // Layouts: q is [tokens, heads, headDim] at qOffset with qTokenStride (so Q can be read directly
 // from a fused QKV buffer); out is contiguous [tokens, heads, headDim]. Output rows of tokens with
 // an invalid slot are unspecified (validate with checkTokenPlacement); a position >= maxSeq
@@ -49,7 +56,11 @@ export interface AttentionArgs {
   qTokenStride?: number;
   /** Split-K: key ranges per (token, head) and an f32 scratch of attentionScratchBytes(...) bytes. */
   split?: { splits: number; scratch: GPUBuffer };
+  /** 'tiled' (default): one workgroup per (token, head, range); 'serial': one thread each, no barriers. */
+  kernel?: AttentionKernel;
 }
+
+export type AttentionKernel = 'tiled' | 'serial';
 
 /** f32 values per partial in the split-K scratch: acc[headDim], running max, running sum. */
 function partialStride(headDim: number): number {
@@ -76,7 +87,25 @@ export function suggestAttentionSplits(tokens: number, heads: number, maxKeys: n
   return Math.max(1, Math.min(MAX_ATTENTION_SPLITS, Math.ceil(maxKeys / 128), Math.ceil(256 / Math.max(items, 1))));
 }
 
-/** Scratch that holds the partials of any call suggestAttentionSplits would split. */
+/** Keys per thread the serial kernel aims at: enough to amortize a thread, few enough to spread. */
+export const SERIAL_KEYS_PER_SPLIT = 32;
+
+/**
+ * Kernel and split count for a step attending to at most `maxKeys` keys: the tiled kernel with
+ * suggestAttentionSplits, except where that splits (decode-sized steps over more than 128 keys) on
+ * a device that prefers barrier-free kernels: there the serial kernel, with ranges of
+ * ~SERIAL_KEYS_PER_SPLIT keys. Unsplit calls keep the tiled kernel, so a short prompt's delta
+ * prefill still rounds exactly like its full prefill (prefix-cache.test.ts compares them exactly).
+ */
+export function planAttention(tokens: number, heads: number, maxKeys: number, preferBarrierFree: boolean): { kernel: AttentionKernel; splits: number } {
+  const splits = suggestAttentionSplits(tokens, heads, maxKeys);
+  if (preferBarrierFree && splits > 1) {
+    return { kernel: 'serial', splits: Math.max(1, Math.min(MAX_ATTENTION_SPLITS, Math.ceil(maxKeys / SERIAL_KEYS_PER_SPLIT))) };
+  }
+  return { kernel: 'tiled', splits };
+}
+
+/** Scratch that holds the partials of any call suggestAttentionSplits or planAttention would split. */
 export function maxAttentionScratchBytes(headDim: number): number {
   return attentionScratchBytes(SPLIT_ITEMS_BELOW - 1, 1, headDim, MAX_ATTENTION_SPLITS);
 }
@@ -233,6 +262,94 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
 }`;
 }
 
+/** Threads per workgroup of the serial kernel (small: a SwiftShader workgroup runs on one core). */
+const SERIAL_WORKGROUP = 16;
+
+/**
+ * The serial kernel: thread (token, head, range z) streams keys kBegin..kEnd-1 with a running max
+ * m, sum s and weighted sum acc (rescaled by e^(m_old - m_new) when the max grows), then writes
+ * acc / s (unsplit) or the partial (acc, m, s) for the merge kernel.
+ */
+export function attentionSerialWgsl(s: AttentionShape): string {
+  const group = s.heads / s.kvHeads;
+  const cacheType = s.f16 ? 'u32' : 'f32';
+  const stride = partialStride(s.headDim);
+  const readers = s.f16
+    ? `fn readK(i: u32) -> f32 { return unpack2x16float(kCache[i >> 1u])[i & 1u]; }
+fn readV(i: u32) -> f32 { return unpack2x16float(vCache[i >> 1u])[i & 1u]; }`
+    : `fn readK(i: u32) -> f32 { return kCache[i]; }
+fn readV(i: u32) -> f32 { return vCache[i]; }`;
+  const finish = s.split
+    ? `let dst = ((token * HEADS + head) * params.splits + z) * ${stride}u;
+  for (var d = 0u; d < HEAD_DIM; d++) { out[dst + d] = acc[d]; }
+  out[dst + HEAD_DIM] = runningMax;
+  out[dst + HEAD_DIM + 1u] = runningSum;`
+    : `let dst = (token * HEADS + head) * HEAD_DIM;
+  for (var d = 0u; d < HEAD_DIM; d++) { out[dst + d] = acc[d] / runningSum; }`;
+  return /* wgsl */ `
+struct Params { tokens: u32, slotBase: u32, slotCount: u32, splits: u32 }
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> kCache: array<${cacheType}>;
+@group(0) @binding(2) var<storage, read> vCache: array<${cacheType}>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> slots: array<u32>;
+@group(0) @binding(5) var<storage, read> positions: array<u32>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+const HEAD_DIM = ${s.headDim}u;
+const HEADS = ${s.heads}u;
+const KV_HEADS = ${s.kvHeads}u;
+const GROUP = ${group}u;
+const MAX_SEQ = ${s.maxSeq}u;
+const Q_OFFSET = ${s.qOffset}u;
+const Q_TOKEN_STRIDE = ${s.qTokenStride}u;
+const SCALE = bitcast<f32>(${f32Bits(1 / Math.sqrt(s.headDim))}u);
+const NEG_BIG = ${NEG_BIG.toExponential()};
+
+${readers}
+
+@compute @workgroup_size(${SERIAL_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = gid.x + gid.y * groups.x * ${SERIAL_WORKGROUP}u;
+  if (index >= params.tokens * HEADS * params.splits) { return; }
+  let z = index % params.splits;
+  let item = index / params.splits;
+  let token = item / HEADS;
+  let head = item % HEADS;
+  let slot = slots[token];
+  if (slot < params.slotBase || slot - params.slotBase >= params.slotCount) { return; }
+  let keys = min(positions[token], MAX_SEQ - 1u) + 1u;
+  // This thread's key range: split z of params.splits equal shares (maybe empty).
+  let share = (keys + params.splits - 1u) / params.splits;
+  let kBegin = min(z * share, keys);
+  let kEnd = min(kBegin + share, keys);
+  let base = ((slot - params.slotBase) * KV_HEADS + head / GROUP) * MAX_SEQ * HEAD_DIM;
+  let qBase = Q_OFFSET + token * Q_TOKEN_STRIDE + head * HEAD_DIM;
+  // Zeroed explicitly: SwiftShader may keep a var's value from an earlier loop iteration.
+  var acc: array<f32, ${s.headDim}>;
+  for (var d = 0u; d < HEAD_DIM; d++) { acc[d] = 0.0; }
+  var runningMax = NEG_BIG;
+  var runningSum = 0.0;
+  for (var j = kBegin; j < kEnd; j++) {
+    let row = base + j * HEAD_DIM;
+    var dot = 0.0;
+    for (var d = 0u; d < HEAD_DIM; d++) { dot += q[qBase + d] * readK(row + d); }
+    let score = dot * SCALE;
+    if (score > runningMax) {
+      let correction = exp(runningMax - score);
+      runningSum = runningSum * correction + 1.0;
+      for (var d = 0u; d < HEAD_DIM; d++) { acc[d] = acc[d] * correction + readV(row + d); }
+      runningMax = score;
+    } else {
+      let p = exp(score - runningMax);
+      runningSum += p;
+      for (var d = 0u; d < HEAD_DIM; d++) { acc[d] += p * readV(row + d); }
+    }
+  }
+  ${finish}
+}`;
+}
+
 /** Merges split-K partials: out = Σ_s acc_s e^(m_s - M) / Σ_s sum_s e^(m_s - M), M = max_s m_s. */
 export function attentionCombineWgsl(headDim: number): string {
   const stride = partialStride(headDim);
@@ -288,13 +405,17 @@ export function encodeAttention(ctx: GpuContext, pass: GPUComputePassEncoder, ar
     throw new Error(`attention: split-K scratch holds ${args.split!.scratch.size} bytes, fewer than the ${attentionScratchBytes(tokens, heads, c.headDim, splits)} needed`);
   }
   const shape = { f16: c.dtype === 'f16', split, heads, kvHeads: c.kvHeads, headDim: c.headDim, maxSeq: c.maxSeq, qOffset, qTokenStride };
-  const pipeline = ctx.pipeline(attentionWgsl(shape));
+  const serial = args.kernel === 'serial';
+  const pipeline = ctx.pipeline(serial ? attentionSerialWgsl(shape) : attentionWgsl(shape));
   const target = split ? args.split!.scratch : args.out;
   const items = tokens * heads;
   const x = Math.min(items, limit);
+  const threadGroups = ceilDiv(items * (split ? splits : 1), SERIAL_WORKGROUP);
+  const sx = Math.min(threadGroups, limit);
   for (const chunk of args.cache.chunksOf(args.layer)) {
-    const params = ctx.params([tokens, chunk.slotBase, chunk.slotCount]);
-    ctx.dispatch(pass, pipeline, [args.q, chunk.k, chunk.v, target, args.slots, args.positions, params], [x, ceilDiv(items, x), split ? splits : 1]);
+    const bindings = [args.q, chunk.k, chunk.v, target, args.slots, args.positions];
+    if (serial) ctx.dispatch(pass, pipeline, [...bindings, ctx.params([tokens, chunk.slotBase, chunk.slotCount, split ? splits : 1])], [sx, ceilDiv(threadGroups, sx)]);
+    else ctx.dispatch(pass, pipeline, [...bindings, ctx.params([tokens, chunk.slotBase, chunk.slotCount])], [x, ceilDiv(items, x), split ? splits : 1]);
   }
   if (split) {
     const groups = ceilDiv(items * c.headDim, COMBINE_WORKGROUP);

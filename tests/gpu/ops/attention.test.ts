@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
-import { attentionCpu, attentionScratchBytes, encodeAttention, suggestAttentionSplits } from '../../../src/engine/ops/attention';
+import { attentionCpu, attentionScratchBytes, encodeAttention, planAttention, suggestAttentionSplits, type AttentionKernel } from '../../../src/engine/ops/attention';
 import { checkTokenPlacement, encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
 import { roundToF16 } from '../../../src/engine/quant/f16-bits';
 import { getTestDevice } from '../../helpers/gpu';
@@ -28,7 +28,7 @@ interface Step {
 }
 
 /** Writes the step's K/V into the cache and runs attention, in one compute pass, like a model step. */
-async function runStep(ctx: GpuContext, cache: KvCache, heads: number, step: Step, splits = 1): Promise<Float32Array> {
+async function runStep(ctx: GpuContext, cache: KvCache, heads: number, step: Step, splits = 1, kernel: AttentionKernel = 'tiled'): Promise<Float32Array> {
   const tokens = step.slots.length;
   const split = splits > 1 ? { splits, scratch: ctx.createBuffer('scratch', attentionScratchBytes(tokens, heads, cache.config.headDim, splits), 'scratch') } : undefined;
   const out = ctx.createBuffer('out', step.q.length * 4, 'activations');
@@ -37,7 +37,7 @@ async function runStep(ctx: GpuContext, cache: KvCache, heads: number, step: Ste
   const encoder = ctx.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   encodeKvWrite(ctx, pass, { cache, layer: 0, k: ctx.upload('k', step.k, 'activations'), v: ctx.upload('v', step.v, 'activations'), slots, positions, tokens });
-  encodeAttention(ctx, pass, { cache, layer: 0, q: ctx.upload('q', step.q, 'activations'), out, slots, positions, tokens, heads, split });
+  encodeAttention(ctx, pass, { cache, layer: 0, q: ctx.upload('q', step.q, 'activations'), out, slots, positions, tokens, heads, split, kernel });
   pass.end();
   ctx.device.queue.submit([encoder.finish()]);
   return new Float32Array(await ctx.read(out, step.q.length * 4));
@@ -226,6 +226,34 @@ describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (
     expect(nmse(got, attentionCpu(decode.q, cpu, decode.slots, decode.positions, heads))).toBeLessThan(bound);
   });
 
+  // The serial (barrier-free) kernel: decode rows of sequences 70 and 2 tokens long, in slots of
+  // different cache chunks (one slot per chunk), unsplit and split (7 splits: empty ranges), with
+  // a head_dim above and below 64; plus a 3-token prefill-shaped call.
+  it.each([
+    // [heads, kvHeads, headDim, splits]
+    [4, 2, 5, 1],
+    [4, 2, 5, 3],
+    [3, 1, 70, 7],
+  ])('the serial kernel matches the CPU reference: %i heads, %i kv heads, head_dim %i, %i splits', async (heads, kvHeads, oddDim, splits) => {
+    const ctx = await context();
+    const headDim = dim(oddDim);
+    const slotBytes = (kvHeads * 80 * headDim * 4) / (dtype === 'f16' ? 2 : 1);
+    const config: KvCacheConfig = { layers: 1, slots: 2, kvHeads, headDim, maxSeq: 80, maxChunkBytes: slotBytes, dtype };
+    const cache = new KvCache(ctx, config);
+    const lengths = [70, 2];
+    const prefills = lengths.map((len, s) => randomStep(new Array(len).fill(s), [...Array(len).keys()], heads, kvHeads, headDim, 180 + s));
+    for (const p of prefills) await runStep(ctx, cache, heads, p, 1, 'serial');
+    const decode = randomStep([0, 1], lengths, heads, kvHeads, headDim, 190);
+    const got = await runStep(ctx, cache, heads, decode, splits, 'serial');
+    const cpu = new KvCacheCpu(config);
+    for (const p of prefills) cpu.write(p.k, p.v, p.slots, p.positions);
+    cpu.write(decode.k, decode.v, decode.slots, decode.positions);
+    expect(nmse(got, attentionCpu(decode.q, cpu, decode.slots, decode.positions, heads))).toBeLessThan(bound);
+    const tiled = await runStep(ctx, cache, heads, decode, splits, 'tiled');
+    expect(nmse(got, tiled)).toBeLessThan(bound);
+    cache.destroy();
+  });
+
   it('reads Q, K and V straight from a fused QKV buffer', async () => {
     const ctx = await context();
     const [heads, kvHeads, headDim, tokens] = [4, 2, dim(3), 4];
@@ -276,6 +304,14 @@ describe('KV cache argument checks and f16 rounding', () => {
     expect(suggestAttentionSplits(8, 16, 4096)).toBe(1);
     expect(suggestAttentionSplits(1, 14, 2000)).toBe(16);
     expect(suggestAttentionSplits(1, 14, 100)).toBe(1);
+    // Barrier-free devices: calls the tiled kernel would split take the serial kernel with ~32
+    // keys per range; unsplit ones (≤ 128 keys) stay tiled.
+    expect(planAttention(1, 3, 599, true)).toEqual({ kernel: 'serial', splits: 19 });
+    expect(planAttention(1, 3, 128, true)).toEqual({ kernel: 'tiled', splits: 1 });
+    expect(planAttention(1, 3, 129, true)).toEqual({ kernel: 'serial', splits: 5 });
+    expect(planAttention(1, 3, 100000, true)).toEqual({ kernel: 'serial', splits: 64 });
+    expect(planAttention(64, 2, 599, true)).toEqual({ kernel: 'tiled', splits: 1 });
+    expect(planAttention(1, 14, 2000, false)).toEqual({ kernel: 'tiled', splits: 16 });
   });
 
   it('checks token slots and positions on the CPU before upload', () => {
