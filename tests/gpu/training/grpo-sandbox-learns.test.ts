@@ -38,7 +38,9 @@
 // Observed (2 shared cores, load 7–10): P(refuse) 0.269 → 0.947 (per prompt 0.937–0.957), and with
 // the reward negated 0.269 → 0.016 (the two runs sample the same first two groups; only the sign
 // of the advantages differs); total mass of the two answers 1.0000 before and after; the file took
-// 851 s there (three ~75–150 s steps per run). Bounds asserted: ≥ 0.6 after learning, ≤ 0.15 with the
+// 851 s there (three ~75–150 s steps per run). With shared-prefix training (the trainer's
+// default, used here) the figures are the same (per prompt 0.936–0.956; 0.013–0.018 negated); the
+// file took 2199 s at load 22–29 (steps 118–379 s). Bounds asserted: ≥ 0.6 after learning, ≤ 0.15 with the
 // sign flipped. A zero or wrong-signed gradient cannot pass both.
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
@@ -108,23 +110,20 @@ afterAll(() => engine?.destroy());
 
 /**
  * Exact probabilities under the current policy (LoRA on) of the two answers after each prompt:
- * p(refusal) / (p(refusal) + p(compliance)), averaged over prompts, and their total mass.
+ * p(refusal) / (p(refusal) + p(compliance)), averaged over prompts, and their total mass. Each
+ * prompt's two answers are packed over it in one row (batch-layout.ts; the prefix ends one token
+ * before the first answer token, whose prediction row must differ per answer), so this works with
+ * the trainer's plan either way: packed (one row of 4096) or unpacked (G rows).
  */
 async function refusalProbability(model: TrainingModel, prompts: number[][]) {
   const shares: number[] = [];
   const masses: number[] = [];
-  const per = Math.floor(model.plan.sequences / 2);
+  const per = model.plan.sequences;
   for (let i = 0; i < prompts.length; i += per) {
     const group = prompts.slice(i, i + per);
-    const sequences = group.flatMap((p) => [[...p, ...refusalIds], [...p, ...complianceIds]]);
-    model.setBatch(sequences, undefined, 0, { scoreFrom: sequences.map((_, k) => group[k >> 1].length) });
-    const logProbs = await model.forwardLogProbs({ lora: true });
-    const T = model.seqLen;
-    const seqLogp = sequences.map((seq, b) => {
-      let sum = 0;
-      for (let t = group[b >> 1].length; t < seq.length; t++) sum += logProbs[b * T + t - 1];
-      return sum;
-    });
+    model.setPackedBatch(group.map((p) => ({ prefix: p.length - 1, sequences: [[...p, ...refusalIds], [...p, ...complianceIds]].map((ids) => ({ ids, scoreFrom: p.length })) })));
+    const scored = model.gatherScored(await model.forwardLogProbs({ lora: true }));
+    const seqLogp = scored.map((lp) => lp.reduce((a, b) => a + b, 0));
     for (let k = 0; k < group.length; k++) {
       const [r, c] = [Math.exp(seqLogp[2 * k]), Math.exp(seqLogp[2 * k + 1])];
       shares.push(r / (r + c));
@@ -140,9 +139,6 @@ async function run(sign: 1 | -1) {
   const config = resolveGrpoConfig({
     lr: 5e-3, groupSize: G, promptsPerStep: 1, maxNewTokens: 6, temperature: 1, topP: 1, klBeta: 0, epochs: 1, seed: 17,
     lora: { rank: 4, alpha: 8, targets: ['o_proj', 'down_proj', 'gate_proj', 'up_proj'] }, microBatch: G, maxSequenceTokens: CONTEXT, recompute: false, maxGradNorm: 1,
-    // Unpacked rows: with this real-vocabulary policy the packed path (4096-token plan) ran over
-    // 30 min per run on SwiftShader; packed = unpacked is proven in shared-prefix.test.ts.
-    sharePrefix: false,
   });
   const adapter = new LoraAdapter(engine.ctx, engine.config, config.lora);
   adapter.initialise(5);
