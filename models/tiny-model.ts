@@ -1,9 +1,9 @@
 // Deterministic tiny Qwen2/Qwen3 checkpoints in Hugging Face layout, with RANDOM weights: for
 // tests and the offline smoke run, never a trained model. Pure TypeScript (no Node APIs), so the
 // app can build one in the browser too.
-import { expectedTensors, parseModelConfig, type ModelConfig } from '../src/model/config';
-import { fromFloat32, type TensorDtype } from '../src/model/dtypes';
-import { writeSafetensors, type TensorToWrite } from '../src/model/safetensors-writer';
+import { expectedTensors, parseModelConfig, type ModelConfig } from '../src/hf-io/config';
+import { fromFloat32, type TensorDtype } from '../src/hf-io/dtypes';
+import { writeSafetensors, type TensorToWrite } from '../src/hf-io/safetensors-writer';
 
 export const TINY_MODEL_NOTE = 'random weights for tests; not a trained model';
 

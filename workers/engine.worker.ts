@@ -3,7 +3,7 @@
 // (src/worker-api/protocol.ts) into EngineHost calls and streams events back. One request runs at
 // a time per kind of work; `cancel` aborts a running load or generate by its request id.
 import { probeCapabilities, requestDeviceForModels } from '../src/engine/gpu/capabilities';
-import { CacheStorageByteCache } from '../src/model/cache';
+import { CacheStorageByteCache } from '../src/hf-io/cache';
 import { WEIGHT_CACHE_NAME } from '../src/engine/quant/weight-cache';
 import { describeError, EngineHost } from '../src/worker-api/engine-host';
 import { CheckpointStore } from '../src/checkpoints/store';

@@ -5,7 +5,7 @@
 // tokenizer_config.json (with Qwen2.5-Instruct's chat template) lives next to this file.
 // Files are located with new URL(..., import.meta.url): Vite turns these into served assets in the
 // browser, and Node reads them from disk.
-import { loadTokenizer, type QwenTokenizer, type TokenizerFamily, type TokenizerFiles } from '../../src/model/tokenizer';
+import { loadTokenizer, type QwenTokenizer, type TokenizerFamily, type TokenizerFiles } from '../../src/hf-io/tokenizer';
 
 /** <|file_sep|>: the last added token Qwen2.5 has; Qwen3 adds <tool_response>, <think>, ... after it. */
 export const LAST_QWEN25_ADDED_TOKEN_ID = 151664;

@@ -11,7 +11,7 @@
 //   stray <|im_start|> reach the parser, which must mark the last one as a bad format.
 // - Stop ids are the tokenizer's end tokens plus the model's own EOS ids.
 // Multi-turn token bookkeeping (prefix + sampled ids + delta) lives in transcript.ts.
-import type { ChatMessage, QwenTokenizer, ToolSpec } from '../model/tokenizer';
+import type { ChatMessage, QwenTokenizer, ToolSpec } from '../hf-io/tokenizer';
 
 export const DEFAULT_ENABLE_THINKING = false;
 

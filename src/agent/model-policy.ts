@@ -12,7 +12,7 @@
 // several episodes concurrently (runEval's `concurrency`) and their turns share decode steps.
 import type { Policy, PolicyContext } from '../sandbox/policy';
 import type { ChatMessage, ToolSchema } from '../sandbox/types';
-import type { QwenTokenizer, ToolSpec } from '../model/tokenizer';
+import type { QwenTokenizer, ToolSpec } from '../hf-io/tokenizer';
 import { EngineError, type QwenEngine } from '../engine/engine';
 import { generate as engineGenerate, type GeneratedSequence, type GenerationRequest, type SamplingOptions } from '../engine/generate';
 import { TurnCodec } from './codec';

@@ -21,7 +21,7 @@
 // recorded (history edited by the caller, or carrying tool_calls / reasoning_content fields the
 // template would render instead). Every sampled token then still sits in exactly the context it
 // was sampled in (the sequence it was appended to).
-import type { ChatMessage, ToolSpec } from '../model/tokenizer';
+import type { ChatMessage, ToolSpec } from '../hf-io/tokenizer';
 import type { GeneratedTurn, TurnCodec } from './codec';
 
 export type FallbackReason = 'rewritten';

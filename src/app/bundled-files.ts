@@ -7,7 +7,7 @@
 // adapter_config.json + adapter_model.safetensors; its name and step from playground_checkpoint.json,
 // or its step from the CLI trainer's trainer_state.json). The globs run at build time: a folder
 // that is not there when the app is built is simply not offered.
-import { MODEL_REGISTRY, type BundledModelEntry } from '../model/registry';
+import { MODEL_REGISTRY, type BundledModelEntry } from '../hf-io/registry';
 
 // Keys are '/models/<folder>/<file>'; values the served URL. no-inline: small files (config.json)
 // stay files too, not data: URLs, which the page's CSP (connect-src 'self') would not let fetch.

@@ -4,7 +4,7 @@
 // sampled) and returns the turn's raw text. No GPU code here. The episode's AbortSignal cancels
 // the running generation.
 import type { Policy } from '../sandbox/index';
-import type { ChatMessage as TemplateMessage, ToolSpec } from '../model/chat-template';
+import type { ChatMessage as TemplateMessage, ToolSpec } from '../hf-io/chat-template';
 import type { SamplingOptions } from '../engine/generate';
 import type { EngineClient } from './engine-client';
 

@@ -1,7 +1,7 @@
 // App-wide state shared by the panels: the engine worker client and what model it holds.
 import { createSignal } from 'solid-js';
 import type { CapabilitiesResult, LoadResult } from '../worker-api/protocol';
-import type { ModelConfig } from '../model/config';
+import type { ModelConfig } from '../hf-io/config';
 import type { WeightFormat } from '../engine/quant/formats';
 import { EngineClient } from './engine-client';
 

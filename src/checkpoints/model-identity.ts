@@ -20,7 +20,7 @@
 //
 // weightsSha256 = SHA-256 of the JSON list of per-file {name, size, method, digest}, sorted by
 // name, so the order in which files are passed does not matter.
-import type { ByteSource } from '../model/byte-source';
+import type { ByteSource } from '../hf-io/byte-source';
 import { CheckpointInputError } from './errors';
 import type { ModelIdentity, WeightFileFingerprint } from './types';
 

@@ -2,7 +2,7 @@
 // through the same importer as the app: `.default` tensor names, every shape and rank check.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeFileSource } from '../model/node-sources';
+import { nodeFileSource } from '../hf-io/node-sources';
 import { importPeftAdapter, type PeftAdapterConfig } from '../peft/import';
 import { CliError } from './flags';
 

@@ -3,10 +3,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readAll } from '../model/byte-source';
-import { loadModel, type LoadedModel } from '../model/load-model';
-import { FsByteCache, NodeDirSource } from '../model/node-sources';
-import { loadTokenizer, type QwenTokenizer } from '../model/tokenizer';
+import { readAll } from '../hf-io/byte-source';
+import { loadModel, type LoadedModel } from '../hf-io/load-model';
+import { FsByteCache, NodeDirSource } from '../hf-io/node-sources';
+import { loadTokenizer, type QwenTokenizer } from '../hf-io/tokenizer';
 import { GpuContext } from '../engine/gpu/context';
 import { QwenEngine } from '../engine/engine';
 import type { TensorProvider } from '../engine/model/qwen-weights';

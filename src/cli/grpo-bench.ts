@@ -11,7 +11,7 @@
 //                   run, per-phase tokens/time and ratios (src/training/bench/sandbox-bench.ts);
 //                   with --shape split-256 (default) | split-64, --group-size, --prompts, --rank,
 //                   --quant, --kl-beta, --warmup (default 0), --steps (default 1)
-import { parseModelConfig } from '../model/config';
+import { parseModelConfig } from '../hf-io/config';
 import { MODEL_SHAPES, type ModelShapeName } from '../../models/shapes';
 import { GpuContext } from '../engine/gpu/context';
 import { WEIGHT_FORMATS } from '../engine/quant/formats';

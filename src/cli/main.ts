@@ -2,7 +2,7 @@
 // Commands throw CliError for bad input: it prints one line and exits with code 2, never a stack trace.
 import { relaunchWithDawnEnvironment } from '../node/dawn-env';
 import { CliError, describeFileError, parseFlags, type Flags } from './flags';
-import { ModelLoadError } from '../model/errors';
+import { ModelLoadError } from '../hf-io/errors';
 import { EngineError } from '../engine/engine';
 import { SuiteError } from '../sandbox/scenarios/suite-format';
 import { PyLiteralError } from '../sandbox/scenarios/pyliteral';

@@ -2,8 +2,8 @@
 // an optional PEFT adapter into it, build the engine and the model's own tokenizer. The policy
 // itself (src/agent/model-policy.ts) is DOM- and Node-free; only this opener touches the file system.
 import { existsSync, statSync } from 'node:fs';
-import { loadModel } from '../model/load-model';
-import { NodeDirSource } from '../model/node-sources';
+import { loadModel } from '../hf-io/load-model';
+import { NodeDirSource } from '../hf-io/node-sources';
 import { mergeLora } from '../training/merged-weights';
 import type { SamplingOptions } from '../engine/generate';
 import type { WeightFormat } from '../engine/quant/formats';

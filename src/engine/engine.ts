@@ -3,8 +3,8 @@
 //
 // Every forward step is encoded into one command buffer; the only readbacks are results the
 // caller asked for (logits here, token ids in generation).
-import type { ByteCache } from '../model/cache';
-import type { ModelConfig } from '../model/config';
+import type { ByteCache } from '../hf-io/cache';
+import type { ModelConfig } from '../hf-io/config';
 import type { GpuContext } from './gpu/context';
 import { createActivations, destroyActivations, type Activations } from './model/activations';
 import { ADAPTER_FINGERPRINT, defaultStepTokens, planActivations, planInferenceLora, planLogitRows, planTotal } from './model/buffer-plan';

@@ -5,7 +5,7 @@
 // [rowStart, rowStart + rows) in the layout of formats.ts, so kernels address a chunk exactly like
 // a whole weight and write outputs rowStart.. of their own.
 import type { GpuContext, MemoryCategory } from './gpu/context';
-import { DTYPE_BYTES, isTensorDtype, toFloat32, type TensorDtype } from '../model/dtypes';
+import { DTYPE_BYTES, isTensorDtype, toFloat32, type TensorDtype } from '../hf-io/dtypes';
 import { dataWordsPerRow, groupsPerRow, hasScales, isWeightFormat, paddedCols, scaleWordsFor, type PackedWeight, type WeightFormat } from './quant/formats';
 import { packWeight } from './quant/pack';
 import { weightChunks, type WeightChunkPlan } from './model/buffer-plan';

@@ -1,8 +1,8 @@
 // Whether a hub model could load with no network: every file the registry lists for it is in the
 // hub download cache (the same keys HubSource reads: the file's resolve URL on the chosen mirror).
-import { CacheStorageByteCache, type ByteCache } from '../model/cache';
-import { HubSource } from '../model/hub-source';
-import type { HubModelEntry } from '../model/registry';
+import { CacheStorageByteCache, type ByteCache } from '../hf-io/cache';
+import { HubSource } from '../hf-io/hub-source';
+import type { HubModelEntry } from '../hf-io/registry';
 
 export interface HubCacheStatus { cached: boolean; missing: string[] }
 

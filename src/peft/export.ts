@@ -2,8 +2,8 @@
 // adapter_config.json with the keys PEFT 0.21 writes, adapter_model.safetensors (F32, PEFT's
 // tensor names without the adapter-name infix), and a short model card. Also the conversions
 // between the checkpoint store's types and those files, for the UI's Export/Import buttons.
-import { fromFloat32 } from '../model/dtypes';
-import { writeSafetensors } from '../model/safetensors-writer';
+import { fromFloat32 } from '../hf-io/dtypes';
+import { writeSafetensors } from '../hf-io/safetensors-writer';
 import type { CheckpointData, LoraConfig as CheckpointLoraConfig, TensorMap } from '../checkpoints/types';
 import { checkPeftTensors, importPeftAdapter, PeftAdapterError, type PeftAdapterFilesInput, type PeftTensor } from './import';
 

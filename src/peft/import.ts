@@ -1,8 +1,8 @@
 // Reading PEFT LoRA adapters (adapter_config.json + adapter_model.safetensors) into the
 // name → tensor map LoraAdapter loads, with the checks that keep a foreign file from being
 // applied wrongly: only plain LoRA on the Qwen attention/MLP projections is accepted.
-import { bytesSource, type ByteSource } from '../model/byte-source';
-import { SafetensorsFile, tensorToFloat32 } from '../model/safetensors';
+import { bytesSource, type ByteSource } from '../hf-io/byte-source';
+import { SafetensorsFile, tensorToFloat32 } from '../hf-io/safetensors';
 import { LORA_TARGETS } from '../engine/ops/lora-targets';
 import { peftLoraTensorName } from '../checkpoints/peft-names';
 

@@ -1,8 +1,8 @@
 // A base checkpoint with a LoRA adapter merged in: W' = W + (alpha/r)·B·A for every adapted module.
 // The inference engine loads it like any checkpoint (then quantizes as asked), which is how
 // `cli logits --adapter` applies a PEFT adapter. Training keeps LoRA separate (train-model.ts).
-import { fromFloat32 } from '../model/dtypes';
-import { tensorToFloat32, type Tensor } from '../model/safetensors';
+import { fromFloat32 } from '../hf-io/dtypes';
+import { tensorToFloat32, type Tensor } from '../hf-io/safetensors';
 import type { TensorProvider } from '../engine/model/qwen-weights';
 import type { PeftAdapterConfig } from '../peft/import';
 

@@ -7,7 +7,7 @@
 //   base model's files, and is applied only to that model (the same rule as resuming training).
 //   An imported PEFT adapter has no fingerprint (adapter-import.ts): its shapes decide alone, and
 //   the UI says which base model it names.
-import type { ModelConfig } from '../model/config';
+import type { ModelConfig } from '../hf-io/config';
 import { describeModelMismatch } from '../checkpoints/model-identity';
 import type { CheckpointData, ModelIdentity } from '../checkpoints/types';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../engine/ops/lora-targets';

@@ -8,7 +8,7 @@ import type { CheckpointSummary, LoadedCheckpoint, ModelIdentity } from '../chec
 import { LoraAdapter } from '../training/model/lora-adapter';
 import type { LoraTarget } from '../engine/ops/lora-targets';
 import { PeftAdapterError } from '../peft/import';
-import { ModelLoadError } from '../model/errors';
+import { ModelLoadError } from '../hf-io/errors';
 import { adapterFitProblem } from './adapter-fit';
 import { isFingerprinted, peftImportToCheckpoint } from './adapter-import';
 import type { AdapterListItem, AdapterListResult } from './protocol';

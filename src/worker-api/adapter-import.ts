@@ -11,7 +11,7 @@
 //   store's identity check, as for any other model mismatch.
 // - optimizer: the store requires AdamW moments for every adapter tensor; zeros with step 0 are
 //   exactly a fresh AdamW state, so nothing is invented. They cost twice the adapter's size.
-import { blobSource } from '../model/byte-source';
+import { blobSource } from '../hf-io/byte-source';
 import { peftFilesToCheckpointAdapter } from '../peft/export';
 import { PeftAdapterError } from '../peft/import';
 import { MAX_NAME_LENGTH } from '../checkpoints/validate-input';

@@ -1,15 +1,15 @@
 // EngineHost: everything the engine worker does, minus the message plumbing, so it runs (and is
 // tested) under Node with Dawn exactly as in the browser worker. It owns one model at a time:
 // its engine (weights, KV cache, activations) and tokenizer.
-import { readAll } from '../model/byte-source';
-import type { ByteCache } from '../model/cache';
-import { paramCount } from '../model/config';
-import { HubSource } from '../model/hub-source';
-import { loadModel, type LoadedModel } from '../model/load-model';
-import { ModelLoadError } from '../model/errors';
-import { LocalFilesSource, MemoryModelSource, type DownloadProgress, type ModelSource } from '../model/sources';
-import { UrlFilesSource } from '../model/url-files-source';
-import { loadTokenizer, type QwenTokenizer } from '../model/tokenizer';
+import { readAll } from '../hf-io/byte-source';
+import type { ByteCache } from '../hf-io/cache';
+import { paramCount } from '../hf-io/config';
+import { HubSource } from '../hf-io/hub-source';
+import { loadModel, type LoadedModel } from '../hf-io/load-model';
+import { ModelLoadError } from '../hf-io/errors';
+import { LocalFilesSource, MemoryModelSource, type DownloadProgress, type ModelSource } from '../hf-io/sources';
+import { UrlFilesSource } from '../hf-io/url-files-source';
+import { loadTokenizer, type QwenTokenizer } from '../hf-io/tokenizer';
 import { bundledTokenizerFiles } from '../../models/tokenizers/bundled';
 import { makeTinyModel } from '../../models/tiny-model';
 import { GpuContext } from '../engine/gpu/context';

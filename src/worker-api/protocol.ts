@@ -5,7 +5,7 @@
 import type { GpuCapabilities } from '../engine/gpu/capabilities';
 import type { WeightFormat } from '../engine/quant/formats';
 import type { SamplingOptions, FinishReason } from '../engine/generate';
-import type { ChatMessage, ToolSpec } from '../model/chat-template';
+import type { ChatMessage, ToolSpec } from '../hf-io/chat-template';
 import type { TrainingConfig, TrainingMetrics, TrainingProgress, TrainingSample } from './training-types';
 
 /** Where the model comes from. */

@@ -3,7 +3,7 @@
 // Pause holds between steps; stop ends after the current step and still saves the checkpoint.
 import { generateScenarios, type Cell, type Scenario } from '../sandbox/index';
 import type { QwenEngine } from '../engine/engine';
-import type { QwenTokenizer } from '../model/tokenizer';
+import type { QwenTokenizer } from '../hf-io/tokenizer';
 import { resolveGrpoConfig } from '../training/grpo/config';
 import { SandboxEnvironment } from '../training/grpo/sandbox-env';
 import { GrpoTrainer, sampledRuns, type StepMetrics } from '../training/grpo/trainer';

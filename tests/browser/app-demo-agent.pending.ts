@@ -15,7 +15,7 @@
 // the stored checkpoint with its step (7, from trainer_state.json), no page errors.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findModel } from '../../src/model/registry';
+import { findModel } from '../../src/hf-io/registry';
 import { openTab, pageErrors, screenshot, startApp, type AppFixture } from './app-fixture';
 
 const ADAPTER = 'models/demo-agent/aligned-adapter';

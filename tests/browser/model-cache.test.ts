@@ -15,10 +15,10 @@ const tiny = makeTinyModel({ arch: 'qwen3', layers: 1, seed: 21 });
 
 // Exposes the model I/O modules to page.evaluate.
 const ENTRY = `
-import { CacheStorageByteCache } from './src/model/cache';
-import { HubSource } from './src/model/hub-source';
-import { loadModel } from './src/model/load-model';
-import { LocalFilesSource } from './src/model/sources';
+import { CacheStorageByteCache } from './src/hf-io/cache';
+import { HubSource } from './src/hf-io/hub-source';
+import { loadModel } from './src/hf-io/load-model';
+import { LocalFilesSource } from './src/hf-io/sources';
 window.modelIO = { CacheStorageByteCache, HubSource, loadModel, LocalFilesSource };
 `;
 

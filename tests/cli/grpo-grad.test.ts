@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { grpoGradients, parseGrpoBatch } from '../../src/cli/commands/grpo-grad';
 import { GpuContext } from '../../src/engine/gpu/context';
 import { QwenEngine } from '../../src/engine/engine';
-import { nodeFileSource } from '../../src/model/node-sources';
+import { nodeFileSource } from '../../src/hf-io/node-sources';
 import { importPeftAdapter, readPeftTensors } from '../../src/peft/import';
 import type { LoraTarget } from '../../src/engine/ops/lora-targets';
 import { fixtureDir, loadFixtureModel } from '../helpers/fixture-models';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFileSource } from '../../src/model/node-sources';
+import { nodeFileSource } from '../../src/hf-io/node-sources';
 import { readPeftTensors } from '../../src/peft/import';
 import { fixtureDir } from '../helpers/fixture-models';
 

@@ -10,11 +10,11 @@ import { TurnCodec } from '../../src/agent/codec';
 import { cliTokenizer, createCliEngine } from '../../src/cli/engine-setup';
 import type { QwenEngine } from '../../src/engine/engine';
 import { generate } from '../../src/engine/generate';
-import { loadModel } from '../../src/model/load-model';
-import { NodeDirSource } from '../../src/model/node-sources';
-import { paramCount, parseModelConfig } from '../../src/model/config';
-import { findModel } from '../../src/model/registry';
-import { loadTokenizer, type ToolSpec } from '../../src/model/tokenizer';
+import { loadModel } from '../../src/hf-io/load-model';
+import { NodeDirSource } from '../../src/hf-io/node-sources';
+import { paramCount, parseModelConfig } from '../../src/hf-io/config';
+import { findModel } from '../../src/hf-io/registry';
+import { loadTokenizer, type ToolSpec } from '../../src/hf-io/tokenizer';
 import { generateScenarios, Sandbox, SYSTEM_PROMPT } from '../../src/sandbox/index';
 import { bundledTokenizerFiles } from '../../models/tokenizers/bundled';
 

@@ -17,9 +17,9 @@
 // (B starts at 0, A random) gets a non-zero gradient from the first step.
 import { QWEN_VOCAB_SIZE, tinyConfigJson } from '../../models/tiny-model';
 import { bundledTokenizerFiles } from '../../models/tokenizers/bundled';
-import { expectedTensors, parseModelConfig, type ModelConfig } from '../../src/model/config';
-import { fromFloat32 } from '../../src/model/dtypes';
-import { writeSafetensors } from '../../src/model/safetensors-writer';
+import { expectedTensors, parseModelConfig, type ModelConfig } from '../../src/hf-io/config';
+import { fromFloat32 } from '../../src/hf-io/dtypes';
+import { writeSafetensors } from '../../src/hf-io/safetensors-writer';
 
 export interface BigramTransition {
   from: number;

@@ -1,8 +1,8 @@
 // Access to the Hugging Face reference fixtures (tests/fixtures/models, made by tools/reference).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, type LoadedModel } from '../../src/model/load-model';
-import { NodeDirSource } from '../../src/model/node-sources';
+import { loadModel, type LoadedModel } from '../../src/hf-io/load-model';
+import { NodeDirSource } from '../../src/hf-io/node-sources';
 
 export const FIXTURE_MODELS_DIR = join(process.cwd(), 'tests/fixtures/models');
 export const FIXTURE_MODEL_NAMES = ['qwen2-tiny-gqa', 'qwen2-tiny-tied', 'qwen3-tiny', 'qwen2-tiny-gqa-bf16'] as const;

@@ -1,5 +1,5 @@
 // LoRA adapters of a chosen model shape for tests: as a checkpoint TensorMap and as PEFT files.
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig } from '../../src/hf-io/config';
 import { peftLoraTensorName } from '../../src/checkpoints/peft-names';
 import type { TensorMap } from '../../src/checkpoints/types';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../../src/engine/ops/lora-targets';

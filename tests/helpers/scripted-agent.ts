@@ -2,7 +2,7 @@
 // three-turn episode (call the first tool the prompt lists, then ask to verify that call, then
 // answer), returned as generated ids ending in <|im_end|>, the way the engine returns a turn.
 import type { GeneratedSequence } from '../../src/engine/generate';
-import type { QwenTokenizer } from '../../src/model/tokenizer';
+import type { QwenTokenizer } from '../../src/hf-io/tokenizer';
 import { formatToolCheck } from '../../src/sandbox/parse';
 
 export interface ScriptedTurnOptions {

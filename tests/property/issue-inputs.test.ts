@@ -3,7 +3,7 @@
 // reaching recursive code) and the unclear errors (prototype keys, unvalidated suite fields).
 // Checkpoint-store and CLI inputs are in checkpoint-store.property.test.ts and tests/sandbox/cli.test.ts.
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../src/model/config';
+import { parseModelConfig } from '../../src/hf-io/config';
 import { parseTurn } from '../../src/sandbox/parse';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { buildReport, summarizeEpisode } from '../../src/sandbox/metrics';

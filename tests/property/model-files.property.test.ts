@@ -8,12 +8,12 @@
 //    each (500 runs).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesSource } from '../../src/model/byte-source';
-import { expectedTensors, MODEL_LIMITS, parseModelConfig } from '../../src/model/config';
-import { fromFloat32 } from '../../src/model/dtypes';
-import { ModelConfigError, ModelLoadError } from '../../src/model/errors';
-import { SafetensorsFile, tensorToFloat32 } from '../../src/model/safetensors';
-import { writeSafetensors } from '../../src/model/safetensors-writer';
+import { bytesSource } from '../../src/hf-io/byte-source';
+import { expectedTensors, MODEL_LIMITS, parseModelConfig } from '../../src/hf-io/config';
+import { fromFloat32 } from '../../src/hf-io/dtypes';
+import { ModelConfigError, ModelLoadError } from '../../src/hf-io/errors';
+import { SafetensorsFile, tensorToFloat32 } from '../../src/hf-io/safetensors';
+import { writeSafetensors } from '../../src/hf-io/safetensors-writer';
 import { within } from './helpers';
 
 const QWEN3 = {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../../models/make-tiny-model';
-import { nodeFileSource } from '../../src/model/node-sources';
+import { nodeFileSource } from '../../src/hf-io/node-sources';
 import { generateScenarios } from '../../src/sandbox/scenarios/generator';
 import { startEnvServer, type EnvServer } from '../../src/server/env-server';
 import { importPeftAdapter } from '../../src/peft/import';

@@ -6,14 +6,14 @@ import { IDBFactory } from 'fake-indexeddb';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fromFloat32 } from '../../src/model/dtypes';
-import { writeSafetensors } from '../../src/model/safetensors-writer';
+import { fromFloat32 } from '../../src/hf-io/dtypes';
+import { writeSafetensors } from '../../src/hf-io/safetensors-writer';
 import { CheckpointStore } from '../../src/checkpoints/store';
 import { peftLoraTensorName } from '../../src/checkpoints/peft-names';
 import { adapterShapeProblem } from '../../src/worker-api/adapter-fit';
 import { AdapterError, CheckpointAdapters } from '../../src/worker-api/adapter-host';
 import { NOT_FINGERPRINTED, peftImportToCheckpoint, pickPeftFiles } from '../../src/worker-api/adapter-import';
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig } from '../../src/hf-io/config';
 import { loraPeftFiles, loraTensors, TINY_QWEN2_SHAPE } from '../helpers/lora-files';
 
 let store: CheckpointStore;

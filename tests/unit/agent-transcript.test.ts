@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TurnCodec, turnText } from '../../src/agent/codec';
 import { Transcript, TranscriptBook, type TranscriptStats } from '../../src/agent/transcript';
-import type { QwenTokenizer, ToolSpec } from '../../src/model/tokenizer';
+import type { QwenTokenizer, ToolSpec } from '../../src/hf-io/tokenizer';
 import { generateScenarios, runEpisode, type ChatMessage, type Policy, type Scenario } from '../../src/sandbox/index';
 import { loadBundledTokenizer } from '../../models/tokenizers/bundled';
 import { scriptedTurn, type ScriptedTurnOptions } from '../helpers/scripted-agent';

@@ -18,7 +18,7 @@ import { defaultTrainingConfig, validateTrainingConfig } from '../../src/app/tra
 import { runEvalInSlices } from '../../src/app/lib/eval-runner';
 import { samplePerCell, importSuiteText } from '../../src/app/lib/suites';
 import { modelPolicy } from '../../src/app/model-policy';
-import { MODEL_REGISTRY } from '../../src/model/registry';
+import { MODEL_REGISTRY } from '../../src/hf-io/registry';
 import { CELL_COLORS, cellSeries, scalarSeries, stepRange, valueRange } from '../../src/app/lib/chart-series';
 import { noLearningSignal } from '../../src/worker-api/training-types';
 import type { TrainingMetrics } from '../../src/app/training-client';

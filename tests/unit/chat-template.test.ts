@@ -2,7 +2,7 @@
 // Python's apply_chat_template(..., tokenize=False) produced (tests/fixtures/chat-templates.json).
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ChatTemplateError, loadTokenizer, type ChatMessage, type QwenTokenizer, type ToolSpec, type TokenizerFamily } from '../../src/model/tokenizer';
+import { ChatTemplateError, loadTokenizer, type ChatMessage, type QwenTokenizer, type ToolSpec, type TokenizerFamily } from '../../src/hf-io/tokenizer';
 import { bundledTokenizerFiles, loadBundledTokenizer } from '../../models/tokenizers/bundled';
 
 interface ChatCase {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { IDBFactory } from 'fake-indexeddb';
 import { wrap, type IDBPDatabase } from 'idb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { bytesSource } from '../../src/model/byte-source';
+import { bytesSource } from '../../src/hf-io/byte-source';
 import {
   CheckpointCorruptError, CheckpointError, CheckpointInputError, CheckpointModelMismatchError, CheckpointNotFoundError,
   CheckpointQuotaError, CheckpointStore, computeModelIdentity, DEFAULT_DB_NAME, peftLoraTensorName, type CheckpointData, type CheckpointStoreOptions,

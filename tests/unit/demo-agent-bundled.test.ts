@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinAdapters, BUNDLED_MODELS, bundledModelFiles } from '../../src/app/bundled-files';
 import { storedBuiltin, trainerStateStep, type BuiltinAdapterInfo } from '../../src/app/builtin-adapters';
-import { paramCount } from '../../src/model/config';
-import { loadModel } from '../../src/model/load-model';
-import { findModel } from '../../src/model/registry';
-import { ModelFileNotFoundError } from '../../src/model/sources';
-import { UrlFilesSource } from '../../src/model/url-files-source';
+import { paramCount } from '../../src/hf-io/config';
+import { loadModel } from '../../src/hf-io/load-model';
+import { findModel } from '../../src/hf-io/registry';
+import { ModelFileNotFoundError } from '../../src/hf-io/sources';
+import { UrlFilesSource } from '../../src/hf-io/url-files-source';
 
 /** Serves the repository's files at their path (what the dev server does; the build hashes names). */
 const diskFetch: typeof fetch = async (input) => {

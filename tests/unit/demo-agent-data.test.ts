@@ -8,7 +8,7 @@ import { loadBundledTokenizer } from '../../models/tokenizers/bundled';
 import { makeExamples } from '../../tools/demo-agent/make-data';
 import { drawFlaws, mixturePolicy, MIXTURE } from '../../tools/demo-agent/mixture-policy';
 import { Episode, generateScenarios, parseTurn } from '../../src/sandbox/index';
-import type { ToolSpec } from '../../src/model/tokenizer';
+import type { ToolSpec } from '../../src/hf-io/tokenizer';
 
 describe('demo agent data', () => {
   it('renders train episodes as the codec prompts the model, loss on assistant turns only', async () => {

@@ -1,7 +1,7 @@
 // Guards the Hugging Face reference fixtures (tools/reference/make_fixtures.py) against accidental
 // corruption: every file is present, parses, and agrees with the others. No Python, no GPU.
 // The safetensors reader here is deliberately local and minimal so that a bug in the real loader
-// (src/model/safetensors.ts) cannot hide a bad fixture, and vice versa.
+// (src/hf-io/safetensors.ts) cannot hide a bad fixture, and vice versa.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectedTensors, paramCount, parseModelConfig, weightBytes } from '../../src/model/config';
-import { ModelConfigError } from '../../src/model/errors';
+import { expectedTensors, paramCount, parseModelConfig, weightBytes } from '../../src/hf-io/config';
+import { ModelConfigError } from '../../src/hf-io/errors';
 
 // The published config.json of Qwen/Qwen2.5-0.5B-Instruct (transformers 4.x layout).
 const QWEN25_05B = {

@@ -4,7 +4,7 @@
 // tests/browser/app-offline.test.ts.
 import { Script, createContext, runInContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { MemoryByteCache } from '../../src/model/cache';
+import { MemoryByteCache } from '../../src/hf-io/cache';
 import { PRECACHE_MAX_BYTES, serviceWorkerScript, shellManifest, type OutputFile } from '../../src/offline/build-plugin';
 import { hubModelCacheStatus } from '../../src/offline/model-cache-status';
 

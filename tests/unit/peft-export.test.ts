@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromFloat32, type TensorDtype } from '../../src/model/dtypes';
-import { writeSafetensors } from '../../src/model/safetensors-writer';
+import { fromFloat32, type TensorDtype } from '../../src/hf-io/dtypes';
+import { writeSafetensors } from '../../src/hf-io/safetensors-writer';
 import { checkpointToPeftFiles, exportPeftAdapter, peftFilesToCheckpointAdapter, type ExportPeftInput } from '../../src/peft/export';
 import { importPeftAdapter, readPeftTensors, type PeftTensor } from '../../src/peft/import';
-import { bytesSource } from '../../src/model/byte-source';
+import { bytesSource } from '../../src/hf-io/byte-source';
 import { fixtureDir } from '../helpers/fixture-models';
 
 const NAME = (layer: number, block: string, module: string, which: 'A' | 'B') => `base_model.model.model.layers.${layer}.${block}.${module}.lora_${which}.weight`;

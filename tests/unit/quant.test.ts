@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { numberToF16Bits } from '../../src/model/dtypes';
+import { numberToF16Bits } from '../../src/hf-io/dtypes';
 import { f32BitsToF16Bits, toF16Bits } from '../../src/engine/quant/f16-bits';
 import { bytesPerElement, dataWordsPerRow, GROUP_SIZE, scaleWordsFor, WEIGHT_FORMATS, type WeightFormat } from '../../src/engine/quant/formats';
 import { packWeight, unpackWeight } from '../../src/engine/quant/pack';

@@ -1,15 +1,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/model/load-model';
-import { NodeDirSource, nodeFileSource } from '../../src/model/node-sources';
-import { bytesSource } from '../../src/model/byte-source';
-import { openCheckpoint, parseShardIndex, validateAgainstConfig, type ShardIndex } from '../../src/model/checkpoint';
-import { expectedTensors } from '../../src/model/config';
-import { f16BitsToNumber, fromFloat32, numberToBf16Bits, numberToF16Bits, toFloat32 } from '../../src/model/dtypes';
-import { ModelLoadError, SafetensorsError } from '../../src/model/errors';
-import { MAX_HEADER_BYTES, SafetensorsFile, tensorToFloat32 } from '../../src/model/safetensors';
-import { writeSafetensors, type TensorToWrite } from '../../src/model/safetensors-writer';
+import { loadModel } from '../../src/hf-io/load-model';
+import { NodeDirSource, nodeFileSource } from '../../src/hf-io/node-sources';
+import { bytesSource } from '../../src/hf-io/byte-source';
+import { openCheckpoint, parseShardIndex, validateAgainstConfig, type ShardIndex } from '../../src/hf-io/checkpoint';
+import { expectedTensors } from '../../src/hf-io/config';
+import { f16BitsToNumber, fromFloat32, numberToBf16Bits, numberToF16Bits, toFloat32 } from '../../src/hf-io/dtypes';
+import { ModelLoadError, SafetensorsError } from '../../src/hf-io/errors';
+import { MAX_HEADER_BYTES, SafetensorsFile, tensorToFloat32 } from '../../src/hf-io/safetensors';
+import { writeSafetensors, type TensorToWrite } from '../../src/hf-io/safetensors-writer';
 import { makeTinyModel } from '../../models/tiny-model';
 
 /** A hand-built file: 8-byte length, header text, data; `declaredLength` overrides the length field. */

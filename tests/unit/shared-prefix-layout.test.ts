@@ -5,7 +5,7 @@ import { layoutBatch, predictionRow, rowTokens, scoredRanges } from '../../src/t
 import { planMicroBatches, sharedPrefixLength, type PolicySample } from '../../src/training/grpo/policy-pass';
 import { costSplit, SPLIT_SHAPES, uniqueTokens } from '../../src/training/bench/sandbox-bench';
 import { sandboxEpisodeScripts, scriptParts, ScriptedEpisodeEnvironment } from '../../src/training/bench/sandbox-episodes';
-import { parseModelConfig } from '../../src/model/config';
+import { parseModelConfig } from '../../src/hf-io/config';
 import { MODEL_SHAPES } from '../../models/shapes';
 
 const options = { maxSeqLen: 32, maxPosition: 64, vocabSize: 100, bucket: 16 };

@@ -2,7 +2,7 @@
 // (tests/fixtures/tokenizer-cases.json, made by tools/reference/chat_templates.py).
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTextStream, loadTokenizer, TokenizerError, type QwenTokenizer, type TokenizerFamily } from '../../src/model/tokenizer';
+import { createTextStream, loadTokenizer, TokenizerError, type QwenTokenizer, type TokenizerFamily } from '../../src/hf-io/tokenizer';
 import { bundledTokenizerFiles, loadBundledTokenizer, qwen25TokenizerJsonFromQwen3 } from '../../models/tokenizers/bundled';
 
 interface TextCase {

@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../../src/model/load-model';
-import { NodeDirSource } from '../../src/model/node-sources';
-import { tensorToFloat32 } from '../../src/model/safetensors';
+import { loadModel } from '../../src/hf-io/load-model';
+import { NodeDirSource } from '../../src/hf-io/node-sources';
+import { tensorToFloat32 } from '../../src/hf-io/safetensors';
 import { qwenForwardCpu } from '../../src/engine/reference/qwen-cpu';
 import { packWeight, unpackWeight } from '../../src/engine/quant/pack';
 

@@ -1,8 +1,8 @@
 // The quantized-weight cache's keys and entries on the CPU: content-addressed keys, exact
 // round trips, and every kind of damaged entry rejected with its reason (never returned).
 import { describe, expect, it } from 'vitest';
-import { MemoryByteCache } from '../../src/model/cache';
-import { readAll } from '../../src/model/byte-source';
+import { MemoryByteCache } from '../../src/hf-io/cache';
+import { readAll } from '../../src/hf-io/byte-source';
 import { packWeight } from '../../src/engine/quant/pack';
 import { PACKED_WEIGHTS_VERSION, type PackedWeight } from '../../src/engine/quant/formats';
 import { decodeEntry, encodeEntry, isCachedFormat, WeightCache, type SourceTensor } from '../../src/engine/quant/weight-cache';

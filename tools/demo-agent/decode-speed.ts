@@ -5,9 +5,9 @@
 //   npx tsx tools/demo-agent/decode-speed.ts [--model models/demo-agent] [--tokens 64] [--quant f32]
 import { generate } from '../../src/engine/generate';
 import { cliTokenizer, createCliEngine } from '../../src/cli/engine-setup';
-import { loadModel } from '../../src/model/load-model';
-import { NodeDirSource } from '../../src/model/node-sources';
-import type { ToolSpec } from '../../src/model/tokenizer';
+import { loadModel } from '../../src/hf-io/load-model';
+import { NodeDirSource } from '../../src/hf-io/node-sources';
+import type { ToolSpec } from '../../src/hf-io/tokenizer';
 import type { WeightFormat } from '../../src/engine/quant/formats';
 import { Sandbox, SYSTEM_PROMPT, generateScenarios } from '../../src/sandbox/index';
 import { relaunchWithDawnEnvironment } from '../../src/node/dawn-env';

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadBundledTokenizer } from '../../models/tokenizers/bundled';
 import { Episode, generateScenarios } from '../../src/sandbox/index';
-import type { ToolSpec } from '../../src/model/tokenizer';
+import type { ToolSpec } from '../../src/hf-io/tokenizer';
 import { mixturePolicy, MIXTURE } from './mixture-policy';
 
 export interface Segment { text: string; train: boolean }

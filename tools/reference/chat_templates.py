@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ground truth for the TypeScript tokenizer and chat templates (src/model/tokenizer.ts).
+"""Ground truth for the TypeScript tokenizer and chat templates (src/hf-io/tokenizer.ts).
 
 Loads the Qwen tokenizers with Hugging Face `transformers` from the same files the app
 uses (no hub access) and writes two committed fixtures:

@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseModelConfig, type ModelConfig } from '../../src/model/config';
+import { parseModelConfig, type ModelConfig } from '../../src/hf-io/config';
 import { exportPeftAdapter, type PeftAdapterFiles } from '../../src/peft/export';
 import type { PeftTensor } from '../../src/peft/import';
 import { peftLoraTensorName } from '../../src/checkpoints/peft-names';

@@ -2,7 +2,7 @@
 // (the demo agent's aligned adapter). "Add to checkpoints" runs the same PEFT import as a picked
 // folder; once stored, every policy selector offers it for the model it fits.
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
-import { findModel } from '../../model/registry';
+import { findModel } from '../../hf-io/registry';
 import { describeBuiltinAdapters, importBuiltinAdapter, storedBuiltin, type BuiltinAdapterInfo } from '../builtin-adapters';
 import { engine } from '../state';
 

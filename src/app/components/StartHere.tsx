@@ -2,7 +2,7 @@
 // in the Attack Lab, Evaluate and the demo), and what a real model costs to download and where it
 // is kept. Dismissed once, it stays closed (localStorage).
 import { createSignal, Show, type JSX } from 'solid-js';
-import { MODEL_REGISTRY } from '../../model/registry';
+import { MODEL_REGISTRY } from '../../hf-io/registry';
 import { formatBytes } from '../lib/format';
 
 const KEY = 'agent-safety-playground.start-here-dismissed';

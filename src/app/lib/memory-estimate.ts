@@ -1,7 +1,7 @@
 // Estimated GPU memory for a model and quantization, before anything is downloaded: the sum of the
 // engine's own size table (weights, KV cache, activations for the chosen context), the same entries
 // the engine allocates from. Dimensions are those of the published config.json files.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { WeightFormat } from '../../engine/quant/formats';
 // The engine's size table (GPU-free), so the estimate is what the engine allocates.
 import { planEngine, planSummary } from '../../engine/model/buffer-plan';

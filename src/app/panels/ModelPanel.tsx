@@ -1,7 +1,7 @@
 // Model tab: pick a model (hub with a configurable mirror, a local folder, or the built-in tiny
 // model), a quantization, and load it in the worker with download and upload progress.
 import { createEffect, createMemo, createResource, createSignal, For, Show, type JSX } from 'solid-js';
-import { MODEL_REGISTRY } from '../../model/registry';
+import { MODEL_REGISTRY } from '../../hf-io/registry';
 import type { WeightFormat } from '../../engine/quant/formats';
 import type { ModelChoice, WorkerEvent } from '../../worker-api/protocol';
 import { ProgressBar } from '../components/ProgressBar';

@@ -3,7 +3,7 @@
 // --prompt is wrapped in the model's chat template as one user turn (add --raw to tokenize the
 // text as it is). With --json it prints {"ids": [...generated ids], "text": "..."}.
 import { generate, type SamplingOptions } from '../../engine/generate';
-import { createTextStream } from '../../model/tokenizer';
+import { createTextStream } from '../../hf-io/tokenizer';
 import { boolFlag, CliError, idsFlag, numberFlag, stringFlag, type Flags } from '../flags';
 import { cliTokenizer, createCliEngine, openModelDir, quantFlag } from '../engine-setup';
 

@@ -2,8 +2,8 @@
 // Gradients of L = −mean over the last K tokens of log p(token | prefix) with respect to every
 // LoRA tensor of the PEFT adapter, written under PEFT's tensor names (f32).
 import { writeFileSync } from 'node:fs';
-import { writeSafetensors } from '../../model/safetensors-writer';
-import { fromFloat32 } from '../../model/dtypes';
+import { writeSafetensors } from '../../hf-io/safetensors-writer';
+import { fromFloat32 } from '../../hf-io/dtypes';
 import { LoraAdapter } from '../../training/model/lora-adapter';
 import { TrainingModel } from '../../training/model/train-model';
 import { LORA_TARGETS, type LoraTarget } from '../../engine/ops/lora-targets';

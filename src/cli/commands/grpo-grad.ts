@@ -12,8 +12,8 @@
 // Without ref_logprobs (and β > 0) the reference is the model with the adapter off, as in training.
 // Prints the loss; writes gradients under PEFT's tensor names (f32).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fromFloat32 } from '../../model/dtypes';
-import { writeSafetensors } from '../../model/safetensors-writer';
+import { fromFloat32 } from '../../hf-io/dtypes';
+import { writeSafetensors } from '../../hf-io/safetensors-writer';
 import type { QwenEngine } from '../../engine/engine';
 import { LoraAdapter } from '../../training/model/lora-adapter';
 import { TrainingModel } from '../../training/model/train-model';

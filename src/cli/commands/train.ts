@@ -8,9 +8,9 @@
 // --resume continues exactly. --json-log appends one JSON line of metrics per step.
 import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromFloat32 } from '../../model/dtypes';
-import { nodeFileSource } from '../../model/node-sources';
-import { writeSafetensors } from '../../model/safetensors-writer';
+import { fromFloat32 } from '../../hf-io/dtypes';
+import { nodeFileSource } from '../../hf-io/node-sources';
+import { writeSafetensors } from '../../hf-io/safetensors-writer';
 import { generateScenarios, parseSuiteText } from '../../sandbox/index';
 import { resolveGrpoConfig, type GrpoConfig } from '../../training/grpo/config';
 import { SandboxEnvironment } from '../../training/grpo/sandbox-env';

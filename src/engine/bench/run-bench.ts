@@ -2,7 +2,7 @@
 // decode tokens/s per batch size, dispatches and submits per decode step and per token, GPU
 // memory. It takes a GPUDevice and returns the report object; no DOM and no Node, so `npm run
 // bench` (Dawn) and the bench page's worker (the browser's WebGPU) measure with the same code.
-import { parseModelConfig } from '../../model/config';
+import { parseModelConfig } from '../../hf-io/config';
 import { MODEL_SHAPES } from '../../../models/shapes';
 import { GpuContext } from '../gpu/context';
 import { QwenEngine } from '../engine';

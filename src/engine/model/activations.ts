@@ -1,7 +1,7 @@
 // Activation buffers for one forward pass of up to `maxTokens` tokens, planned once up front and
 // reused by every step (llm.c style): no allocation on the decode path.
 // Their sizes are the engine's size table (buffer-plan.ts); this module only creates them from it.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { GpuContext } from '../gpu/context';
 import { createPlanned } from '../gpu/planned';
 import { planActivations, plannedBuffers } from './buffer-plan';

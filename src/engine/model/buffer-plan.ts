@@ -4,7 +4,7 @@
 // entries, and the allocators (weights.ts, ops/kv-cache.ts, activations.ts, engine.ts) create their
 // buffers FROM them by name (see `plannedBuffers`), so a size is written once and the estimate is
 // the sum of what is really allocated (tests/gpu/engine/buffer-plan.test.ts checks it on Dawn).
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { MemoryCategory } from '../gpu/context';
 import { maxAttentionScratchBytes } from '../ops/attention';
 import { kvCacheChunks, kvBufferName, type KvCacheShape } from '../ops/kv-cache';

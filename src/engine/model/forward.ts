@@ -1,7 +1,7 @@
 // The Qwen forward pass on the GPU: one flat sequence of op encodings, mirroring
 // src/engine/reference/qwen-cpu.ts line for line. It records into a caller's compute pass and
 // never submits or reads back, so a whole decode step is one command buffer.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { GpuContext } from '../gpu/context';
 import { encodeAttention, planAttention } from '../ops/attention';
 import { encodeEmbedding } from '../ops/embedding';

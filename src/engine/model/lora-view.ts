@@ -2,7 +2,7 @@
 // where its output goes in the fused layout, plus the parameter buffers the prefix cache
 // fingerprints. The training adapter (src/training/model/lora-adapter.ts) owns these buffers and
 // satisfies this interface structurally; the engine depends on this view only, never on training.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { LoraModuleBuffers } from '../ops/lora';
 import type { LoraTarget, LoraTargetLayout } from '../ops/lora-targets';
 

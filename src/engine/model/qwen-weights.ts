@@ -7,10 +7,10 @@
 //
 // With a weight cache (quant/weight-cache.ts), each q8/q4 matrix is looked up by the hash of its
 // source tensors first; a hit uploads the stored packed bytes and skips quantization.
-import type { ByteCache } from '../../model/cache';
-import type { Checkpoint } from '../../model/checkpoint';
-import type { ModelConfig } from '../../model/config';
-import { tensorToFloat32 } from '../../model/safetensors';
+import type { ByteCache } from '../../hf-io/cache';
+import type { Checkpoint } from '../../hf-io/checkpoint';
+import type { ModelConfig } from '../../hf-io/config';
+import { tensorToFloat32 } from '../../hf-io/safetensors';
 import type { GpuContext } from '../gpu/context';
 import { createRopeTable, type RopeTable } from '../ops/rope';
 import { hasScales, type WeightFormat } from '../quant/formats';

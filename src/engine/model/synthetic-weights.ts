@@ -1,8 +1,8 @@
 // Random weights with a model's exact tensor names and shapes, served like a checkpoint. The
 // benchmark uses them to measure real model shapes (Qwen2.5-0.5B, Qwen3-0.6B) without a download;
 // values are deterministic per tensor name and scaled like an initialised network.
-import { expectedTensors, type ModelConfig } from '../../model/config';
-import type { Tensor } from '../../model/safetensors';
+import { expectedTensors, type ModelConfig } from '../../hf-io/config';
+import type { Tensor } from '../../hf-io/safetensors';
 import type { TensorProvider } from './qwen-weights';
 
 function hashName(name: string): number {

@@ -1,7 +1,7 @@
 // Where each PEFT target module's LoRA reads and writes in the engine's fused layout
 // (src/engine/model/qwen-weights.ts): q/k/v share the fused `qkv` output, rows [q; k; v];
 // gate/up share `gateUp`, rows [gate; up]; o and down have their own outputs.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { LoraSlice } from './lora';
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;

@@ -16,7 +16,7 @@
 // The header repeats the key, version, format, shape, byte counts and the SHA-256 of data and of
 // scales; a read checks them all, so a truncated, corrupted or misfiled entry is rejected (the
 // loader then quantizes again and overwrites it), never uploaded.
-import type { ByteCache } from '../../model/cache';
+import type { ByteCache } from '../../hf-io/cache';
 import { dataWordsPerRow, hasScales, PACKED_WEIGHTS_VERSION, scaleWordsFor, type PackedWeight, type WeightFormat } from './formats';
 
 /** Cache API name for the browser's store (keys are the URLs weightKey makes). */

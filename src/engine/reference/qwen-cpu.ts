@@ -2,7 +2,7 @@
 // It is the readable specification of the model (one flat sequence of calls, as in llm.c) and
 // the second opinion for the GPU engine: both are checked against Hugging Face's logits.
 // It is slow and f32 throughout; use it on tiny models only.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import { attentionCpu } from '../ops/attention';
 import { KvCacheCpu } from '../ops/kv-cache';
 import { matmulCpu } from '../ops/matmul';

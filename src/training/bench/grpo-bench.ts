@@ -11,7 +11,7 @@
 // real read of that size). It runs no step: on a software adapter a 0.5B step takes hours.
 // Not counted in plan-only: the per-dispatch uniform buffers the first step creates (cached by value;
 // a full run counts them, see `gpu_memory_peak_bytes.untracked_uniforms` there).
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { GpuContext } from '../../engine/gpu/context';
 import { QwenEngine } from '../../engine/engine';
 import type { TensorProvider } from '../../engine/model/qwen-weights';

@@ -10,7 +10,7 @@
 // LM head as Qwen2.5-0.5B's does (~2.6 : 1), with a reduced vocabulary (ids folded into it); on
 // the real 151936-row vocabulary a tiny model spends nearly all its time in the LM head, which
 // sharing does not change.
-import { parseModelConfig, type ModelConfig } from '../../model/config';
+import { parseModelConfig, type ModelConfig } from '../../hf-io/config';
 import type { GpuContext } from '../../engine/gpu/context';
 import { QwenEngine } from '../../engine/engine';
 import type { WeightFormat } from '../../engine/quant/formats';

@@ -8,7 +8,7 @@
 import { loadBundledTokenizer } from '../../../models/tokenizers/bundled';
 import { TurnCodec } from '../../agent/codec';
 import { Transcript } from '../../agent/transcript';
-import type { ToolSpec } from '../../model/tokenizer';
+import type { ToolSpec } from '../../hf-io/tokenizer';
 import { Episode, generateScenarios, scenarioVerifier, SCRIPTED_POLICIES, type ChatMessage, type Policy, type ScriptedPolicyName } from '../../sandbox/index';
 import type { RolloutSequence } from '../grpo/trainer';
 import type { PolicyGenerate, Rollout, RolloutEnvironment } from '../grpo/trainer';

@@ -4,8 +4,8 @@
 // makes building a 0.5B-shape model for the memory check several seconds faster on a slow CPU.
 // Kernel speed and memory do not depend on the values; use syntheticWeights where they must look
 // like an initialised network end to end.
-import { expectedTensors, type ModelConfig } from '../../model/config';
-import type { Tensor } from '../../model/safetensors';
+import { expectedTensors, type ModelConfig } from '../../hf-io/config';
+import type { Tensor } from '../../hf-io/safetensors';
 import type { TensorProvider } from '../../engine/model/qwen-weights';
 
 const BLOCK = 4093;

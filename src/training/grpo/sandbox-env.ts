@@ -4,7 +4,7 @@
 // come from the model-turn codec (src/agent/), exactly as in the CLI eval and the app; each episode
 // keeps a token-in, token-out transcript (prompt, sampled ids, delta for the tool and verifier
 // answers, ...), which becomes the rollout's training sequence with only the sampled ids trained.
-import type { QwenTokenizer, ToolSpec } from '../../model/tokenizer';
+import type { QwenTokenizer, ToolSpec } from '../../hf-io/tokenizer';
 import { TurnCodec } from '../../agent/codec';
 import { addTranscriptStats, emptyTranscriptStats, Transcript, type TranscriptStats } from '../../agent/transcript';
 import {

@@ -1,7 +1,7 @@
 // The LoRA adapter on the GPU: for each layer and target module, A [r, in] and B [out, r] (f32),
 // their gradients, and the u = x·Aᵀ scratch the backward needs. Tensor names are PEFT's, so an
 // adapter round-trips through adapter_model.safetensors unchanged.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { GpuContext } from '../../engine/gpu/context';
 import type { LoraModuleBuffers } from '../../engine/ops/lora';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget, type LoraTargetLayout } from '../../engine/ops/lora-targets';

@@ -16,7 +16,7 @@
 // token t + 1 of sequence b (in general: `predictionRow`); callers set w = 0 for prompt,
 // tool-response and padding tokens (and the last row).
 // The LM head and log-softmax run over chunks of rows so [rows, vocab] logits never exist at once.
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import type { GpuContext } from '../../engine/gpu/context';
 import type { QwenEngine } from '../../engine/engine';
 import type { QwenWeights } from '../../engine/model/qwen-weights';

@@ -4,7 +4,7 @@
 // alone. GPU-free, so the Train tab shows a run's memory before it starts. TrainingModel,
 // LoraAdapter and AdamW create their buffers FROM these entries by name (plannedBuffers), so the
 // estimate is the sum of what they allocate (tests/gpu/engine/buffer-plan.test.ts).
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../hf-io/config';
 import { LOGITS_BUDGET_BYTES, planEngine, planInferenceLora, planSummary, storageBytes, words, type EnginePlan, type EnginePlanOptions, type PlannedBuffer } from '../../engine/model/buffer-plan';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../../engine/ops/lora-targets';
 import { DEFAULT_GRPO_CONFIG, type GrpoConfig } from '../grpo/config';

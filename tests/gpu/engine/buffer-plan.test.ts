@@ -6,7 +6,7 @@
 // and an intermediate size that is not a multiple of 32; forced weight and KV chunking); the
 // Qwen2.5-0.5B shape is planned only (its allocation is grpo-bench.test.ts's).
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig, type ModelConfig } from '../../../src/model/config';
+import { parseModelConfig, type ModelConfig } from '../../../src/hf-io/config';
 import { MODEL_SHAPES } from '../../../models/shapes';
 import { QwenEngine } from '../../../src/engine/engine';
 import { planEngine, plannedBuffers, planSummary, planTotal, type EnginePlanOptions, type PlannedBuffer } from '../../../src/engine/model/buffer-plan';

@@ -4,9 +4,9 @@
 // real-vocabulary model (151936 ids) makes that 110 rows, so 131 tokens take two steps.
 import { describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../../../models/tiny-model';
-import { loadModel } from '../../../src/model/load-model';
-import { MemoryModelSource } from '../../../src/model/sources';
-import { tensorToFloat32 } from '../../../src/model/safetensors';
+import { loadModel } from '../../../src/hf-io/load-model';
+import { MemoryModelSource } from '../../../src/hf-io/sources';
+import { tensorToFloat32 } from '../../../src/hf-io/safetensors';
 import { QwenEngine } from '../../../src/engine/engine';
 import { LOGITS_BUDGET_BYTES, planLogitRows } from '../../../src/engine/model/activations';
 import { qwenForwardCpu } from '../../../src/engine/reference/qwen-cpu';

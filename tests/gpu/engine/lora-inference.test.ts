@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { QwenEngine } from '../../../src/engine/engine';
 import { generate } from '../../../src/engine/generate';
-import { nodeFileSource } from '../../../src/model/node-sources';
+import { nodeFileSource } from '../../../src/hf-io/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { readPeftTensors } from '../../../src/peft/import';

@@ -1,7 +1,7 @@
 // uploadWeight from the model loader's raw tensor bytes (F32 / F16 / BF16) into each format,
 // checked through the GEMV kernel, plus its error messages.
 import { describe, expect, it } from 'vitest';
-import { fromFloat32, toFloat32, type TensorDtype } from '../../../src/model/dtypes';
+import { fromFloat32, toFloat32, type TensorDtype } from '../../../src/hf-io/dtypes';
 import { encodeMatmul, matmulCpu } from '../../../src/engine/ops/matmul';
 import { gemvWgsl } from '../../../src/engine/ops/matmul-gemv';
 import { tiledWgsl } from '../../../src/engine/ops/matmul-tiled';

@@ -3,7 +3,7 @@
 // (2e9 bytes, decimal); and on a tiny shape, plan-only allocates exactly what a real step holds in
 // every GpuContext category, while a real step returns finite positive timings and tokens/s.
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../../src/model/config';
+import { parseModelConfig } from '../../../src/hf-io/config';
 import { MODEL_SHAPES } from '../../../models/shapes';
 import { GRPO_MEMORY_LIMIT_BYTES, runGrpoBench, type GrpoBenchOptions } from '../../../src/training/bench/grpo-bench';
 import { GpuMemoryProbe } from '../../../src/training/bench/memory-probe';

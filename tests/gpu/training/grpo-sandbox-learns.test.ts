@@ -45,9 +45,9 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { QwenEngine } from '../../../src/engine/engine';
-import { loadModel } from '../../../src/model/load-model';
-import { MemoryModelSource } from '../../../src/model/sources';
-import type { QwenTokenizer } from '../../../src/model/tokenizer';
+import { loadModel } from '../../../src/hf-io/load-model';
+import { MemoryModelSource } from '../../../src/hf-io/sources';
+import type { QwenTokenizer } from '../../../src/hf-io/tokenizer';
 import { generateScenarios, type EpisodeSummary, type Scenario } from '../../../src/sandbox/index';
 import { resolveGrpoConfig } from '../../../src/training/grpo/config';
 import { SandboxEnvironment } from '../../../src/training/grpo/sandbox-env';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpuContext } from '../../../src/engine/gpu/context';
 import { QwenEngine } from '../../../src/engine/engine';
-import { nodeFileSource } from '../../../src/model/node-sources';
+import { nodeFileSource } from '../../../src/hf-io/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
 import { readPeftTensors } from '../../../src/peft/import';

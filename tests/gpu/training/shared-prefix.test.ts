@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QwenEngine } from '../../../src/engine/engine';
-import { nodeFileSource } from '../../../src/model/node-sources';
+import { nodeFileSource } from '../../../src/hf-io/node-sources';
 import { LoraAdapter } from '../../../src/training/model/lora-adapter';
 import { TrainingModel } from '../../../src/training/model/train-model';
 import { readPeftTensors } from '../../../src/peft/import';
