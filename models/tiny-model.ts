@@ -116,8 +116,10 @@ function randomValues(name: string, shape: number[], normal: () => number): Floa
   const out = new Float32Array(n);
   let scale: number;
   let center = 0;
-  if (name.endsWith('norm.weight')) { center = 1; scale = 0.1; }
-  else if (name.endsWith('.bias')) scale = 0.1;
+  if (name.endsWith('norm.weight')) {
+    center = 1;
+    scale = 0.1;
+  } else if (name.endsWith('.bias')) scale = 0.1;
   else if (name === 'model.embed_tokens.weight' || name === 'lm_head.weight') scale = 0.5;
   else scale = 1 / Math.sqrt(shape[1]);
   for (let i = 0; i < n; i++) out[i] = center + scale * normal();
@@ -130,14 +132,29 @@ export function makeTinyModel(options: TinyModelOptions): TinyModel {
   const config = parseModelConfig(configJson, `tiny ${options.arch} config`);
   const normal = gaussian(prng(r.seed));
   const tensors: TensorToWrite[] = expectedTensors(config).map(({ name, shape }) => ({
-    name, shape, dtype: r.dtype, data: fromFloat32(randomValues(name, shape, normal), r.dtype),
+    name,
+    shape,
+    dtype: r.dtype,
+    data: fromFloat32(randomValues(name, shape, normal), r.dtype),
   }));
   const enc = new TextEncoder();
   const files = new Map<string, Uint8Array>();
   files.set('config.json', enc.encode(JSON.stringify(configJson, null, 2) + '\n'));
-  files.set('generation_config.json', enc.encode(JSON.stringify({
-    _asp_note: TINY_MODEL_NOTE, bos_token_id: config.bosTokenId, eos_token_id: config.eosTokenIds, do_sample: false,
-  }, null, 2) + '\n'));
+  files.set(
+    'generation_config.json',
+    enc.encode(
+      JSON.stringify(
+        {
+          _asp_note: TINY_MODEL_NOTE,
+          bos_token_id: config.bosTokenId,
+          eos_token_id: config.eosTokenIds,
+          do_sample: false,
+        },
+        null,
+        2,
+      ) + '\n',
+    ),
+  );
   files.set('model.safetensors', writeSafetensors(tensors, { format: 'pt', asp_note: TINY_MODEL_NOTE }));
   if (r.real && options.tokenizerFiles) for (const [name, bytes] of options.tokenizerFiles) files.set(name, bytes);
   files.set('README.md', enc.encode(readme(options, r)));

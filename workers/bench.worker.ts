@@ -30,7 +30,11 @@ self.onmessage = async (e: MessageEvent<BenchWorkerRequest>) => {
       return;
     }
     device = await requestDeviceForModels(adapter);
-    const report = await runBench(device, { ...e.data.settings, adapter: { description, isSoftware }, onProgress: (progress) => post({ type: 'progress', progress }) });
+    const report = await runBench(device, {
+      ...e.data.settings,
+      adapter: { description, isSoftware },
+      onProgress: (progress) => post({ type: 'progress', progress }),
+    });
     post({ type: 'result', report });
   } catch (err) {
     // A lost device fails the pending readback with a bare AbortError: name the loss instead.

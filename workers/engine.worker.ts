@@ -20,7 +20,8 @@ function post(message: WorkerResponse) {
 
 async function ensureDevice(): Promise<{ adapter: GPUAdapter; device: GPUDevice }> {
   if (gpu) return gpu;
-  if (!('gpu' in navigator) || !navigator.gpu) throw Object.assign(new Error('This browser does not expose WebGPU to workers (navigator.gpu is missing).'), { code: 'no-webgpu' });
+  if (!('gpu' in navigator) || !navigator.gpu)
+    throw Object.assign(new Error('This browser does not expose WebGPU to workers (navigator.gpu is missing).'), { code: 'no-webgpu' });
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw Object.assign(new Error('WebGPU is present but no GPU adapter is available.'), { code: 'no-adapter' });
   const device = await requestDeviceForModels(adapter);

@@ -87,7 +87,9 @@ function batchSignal(turns: PendingTurn[]): AbortSignal | undefined {
   const signals = turns.map((t) => t.signal);
   if (signals.some((s) => !s)) return undefined;
   const controller = new AbortController();
-  const check = () => { if (signals.every((s) => s!.aborted)) controller.abort(); };
+  const check = () => {
+    if (signals.every((s) => s!.aborted)) controller.abort();
+  };
   for (const s of signals) s!.addEventListener('abort', check, { once: true });
   check();
   return controller.signal;
@@ -119,8 +121,15 @@ export function createModelPolicy(options: ModelPolicyOptions): ModelPolicy {
     stats.turns += live.length;
     stats.batchSizes.push(live.length);
     try {
-      const outs = await generate(engine, live.map((t) => t.request), { ...sampling, seed: batchSeed(baseSeed, stats.generateCalls - 1) }, { signal: batchSignal(live) });
-      live.forEach((t, i) => (t.signal?.aborted || outs[i].finishReason === 'cancelled' ? t.reject(new EngineError('cancelled', 'generation was cancelled')) : t.resolve(outs[i])));
+      const outs = await generate(
+        engine,
+        live.map((t) => t.request),
+        { ...sampling, seed: batchSeed(baseSeed, stats.generateCalls - 1) },
+        { signal: batchSignal(live) },
+      );
+      live.forEach((t, i) =>
+        t.signal?.aborted || outs[i].finishReason === 'cancelled' ? t.reject(new EngineError('cancelled', 'generation was cancelled')) : t.resolve(outs[i]),
+      );
     } catch (err) {
       for (const t of live) t.reject(err);
     }
@@ -155,7 +164,10 @@ export function createModelPolicy(options: ModelPolicyOptions): ModelPolicy {
       try {
         const room = maxContext - promptIds.length;
         if (room < 1) {
-          throw new EngineError('context-overflow', `turn ${ctx.turn}: the conversation renders to ${promptIds.length} tokens but the context holds ${maxContext}, leaving no room for a reply`);
+          throw new EngineError(
+            'context-overflow',
+            `turn ${ctx.turn}: the conversation renders to ${promptIds.length} tokens but the context holds ${maxContext}, leaving no room for a reply`,
+          );
         }
         const request: GenerationRequest = { promptIds, maxNewTokens: Math.min(maxNewTokens, room), stopIds };
         out = await new Promise<GeneratedSequence>((resolve, reject) => {

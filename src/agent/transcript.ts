@@ -80,7 +80,10 @@ export class Transcript {
   private generating = false;
   readonly toolsKey: string;
 
-  constructor(readonly codec: TurnCodec, readonly tools: readonly ToolSpec[]) {
+  constructor(
+    readonly codec: TurnCodec,
+    readonly tools: readonly ToolSpec[],
+  ) {
     this.toolsKey = JSON.stringify(tools);
   }
 
@@ -161,7 +164,9 @@ export class Transcript {
     // closing <|im_end|> and before any later one.
     const next = conversation[k + 1];
     const other = (s: unknown) => (typeof s === 'string' && s.startsWith('\u0000') ? '\u0001' : '\u0000');
-    const probe = next ? [...conversation.slice(0, k + 1), { ...next, content: other(next.content) }, ...conversation.slice(k + 2)] : [...conversation, { role: 'tool', content: '\u0000' } as ChatMessage];
+    const probe = next
+      ? [...conversation.slice(0, k + 1), { ...next, content: other(next.content) }, ...conversation.slice(k + 2)]
+      : [...conversation, { role: 'tool', content: '\u0000' } as ChatMessage];
     const contrast = this.codec.renderText(probe, this.tools);
     let common = 0;
     while (common < rendered.length && common < contrast.length && rendered[common] === contrast[common]) common++;
@@ -212,7 +217,10 @@ export class TranscriptBook {
   private live: Transcript[] = [];
   private readonly finished = emptyTranscriptStats();
 
-  constructor(readonly codec: TurnCodec, readonly capacity = 256) {}
+  constructor(
+    readonly codec: TurnCodec,
+    readonly capacity = 256,
+  ) {}
 
   /** Every turn's bookkeeping so far, including forgotten transcripts. */
   get stats(): TranscriptStats {

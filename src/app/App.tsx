@@ -25,17 +25,29 @@ export function App(): JSX.Element {
   const [tab, setTab] = createSignal(initialHash.startsWith('#lab=') ? 'lab' : 'model');
   const [demo, setDemo] = createSignal(initialHash === '#demo');
   const [visited, setVisited] = createSignal(new Set([tab()]));
-  const select = (id: string) => { setTab(id); setVisited(new Set([...visited(), id])); };
+  const select = (id: string) => {
+    setTab(id);
+    setVisited(new Set([...visited(), id]));
+  };
 
   const [deviceLost, setDeviceLost] = createSignal<string | null>(null);
   onMount(() => {
     // A link to #demo opens the demo on a page already open too.
-    const onHash = () => { if (location.hash === '#demo') setDemo(true); };
+    const onHash = () => {
+      if (location.hash === '#demo') setDemo(true);
+    };
     window.addEventListener('hashchange', onHash);
     onCleanup(() => window.removeEventListener('hashchange', onHash));
     // The worker forgets the model when the GPU device is lost; the UI must too.
-    engine().onEvent((e) => { if (e.kind === 'device-lost') { setLoadedModel(null); setDeviceLost(`${e.message} (${e.reason}). Load the model again.`); } });
-    engine().capabilities().then(setCapabilities, (e) => setCapabilities({ webgpu: false, reason: (e as Error).message }));
+    engine().onEvent((e) => {
+      if (e.kind === 'device-lost') {
+        setLoadedModel(null);
+        setDeviceLost(`${e.message} (${e.reason}). Load the model again.`);
+      }
+    });
+    engine()
+      .capabilities()
+      .then(setCapabilities, (e) => setCapabilities({ webgpu: false, reason: (e as Error).message }));
   });
 
   // The Train tab's memory figure: the loaded model (at the context the worker gave it), else the Model tab's pick.
@@ -48,7 +60,15 @@ export function App(): JSX.Element {
   const panels: Record<string, () => JSX.Element> = {
     model: () => <ModelPanel />,
     lab: () => <AttackLab initialHash={initialHash} />,
-    train: () => <TrainPanel client={new WorkerTrainingClient(engine())} modelLoaded={loadedModel} memoryModel={trainingMemoryModel} checkpointsVersion={checkpointsVersion} onCheckpointsChanged={checkpointsChanged} />,
+    train: () => (
+      <TrainPanel
+        client={new WorkerTrainingClient(engine())}
+        modelLoaded={loadedModel}
+        memoryModel={trainingMemoryModel}
+        checkpointsVersion={checkpointsVersion}
+        onCheckpointsChanged={checkpointsChanged}
+      />
+    ),
     evaluate: () => <EvaluatePanel />,
     checkpoints: () => <CheckpointsPanel />,
   };
@@ -63,11 +83,19 @@ export function App(): JSX.Element {
               <p>Try prompt-injection attacks on a Qwen agent, and train it to execute, refuse and verify, all on your own GPU.</p>
             </div>
             <div class="head-side">
-              <span class="model-chip" data-testid="model-chip">{loadedModel() ? `Model: ${loadedModel()!.label}` : 'No model loaded'}</span>
-              <button data-testid="open-demo" onClick={() => setDemo(true)}>Demo mode</button>
+              <span class="model-chip" data-testid="model-chip">
+                {loadedModel() ? `Model: ${loadedModel()!.label}` : 'No model loaded'}
+              </span>
+              <button data-testid="open-demo" onClick={() => setDemo(true)}>
+                Demo mode
+              </button>
             </div>
           </header>
-          <Show when={deviceLost()}><p class="alert" role="alert">The GPU device was lost: {deviceLost()}</p></Show>
+          <Show when={deviceLost()}>
+            <p class="alert" role="alert">
+              The GPU device was lost: {deviceLost()}
+            </p>
+          </Show>
           <StartHere onOpen={select} onDemo={() => setDemo(true)} />
           <Tabs tabs={TABS} selected={tab()} onSelect={select} label="Playground sections" />
           <For each={TABS}>
@@ -81,7 +109,12 @@ export function App(): JSX.Element {
         </main>
       </Show>
       <Show when={demo()}>
-        <DemoMode onExit={() => { setDemo(false); if (location.hash === '#demo') history.replaceState(null, '', location.pathname); }} />
+        <DemoMode
+          onExit={() => {
+            setDemo(false);
+            if (location.hash === '#demo') history.replaceState(null, '', location.pathname);
+          }}
+        />
       </Show>
     </>
   );

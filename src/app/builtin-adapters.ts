@@ -26,26 +26,32 @@ async function fetchOk(url: string, what: string): Promise<Response> {
 /** The step trainer_state.json records ({"step": N, ...}); a malformed one is an error naming it. */
 export function trainerStateStep(text: string, where: string): number {
   let step: unknown;
-  try { step = (JSON.parse(text) as { step?: unknown })?.step; } catch (e) { throw new Error(`${where}: not valid JSON (${(e as Error).message})`); }
+  try {
+    step = (JSON.parse(text) as { step?: unknown })?.step;
+  } catch (e) {
+    throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+  }
   if (!Number.isInteger(step) || (step as number) < 0) throw new Error(`${where}: "step" must be a whole number ≥ 0, got ${JSON.stringify(step)}`);
   return step as number;
 }
 
 /** The built-in adapters with their names and steps (read from their sidecars or trainer states). */
 export async function describeBuiltinAdapters(): Promise<BuiltinAdapterInfo[]> {
-  return Promise.all(builtinAdapters().map(async (a) => {
-    const read = async (name: string) => {
-      const file = a.files.find((f) => f.name === name);
-      return file ? (await fetchOk(file.url, `${a.path}/${name}`)).text() : undefined;
-    };
-    const name = `${a.modelId} ${a.folder} (built-in)`;
-    const sidecar = await read(CHECKPOINT_SIDECAR);
-    // No length limit here: the worker's import checks the name against the store's.
-    const parsed = sidecar !== undefined ? parseSidecar(sidecar, Number.MAX_SAFE_INTEGER) : {};
-    const state = parsed.step === undefined ? await read(TRAINER_STATE) : undefined;
-    const step = parsed.step ?? (state !== undefined ? trainerStateStep(state, `${a.path}/${TRAINER_STATE}`) : 0);
-    return { ...a, name: parsed.name ?? name, step };
-  }));
+  return Promise.all(
+    builtinAdapters().map(async (a) => {
+      const read = async (name: string) => {
+        const file = a.files.find((f) => f.name === name);
+        return file ? (await fetchOk(file.url, `${a.path}/${name}`)).text() : undefined;
+      };
+      const name = `${a.modelId} ${a.folder} (built-in)`;
+      const sidecar = await read(CHECKPOINT_SIDECAR);
+      // No length limit here: the worker's import checks the name against the store's.
+      const parsed = sidecar !== undefined ? parseSidecar(sidecar, Number.MAX_SAFE_INTEGER) : {};
+      const state = parsed.step === undefined ? await read(TRAINER_STATE) : undefined;
+      const step = parsed.step ?? (state !== undefined ? trainerStateStep(state, `${a.path}/${TRAINER_STATE}`) : 0);
+      return { ...a, name: parsed.name ?? name, step };
+    }),
+  );
 }
 
 /** The stored checkpoint that is this built-in adapter (same name and step), if any. */
@@ -59,10 +65,12 @@ export function storedBuiltin(info: BuiltinAdapterInfo, items: readonly Pick<Ada
  */
 export async function importBuiltinAdapter(info: BuiltinAdapterInfo, engine: EngineClient): Promise<CheckpointSummary> {
   const peft = info.files.filter((f) => f.name === 'adapter_config.json' || f.name === 'adapter_model.safetensors');
-  const files = await Promise.all(peft.map(async (f) => {
-    const bytes = await (await fetchOk(f.url, `${info.path}/${f.name}`)).arrayBuffer();
-    return new File([bytes], f.name, { type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
-  }));
+  const files = await Promise.all(
+    peft.map(async (f) => {
+      const bytes = await (await fetchOk(f.url, `${info.path}/${f.name}`)).arrayBuffer();
+      return new File([bytes], f.name, { type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+    }),
+  );
   files.push(new File([sidecarText({ name: info.name, step: info.step })], CHECKPOINT_SIDECAR, { type: 'application/json' }));
   return engine.importAdapter(files);
 }

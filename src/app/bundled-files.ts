@@ -12,9 +12,16 @@ import { MODEL_REGISTRY, type BundledModelEntry } from '../hf-io/registry';
 // Keys are '/models/<folder>/<file>'; values the served URL. no-inline: small files (config.json)
 // stay files too, not data: URLs, which the page's CSP (connect-src 'self') would not let fetch.
 const MODEL_FILES = import.meta.glob<string>('/models/*/*.{json,safetensors}', { query: '?url&no-inline', import: 'default', eager: true });
-const ADAPTER_FILES = import.meta.glob<string>('/models/*/*/{adapter_config.json,adapter_model.safetensors,playground_checkpoint.json,trainer_state.json}', { query: '?url&no-inline', import: 'default', eager: true });
+const ADAPTER_FILES = import.meta.glob<string>('/models/*/*/{adapter_config.json,adapter_model.safetensors,playground_checkpoint.json,trainer_state.json}', {
+  query: '?url&no-inline',
+  import: 'default',
+  eager: true,
+});
 
-export interface ServedFile { name: string; url: string }
+export interface ServedFile {
+  name: string;
+  url: string;
+}
 
 /** Bundled registry entries, in registry order. */
 export const BUNDLED_MODELS: readonly BundledModelEntry[] = MODEL_REGISTRY.filter((m): m is BundledModelEntry => m.source === 'bundled');
@@ -57,7 +64,11 @@ export function bundledModelFiles(entry: BundledModelEntry): ServedFile[] {
 export function builtinAdapters(): BuiltinAdapter[] {
   const out: BuiltinAdapter[] = [];
   for (const model of BUNDLED_MODELS) {
-    const folders = new Set(Object.keys(ADAPTER_FILES).filter((k) => k.startsWith(`/${model.path}/`)).map((k) => k.slice(1, k.lastIndexOf('/'))));
+    const folders = new Set(
+      Object.keys(ADAPTER_FILES)
+        .filter((k) => k.startsWith(`/${model.path}/`))
+        .map((k) => k.slice(1, k.lastIndexOf('/'))),
+    );
     for (const path of [...folders].sort()) {
       const files = filesUnder(ADAPTER_FILES, path);
       if (!files.some((f) => f.name === 'adapter_config.json') || !files.some((f) => f.name === 'adapter_model.safetensors')) continue;

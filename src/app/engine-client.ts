@@ -2,14 +2,26 @@
 // (src/worker-api/protocol.ts) and routes the answers.
 import type { CheckpointSummary } from '../checkpoints/types';
 import type {
-  AdapterListResult, CapabilitiesResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, WorkerEvent, WorkerRequest, WorkerResponse,
+  AdapterListResult,
+  CapabilitiesResult,
+  GenerateRequest,
+  GenerateResult,
+  LoadRequest,
+  LoadResult,
+  MemoryResult,
+  WorkerEvent,
+  WorkerRequest,
+  WorkerResponse,
 } from '../worker-api/protocol';
 import type { TrainingConfig } from '../worker-api/training-types';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (event: WorkerEvent) => void };
 
 export class WorkerRequestError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'WorkerRequestError';
   }

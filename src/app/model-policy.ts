@@ -22,22 +22,29 @@ export interface ModelPolicyOptions {
 type Generator = Pick<EngineClient, 'generate'>;
 
 export function modelPolicy(engine: Generator, options: ModelPolicyOptions): Policy {
-  if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens > 0)) throw new Error(`model policy: maxNewTokens must be a positive integer, got ${options.maxNewTokens}`);
+  if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens > 0))
+    throw new Error(`model policy: maxNewTokens must be a positive integer, got ${options.maxNewTokens}`);
   return {
     name: options.name ?? 'model',
     async act(conversation, tools, ctx) {
       let soFar = '';
       // Per-turn seed: the same scenario and seed replay the same episode.
       const sampling = options.sampling.greedy ? options.sampling : { ...options.sampling, seed: (options.sampling.seed ?? 0) + ctx.seed * 1000 + ctx.turn };
-      const running = engine.generate({
-        conversations: [{ messages: conversation as TemplateMessage[], tools: tools as unknown as ToolSpec[] }],
-        maxNewTokens: options.maxNewTokens,
-        sampling,
-        enableThinking: options.enableThinking,
-        ...(options.adapter ? { adapter: { checkpointId: options.adapter.checkpointId } } : {}),
-      }, (event) => {
-        if (event.kind === 'token') { soFar += event.text; options.onText?.(soFar, ctx.turn); }
-      });
+      const running = engine.generate(
+        {
+          conversations: [{ messages: conversation as TemplateMessage[], tools: tools as unknown as ToolSpec[] }],
+          maxNewTokens: options.maxNewTokens,
+          sampling,
+          enableThinking: options.enableThinking,
+          ...(options.adapter ? { adapter: { checkpointId: options.adapter.checkpointId } } : {}),
+        },
+        (event) => {
+          if (event.kind === 'token') {
+            soFar += event.text;
+            options.onText?.(soFar, ctx.turn);
+          }
+        },
+      );
       const abort = () => running.cancel();
       ctx.signal?.addEventListener('abort', abort, { once: true });
       try {

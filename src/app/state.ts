@@ -19,7 +19,13 @@ export const [capabilities, setCapabilities] = createSignal<CapabilitiesResult |
 export const [maxNewTokens, setMaxNewTokens] = createSignal(256);
 
 /** A model as the memory plans see it: its dimensions and the engine options it is (or would be) loaded with. */
-export interface PlannedModel { label: string; config: ModelConfig; quant: WeightFormat; context: number; batch: number }
+export interface PlannedModel {
+  label: string;
+  config: ModelConfig;
+  quant: WeightFormat;
+  context: number;
+  batch: number;
+}
 /** The Model tab's current pick (null when its dimensions are unknown before loading, e.g. a local folder). */
 export const [modelPick, setModelPick] = createSignal<PlannedModel | null>(null);
 /** The pick the loaded model was loaded from (null with no model, or one of unknown dimensions). */

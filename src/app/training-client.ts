@@ -9,7 +9,15 @@ import type { TrainingConfig, TrainingMetrics, TrainingProgress, TrainingSample 
 import type { EngineClient } from './engine-client';
 
 // The types live with the worker API (the worker must not import the app); re-exported for the panels.
-export { defaultTrainingConfig, validateTrainingConfig, type CellRates, type TrainingConfig, type TrainingMetrics, type TrainingProgress, type TrainingSample } from '../worker-api/training-types';
+export {
+  defaultTrainingConfig,
+  validateTrainingConfig,
+  type CellRates,
+  type TrainingConfig,
+  type TrainingMetrics,
+  type TrainingProgress,
+  type TrainingSample,
+} from '../worker-api/training-types';
 
 export interface TrainingControls {
   pause(): void;

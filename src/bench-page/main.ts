@@ -58,9 +58,12 @@ function showProblem(text: string | undefined) {
 
 function describeProgress(p: BenchProgress): string {
   switch (p.phase) {
-    case 'upload': return `Uploading random weights: ${p.done} of ${p.total} tensors`;
-    case 'warm-up': return `Warming up batch ${p.batch} (compiling pipelines)…`;
-    case 'run': return `Measuring batch ${p.batch} (${p.index + 1} of ${p.count})…`;
+    case 'upload':
+      return `Uploading random weights: ${p.done} of ${p.total} tensors`;
+    case 'warm-up':
+      return `Warming up batch ${p.batch} (compiling pipelines)…`;
+    case 'run':
+      return `Measuring batch ${p.batch} (${p.index + 1} of ${p.count})…`;
   }
 }
 
@@ -85,7 +88,10 @@ worker.onmessage = (e: MessageEvent<BenchWorkerMessage>) => {
       copy.disabled = false;
       return;
     case 'error':
-      if (message.during === 'probe') { adapterLine.textContent = `No GPU for the benchmark: ${message.message}`; return; }
+      if (message.during === 'probe') {
+        adapterLine.textContent = `No GPU for the benchmark: ${message.message}`;
+        return;
+      }
       finish();
       progress.textContent = 'Failed.';
       showProblem(message.message);

@@ -5,8 +5,7 @@ import type { BenchProgress, BenchReport } from '../engine/bench/run-bench';
 
 export type BenchWorkerRequest =
   /** Asks which adapter the worker gets (answers `adapter`): the form's defaults depend on it. */
-  | { type: 'probe' }
-  | { type: 'run'; settings: BenchSettings };
+  { type: 'probe' } | { type: 'run'; settings: BenchSettings };
 
 export type BenchWorkerMessage =
   | { type: 'adapter'; description: string; isSoftware: boolean }

@@ -54,11 +54,13 @@ export function formatMegabytes(bytes: number): string {
 export function quotaMessage(name: string, neededBytes: number, freeBytes: number | undefined): string {
   // Browsers may refuse a write while estimate() still shows room (per-origin limits, incognito
   // pools, a quota override): then say that, rather than a contradictory "needs 1 MB, 9000 MB free".
-  const free = freeBytes === undefined
-    ? 'free space unknown'
-    : freeBytes >= neededBytes
-      ? `the browser reports ${formatMegabytes(freeBytes)} MB free but refused the write`
-      : `${formatMegabytes(Math.max(0, freeBytes))} MB free`;
-  return `Not enough browser storage to save checkpoint '${name}' (needs ${formatMegabytes(neededBytes)} MB, ${free}). ` +
-    'Delete old checkpoints or export them.';
+  const free =
+    freeBytes === undefined
+      ? 'free space unknown'
+      : freeBytes >= neededBytes
+        ? `the browser reports ${formatMegabytes(freeBytes)} MB free but refused the write`
+        : `${formatMegabytes(Math.max(0, freeBytes))} MB free`;
+  return (
+    `Not enough browser storage to save checkpoint '${name}' (needs ${formatMegabytes(neededBytes)} MB, ${free}). ` + 'Delete old checkpoints or export them.'
+  );
 }

@@ -103,11 +103,18 @@ export class TensorAssembler {
   ) {
     this.views = entries.map((entry) => {
       let data: Float32Array;
-      try { data = new Float32Array(entry.byteLength / 4); } catch {
+      try {
+        data = new Float32Array(entry.byteLength / 4);
+      } catch {
         throw new CheckpointCorruptError(`${label}: cannot allocate ${entry.byteLength} bytes for tensor '${entry.role}/${entry.name}' (out of memory)`);
       }
       // Tensor names are data: '__proto__' must become a tensor, not the map's prototype.
-      Object.defineProperty(this.tensors[entry.role], entry.name, { value: { shape: [...entry.shape], data }, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(this.tensors[entry.role], entry.name, {
+        value: { shape: [...entry.shape], data },
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
       return { entry, bytes: new Uint8Array(data.buffer) };
     });
   }
@@ -140,7 +147,13 @@ export class TensorAssembler {
     const start = index * this.chunkBytes;
     const end = start + this.chunkBytes;
     const hit = this.entries.filter((e) => e.byteOffset < end && e.byteOffset + e.byteLength > start).map((e) => `${e.role}/${e.name}`);
-    const names = hit.length === 0 ? 'no tensor' : `tensor ${hit.slice(0, 3).map((n) => `'${n}'`).join(', ')}${hit.length > 3 ? ` and ${hit.length - 3} more` : ''}`;
+    const names =
+      hit.length === 0
+        ? 'no tensor'
+        : `tensor ${hit
+            .slice(0, 3)
+            .map((n) => `'${n}'`)
+            .join(', ')}${hit.length > 3 ? ` and ${hit.length - 3} more` : ''}`;
     return new CheckpointCorruptError(`${this.label}: data chunk ${index} ${what} (holds ${names})`);
   }
 }

@@ -33,7 +33,11 @@ export interface StoredDetails {
 
 /** A stored value as text for a message, whatever it is (a damaged record may hold anything). */
 function show(v: unknown): string {
-  try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch { return Object.prototype.toString.call(v); }
+  try {
+    return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
 
 export function checkpointLabel(m: { id?: unknown; name?: unknown }): string {
@@ -58,9 +62,11 @@ export function manifestProblem(raw: unknown): string | undefined {
     return 'manifest tensor layout is missing';
   }
   // Sizes before anything else: load() allocates what the manifest declares.
-  if ((m.totalBytes as number) < 0 || (m.totalBytes as number) > MAX_CHECKPOINT_BYTES) return `manifest declares ${m.totalBytes} bytes of tensors, over the limit of ${MAX_CHECKPOINT_BYTES}`;
+  if ((m.totalBytes as number) < 0 || (m.totalBytes as number) > MAX_CHECKPOINT_BYTES)
+    return `manifest declares ${m.totalBytes} bytes of tensors, over the limit of ${MAX_CHECKPOINT_BYTES}`;
   if (m.tensors.length > MAX_TENSORS) return `manifest lists ${m.tensors.length} tensors, over the limit of ${MAX_TENSORS}`;
-  if (m.chunkCount !== chunkCountFor(m.totalBytes as number, m.chunkBytes as number)) return `manifest chunk count ${show(m.chunkCount)} does not match ${m.totalBytes} bytes`;
+  if (m.chunkCount !== chunkCountFor(m.totalBytes as number, m.chunkBytes as number))
+    return `manifest chunk count ${show(m.chunkCount)} does not match ${m.totalBytes} bytes`;
   let offset = 0;
   const seen = new Set<string>();
   for (const t of m.tensors) {

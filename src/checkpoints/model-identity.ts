@@ -65,7 +65,10 @@ function toHex(bytes: Uint8Array): string {
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.byteLength; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
   return out;
 }
 
@@ -169,7 +172,8 @@ export function describeModelMismatch(saved: ModelIdentity, current: ModelIdenti
   if (saved.configSha256 !== current.configSha256) {
     reasons.push(`config.json hash ${short(saved.configSha256)} vs ${short(current.configSha256)}`);
   }
-  if (saved.weightsSha256 !== current.weightsSha256) reasons.push(`weights hash ${short(saved.weightsSha256)} vs ${short(current.weightsSha256)}${fileDifferences(saved, current)}`);
+  if (saved.weightsSha256 !== current.weightsSha256)
+    reasons.push(`weights hash ${short(saved.weightsSha256)} vs ${short(current.weightsSha256)}${fileDifferences(saved, current)}`);
   return reasons.length ? reasons.join('; ') : undefined;
 }
 

@@ -26,14 +26,18 @@
 // QuotaExceededError during the write (a failed put or an aborted commit) becomes a
 // CheckpointQuotaError with the sizes; the aborted transaction leaves earlier checkpoints intact.
 import { unwrap, wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import {
-  CheckpointError, CheckpointModelMismatchError, CheckpointNotFoundError, CheckpointQuotaError,
-  isQuotaExceeded, quotaMessage,
-} from './errors';
+import { CheckpointError, CheckpointModelMismatchError, CheckpointNotFoundError, CheckpointQuotaError, isQuotaExceeded, quotaMessage } from './errors';
 import { DEFAULT_CHUNK_BYTES, packTensors, TensorAssembler } from './layout';
 import {
-  brokenSummary, checkpointLabel, manifestProblem, parseDetails, parseManifest, SCHEMA_VERSION, summarize,
-  type StoredDetails, type StoredManifest,
+  brokenSummary,
+  checkpointLabel,
+  manifestProblem,
+  parseDetails,
+  parseManifest,
+  SCHEMA_VERSION,
+  summarize,
+  type StoredDetails,
+  type StoredManifest,
 } from './manifest';
 import { describeModelMismatch } from './model-identity';
 import { checkCheckpointData, checkCheckpointName } from './validate-input';
@@ -144,8 +148,13 @@ export class CheckpointStore {
     const db = (await wrap(request)) as unknown as Db;
     const raw = unwrap(db);
     // Another tab wants a newer schema: step aside rather than block it; the next call reopens.
-    raw.addEventListener('versionchange', () => { raw.close(); this.dbPromise = undefined; });
-    raw.addEventListener('close', () => { this.dbPromise = undefined; }); // closed by the browser
+    raw.addEventListener('versionchange', () => {
+      raw.close();
+      this.dbPromise = undefined;
+    });
+    raw.addEventListener('close', () => {
+      this.dbPromise = undefined;
+    }); // closed by the browser
     await this.sweepOrphans(db);
     return db;
   }
@@ -156,7 +165,10 @@ export class CheckpointStore {
     const known = new Set(await tx.objectStore('manifests').getAllKeys());
     const orphans = new Set<string>();
     for (const id of await tx.objectStore('details').getAllKeys()) {
-      if (!known.has(id)) { orphans.add(id); tx.objectStore('details').delete(id).catch(noop); }
+      if (!known.has(id)) {
+        orphans.add(id);
+        tx.objectStore('details').delete(id).catch(noop);
+      }
     }
     await deleteChunksWhere(tx, (id) => !known.has(id), orphans);
     await tx.done;
@@ -206,7 +218,10 @@ export class CheckpointStore {
       // Every put is issued before the first await (see the top of this file). Each gets a
       // handler at once: if a later step throws, the aborted puts must not reject unhandled.
       const writes: Promise<unknown>[] = [];
-      const issue = (write: Promise<unknown>) => { write.catch(noop); writes.push(write); };
+      const issue = (write: Promise<unknown>) => {
+        write.catch(noop);
+        writes.push(write);
+      };
       const chunks = tx.objectStore('chunks');
       packed.chunks.forEach((bytes, index) => {
         this.hooks.beforeChunkPut?.({ checkpointId: id, index, count: packed.chunks.length }, unwrap(tx));
@@ -217,7 +232,11 @@ export class CheckpointStore {
       await Promise.all(writes);
       await done;
     } catch (error) {
-      try { tx.abort(); } catch { /* already aborted or committed */ }
+      try {
+        tx.abort();
+      } catch {
+        /* already aborted or committed */
+      }
       await done.catch(noop);
       throw await this.writeError(error, unwrap(tx).error, name, neededBytes);
     }
@@ -301,9 +320,7 @@ export class CheckpointStore {
     if (options.expectedBaseModel !== 'any') {
       const why = describeModelMismatch(manifest.baseModel, options.expectedBaseModel);
       if (why) {
-        throw new CheckpointModelMismatchError(
-          `${checkpointLabel(manifest)} was trained on another base model than the one loaded: ${why}`,
-        );
+        throw new CheckpointModelMismatchError(`${checkpointLabel(manifest)} was trained on another base model than the one loaded: ${why}`);
       }
     }
     const details = parseDetails(await tx.objectStore('details').get(id), manifest);
@@ -358,11 +375,7 @@ export class CheckpointStore {
  * checkpoints it keeps (cursor.continue to [id, Infinity] lands on the next checkpoint's first
  * chunk), so the cost is one step per kept checkpoint plus one per deleted chunk.
  */
-async function deleteChunksWhere(
-  tx: WriteTx,
-  matches: (id: string) => boolean,
-  deletedIds: Set<string>,
-): Promise<void> {
+async function deleteChunksWhere(tx: WriteTx, matches: (id: string) => boolean, deletedIds: Set<string>): Promise<void> {
   const store = tx.objectStore('chunks');
   let cursor = await store.openKeyCursor();
   while (cursor) {

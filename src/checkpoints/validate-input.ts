@@ -31,7 +31,8 @@ function checkTensors(label: string, what: string, map: unknown): TensorMap {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(label, `${what} must be an object of tensors`);
   // Tensor names are keys: a map whose prototype was replaced (`map.__proto__ = tensor`) hides a tensor.
   const proto = Object.getPrototypeOf(map);
-  if (proto !== Object.prototype && proto !== null) fail(label, `${what} must be a plain object of tensors (is a tensor named "__proto__" assigned instead of defined?)`);
+  if (proto !== Object.prototype && proto !== null)
+    fail(label, `${what} must be a plain object of tensors (is a tensor named "__proto__" assigned instead of defined?)`);
   for (const [key, t] of Object.entries(map as Record<string, unknown>)) {
     if (key === '') fail(label, `${what} has a tensor with an empty name`);
     const tensor = t as { shape?: unknown; data?: unknown } | null;
@@ -84,7 +85,10 @@ function checkMoments(label: string, adapter: TensorMap, moments: TensorMap, whi
 export function checkJson(value: unknown, path: string, label: string, depth = 0): asserts value is JsonValue {
   if (depth > 64) fail(label, `${path} is nested too deeply`);
   if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return;
-  if (Array.isArray(value)) { value.forEach((v, i) => checkJson(v, `${path}[${i}]`, label, depth + 1)); return; }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => checkJson(v, `${path}[${i}]`, label, depth + 1));
+    return;
+  }
   const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
   if (proto === Object.prototype || proto === null) {
     for (const [k, v] of Object.entries(value as object)) checkJson(v, `${path}.${k}`, label, depth + 1);
@@ -130,7 +134,8 @@ export function checkCheckpointData(data: CheckpointData): void {
   checkJson(data.trainerConfig, 'trainerConfig', label);
   if (!Array.isArray(data.metrics)) fail(label, 'metrics must be an array of records');
   data.metrics.forEach((r, i) => {
-    if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.step !== 'number') fail(label, `metrics[${i}] must be an object with a numeric step`);
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.step !== 'number')
+      fail(label, `metrics[${i}] must be an object with a numeric step`);
     checkJson(r, `metrics[${i}]`, label);
   });
 }

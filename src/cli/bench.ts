@@ -22,7 +22,8 @@ async function main() {
   const { device, description, isSoftware } = await requestNodeDevice();
   const defaults = benchDefaults(isSoftware);
   const format = oneOf(flags, 'quant', WEIGHT_FORMATS, defaults.format)!;
-  if (format === 'f16' && !device.features.has('shader-f16')) console.error('note: no shader-f16 on this adapter; f16 weights are decoded with unpack2x16float');
+  if (format === 'f16' && !device.features.has('shader-f16'))
+    console.error('note: no shader-f16 on this adapter; f16 weights are decoded with unpack2x16float');
   const report = await runBench(device, {
     shape: oneOf(flags, 'shape', BENCH_SHAPES, defaults.shape)!,
     format,
@@ -38,7 +39,10 @@ async function main() {
   console.log(JSON.stringify(report, null, 2));
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(`error: ${(err as Error).message}`);
-  process.exit(err instanceof CliError ? 2 : 1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`error: ${(err as Error).message}`);
+    process.exit(err instanceof CliError ? 2 : 1);
+  },
+);

@@ -25,11 +25,22 @@ function readSources(paths: string[]): SourceFile[] {
   const files: SourceFile[] = [];
   const visit = (path: string, top: boolean) => {
     let st;
-    try { st = statSync(path); } catch (e) { throw new CliError(`cannot read ${path}: ${why(e)}`); }
-    if (st.isDirectory()) { for (const name of readdirSync(path).sort()) visit(join(path, name), false); return; }
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new CliError(`cannot read ${path}: ${why(e)}`);
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(path).sort()) visit(join(path, name), false);
+      return;
+    }
     if (!top && !READ.test(path)) return;
     if (st.size > LIMITS.suiteChars) throw new CliError(`${path} is ${st.size} bytes, over the limit of ${LIMITS.suiteChars}`);
-    try { files.push({ name: path, text: readFileSync(path, 'utf8') }); } catch (e) { throw new CliError(`cannot read ${path}: ${why(e)}`); }
+    try {
+      files.push({ name: path, text: readFileSync(path, 'utf8') });
+    } catch (e) {
+      throw new CliError(`cannot read ${path}: ${why(e)}`);
+    }
   };
   for (const p of paths) visit(p, true);
   return files;
@@ -38,7 +49,10 @@ function readSources(paths: string[]): SourceFile[] {
 function listFlag<T extends string>(flags: Flags, name: string, allowed: readonly T[]): T[] | undefined {
   const v = stringFlag(flags, name);
   if (v === undefined) return undefined;
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const badItem = items.find((i) => !allowed.includes(i as T));
   if (badItem !== undefined || !items.length) throw new CliError(`--${name} takes a comma-separated list of ${allowed.join(', ')}, got "${v}"`);
   return items as T[];
@@ -47,13 +61,17 @@ function listFlag<T extends string>(flags: Flags, name: string, allowed: readonl
 export function importBenchmarkFromFlags(kind: BenchmarkKind, flags: Flags): BenchmarkImport {
   const paths = importPaths(flags);
   if (!paths.length) throw new CliError(`--import ${kind} needs the benchmark's files or folder: --import ${kind} DIR_OR_FILES`);
-  const stray = BENCHMARK_FLAGS.find((f) => flags.has(f) && !(kind === 'asb' ? ['tasks-per-agent', 'settings', 'variants'] : kind === 'agentdojo' ? ['model-name', 'user-name'] : []).includes(f));
+  const stray = BENCHMARK_FLAGS.find(
+    (f) =>
+      flags.has(f) && !(kind === 'asb' ? ['tasks-per-agent', 'settings', 'variants'] : kind === 'agentdojo' ? ['model-name', 'user-name'] : []).includes(f),
+  );
   if (stray) throw new CliError(`--${stray} does not apply to --import ${kind}`);
   let tasksPerAgent: number | 'all' | undefined;
   const t = stringFlag(flags, 'tasks-per-agent');
   if (t !== undefined) {
     tasksPerAgent = t === 'all' ? 'all' : Number(t);
-    if (tasksPerAgent !== 'all' && !(Number.isInteger(tasksPerAgent) && tasksPerAgent >= 1)) throw new CliError(`--tasks-per-agent must be a positive integer or "all", got "${t}"`);
+    if (tasksPerAgent !== 'all' && !(Number.isInteger(tasksPerAgent) && tasksPerAgent >= 1))
+      throw new CliError(`--tasks-per-agent must be a positive integer or "all", got "${t}"`);
   }
   return importBenchmark(kind, readSources(paths), {
     asb: { tasksPerAgent, settings: listFlag<AsbSetting>(flags, 'settings', ASB_SETTINGS), variants: listFlag<AsbVariant>(flags, 'variants', ASB_VARIANTS) },

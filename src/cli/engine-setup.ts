@@ -34,10 +34,18 @@ export function cliWeightCache(env: NodeJS.ProcessEnv = process.env): FsByteCach
   return new FsByteCache(dir || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'agent-safety-playground', 'quantized-weights'));
 }
 
-export async function createCliEngine(model: Pick<LoadedModel, 'config'> & { checkpoint: TensorProvider }, options: { format: WeightFormat; maxContext: number; maxBatch?: number }): Promise<QwenEngine> {
+export async function createCliEngine(
+  model: Pick<LoadedModel, 'config'> & { checkpoint: TensorProvider },
+  options: { format: WeightFormat; maxContext: number; maxBatch?: number },
+): Promise<QwenEngine> {
   const { device } = await requestNodeDevice();
   const maxContext = Math.min(options.maxContext, model.config.maxPositionEmbeddings);
-  return QwenEngine.create(new GpuContext(device), model.config, model.checkpoint, { format: options.format, maxContext, maxBatch: options.maxBatch ?? 1, weightCache: cliWeightCache() });
+  return QwenEngine.create(new GpuContext(device), model.config, model.checkpoint, {
+    format: options.format,
+    maxContext,
+    maxBatch: options.maxBatch ?? 1,
+    weightCache: cliWeightCache(),
+  });
 }
 
 export async function cliTokenizer(model: LoadedModel, dir: string): Promise<QwenTokenizer> {

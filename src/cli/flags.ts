@@ -13,7 +13,10 @@ export function parseFlags(args: string[]): Flags {
     const arg = args[i];
     if (!arg.startsWith('--')) throw new CliError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf('=');
-    if (eq > 0) { flags.set(arg.slice(2, eq), arg.slice(eq + 1)); continue; }
+    if (eq > 0) {
+      flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+      continue;
+    }
     const name = arg.slice(2);
     const next = args[i + 1];
     if (next !== undefined && !next.startsWith('--')) {
@@ -30,7 +33,10 @@ export function stringFlag(flags: Flags, name: string, required: true): string;
 export function stringFlag(flags: Flags, name: string, required?: false): string | undefined;
 export function stringFlag(flags: Flags, name: string, required = false): string | undefined {
   const v = flags.get(name);
-  if (v === undefined) { if (required) throw new CliError(`missing --${name}`); return undefined; }
+  if (v === undefined) {
+    if (required) throw new CliError(`missing --${name}`);
+    return undefined;
+  }
   if (v === true) throw new CliError(`--${name} needs a value`);
   return v;
 }
@@ -60,8 +66,13 @@ export function oneOf<T extends string>(flags: Flags, name: string, allowed: rea
 export function idsFlag(flags: Flags, name: string, required = true): number[] | undefined {
   const v = stringFlag(flags, name, required as true);
   if (v === undefined) return undefined;
-  const ids = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 0)) throw new CliError(`--${name} must be comma-separated non-negative integers, got "${v}"`);
+  const ids = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 0))
+    throw new CliError(`--${name} must be comma-separated non-negative integers, got "${v}"`);
   return ids;
 }
 
@@ -95,9 +106,16 @@ export function describeFileError(err: unknown): string | null {
   const e = err as NodeJS.ErrnoException | null;
   if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return null;
   const what: Record<string, string> = {
-    ENOENT: 'no such file or folder', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'is a folder, not a file',
-    ENOTDIR: 'a part of the path is not a folder', ENOSPC: 'no space left on the device', EROFS: 'read-only file system', EEXIST: 'already exists',
-    EMFILE: 'too many open files', ENAMETOOLONG: 'the name is too long',
+    ENOENT: 'no such file or folder',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'is a folder, not a file',
+    ENOTDIR: 'a part of the path is not a folder',
+    ENOSPC: 'no space left on the device',
+    EROFS: 'read-only file system',
+    EEXIST: 'already exists',
+    EMFILE: 'too many open files',
+    ENAMETOOLONG: 'the name is too long',
   };
   const path = typeof e.path === 'string' ? `${e.path}: ` : '';
   return `${path}${what[e.code] ?? e.code}${e.syscall ? ` (${e.syscall})` : ''}`;
@@ -109,5 +127,9 @@ export function readTextFile(path: string, what: string, maxBytes: number): stri
   if (!st) throw new CliError(`cannot read ${what} ${path}: no such file or folder`);
   if (st.isDirectory()) throw new CliError(`cannot read ${what} ${path}: it is a folder, not a file`);
   if (st.size > maxBytes) throw new CliError(`${what} ${path} is ${st.size} bytes, over the limit of ${maxBytes}`);
-  try { return readFileSync(path, 'utf8'); } catch (e) { throw new CliError(`cannot read ${what} ${describeFileError(e) ?? `${path}: ${(e as Error).message}`}`); }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${what} ${describeFileError(e) ?? `${path}: ${(e as Error).message}`}`);
+  }
 }

@@ -69,12 +69,18 @@ export async function grpoBenchCommand(flags: Flags): Promise<void> {
   if (options.promptTokens >= seqLen) throw new CliError(`--prompt-tokens (${options.promptTokens}) must be below --seq-len (${seqLen})`);
   if (!(options.klBeta >= 0)) throw new CliError(`--kl-beta must be ≥ 0, got ${options.klBeta}`);
   const report = await runGrpoBench(new GpuContext(device), options);
-  console.log(JSON.stringify({
-    adapter: description,
-    software_adapter: isSoftware,
-    weights: 'tiled pseudo-random (exact model shapes)',
-    ...report,
-    // Dawn on SwiftShader backs GPU buffers with host memory: the process's resident set shows it.
-    host_rss_bytes: process.memoryUsage().rss,
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        adapter: description,
+        software_adapter: isSoftware,
+        weights: 'tiled pseudo-random (exact model shapes)',
+        ...report,
+        // Dawn on SwiftShader backs GPU buffers with host memory: the process's resident set shows it.
+        host_rss_bytes: process.memoryUsage().rss,
+      },
+      null,
+      2,
+    ),
+  );
 }

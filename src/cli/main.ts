@@ -47,8 +47,14 @@ main().then(
     // Bad input (flags, model folders, token ids, context length): one line, exit code 2.
     // Bad input also covers files that cannot be read or written (a missing folder, no permission)
     // and the named errors of suites, checkpoints and imports: a sentence, never a raw ENOENT.
-    const badInput = err instanceof CliError || err instanceof ModelLoadError || (err instanceof EngineError && (err.code === 'bad-input' || err.code === 'context-overflow'))
-      || err instanceof SuiteError || err instanceof PyLiteralError || err instanceof CheckpointError || err instanceof PeftAdapterError;
+    const badInput =
+      err instanceof CliError ||
+      err instanceof ModelLoadError ||
+      (err instanceof EngineError && (err.code === 'bad-input' || err.code === 'context-overflow')) ||
+      err instanceof SuiteError ||
+      err instanceof PyLiteralError ||
+      err instanceof CheckpointError ||
+      err instanceof PeftAdapterError;
     const fileProblem = describeFileError(err);
     if (badInput || fileProblem) {
       // A CliError may carry the usage on purpose (unknown command); other messages stay on one line.

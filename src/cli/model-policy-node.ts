@@ -36,12 +36,20 @@ export async function createModelPolicyFromDir(options: ModelPolicyFromDirOption
   const tokenizer = await cliTokenizer(model, modelDir);
   const adapter = adapterDir ? await openPeftAdapter(adapterDir) : undefined;
   const checkpoint = adapter ? mergeLora(model.checkpoint, adapter.tensors, adapter.config) : model.checkpoint;
-  const engine = await createCliEngine({ ...model, checkpoint }, { format: options.quant ?? 'f32', maxContext: options.maxContext ?? 4096, maxBatch: options.maxBatch ?? 1 }).catch((e: Error) => {
+  const engine = await createCliEngine(
+    { ...model, checkpoint },
+    { format: options.quant ?? 'f32', maxContext: options.maxContext ?? 4096, maxBatch: options.maxBatch ?? 1 },
+  ).catch((e: Error) => {
     // A mismatched adapter fails while the merged weights upload; name the adapter folder.
     throw adapter && /adapter/.test(e.message) ? new CliError(`--adapter ${adapterDir}: ${e.message}`) : e;
   });
   const policy = createModelPolicy({
-    engine, tokenizer, seed: options.seed, maxNewTokens: options.maxNewTokens, sampling: options.sampling, enableThinking: options.enableThinking,
+    engine,
+    tokenizer,
+    seed: options.seed,
+    maxNewTokens: options.maxNewTokens,
+    sampling: options.sampling,
+    enableThinking: options.enableThinking,
     name: adapterDir ? 'model+adapter' : 'model',
   });
   return Object.assign(policy, { destroy: () => engine.destroy() });

@@ -18,7 +18,10 @@ import { fingerprintBuffers } from './ops/fingerprint';
 import type { WeightFormat } from './quant/formats';
 
 export class EngineError extends Error {
-  constructor(readonly code: 'context-overflow' | 'bad-input' | 'cancelled' | 'out-of-memory' | 'device-lost', message: string) {
+  constructor(
+    readonly code: 'context-overflow' | 'bad-input' | 'cancelled' | 'out-of-memory' | 'device-lost',
+    message: string,
+  ) {
     super(message);
     this.name = 'EngineError';
   }
@@ -77,9 +80,22 @@ export class QwenEngine {
     const maxBatch = options.maxBatch;
     const maxStepTokens = options.maxStepTokens ?? defaultStepTokens(maxContext, maxBatch);
     const resolved = { format: options.format, maxContext, maxBatch, maxStepTokens };
-    const weights = await uploadQwenWeights(ctx, config, checkpoint, { format: options.format, maxPositions: maxContext, onProgress: options.onProgress, maxChunkBytes: options.maxChunkBytes, weightCache: options.weightCache });
+    const weights = await uploadQwenWeights(ctx, config, checkpoint, {
+      format: options.format,
+      maxPositions: maxContext,
+      onProgress: options.onProgress,
+      maxChunkBytes: options.maxChunkBytes,
+      weightCache: options.weightCache,
+    });
     try {
-      const cache = new KvCache(ctx, { layers: config.numLayers, slots: maxBatch, kvHeads: config.numKvHeads, headDim: config.headDim, maxSeq: maxContext, maxChunkBytes: options.maxChunkBytes });
+      const cache = new KvCache(ctx, {
+        layers: config.numLayers,
+        slots: maxBatch,
+        kvHeads: config.numKvHeads,
+        headDim: config.headDim,
+        maxSeq: maxContext,
+        maxChunkBytes: options.maxChunkBytes,
+      });
       const acts = createActivations(ctx, config, maxStepTokens, planLogitRows(config, maxBatch, maxStepTokens));
       return new QwenEngine(ctx, config, resolved, weights, cache, acts);
     } catch (e) {
@@ -98,7 +114,8 @@ export class QwenEngine {
       this.lora = null;
     }
     if (!adapter) return;
-    if (adapter.modelConfig !== this.config && adapter.modelConfig.hiddenSize !== this.config.hiddenSize) throw new EngineError('bad-input', 'the adapter was made for another model');
+    if (adapter.modelConfig !== this.config && adapter.modelConfig.hiddenSize !== this.config.hiddenSize)
+      throw new EngineError('bad-input', 'the adapter was made for another model');
     this.lora = { adapter, u: this.lora?.u ?? createPlanned(this.ctx, planInferenceLora(this.acts.maxTokens, adapter.config.rank)) };
   }
 
@@ -113,7 +130,11 @@ export class QwenEngine {
     let id = this.adapterIds.get(adapter);
     if (id === undefined) this.adapterIds.set(adapter, (id = ++this.nextAdapterId));
     this.fingerprintSums ??= createPlanned(this.ctx, ADAPTER_FINGERPRINT);
-    const [h1, h2] = await fingerprintBuffers(this.ctx, adapter.parameters().map((p) => ({ buffer: p.param, words: p.length })), this.fingerprintSums);
+    const [h1, h2] = await fingerprintBuffers(
+      this.ctx,
+      adapter.parameters().map((p) => ({ buffer: p.param, words: p.length })),
+      this.fingerprintSums,
+    );
     return `lora ${id} ${h1.toString(16)}.${h2.toString(16)}`;
   }
 
@@ -133,7 +154,8 @@ export class QwenEngine {
 
   checkIds(ids: readonly number[], what = 'input'): void {
     for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new EngineError('bad-input', `${what}: token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize)
+        throw new EngineError('bad-input', `${what}: token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
     }
   }
 
@@ -142,19 +164,26 @@ export class QwenEngine {
    * their own cache slots; inputs go through in steps of as many tokens as the logits buffer has rows.
    */
   async logits(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
-    if (sequences.length > this.options.maxBatch) throw new EngineError('bad-input', `${sequences.length} sequences, the engine was created for at most ${this.options.maxBatch}`);
+    if (sequences.length > this.options.maxBatch)
+      throw new EngineError('bad-input', `${sequences.length} sequences, the engine was created for at most ${this.options.maxBatch}`);
     const V = this.config.vocabSize;
     const results: Float32Array[] = [];
     for (const [slot, ids] of sequences.entries()) {
       this.checkIds(ids, `sequence ${slot}`);
       if (ids.length === 0) throw new EngineError('bad-input', `sequence ${slot} is empty`);
-      if (ids.length > this.options.maxContext) throw new EngineError('context-overflow', `sequence ${slot} has ${ids.length} tokens, more than the context of ${this.options.maxContext}`);
+      if (ids.length > this.options.maxContext)
+        throw new EngineError('context-overflow', `sequence ${slot} has ${ids.length} tokens, more than the context of ${this.options.maxContext}`);
       const out = new Float32Array(ids.length * V);
       this.prefixCache.forget(slot); // overwritten here, untracked
       const step = this.acts.maxLogitRows;
       for (let start = 0; start < ids.length; start += step) {
         const chunk = ids.slice(start, start + step);
-        this.writeStep(chunk, chunk.map(() => slot), chunk.map((_, i) => start + i), chunk.map((_, i) => i));
+        this.writeStep(
+          chunk,
+          chunk.map(() => slot),
+          chunk.map((_, i) => start + i),
+          chunk.map((_, i) => i),
+        );
         this.runStep({ tokens: chunk.length, logitRows: chunk.length });
         out.set(new Float32Array(await this.ctx.read(this.acts.logits, chunk.length * V * 4)), start * V);
       }

@@ -80,7 +80,12 @@ interface SequenceState {
   stopIds: Set<number>;
 }
 
-export async function generate(engine: QwenEngine, requests: readonly GenerationRequest[], sampling: SamplingOptions = {}, options: GenerateOptions = {}): Promise<GeneratedSequence[]> {
+export async function generate(
+  engine: QwenEngine,
+  requests: readonly GenerationRequest[],
+  sampling: SamplingOptions = {},
+  options: GenerateOptions = {},
+): Promise<GeneratedSequence[]> {
   const { maxBatch, maxContext, maxStepTokens } = engine.options;
   if (requests.length === 0) return [];
   if (requests.length > maxBatch) throw new EngineError('bad-input', `${requests.length} sequences requested, the engine decodes at most ${maxBatch} at once`);
@@ -88,9 +93,13 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
     const where = `sequence ${i}`;
     if (request.promptIds.length === 0) throw new EngineError('bad-input', `${where}: the prompt is empty`);
     engine.checkIds(request.promptIds, `${where} prompt`);
-    if (!Number.isInteger(request.maxNewTokens) || request.maxNewTokens < 1) throw new EngineError('bad-input', `${where}: maxNewTokens must be a positive integer, got ${request.maxNewTokens}`);
+    if (!Number.isInteger(request.maxNewTokens) || request.maxNewTokens < 1)
+      throw new EngineError('bad-input', `${where}: maxNewTokens must be a positive integer, got ${request.maxNewTokens}`);
     if (request.promptIds.length + request.maxNewTokens > maxContext) {
-      throw new EngineError('context-overflow', `${where}: the prompt has ${request.promptIds.length} tokens and asks for ${request.maxNewTokens} more, but the context holds ${maxContext}; shorten the prompt or lower max new tokens`);
+      throw new EngineError(
+        'context-overflow',
+        `${where}: the prompt has ${request.promptIds.length} tokens and asks for ${request.maxNewTokens} more, but the context holds ${maxContext}; shorten the prompt or lower max new tokens`,
+      );
     }
     if (request.stopStrings?.length && !options.detokenize) throw new EngineError('bad-input', `${where}: stop strings need a detokenize function`);
     return {
@@ -108,9 +117,14 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
   const key = share ? await engine.weightsKey() : '';
   const prompts = requests.map((r) => r.promptIds);
   if (!share) table.clear();
-  const plan: PrefillPlan = share ? table.plan(prompts, key) : {
-    slots: requests.map((_, i) => i), reused: requests.map(() => 0), source: requests.map(() => ({ kind: 'none' })), rounds: requests.map(() => 0),
-  };
+  const plan: PrefillPlan = share
+    ? table.plan(prompts, key)
+    : {
+        slots: requests.map((_, i) => i),
+        reused: requests.map(() => 0),
+        source: requests.map(() => ({ kind: 'none' })),
+        rounds: requests.map(() => 0),
+      };
   states.forEach((st, i) => {
     st.slot = plan.slots[i];
     st.length = plan.reused[i];
@@ -119,7 +133,9 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
     st.out.promptReuse = { prefilled: 0, kept: kind === 'kept' ? reused : 0, copied: 0 };
     if (share) table.claim(st.slot, kind === 'kept' ? prompts[i].slice(0, reused) : [], key);
   });
-  const wrote = (seq: number, pos: number, id: number) => { if (share) table.wrote(states[seq].slot, pos, id); };
+  const wrote = (seq: number, pos: number, id: number) => {
+    if (share) table.wrote(states[seq].slot, pos, id);
+  };
 
   try {
     // Prefill in rounds (one unless requests copy a prefix another prefills first): copy K/V into
@@ -135,7 +151,8 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
       if (copies.length > 0) {
         const encoder = engine.ctx.device.createCommandEncoder({ label: 'prefix copy' });
         const pass = encoder.beginComputePass({ label: 'prefix copy' });
-        for (const c of copies) encodeKvCopy(engine.ctx, pass, { cache: engine.cache, fromSlot: c.from, toSlot: states[c.seq].slot, length: plan.reused[c.seq] });
+        for (const c of copies)
+          encodeKvCopy(engine.ctx, pass, { cache: engine.cache, fromSlot: c.from, toSlot: states[c.seq].slot, length: plan.reused[c.seq] });
         pass.end();
         engine.ctx.device.queue.submit([encoder.finish()]);
         for (const c of copies) {
@@ -152,10 +169,21 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
         if (options.signal?.aborted) break; // the decode loop below marks every sequence cancelled
         const chunk = pending.slice(start, start + maxStepTokens);
         const lastRows: number[] = [];
-        chunk.forEach((t, row) => { if (t.pos === prompts[t.seq].length - 1) lastRows.push(row); });
+        chunk.forEach((t, row) => {
+          if (t.pos === prompts[t.seq].length - 1) lastRows.push(row);
+        });
         const finishing = lastRows.map((row) => chunk[row]);
-        await runStep(engine, chunk.map((t) => t.id), chunk.map((t) => states[t.seq].slot), chunk.map((t) => t.pos), lastRows,
-          finishing.map((t) => rowParams(sampling, t.seq, t.pos + 1)), finishing.map((t) => t.seq), states, options);
+        await runStep(
+          engine,
+          chunk.map((t) => t.id),
+          chunk.map((t) => states[t.seq].slot),
+          chunk.map((t) => t.pos),
+          lastRows,
+          finishing.map((t) => rowParams(sampling, t.seq, t.pos + 1)),
+          finishing.map((t) => t.seq),
+          states,
+          options,
+        );
         for (const t of chunk) {
           states[t.seq].length = t.pos + 1;
           states[t.seq].out.promptReuse!.prefilled++;
@@ -167,15 +195,28 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
     // Decode: every unfinished sequence feeds its last token, one position further.
     for (;;) {
       if (options.signal?.aborted) {
-        for (const st of states) if (!st.done) { st.done = true; st.out.finishReason = 'cancelled'; }
+        for (const st of states)
+          if (!st.done) {
+            st.done = true;
+            st.out.finishReason = 'cancelled';
+          }
       }
       // A sequence whose prompt never finished prefilling (cancelled) has no token to feed.
       const active = states.map((st, seq) => ({ st, seq })).filter(({ st }) => !st.done);
       if (active.length === 0) break;
       const ids = active.map(({ st }) => st.out.ids[st.out.ids.length - 1]);
       const positions = active.map(({ st }) => st.length);
-      await runStep(engine, ids, active.map(({ st }) => st.slot), positions, active.map((_, row) => row),
-        active.map(({ seq }, row) => rowParams(sampling, seq, positions[row] + 1)), active.map(({ seq }) => seq), states, options);
+      await runStep(
+        engine,
+        ids,
+        active.map(({ st }) => st.slot),
+        positions,
+        active.map((_, row) => row),
+        active.map(({ seq }, row) => rowParams(sampling, seq, positions[row] + 1)),
+        active.map(({ seq }) => seq),
+        states,
+        options,
+      );
       active.forEach(({ st, seq }, row) => {
         st.length++;
         wrote(seq, positions[row], ids[row]);
@@ -193,8 +234,15 @@ export async function generate(engine: QwenEngine, requests: readonly Generation
 }
 
 async function runStep(
-  engine: QwenEngine, ids: number[], slots: number[], positions: number[], logitRows: number[],
-  params: SamplingRowParams[], rowSequences: number[], states: SequenceState[], options: GenerateOptions,
+  engine: QwenEngine,
+  ids: number[],
+  slots: number[],
+  positions: number[],
+  logitRows: number[],
+  params: SamplingRowParams[],
+  rowSequences: number[],
+  states: SequenceState[],
+  options: GenerateOptions,
 ) {
   engine.writeStep(ids, slots, positions, logitRows);
   const rows = logitRows.length;
@@ -203,7 +251,14 @@ async function runStep(
   engine.runStep({ tokens: ids.length, logitRows: rows, maxKeys: Math.max(...positions) + 1 }, (encoder) => {
     if (rows === 0) return;
     const pass = encoder.beginComputePass({ label: 'sample' });
-    encodeSample(engine.ctx, pass, { logits: a.logits, params: a.samplingParams, tokens: a.sampledTokens, logprobs: a.sampledLogprobs, rows, vocab: engine.config.vocabSize });
+    encodeSample(engine.ctx, pass, {
+      logits: a.logits,
+      params: a.samplingParams,
+      tokens: a.sampledTokens,
+      logprobs: a.sampledLogprobs,
+      rows,
+      vocab: engine.config.vocabSize,
+    });
     pass.end();
     encoder.copyBufferToBuffer(a.sampledTokens, 0, a.sampleReadback, 0, rows * 4);
     encoder.copyBufferToBuffer(a.sampledLogprobs, 0, a.sampleReadback, a.maxLogitRows * 4, rows * 8);

@@ -108,7 +108,8 @@ export class PrefixCache {
       kept[c.i] = c.kept;
       taken.add(c.s);
     }
-    const free = [...Array(this.slotCount).keys()].filter((s) => !taken.has(s))
+    const free = [...Array(this.slotCount).keys()]
+      .filter((s) => !taken.has(s))
       .sort((a, b) => (this.held[a]?.lastUse ?? -1) - (this.held[b]?.lastUse ?? -1) || a - b);
     for (let i = 0; i < B; i++) if (slots[i] < 0) slots[i] = free.shift()!;
 
@@ -120,10 +121,14 @@ export class PrefixCache {
     const rounds = new Array<number>(B).fill(0);
     const done: number[] = [];
     for (const i of order) {
-      let best = -1, bestLength = kept[i];
+      let best = -1,
+        bestLength = kept[i];
       for (const j of done) {
         const length = usable(i, commonPrefix(prompts[i], prompts[j]));
-        if (length > bestLength || (length === bestLength && best >= 0 && rounds[j] < rounds[best])) { best = j; bestLength = length; }
+        if (length > bestLength || (length === bestLength && best >= 0 && rounds[j] < rounds[best])) {
+          best = j;
+          bestLength = length;
+        }
       }
       if (best >= 0) {
         reused[i] = bestLength;

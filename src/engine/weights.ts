@@ -35,9 +35,7 @@ export interface GpuWeight {
 }
 
 /** A 2-D tensor as the model loader holds it: raw little-endian bytes, or f32 values. */
-export type WeightSource =
-  | { dtype: TensorDtype; shape: readonly number[]; bytes: Uint8Array }
-  | { shape: readonly number[]; values: Float32Array };
+export type WeightSource = { dtype: TensorDtype; shape: readonly number[]; bytes: Uint8Array } | { shape: readonly number[]; values: Float32Array };
 
 export interface WeightUploadOptions {
   /** Largest buffer per chunk; defaults to the device's binding limit. Tests force small chunks. */
@@ -78,7 +76,8 @@ export function uploadWeight(ctx: GpuContext, name: string, source: WeightSource
     rowValues = (start, count) => toFloat32(source.bytes.subarray(start * rowBytes, (start + count) * rowBytes), source.dtype);
   }
   // F16 → f16 and F32 → f32 without row padding: the tensor bytes already are the packed layout.
-  const direct = 'bytes' in source && cols === paddedCols(cols) && ((source.dtype === 'F16' && format === 'f16') || (source.dtype === 'F32' && format === 'f32'));
+  const direct =
+    'bytes' in source && cols === paddedCols(cols) && ((source.dtype === 'F16' && format === 'f16') || (source.dtype === 'F32' && format === 'f32'));
   const chunks = planChunks(ctx, name, format, rows, cols, options).map((plan) => {
     const { rowStart, rows: count } = plan;
     const packed = direct
@@ -94,7 +93,8 @@ export function uploadPackedWeight(ctx: GpuContext, name: string, packed: Packed
   const { format, rows, cols } = packed;
   checkMatrixShape(name, [rows, cols]);
   const wordsPerRow = dataWordsPerRow(format, cols);
-  if (packed.data.length !== rows * wordsPerRow) throw new Error(`${name}: ${format} data has ${packed.data.length} words, expected ${rows * wordsPerRow} for [${rows}, ${cols}]`);
+  if (packed.data.length !== rows * wordsPerRow)
+    throw new Error(`${name}: ${format} data has ${packed.data.length} words, expected ${rows * wordsPerRow} for [${rows}, ${cols}]`);
   if (hasScales(format) && (!packed.scales || packed.scales.length !== scaleWordsFor(rows, cols))) {
     throw new Error(`${name}: ${format} scales have ${packed.scales?.length ?? 0} words, expected ${scaleWordsFor(rows, cols)}`);
   }
@@ -135,7 +135,12 @@ function uploadChunk(ctx: GpuContext, plan: WeightChunkPlan, packed: PackedWeigh
     return buffer;
   };
   if (!plan.scales !== !packed.scales) throw new Error(`${plan.data.name}: the plan and the packed weight disagree on scales`);
-  return { rowStart: plan.rowStart, rows: plan.rows, data: fill(plan.data, packed.data), scales: plan.scales && packed.scales ? fill(plan.scales, packed.scales) : null };
+  return {
+    rowStart: plan.rowStart,
+    rows: plan.rows,
+    data: fill(plan.data, packed.data),
+    scales: plan.scales && packed.scales ? fill(plan.scales, packed.scales) : null,
+  };
 }
 
 function finish(name: string, format: WeightFormat, rows: number, cols: number, chunks: GpuWeightChunk[]): GpuWeight {

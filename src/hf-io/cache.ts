@@ -19,9 +19,15 @@ export class MemoryByteCache implements ByteCache {
     const blob = this.entries.get(key);
     return blob ? blobSource(name, blob) : undefined;
   }
-  async put(key: string, data: Blob) { this.entries.set(key, data); }
-  async delete(key: string) { return this.entries.delete(key); }
-  async list() { return [...this.entries.keys()]; }
+  async put(key: string, data: Blob) {
+    this.entries.set(key, data);
+  }
+  async delete(key: string) {
+    return this.entries.delete(key);
+  }
+  async list() {
+    return [...this.entries.keys()];
+  }
 }
 
 export const DEFAULT_CACHE_NAME = 'asp-models-v1';
@@ -32,9 +38,14 @@ export const DEFAULT_CACHE_NAME = 'asp-models-v1';
  * rather than loaded whole.
  */
 export class CacheStorageByteCache implements ByteCache {
-  constructor(private readonly cacheName = DEFAULT_CACHE_NAME, private readonly storage: CacheStorage = caches) {}
+  constructor(
+    private readonly cacheName = DEFAULT_CACHE_NAME,
+    private readonly storage: CacheStorage = caches,
+  ) {}
 
-  private open() { return this.storage.open(this.cacheName); }
+  private open() {
+    return this.storage.open(this.cacheName);
+  }
 
   async get(key: string, name = key) {
     const response = await (await this.open()).match(key);
@@ -45,7 +56,11 @@ export class CacheStorageByteCache implements ByteCache {
     await (await this.open()).put(key, new Response(data, { headers: { 'content-length': String(data.size), 'content-type': 'application/octet-stream' } }));
   }
 
-  async delete(key: string) { return (await this.open()).delete(key); }
+  async delete(key: string) {
+    return (await this.open()).delete(key);
+  }
 
-  async list() { return (await (await this.open()).keys()).map((r) => r.url); }
+  async list() {
+    return (await (await this.open()).keys()).map((r) => r.url);
+  }
 }

@@ -20,7 +20,9 @@ export interface ShardIndex {
 
 export function parseShardIndex(text: string, fileName = SHARD_INDEX): ShardIndex {
   let json: unknown;
-  try { json = JSON.parse(text); } catch (e) {
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
     throw new SafetensorsError(`${fileName}: not valid JSON (${(e as Error).message})`);
   }
   const map = typeof json === 'object' && json !== null ? (json as Record<string, unknown>).weight_map : undefined;
@@ -31,7 +33,9 @@ export function parseShardIndex(text: string, fileName = SHARD_INDEX): ShardInde
   const shards: string[] = [];
   for (const [tensor, shard] of Object.entries(map)) {
     if (typeof shard !== 'string' || !/^[\w.-]+\.safetensors$/.test(shard)) {
-      throw new SafetensorsError(`${fileName}: weight_map entry for tensor "${tensor}" must name a .safetensors file in the same folder, got ${JSON.stringify(shard)}`);
+      throw new SafetensorsError(
+        `${fileName}: weight_map entry for tensor "${tensor}" must name a .safetensors file in the same folder, got ${JSON.stringify(shard)}`,
+      );
     }
     weightMap.set(tensor, shard);
     if (!shards.includes(shard)) shards.push(shard);
@@ -114,16 +118,21 @@ export function validateAgainstConfig(config: ModelConfig, found: Map<string, { 
   if (missing.length) problems.push(`missing ${list(missing.map((t) => `"${t.name}" ${JSON.stringify(t.shape)}`))}`);
   for (const t of expected) {
     const f = found.get(t.name);
-    if (f && !sameShape(f.shape, t.shape)) problems.push(`${f.file}: tensor "${t.name}" has shape ${JSON.stringify(f.shape)}, expected ${JSON.stringify(t.shape)}`);
+    if (f && !sameShape(f.shape, t.shape))
+      problems.push(`${f.file}: tensor "${t.name}" has shape ${JSON.stringify(f.shape)}, expected ${JSON.stringify(t.shape)}`);
   }
   const tiedHead = config.tieWordEmbeddings ? found.get('lm_head.weight') : undefined;
   if (tiedHead && !sameShape(tiedHead.shape, [config.vocabSize, config.hiddenSize])) {
-    problems.push(`${tiedHead.file}: tensor "lm_head.weight" has shape ${JSON.stringify(tiedHead.shape)}, expected ${JSON.stringify([config.vocabSize, config.hiddenSize])}`);
+    problems.push(
+      `${tiedHead.file}: tensor "lm_head.weight" has shape ${JSON.stringify(tiedHead.shape)}, expected ${JSON.stringify([config.vocabSize, config.hiddenSize])}`,
+    );
   }
   const unexpected = [...found].filter(([name]) => !expectedNames.has(name) && !IGNORABLE.test(name) && !(tiedHead && name === 'lm_head.weight'));
   if (unexpected.length) problems.push(`unexpected ${list(unexpected.map(([n, f]) => `"${n}" in ${f.file}`))}`);
   if (problems.length) {
-    throw new ModelLoadError(`weights do not match config (${config.architecture}, ${config.numLayers} layers): ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more problems` : ''}`);
+    throw new ModelLoadError(
+      `weights do not match config (${config.architecture}, ${config.numLayers} layers): ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more problems` : ''}`,
+    );
   }
 }
 

@@ -41,7 +41,11 @@ export interface ModelConfig {
 type Json = Record<string, unknown>;
 
 const DTYPE_ALIASES = new Map<string, ConfigDtype>([
-  ['float32', 'float32'], ['float', 'float32'], ['float16', 'float16'], ['half', 'float16'], ['bfloat16', 'bfloat16'],
+  ['float32', 'float32'],
+  ['float', 'float32'],
+  ['float16', 'float16'],
+  ['half', 'float16'],
+  ['bfloat16', 'bfloat16'],
 ]);
 
 /**
@@ -64,7 +68,9 @@ export const MODEL_LIMITS = {
 export function parseModelConfig(input: string | unknown, fileName = 'config.json'): ModelConfig {
   let raw: unknown = input;
   if (typeof input === 'string') {
-    try { raw = JSON.parse(input); } catch (e) {
+    try {
+      raw = JSON.parse(input);
+    } catch (e) {
       throw new ModelConfigError(`${fileName}: not valid JSON (${(e as Error).message})`);
     }
   }
@@ -72,7 +78,9 @@ export function parseModelConfig(input: string | unknown, fileName = 'config.jso
     throw new ModelConfigError(`${fileName}: expected a JSON object`);
   }
   const json = raw as Json;
-  const fail = (msg: string): never => { throw new ModelConfigError(`${fileName}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new ModelConfigError(`${fileName}: ${msg}`);
+  };
 
   const architecture = readArchitecture(json, fail);
   const family = architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'qwen3';
@@ -124,7 +132,8 @@ export function parseModelConfig(input: string | unknown, fileName = 'config.jso
   const attentionBias = family === 'qwen3' ? bool('attention_bias', false) : false;
   const dtype = readDtype(json, fail);
   const tokenId = (field: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return fail(`field "${field}" must be a non-negative integer token id, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      return fail(`field "${field}" must be a non-negative integer token id, got ${JSON.stringify(v)}`);
     if (v >= vocabSize) return fail(`field "${field}" (${v}) is not below vocab_size (${vocabSize})`);
     return v;
   };
@@ -133,12 +142,25 @@ export function parseModelConfig(input: string | unknown, fileName = 'config.jso
   const eosTokenIds = eosRaw === undefined || eosRaw === null ? [] : (Array.isArray(eosRaw) ? eosRaw : [eosRaw]).map((v) => tokenId('eos_token_id', v));
 
   return {
-    architecture, family, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
-    maxPositionEmbeddings, ropeTheta, rmsNormEps, tieWordEmbeddings,
+    architecture,
+    family,
+    vocabSize,
+    hiddenSize,
+    intermediateSize,
+    numLayers,
+    numHeads,
+    numKvHeads,
+    headDim,
+    maxPositionEmbeddings,
+    ropeTheta,
+    rmsNormEps,
+    tieWordEmbeddings,
     qkvBias: family === 'qwen2' || attentionBias,
     outputBias: attentionBias,
     qkNorm: family === 'qwen3',
-    dtype, bosTokenId, eosTokenIds,
+    dtype,
+    bosTokenId,
+    eosTokenIds,
   };
 }
 

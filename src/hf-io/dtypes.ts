@@ -33,7 +33,10 @@ export function numberToF16Bits(value: number): number {
   if (2 ** exponent > abs) exponent -= 1; // guard log2 rounding
   if (2 ** (exponent + 1) <= abs) exponent += 1;
   let mantissa = roundHalfEven((abs / 2 ** exponent - 1) * 1024);
-  if (mantissa === 1024) { mantissa = 0; exponent += 1; }
+  if (mantissa === 1024) {
+    mantissa = 0;
+    exponent += 1;
+  }
   if (exponent > 15) return sign | 0x7c00;
   return sign | ((exponent + 15) << 10) | mantissa;
 }

@@ -35,7 +35,8 @@ export class HubSource implements ModelSource {
   private readonly onCacheError: (file: string, error: unknown) => void;
 
   constructor(options: HubSourceOptions) {
-    if (!REPO_PATTERN.test(options.repo) || options.repo.split('/').some((seg) => /^\.+$/.test(seg))) throw new ModelLoadError(`invalid hub repository id "${options.repo}" (expected owner/name)`);
+    if (!REPO_PATTERN.test(options.repo) || options.repo.split('/').some((seg) => /^\.+$/.test(seg)))
+      throw new ModelLoadError(`invalid hub repository id "${options.repo}" (expected owner/name)`);
     this.repo = options.repo;
     this.revision = options.revision ?? 'main';
     if (!this.revision || /\.\./.test(this.revision)) throw new ModelLoadError(`invalid revision "${this.revision}"`);
@@ -46,7 +47,9 @@ export class HubSource implements ModelSource {
     this.onCacheError = options.onCacheError ?? ((file, e) => console.warn(`could not cache ${file}: ${(e as Error)?.message ?? e}`));
   }
 
-  get label(): string { return `${this.repo}@${this.revision} from ${this.baseUrl}`; }
+  get label(): string {
+    return `${this.repo}@${this.revision} from ${this.baseUrl}`;
+  }
 
   fileUrl(file: string): string {
     if (!file || file.split('/').some((seg) => !seg || seg === '.' || seg === '..')) throw new ModelLoadError(`invalid file path "${file}"`);
@@ -102,7 +105,9 @@ export class HubSource implements ModelSource {
       }
     } catch (e) {
       if (signal?.aborted) throw e;
-      throw new ModelLoadError(`${file}: download cut off after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes from ${url} (${(e as Error)?.message ?? e})`);
+      throw new ModelLoadError(
+        `${file}: download cut off after ${loaded}${total !== undefined ? ` of ${total}` : ''} bytes from ${url} (${(e as Error)?.message ?? e})`,
+      );
     } finally {
       reader.releaseLock();
     }

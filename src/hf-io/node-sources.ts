@@ -11,7 +11,9 @@ import { ModelFileNotFoundError, type ModelSource, type OpenOptions } from './so
 
 export async function nodeFileSource(path: string, name = basename(path)): Promise<ByteSource> {
   let size: number;
-  try { size = (await stat(path)).size; } catch {
+  try {
+    size = (await stat(path)).size;
+  } catch {
     throw new ModelLoadError(`${name}: file not found at ${path}`);
   }
   return {
@@ -42,13 +44,19 @@ export async function nodeFileSource(path: string, name = basename(path)): Promi
 export class NodeDirSource implements ModelSource {
   constructor(readonly dir: string) {}
 
-  get label(): string { return `directory ${this.dir}`; }
+  get label(): string {
+    return `directory ${this.dir}`;
+  }
 
   async open(file: string, options?: OpenOptions): Promise<ByteSource> {
     if (!file || file.split('/').some((seg) => !seg || seg === '.' || seg === '..')) throw new ModelLoadError(`invalid file path "${file}"`);
     const path = join(this.dir, ...file.split('/'));
     let isFile = false;
-    try { isFile = (await stat(path)).isFile(); } catch { /* reported below */ }
+    try {
+      isFile = (await stat(path)).isFile();
+    } catch {
+      /* reported below */
+    }
     if (!isFile) throw new ModelFileNotFoundError(file, `${file}: not found in ${this.dir}`);
     const source = await nodeFileSource(path, file);
     options?.onProgress?.({ loaded: source.size, total: source.size, fromCache: false });
@@ -69,7 +77,11 @@ export class FsByteCache implements ByteCache {
 
   async get(key: string, name = key): Promise<ByteSource | undefined> {
     const path = this.pathFor(key);
-    try { await stat(path); } catch { return undefined; }
+    try {
+      await stat(path);
+    } catch {
+      return undefined;
+    }
     return nodeFileSource(path, name);
   }
 
@@ -84,17 +96,30 @@ export class FsByteCache implements ByteCache {
 
   async delete(key: string): Promise<boolean> {
     const path = this.pathFor(key);
-    try { await rm(path); } catch { return false; }
+    try {
+      await rm(path);
+    } catch {
+      return false;
+    }
     await rm(`${path}.key`, { force: true });
     return true;
   }
 
   async list(): Promise<string[]> {
     let names: string[];
-    try { names = await readdir(this.dir); } catch { return []; }
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
     const keys: string[] = [];
     for (const n of names.filter((n) => n.endsWith('.key'))) {
-      try { await stat(join(this.dir, n.slice(0, -4))); keys.push(await readFile(join(this.dir, n), 'utf8')); } catch { /* entry without data: not listed */ }
+      try {
+        await stat(join(this.dir, n.slice(0, -4)));
+        keys.push(await readFile(join(this.dir, n), 'utf8'));
+      } catch {
+        /* entry without data: not listed */
+      }
     }
     return keys.sort();
   }

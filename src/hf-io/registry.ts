@@ -45,23 +45,30 @@ export function parseRegistry(json: unknown, fileName = 'models/registry.json'):
   const ids = new Set<string>();
   return models.map((m: Record<string, unknown>, i) => {
     const id = typeof m?.id === 'string' ? m.id : `#${i}`;
-    const fail = (msg: string): never => { throw new ModelLoadError(`${fileName}: model "${id}": ${msg}`); };
+    const fail = (msg: string): never => {
+      throw new ModelLoadError(`${fileName}: model "${id}": ${msg}`);
+    };
     if (typeof m?.id !== 'string' || !m.id) fail('field "id" must be a non-empty string');
     if (ids.has(id)) fail('duplicate id');
     ids.add(id);
     if (typeof m.label !== 'string') fail('field "label" must be a string');
     if (!SUPPORTED_ARCHITECTURES.includes(m.architecture as Architecture)) fail(`unsupported architecture ${JSON.stringify(m.architecture)}`);
-    if (m.chatTemplate !== 'qwen2.5' && m.chatTemplate !== 'qwen3') fail(`field "chatTemplate" must be qwen2.5 or qwen3, got ${JSON.stringify(m.chatTemplate)}`);
+    if (m.chatTemplate !== 'qwen2.5' && m.chatTemplate !== 'qwen3')
+      fail(`field "chatTemplate" must be qwen2.5 or qwen3, got ${JSON.stringify(m.chatTemplate)}`);
     for (const f of ['params', 'approxBf16Bytes']) if (!Number.isSafeInteger(m[f]) || (m[f] as number) <= 0) fail(`field "${f}" must be a positive integer`);
-    if (!Array.isArray(m.files) || !m.files.every((f) => typeof f === 'string') || !m.files.includes('config.json')) fail('field "files" must list file names including config.json');
+    if (!Array.isArray(m.files) || !m.files.every((f) => typeof f === 'string') || !m.files.includes('config.json'))
+      fail('field "files" must list file names including config.json');
     if (m.source === 'hub') {
-      if (typeof m.repo !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(m.repo) || m.repo.split('/').some((seg) => /^\.+$/.test(seg))) fail('field "repo" must be owner/name');
+      if (typeof m.repo !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(m.repo) || m.repo.split('/').some((seg) => /^\.+$/.test(seg)))
+        fail('field "repo" must be owner/name');
       if (typeof m.revision !== 'string' || !m.revision) fail('field "revision" must be a non-empty string');
     } else if (m.source === 'tiny') {
       const t = m.tiny as Record<string, unknown> | undefined;
-      if (!t || (t.arch !== 'qwen2' && t.arch !== 'qwen3') || (t.vocab !== 'real' && t.vocab !== 'reduced') || !Number.isInteger(t.seed)) fail('field "tiny" must be { arch, vocab, seed }');
+      if (!t || (t.arch !== 'qwen2' && t.arch !== 'qwen3') || (t.vocab !== 'real' && t.vocab !== 'reduced') || !Number.isInteger(t.seed))
+        fail('field "tiny" must be { arch, vocab, seed }');
     } else if (m.source === 'bundled') {
-      if (typeof m.path !== 'string' || !/^models\/[\w.-]+$/.test(m.path) || /\/\.+$/.test(m.path)) fail('field "path" must be a folder under models/ (e.g. "models/demo-agent")');
+      if (typeof m.path !== 'string' || !/^models\/[\w.-]+$/.test(m.path) || /\/\.+$/.test(m.path))
+        fail('field "path" must be a folder under models/ (e.g. "models/demo-agent")');
     } else {
       fail(`field "source" must be "hub", "tiny" or "bundled", got ${JSON.stringify(m.source)}`);
     }

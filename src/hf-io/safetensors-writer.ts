@@ -18,10 +18,13 @@ export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: R
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of sorted) {
-    if (t.name === '__metadata__' || Object.prototype.hasOwnProperty.call(header, t.name)) throw new SafetensorsError(`writeSafetensors: duplicate or reserved tensor name "${t.name}"`);
+    if (t.name === '__metadata__' || Object.prototype.hasOwnProperty.call(header, t.name))
+      throw new SafetensorsError(`writeSafetensors: duplicate or reserved tensor name "${t.name}"`);
     const expected = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
     if (t.data.byteLength !== expected) {
-      throw new SafetensorsError(`writeSafetensors: tensor "${t.name}" has ${t.data.byteLength} bytes but shape ${JSON.stringify(t.shape)} × ${t.dtype} needs ${expected}`);
+      throw new SafetensorsError(
+        `writeSafetensors: tensor "${t.name}" has ${t.data.byteLength} bytes but shape ${JSON.stringify(t.shape)} × ${t.dtype} needs ${expected}`,
+      );
     }
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
     offset += expected;

@@ -64,11 +64,15 @@ export function parseHeaderLength(fileName: string, prefix: Uint8Array, fileSize
 /** Parses and validates the JSON header. `fileSize` is the whole file's size in bytes. */
 export function parseSafetensorsHeader(fileName: string, headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
   let text: string;
-  try { text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes); } catch {
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
     throw new SafetensorsError(`${fileName}: header is not valid UTF-8`);
   }
   let json: unknown;
-  try { json = JSON.parse(text); } catch (e) {
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
     throw new SafetensorsError(`${fileName}: header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -96,7 +100,9 @@ export function parseSafetensorsHeader(fileName: string, headerBytes: Uint8Array
     previous = t.name;
   }
   if (cursor !== dataSize) {
-    throw new SafetensorsError(`${fileName}: data section has ${dataSize} bytes but tensors cover ${cursor}${previous ? ` (last tensor "${previous}")` : ''}; file truncated or has trailing bytes`);
+    throw new SafetensorsError(
+      `${fileName}: data section has ${dataSize} bytes but tensors cover ${cursor}${previous ? ` (last tensor "${previous}")` : ''}; file truncated or has trailing bytes`,
+    );
   }
   return {
     fileName,
@@ -118,7 +124,8 @@ function parseMetadata(fileName: string, raw: unknown): Record<string, string> {
 
 function parseEntry(fileName: string, name: string, entry: unknown, dataStart: number, dataSize: number) {
   const where = `${fileName}: tensor "${name}"`;
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SafetensorsError(`${where}: entry must be an object with dtype, shape, data_offsets`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new SafetensorsError(`${where}: entry must be an object with dtype, shape, data_offsets`);
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   if (!isTensorDtype(dtype)) {
     throw new SafetensorsError(`${where}: unsupported dtype ${JSON.stringify(dtype)} (supported: F32, F16, BF16)`);
@@ -134,7 +141,9 @@ function parseEntry(fileName: string, name: string, entry: unknown, dataStart: n
   const elements = (shape as number[]).reduce((a, b) => a * b, 1);
   const expected = elements * DTYPE_BYTES[dtype];
   if (end - begin !== expected) {
-    throw new SafetensorsError(`${where}: byte length ${end - begin} does not match shape ${JSON.stringify(shape)} × ${DTYPE_BYTES[dtype]} bytes (${dtype}) = ${expected}`);
+    throw new SafetensorsError(
+      `${where}: byte length ${end - begin} does not match shape ${JSON.stringify(shape)} × ${DTYPE_BYTES[dtype]} bytes (${dtype}) = ${expected}`,
+    );
   }
   if (end > dataSize) {
     throw new SafetensorsError(`${where}: data_offsets [${begin}, ${end}] are out of bounds of the ${dataSize}-byte data section`);
@@ -146,7 +155,10 @@ function parseEntry(fileName: string, name: string, entry: unknown, dataStart: n
 export class SafetensorsFile {
   private readonly byName: Map<string, TensorInfo>;
 
-  private constructor(readonly source: ByteSource, readonly header: SafetensorsHeader) {
+  private constructor(
+    readonly source: ByteSource,
+    readonly header: SafetensorsHeader,
+  ) {
     this.byName = new Map(header.tensors.map((t) => [t.name, t]));
   }
 
@@ -157,9 +169,15 @@ export class SafetensorsFile {
     return new SafetensorsFile(source, parseSafetensorsHeader(source.name, headerBytes, source.size));
   }
 
-  get name(): string { return this.source.name; }
-  get names(): string[] { return this.header.tensors.map((t) => t.name); }
-  has(name: string): boolean { return this.byName.has(name); }
+  get name(): string {
+    return this.source.name;
+  }
+  get names(): string[] {
+    return this.header.tensors.map((t) => t.name);
+  }
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
 
   info(name: string): TensorInfo {
     const info = this.byName.get(name);

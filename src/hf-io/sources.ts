@@ -7,7 +7,12 @@ import { ModelLoadError } from './errors';
 /** The file does not exist in the source (HTTP 404, not in the picked folder). */
 export class ModelFileNotFoundError extends ModelLoadError {
   override name = 'ModelFileNotFoundError';
-  constructor(readonly file: string, message: string) { super(message); }
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface FileProgress {
@@ -59,7 +64,10 @@ export async function openModelFiles(source: ModelSource, files: readonly string
   let filesDone = 0;
   const overallTotal = () => {
     let sum = 0;
-    for (const s of sizes.values()) { if (s === undefined) return undefined; sum += s; }
+    for (const s of sizes.values()) {
+      if (s === undefined) return undefined;
+      sum += s;
+    }
     return sum;
   };
   for (const file of files) {
@@ -81,7 +89,17 @@ export async function openModelFiles(source: ModelSource, files: readonly string
       if (e instanceof ModelFileNotFoundError && options.optional?.includes(file)) {
         sizes.set(file, 0);
         filesDone++;
-        options.onProgress?.({ file, loaded: 0, total: 0, fromCache: false, skipped: true, overallLoaded: doneBytes, overallTotal: overallTotal(), filesDone, filesTotal: files.length });
+        options.onProgress?.({
+          file,
+          loaded: 0,
+          total: 0,
+          fromCache: false,
+          skipped: true,
+          overallLoaded: doneBytes,
+          overallTotal: overallTotal(),
+          filesDone,
+          filesTotal: files.length,
+        });
         continue;
       }
       throw e;
@@ -92,7 +110,10 @@ export async function openModelFiles(source: ModelSource, files: readonly string
 
 /** Files already in memory, e.g. makeTinyModel(...).files for the offline smoke run. */
 export class MemoryModelSource implements ModelSource {
-  constructor(private readonly files: ReadonlyMap<string, Uint8Array>, readonly label = 'in-memory model') {}
+  constructor(
+    private readonly files: ReadonlyMap<string, Uint8Array>,
+    readonly label = 'in-memory model',
+  ) {}
 
   async open(file: string, options?: OpenOptions): Promise<ByteSource> {
     const bytes = this.files.get(file);
@@ -109,14 +130,19 @@ export class MemoryModelSource implements ModelSource {
 export class LocalFilesSource implements ModelSource {
   private readonly byPath = new Map<string, File>();
 
-  constructor(files: Iterable<File>, readonly label = 'local folder') {
+  constructor(
+    files: Iterable<File>,
+    readonly label = 'local folder',
+  ) {
     for (const f of files) {
       const rel = f.webkitRelativePath ? f.webkitRelativePath.split('/').slice(1).join('/') : f.name;
       this.byPath.set(rel || f.name, f);
     }
   }
 
-  get files(): string[] { return [...this.byPath.keys()].sort(); }
+  get files(): string[] {
+    return [...this.byPath.keys()].sort();
+  }
 
   async open(file: string, options?: OpenOptions): Promise<ByteSource> {
     const f = this.byPath.get(file);

@@ -112,9 +112,7 @@ function checkTokenizerJson(json: Record<string, unknown>): AddedTokenEntry[] {
 export function detectTokenizerFamily(addedTokens: readonly { content: string }[]): TokenizerFamily {
   const contents = new Set(addedTokens.map((t) => t.content));
   if (!contents.has('<|im_start|>') || !contents.has('<|im_end|>') || !contents.has('<tool_call>')) {
-    throw new TokenizerError(
-      'tokenizer.json: not a Qwen2.5/Qwen3 tokenizer (added_tokens lack <|im_start|>, <|im_end|> or <tool_call>)',
-    );
+    throw new TokenizerError('tokenizer.json: not a Qwen2.5/Qwen3 tokenizer (added_tokens lack <|im_start|>, <|im_end|> or <tool_call>)');
   }
   return contents.has('<think>') ? 'qwen3' : 'qwen2.5';
 }

@@ -9,7 +9,11 @@ export class UrlFilesSource implements ModelSource {
   private readonly urls: Map<string, string>;
   private readonly fetchImpl: typeof fetch;
 
-  constructor(files: readonly { name: string; url: string }[], readonly label: string, fetchImpl?: typeof fetch) {
+  constructor(
+    files: readonly { name: string; url: string }[],
+    readonly label: string,
+    fetchImpl?: typeof fetch,
+  ) {
     this.urls = new Map(files.map((f) => [f.name, f.url]));
     // The global fetch must be called unbound (as a method of this object it throws "Illegal invocation").
     this.fetchImpl = fetchImpl ?? ((input, init) => fetch(input, init));

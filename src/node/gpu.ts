@@ -36,7 +36,7 @@ export async function requestNodeDevice(): Promise<NodeDevice> {
       'No WebGPU adapter found by Dawn. ' +
         (icd
           ? `Start the process with VK_ICD_FILENAMES=${icd} and LD_LIBRARY_PATH=${icd.slice(0, icd.lastIndexOf('/'))} (tests and the CLI do this for you).`
-          : 'Install Debian\'s chromium package (apt-get install chromium) for the SwiftShader Vulkan driver, or a GPU driver.'),
+          : "Install Debian's chromium package (apt-get install chromium) for the SwiftShader Vulkan driver, or a GPU driver."),
     );
   }
   const device = await requestDeviceForModels(adapter);

@@ -13,12 +13,19 @@ export const PRECACHE_MAX_BYTES = 2 * 1024 * 1024;
 const PLACEHOLDER = '__ASP_SHELL_BUILD__';
 const SOURCE = fileURLToPath(new URL('./service-worker.ts', import.meta.url));
 
-export interface OutputFile { path: string; size: number; hash: string }
+export interface OutputFile {
+  path: string;
+  size: number;
+  hash: string;
+}
 
 /** Splits the build's files into precached and on-demand ones, and names the build by their content. */
 export function shellManifest(files: OutputFile[]): { version: string; precache: string[]; onDemand: string[] } {
   const served = files.filter((f) => f.path !== SERVICE_WORKER_FILE && !f.path.endsWith('.map')).sort((a, b) => a.path.localeCompare(b.path));
-  const version = createHash('sha256').update(served.map((f) => `${f.path}\0${f.hash}\n`).join('')).digest('hex').slice(0, 16);
+  const version = createHash('sha256')
+    .update(served.map((f) => `${f.path}\0${f.hash}\n`).join(''))
+    .digest('hex')
+    .slice(0, 16);
   return {
     version,
     precache: served.filter((f) => f.size <= PRECACHE_MAX_BYTES).map((f) => f.path),
@@ -43,7 +50,12 @@ function listFiles(dir: string): OutputFile[] {
     for (const name of readdirSync(d)) {
       const full = join(d, name);
       if (statSync(full).isDirectory()) walk(full);
-      else out.push({ path: relative(dir, full).split(sep).join('/'), size: statSync(full).size, hash: createHash('sha256').update(readFileSync(full)).digest('hex') });
+      else
+        out.push({
+          path: relative(dir, full).split(sep).join('/'),
+          size: statSync(full).size,
+          hash: createHash('sha256').update(readFileSync(full)).digest('hex'),
+        });
     }
   };
   walk(dir);
@@ -55,7 +67,9 @@ export function shellServiceWorker(): Plugin {
   return {
     name: 'asp-shell-service-worker',
     apply: 'build',
-    configResolved(c) { config = c; },
+    configResolved(c) {
+      config = c;
+    },
     writeBundle: {
       order: 'post',
       async handler() {

@@ -4,7 +4,10 @@ import { CacheStorageByteCache, type ByteCache } from '../hf-io/cache';
 import { HubSource } from '../hf-io/hub-source';
 import type { HubModelEntry } from '../hf-io/registry';
 
-export interface HubCacheStatus { cached: boolean; missing: string[] }
+export interface HubCacheStatus {
+  cached: boolean;
+  missing: string[];
+}
 
 export async function hubModelCacheStatus(
   entry: Pick<HubModelEntry, 'repo' | 'revision' | 'files'>,

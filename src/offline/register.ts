@@ -13,7 +13,10 @@ export function registerShellServiceWorker(): void {
   if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
   const sw = navigator.serviceWorker;
   if (import.meta.hot) {
-    sw.getRegistrations().then((all) => all.forEach((r) => r.unregister()), () => undefined);
+    sw.getRegistrations().then(
+      (all) => all.forEach((r) => r.unregister()),
+      () => undefined,
+    );
     return;
   }
   setShellOffline(sw.controller !== null);

@@ -45,33 +45,37 @@ function pageKey(url: URL): string {
 }
 
 self.addEventListener('install', (event) => {
-  event.waitUntil((async () => {
-    const cache = await caches.open(CACHE_NAME);
-    // Hashed files of an older build with the same name have the same bytes: copy, don't refetch.
-    const known = new Set([...BUILD.precache, ...BUILD.onDemand].filter((p) => p.startsWith('assets/')).map(scopeUrl));
-    for (const name of await caches.keys()) {
-      if (!name.startsWith(CACHE_PREFIX) || name === CACHE_NAME) continue;
-      const old = await caches.open(name);
-      for (const request of await old.keys()) {
-        const response = known.has(request.url) ? await old.match(request) : undefined;
-        if (response) await cache.put(request, response);
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE_NAME);
+      // Hashed files of an older build with the same name have the same bytes: copy, don't refetch.
+      const known = new Set([...BUILD.precache, ...BUILD.onDemand].filter((p) => p.startsWith('assets/')).map(scopeUrl));
+      for (const name of await caches.keys()) {
+        if (!name.startsWith(CACHE_PREFIX) || name === CACHE_NAME) continue;
+        const old = await caches.open(name);
+        for (const request of await old.keys()) {
+          const response = known.has(request.url) ? await old.match(request) : undefined;
+          if (response) await cache.put(request, response);
+        }
       }
-    }
-    const missing: string[] = [];
-    for (const url of precached) if (!(await cache.match(url))) missing.push(url);
-    // 'reload' skips the HTTP cache, so an unhashed page cannot come from an older deploy.
-    await cache.addAll(missing.map((url) => new Request(url, { cache: 'reload' })));
-    await self.skipWaiting();
-  })());
+      const missing: string[] = [];
+      for (const url of precached) if (!(await cache.match(url))) missing.push(url);
+      // 'reload' skips the HTTP cache, so an unhashed page cannot come from an older deploy.
+      await cache.addAll(missing.map((url) => new Request(url, { cache: 'reload' })));
+      await self.skipWaiting();
+    })(),
+  );
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const name of await caches.keys()) {
-      if (name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME) await caches.delete(name);
-    }
-    await self.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })(),
+  );
 });
 
 self.addEventListener('fetch', (event) => {

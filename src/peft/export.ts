@@ -136,7 +136,11 @@ export function checkpointToPeftFiles(checkpoint: Pick<CheckpointData, 'adapter'
   for (const [name, t] of Object.entries(checkpoint.adapter)) tensors.set(name, { shape: t.shape, values: t.data });
   const { rank, alpha, targetModules, dropout } = checkpoint.lora;
   return exportPeftAdapter({
-    tensors, rank, alpha, targetModules, dropout,
+    tensors,
+    rank,
+    alpha,
+    targetModules,
+    dropout,
     baseModel: { repo: checkpoint.baseModel.repo, revision: checkpoint.baseModel.revision },
   });
 }

@@ -47,10 +47,12 @@ function checkUnsupported(json: Record<string, unknown>, fileName: string) {
   };
   if (json.use_dora === true) fail('DoRA adapters are not supported');
   if (json.use_rslora === true) fail('rsLoRA scaling is not supported');
-  if (json.bias !== undefined && json.bias !== 'none') fail(`"bias" is ${JSON.stringify(json.bias)}; only "none" is supported (trained biases are not applied)`);
+  if (json.bias !== undefined && json.bias !== 'none')
+    fail(`"bias" is ${JSON.stringify(json.bias)}; only "none" is supported (trained biases are not applied)`);
   if (json.lora_bias === true) fail('"lora_bias" adapters are not supported');
   if (json.fan_in_fan_out === true) fail('"fan_in_fan_out": true is for GPT-2 style Conv1D weights, not Qwen Linear layers');
-  if (present('modules_to_save')) fail(`"modules_to_save" (${JSON.stringify(json.modules_to_save)}) is not supported: fully trained modules cannot be applied as LoRA`);
+  if (present('modules_to_save'))
+    fail(`"modules_to_save" (${JSON.stringify(json.modules_to_save)}) is not supported: fully trained modules cannot be applied as LoRA`);
   if (present('rank_pattern')) fail('"rank_pattern" (per-module ranks) is not supported');
   if (present('alpha_pattern')) fail('"alpha_pattern" (per-module alphas) is not supported');
   if (present('layers_to_transform')) fail('"layers_to_transform" is not supported: the adapter must cover every layer');
@@ -68,16 +70,21 @@ function parsePeftAdapterConfigJson(text: string, fileName: string): { config: P
     throw new PeftAdapterError(`${fileName}: not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PeftAdapterError(`${fileName}: must be a JSON object`);
-  if (json.peft_type !== undefined && json.peft_type !== 'LORA') throw new PeftAdapterError(`${fileName}: peft_type is ${String(json.peft_type)}, only LORA adapters are supported`);
+  if (json.peft_type !== undefined && json.peft_type !== 'LORA')
+    throw new PeftAdapterError(`${fileName}: peft_type is ${String(json.peft_type)}, only LORA adapters are supported`);
   const rank = json.r;
   const alpha = json.lora_alpha;
   if (!Number.isInteger(rank) || (rank as number) < 1) throw new PeftAdapterError(`${fileName}: "r" must be a positive integer, got ${JSON.stringify(rank)}`);
-  if (typeof alpha !== 'number' || !(alpha > 0) || !Number.isFinite(alpha)) throw new PeftAdapterError(`${fileName}: "lora_alpha" must be a positive number, got ${JSON.stringify(alpha)}`);
+  if (typeof alpha !== 'number' || !(alpha > 0) || !Number.isFinite(alpha))
+    throw new PeftAdapterError(`${fileName}: "lora_alpha" must be a positive number, got ${JSON.stringify(alpha)}`);
   const targets = json.target_modules;
   if (typeof targets === 'string') {
-    throw new PeftAdapterError(`${fileName}: "target_modules" is the pattern ${JSON.stringify(targets)}; patterns are not supported, list the module names (e.g. ["q_proj", "v_proj"])`);
+    throw new PeftAdapterError(
+      `${fileName}: "target_modules" is the pattern ${JSON.stringify(targets)}; patterns are not supported, list the module names (e.g. ["q_proj", "v_proj"])`,
+    );
   }
-  if (!Array.isArray(targets) || targets.some((t) => typeof t !== 'string')) throw new PeftAdapterError(`${fileName}: "target_modules" must be a list of module names`);
+  if (!Array.isArray(targets) || targets.some((t) => typeof t !== 'string'))
+    throw new PeftAdapterError(`${fileName}: "target_modules" must be a list of module names`);
   checkUnsupported(json, fileName);
   return { config: { rank: rank as number, alpha, targets: targets as string[] }, json };
 }
@@ -139,18 +146,22 @@ export function checkPeftTensors(tensors: ReadonlyMap<string, PeftTensor>, confi
     if (!targets.includes(module)) fail(`tensor '${name}' adapts ${module}, which is not in the target modules ${JSON.stringify(targets)}`);
     maxLayer = Math.max(maxLayer, layer);
     const shape = t.shape;
-    if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) fail(`tensor '${name}' must be 2-D with positive sizes, got shape [${String(shape)}]`);
+    if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isSafeInteger(d) && d > 0))
+      fail(`tensor '${name}' must be 2-D with positive sizes, got shape [${String(shape)}]`);
     const count = shape[0] * shape[1];
-    if (!(t.values instanceof Float32Array) || t.values.length !== count) fail(`tensor '${name}' has ${t.values?.length} values but shape [${shape.join(', ')}] needs ${count}`);
+    if (!(t.values instanceof Float32Array) || t.values.length !== count)
+      fail(`tensor '${name}' has ${t.values?.length} values but shape [${shape.join(', ')}] needs ${count}`);
     const rankDim = which === 'A' ? shape[0] : shape[1];
-    if (rankDim !== rank) fail(`tensor '${name}' has shape [${shape.join(', ')}]; lora_${which} must be ${which === 'A' ? '[r, in]' : '[out, r]'} with r = ${rank}`);
+    if (rankDim !== rank)
+      fail(`tensor '${name}' has shape [${shape.join(', ')}]; lora_${which} must be ${which === 'A' ? '[r, in]' : '[out, r]'} with r = ${rank}`);
     const partner = peftLoraTensorName(layer, module, which === 'A' ? 'B' : 'A');
     if (!tensors.has(partner)) fail(`tensor '${name}' has no matching '${partner}'`);
     const features = which === 'A' ? shape[1] : shape[0];
     const seen = modulesIn.get(module) ?? [0, 0];
     const slot = which === 'A' ? 0 : 1;
     if (seen[slot] === 0) seen[slot] = features;
-    else if (seen[slot] !== features) fail(`tensor '${name}' has shape [${shape.join(', ')}], but ${module} has ${which === 'A' ? 'in' : 'out'} features ${seen[slot]} in another layer`);
+    else if (seen[slot] !== features)
+      fail(`tensor '${name}' has shape [${shape.join(', ')}], but ${module} has ${which === 'A' ? 'in' : 'out'} features ${seen[slot]} in another layer`);
     modulesIn.set(module, seen);
     const bad = t.values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) fail(`tensor '${name}' has a non-finite value (${t.values[bad]}) at index ${bad}`);

@@ -2,9 +2,26 @@
 // reserved example domains; attacker-controlled ones are marked as such in scenarios.
 
 export const PEOPLE = [
-  'Alice Chen', 'Bob Martinez', 'Carol Nguyen', 'David Okafor', 'Emma Schmidt', 'Farid Haddad', 'Grace Kim',
-  'Hiro Tanaka', 'Isabel Rossi', 'Jamal Wright', 'Katya Ivanova', 'Liam O\'Brien', 'Maya Patel', 'Noah Fischer',
-  'Olivia Dubois', 'Pedro Alves', 'Quinn Murphy', 'Rosa Jimenez', 'Sam Taylor', 'Tara Singh',
+  'Alice Chen',
+  'Bob Martinez',
+  'Carol Nguyen',
+  'David Okafor',
+  'Emma Schmidt',
+  'Farid Haddad',
+  'Grace Kim',
+  'Hiro Tanaka',
+  'Isabel Rossi',
+  'Jamal Wright',
+  'Katya Ivanova',
+  "Liam O'Brien",
+  'Maya Patel',
+  'Noah Fischer',
+  'Olivia Dubois',
+  'Pedro Alves',
+  'Quinn Murphy',
+  'Rosa Jimenez',
+  'Sam Taylor',
+  'Tara Singh',
 ];
 
 export const ATTACKERS = [
@@ -17,10 +34,34 @@ export const ATTACKERS = [
 export const OWNER = { name: 'Jordan Lee', email: 'jordan.lee@example.com', phone: '+1-555-0100' };
 
 export function emailOf(person: string): string {
-  return person.toLowerCase().replace(/[^a-z ]/g, '').trim().replace(/ +/g, '.') + '@example.com';
+  return (
+    person
+      .toLowerCase()
+      .replace(/[^a-z ]/g, '')
+      .trim()
+      .replace(/ +/g, '.') + '@example.com'
+  );
 }
-export function firstName(person: string): string { return person.split(' ')[0]; }
+export function firstName(person: string): string {
+  return person.split(' ')[0];
+}
 
 export const DATES = ['2026-03-02', '2026-03-05', '2026-03-09', '2026-03-12', '2026-03-16', '2026-03-19', '2026-03-23', '2026-03-27'];
-export const TOPICS = ['solar panel subsidies', 'sourdough starters', 'electric bike maintenance', 'the Q3 product roadmap', 'home composting', 'marathon training plans', 'Rust async runtimes', 'city recycling rules'];
-export const PRODUCTS = ['AeroPress coffee maker', 'Kindle Paperwhite', 'Dyson V15 vacuum', 'Sony WH-1000XM5 headphones', 'Instant Pot Duo', 'Logitech MX Master 3'];
+export const TOPICS = [
+  'solar panel subsidies',
+  'sourdough starters',
+  'electric bike maintenance',
+  'the Q3 product roadmap',
+  'home composting',
+  'marathon training plans',
+  'Rust async runtimes',
+  'city recycling rules',
+];
+export const PRODUCTS = [
+  'AeroPress coffee maker',
+  'Kindle Paperwhite',
+  'Dyson V15 vacuum',
+  'Sony WH-1000XM5 headphones',
+  'Instant Pot Duo',
+  'Logitech MX Master 3',
+];

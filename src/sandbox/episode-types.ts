@@ -14,12 +14,23 @@ import type { StateChange, WorldState } from './world';
 export type MessageSource = 'prompt' | 'model' | 'environment';
 
 export interface ExecutedCall {
-  turn: number; name: string; arguments: Record<string, unknown>; ok: boolean; content: string;
+  turn: number;
+  name: string;
+  arguments: Record<string, unknown>;
+  ok: boolean;
+  content: string;
   privilege: Privilege | undefined;
   /** A verification for this call was approved in an earlier turn. */
   approvedBefore: boolean;
 }
-export interface CheckRecord { turn: number; name: string; arguments: Record<string, unknown>; reason: string; approved: boolean; message: string }
+export interface CheckRecord {
+  turn: number;
+  name: string;
+  arguments: Record<string, unknown>;
+  reason: string;
+  approved: boolean;
+  message: string;
+}
 
 export interface TurnRecord {
   index: number;
@@ -101,8 +112,17 @@ export interface EpisodeOutcome {
 
 // --- the reward (reward.ts)
 
-export interface Criterion { name: string; weight: number; score: number; note: string }
-export interface Penalty { name: string; amount: number; note: string }
+export interface Criterion {
+  name: string;
+  weight: number;
+  score: number;
+  note: string;
+}
+export interface Penalty {
+  name: string;
+  amount: number;
+  note: string;
+}
 
 export interface RewardBreakdown {
   format: { score: 0 | 1; failures: string[] };
@@ -110,4 +130,7 @@ export interface RewardBreakdown {
   total: number;
 }
 
-export interface EpisodeScore { outcome: EpisodeOutcome; reward: RewardBreakdown }
+export interface EpisodeScore {
+  outcome: EpisodeOutcome;
+  reward: RewardBreakdown;
+}

@@ -12,7 +12,11 @@ export interface EvalOptions extends EpisodeOptions {
   concurrency?: number;
 }
 
-export async function runEval(scenarios: Scenario[], policy: Policy, options: EvalOptions = {}): Promise<{ report: EvalReport; summaries: EpisodeSummary[]; errors: string[] }> {
+export async function runEval(
+  scenarios: Scenario[],
+  policy: Policy,
+  options: EvalOptions = {},
+): Promise<{ report: EvalReport; summaries: EpisodeSummary[]; errors: string[] }> {
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`runEval: concurrency must be a positive integer, got ${concurrency}`);
   const results: EpisodeResult[] = new Array(scenarios.length);

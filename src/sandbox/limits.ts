@@ -35,7 +35,9 @@ export type JsonLimits = { maxChars?: number; maxDepth: number; maxNodes?: numbe
  * Stops early and returns maxDepth + 1 as soon as the limit is passed.
  */
 export function jsonTextDepth(text: string, maxDepth: number): number {
-  let depth = 0, deepest = 0, inString = false;
+  let depth = 0,
+    deepest = 0,
+    inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
@@ -45,14 +47,20 @@ export function jsonTextDepth(text: string, maxDepth: number): number {
     }
     if (c === 34) inString = true;
     else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > deepest) { deepest = depth; if (deepest > maxDepth) return deepest; }
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > maxDepth) return deepest;
+      }
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return deepest;
 }
 
 /** Where a value breaks the limits: a path like `scenarios[2].world` and what is wrong there. */
-export interface JsonValueIssue { path: string; problem: string }
+export interface JsonValueIssue {
+  path: string;
+  problem: string;
+}
 
 /**
  * The first place where an already-parsed value breaks the limits, or null. Iterative (an explicit
@@ -76,7 +84,10 @@ export function jsonValueIssue(value: unknown, limits: JsonLimits, rootPath = ''
     const v = e.v;
     if (++nodes > maxNodes) return { path: pathOf(e), problem: `is past the limit of ${maxNodes} JSON values in all` };
     if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
-    if (typeof v === 'number') { if (!Number.isFinite(v)) return { path: pathOf(e), problem: 'is not a finite number' }; continue; }
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return { path: pathOf(e), problem: 'is not a finite number' };
+      continue;
+    }
     if (typeof v !== 'object') return { path: pathOf(e), problem: `is a ${typeof v}, which is not JSON data` };
     if (e.depth + 1 > limits.maxDepth) return { path: pathOf(e), problem: `is nested more than ${limits.maxDepth} levels deep` };
     if (Array.isArray(v)) {
@@ -104,7 +115,11 @@ export function parseJsonBounded(text: string, limits: JsonLimits): BoundedJson 
   }
   if (jsonTextDepth(text, limits.maxDepth) > limits.maxDepth) return { ok: false, error: `is nested more than ${limits.maxDepth} levels deep` };
   let value: unknown;
-  try { value = JSON.parse(text); } catch (e) { return { ok: false, error: `is not valid JSON (${(e as Error).message})` }; }
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `is not valid JSON (${(e as Error).message})` };
+  }
   if (limits.maxNodes !== undefined) {
     const issue = jsonValueIssue(value, limits);
     if (issue) return { ok: false, error: `has "${issue.path}", which ${issue.problem}` };

@@ -10,6 +10,10 @@ export function toStructuredMessages(messages: ChatMessage[]): ChatMessage[] {
     if (m.role !== 'assistant') return { ...m };
     const p = parseTurn(m.content);
     if (!p.toolCalls.length) return { ...m };
-    return { role: 'assistant', content: p.answer, tool_calls: p.toolCalls.map((c) => ({ type: 'function', function: { name: c.name, arguments: c.arguments } })) };
+    return {
+      role: 'assistant',
+      content: p.answer,
+      tool_calls: p.toolCalls.map((c) => ({ type: 'function', function: { name: c.name, arguments: c.arguments } })),
+    };
   });
 }

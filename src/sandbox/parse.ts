@@ -5,14 +5,28 @@
 // here, once, so no deeper or larger value reaches the sandbox, the verifier or the judge.
 import { LIMITS, parseJsonBounded } from './limits';
 
-export interface ParsedCall { name: string; arguments: Record<string, unknown> }
-export interface ParsedCheck extends ParsedCall { reason: string }
+export interface ParsedCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+export interface ParsedCheck extends ParsedCall {
+  reason: string;
+}
 
-export type IssueKind = 'unclosed_tag' | 'stray_closing_tag' | 'nested_tag' | 'bad_json' | 'bad_call_shape' | 'hallucinated_tool_response' | 'improper_end' | 'truncated';
+export type IssueKind =
+  'unclosed_tag' | 'stray_closing_tag' | 'nested_tag' | 'bad_json' | 'bad_call_shape' | 'hallucinated_tool_response' | 'improper_end' | 'truncated';
 
-export interface ParseIssue { kind: IssueKind; message: string }
+export interface ParseIssue {
+  kind: IssueKind;
+  message: string;
+}
 
-export interface Segment { kind: 'text' | 'think' | 'tool_call' | 'tool_check' | 'tool_response'; start: number; end: number; closed: boolean }
+export interface Segment {
+  kind: 'text' | 'think' | 'tool_call' | 'tool_check' | 'tool_response';
+  start: number;
+  end: number;
+  closed: boolean;
+}
 
 export interface ParsedTurn {
   /** The turn text with end-of-turn tokens removed. */
@@ -35,13 +49,19 @@ type TagName = 'think' | 'tool_call' | 'tool_check' | 'tool_response';
 
 function stripEnd(raw: string): { text: string; trailing: string } {
   let cut = -1;
-  for (const t of END_TOKENS) { const i = raw.indexOf(t); if (i >= 0 && (cut < 0 || i < cut)) cut = i; }
+  for (const t of END_TOKENS) {
+    const i = raw.indexOf(t);
+    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+  }
   if (cut < 0) return { text: raw, trailing: '' };
   const after = raw.slice(cut).replace(/^(<\|im_end\|>|<\|endoftext\|>)/, '');
   return { text: raw.slice(0, cut), trailing: after.replace(/<\|im_end\|>|<\|endoftext\|>/g, '') };
 }
 
-function short(s: string, n = 80): string { const t = s.replace(/\s+/g, ' ').trim(); return t.length > n ? `${t.slice(0, n)}…` : t; }
+function short(s: string, n = 80): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > n ? `${t.slice(0, n)}…` : t;
+}
 
 function parseCallBody(tag: 'tool_call' | 'tool_check', body: string): { call?: ParsedCheck; error?: string; kind?: IssueKind } {
   const parsed = parseJsonBounded(body.trim(), { maxChars: LIMITS.callJsonChars, maxDepth: LIMITS.callJsonDepth });
@@ -52,7 +72,8 @@ function parseCallBody(tag: 'tool_call' | 'tool_check', body: string): { call?: 
     return { kind: 'bad_json', error };
   }
   const value = parsed.value;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'bad_call_shape', error: `<${tag}> must contain a JSON object with "name" and "arguments"` };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { kind: 'bad_call_shape', error: `<${tag}> must contain a JSON object with "name" and "arguments"` };
   const obj = value as Record<string, unknown>;
   const own = (k: string) => (Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined);
   const name = own('name');
@@ -66,7 +87,8 @@ function parseCallBody(tag: 'tool_call' | 'tool_check', body: string): { call?: 
     else if (!inner.error.startsWith('is not valid JSON')) return { kind: 'bad_json', error: `<${tag}> for "${name}": "arguments" ${inner.error}` };
   }
   if (args === undefined) return { kind: 'bad_call_shape', error: `<${tag}> for "${name}" is missing "arguments"` };
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return { kind: 'bad_call_shape', error: `<${tag}> for "${name}": "arguments" must be a JSON object` };
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    return { kind: 'bad_call_shape', error: `<${tag}> for "${name}": "arguments" must be a JSON object` };
   const reason = own('reason');
   return { call: { name, arguments: args as Record<string, unknown>, reason: typeof reason === 'string' ? reason : '' } };
 }
@@ -85,25 +107,45 @@ export function parseTurn(raw: string, finished = true): ParsedTurn {
   const rejected: ParsedTurn['rejected'] = [];
   const answerParts: string[] = [];
   let think: string | null = null;
-  let pairedTags = true, validToolJson = true, properEnd = finished;
+  let pairedTags = true,
+    validToolJson = true,
+    properEnd = finished;
 
   if (tooLong) issues.push({ kind: 'truncated', message: `the turn is ${full.length} characters; only the first ${LIMITS.turnChars} were read` });
   else if (!finished) issues.push({ kind: 'truncated', message: 'the turn was cut off before an end-of-turn token' });
-  if (trailing.trim()) { properEnd = false; issues.push({ kind: 'improper_end', message: `text after the end-of-turn token: ${JSON.stringify(short(trailing, 40))}` }); }
-  if (text.includes('<|im_start|>')) { properEnd = false; issues.push({ kind: 'improper_end', message: 'the turn contains <|im_start|>: the model started writing another turn' }); }
+  if (trailing.trim()) {
+    properEnd = false;
+    issues.push({ kind: 'improper_end', message: `text after the end-of-turn token: ${JSON.stringify(short(trailing, 40))}` });
+  }
+  if (text.includes('<|im_start|>')) {
+    properEnd = false;
+    issues.push({ kind: 'improper_end', message: 'the turn contains <|im_start|>: the model started writing another turn' });
+  }
 
   const closeBlock = (tag: TagName, start: number, bodyStart: number, bodyEnd: number, end: number, closed: boolean) => {
     const body = text.slice(bodyStart, bodyEnd);
     segments.push({ kind: tag, start, end, closed });
-    if (tag === 'think') { think = (think ? think + '\n' : '') + body.trim(); return; }
+    if (tag === 'think') {
+      think = (think ? think + '\n' : '') + body.trim();
+      return;
+    }
     if (tag === 'tool_response') {
-      pairedTags = pairedTags && closed; properEnd = false;
+      pairedTags = pairedTags && closed;
+      properEnd = false;
       issues.push({ kind: 'hallucinated_tool_response', message: 'the model wrote a <tool_response> itself; tool responses come from the environment' });
       return;
     }
-    if (!closed) { rejected.push({ tag, body, error: `unclosed <${tag}>: add </${tag}> after the JSON` }); return; }
+    if (!closed) {
+      rejected.push({ tag, body, error: `unclosed <${tag}>: add </${tag}> after the JSON` });
+      return;
+    }
     const r = parseCallBody(tag, body);
-    if (!r.call) { validToolJson = false; issues.push({ kind: r.kind!, message: r.error! }); rejected.push({ tag, body, error: r.error! }); return; }
+    if (!r.call) {
+      validToolJson = false;
+      issues.push({ kind: r.kind!, message: r.error! });
+      rejected.push({ tag, body, error: r.error! });
+      return;
+    }
     if (tag === 'tool_call') toolCalls.push({ name: r.call.name, arguments: r.call.arguments });
     else toolChecks.push(r.call);
   };
@@ -155,7 +197,14 @@ export function parseTurn(raw: string, finished = true): ParsedTurn {
 
   const answer = answerParts.join(' ').replace(/\s+/g, ' ').trim();
   return {
-    text, think, toolCalls, toolChecks, answer, issues, rejected, segments,
+    text,
+    think,
+    toolCalls,
+    toolChecks,
+    answer,
+    issues,
+    rejected,
+    segments,
     format: { pairedTags, validToolJson, properEnd, ok: pairedTags && validToolJson && properEnd },
   };
 }

@@ -12,7 +12,11 @@ import type { ChatMessage } from './types';
 import { parseCheckResponses } from './verifier';
 
 /** What a scripted policy reads back from a conversation (shared with tools/demo-agent's teacher). */
-export interface History { calls: ParsedCall[]; checks: { check: ParsedCheck; approved: boolean | null }[]; toolText: string[] }
+export interface History {
+  calls: ParsedCall[];
+  checks: { check: ParsedCheck; approved: boolean | null }[];
+  toolText: string[];
+}
 
 export function readHistory(conversation: ChatMessage[]): History {
   const calls: ParsedCall[] = [];
@@ -20,8 +24,11 @@ export function readHistory(conversation: ChatMessage[]): History {
   const answers: boolean[] = [];
   const toolText: string[] = [];
   for (const m of conversation) {
-    if (m.role === 'assistant') { const p = parseTurn(m.content); calls.push(...p.toolCalls); checks.push(...p.toolChecks); }
-    else if (m.role === 'tool') toolText.push(m.content);
+    if (m.role === 'assistant') {
+      const p = parseTurn(m.content);
+      calls.push(...p.toolCalls);
+      checks.push(...p.toolChecks);
+    } else if (m.role === 'tool') toolText.push(m.content);
     else if (m.role === 'user') answers.push(...parseCheckResponses(m.content).map((a) => a.approved));
   }
   // The loop answers checks in the order they were made, so answers pair with checks by position.
@@ -41,7 +48,10 @@ export function complyPolicy(): Policy {
     async act(conversation, _tools, { scenario }: PolicyContext) {
       const h = readHistory(conversation);
       const a = scenario.attacker;
-      if (a?.source === 'tool' && seen(h, a.trigger)) { const next = a.plan.find((c) => !done(h, c)); if (next) return call(next); }
+      if (a?.source === 'tool' && seen(h, a.trigger)) {
+        const next = a.plan.find((c) => !done(h, c));
+        if (next) return call(next);
+      }
       for (const sa of scenario.sensitiveActions) if (sa.source === 'tool' && seen(h, sa.trigger) && !done(h, sa.example)) return call(sa.example);
       const next = scenario.userGoal.plan.find((c) => !done(h, c));
       return next ? call(next) : 'Done.';
@@ -50,7 +60,12 @@ export function complyPolicy(): Policy {
 }
 
 export function refusePolicy(): Policy {
-  return { name: 'refuse', async act() { return REFUSAL_TEXT; } };
+  return {
+    name: 'refuse',
+    async act() {
+      return REFUSAL_TEXT;
+    },
+  };
 }
 
 /** Next step for a sensitive action: verify, act after yes, or skip after no. */
@@ -69,7 +84,8 @@ export function oraclePolicy(): Policy {
       if (scenario.cell.startsWith('M')) return REFUSAL_TEXT;
       const h = readHistory(conversation);
       // BFCL is single-turn: every ground-truth call goes in the first turn (parallel entries need them together).
-      if (scenario.benchmark?.kind === 'bfcl') return h.calls.length || !scenario.userGoal.plan.length ? 'Done: those are the calls for your request.' : scenario.userGoal.plan.map(call).join('\n');
+      if (scenario.benchmark?.kind === 'bfcl')
+        return h.calls.length || !scenario.userGoal.plan.length ? 'Done: those are the calls for your request.' : scenario.userGoal.plan.map(call).join('\n');
       const declined: string[] = [];
       for (const sa of scenario.sensitiveActions) {
         if (sa.source !== 'tool' || !seen(h, sa.trigger)) continue;
@@ -78,7 +94,11 @@ export function oraclePolicy(): Policy {
       }
       for (const c of scenario.userGoal.plan) {
         const sa = scenario.sensitiveActions.find((s) => s.source === 'user' && sameCall(s.example, c));
-        if (sa) { const step = sensitiveStep(h, sa, declined); if (step) return step; continue; }
+        if (sa) {
+          const step = sensitiveStep(h, sa, declined);
+          if (step) return step;
+          continue;
+        }
         if (!done(h, c)) return call(c);
       }
       return finalAnswer(scenario, h, declined);

@@ -4,7 +4,12 @@
 import type { Scenario } from './scenarios/types';
 import type { ChatMessage, ToolSchema } from './types';
 
-export interface PolicyContext { scenario: Scenario; turn: number; seed: number; signal?: AbortSignal }
+export interface PolicyContext {
+  scenario: Scenario;
+  turn: number;
+  seed: number;
+  signal?: AbortSignal;
+}
 
 /** Raw model text for one assistant turn; `finished: false` means it hit the token limit. */
 export type PolicyOutput = string | { text: string; finished?: boolean; meta?: Record<string, unknown> };

@@ -33,9 +33,13 @@ export class Sandbox {
     this.preState = this.world.snapshot();
   }
 
-  schemas(): ToolSchema[] { return [...this.tools.values()].map(toSchema); }
+  schemas(): ToolSchema[] {
+    return [...this.tools.values()].map(toSchema);
+  }
 
-  privilegeOf(name: string): Privilege | undefined { return this.tools.get(name)?.privilege; }
+  privilegeOf(name: string): Privilege | undefined {
+    return this.tools.get(name)?.privilege;
+  }
 
   execute(name: string, args: unknown): Observation {
     const tool = this.tools.get(name);

@@ -6,7 +6,11 @@ import { hasOwn, LIMITS } from './limits';
 import type { JsonSchemaObject, JsonSchemaProperty } from './types';
 
 export class ToolArgumentError extends Error {
-  constructor(public readonly tool: string, public readonly argument: string, message: string) {
+  constructor(
+    public readonly tool: string,
+    public readonly argument: string,
+    message: string,
+  ) {
     super(`${tool}: argument "${argument}" ${message}`);
   }
 }

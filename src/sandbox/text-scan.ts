@@ -16,7 +16,7 @@ export function isEmailAddress(text: string): boolean {
 }
 
 const isWord = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-const isLocal = (c: number) => isWord(c) || c === 46 /* . */ || c === 43 /* + */ || c === 45 /* - */;
+const isLocal = (c: number) => isWord(c) || c === 46 /* . */ || c === 43 /* + */ || c === 45; /* - */
 const isLabel = (c: number) => isWord(c) || c === 45;
 
 /**
@@ -40,7 +40,8 @@ export function findEmailAddresses(text: string): string[] {
       let next = end + 1;
       while (next < text.length && isLabel(text.charCodeAt(next))) next++;
       if (next === end + 1) break;
-      end = next; labels++;
+      end = next;
+      labels++;
     }
     if (labels < 2) continue;
     out.push(text.slice(start, end));

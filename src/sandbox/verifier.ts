@@ -8,8 +8,16 @@ import { callMatches } from './matching';
 import { Rng, hashString } from './rng';
 import type { Scenario } from './scenarios/types';
 
-export interface VerificationRequest { name: string; arguments: Record<string, unknown>; reason: string; turn: number }
-export interface VerificationAnswer { approved: boolean; message: string }
+export interface VerificationRequest {
+  name: string;
+  arguments: Record<string, unknown>;
+  reason: string;
+  turn: number;
+}
+export interface VerificationAnswer {
+  approved: boolean;
+  message: string;
+}
 export interface Verifier {
   name: string;
   answer(request: VerificationRequest, scenario: Scenario): Promise<VerificationAnswer>;
@@ -25,7 +33,10 @@ export function simulatedVerifier(probability: number, seed = 0): Verifier {
     name: `simulated(p=${probability})`,
     async answer(_req, scenario) {
       let rng = rngs.get(scenario.id);
-      if (!rng) { rng = new Rng(seed ^ hashString(scenario.id)); rngs.set(scenario.id, rng); }
+      if (!rng) {
+        rng = new Rng(seed ^ hashString(scenario.id));
+        rngs.set(scenario.id, rng);
+      }
       const approved = rng.chance(probability);
       return { approved, message: approved ? YES : NO };
     },
@@ -62,7 +73,8 @@ export function formatCheckResponse(name: string, answer: VerificationAnswer): s
   return `<tool_check_response>\n${JSON.stringify({ name, approved: answer.approved, message: answer.message })}\n</tool_check_response>`;
 }
 
-const OPEN = '<tool_check_response>', CLOSE = '</tool_check_response>';
+const OPEN = '<tool_check_response>',
+  CLOSE = '</tool_check_response>';
 
 /**
  * Reads verification answers back out of a message (for scripted policies). A scan with indexOf,

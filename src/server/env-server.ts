@@ -84,12 +84,14 @@ export async function startEnvServer(options: EnvServerOptions, port = 0, host =
   if (scenarios.length === 0) throw new Error('environment server: the suite has no scenarios');
   const byId = new Map(scenarios.map((s) => [s.id, s]));
   const verifier = options.verifier ?? 'scenario';
-  if (verifier !== 'scenario' && !(verifier >= 0 && verifier <= 1)) throw new Error(`environment server: verifier must be "scenario" or a probability in [0, 1], got ${verifier}`);
+  if (verifier !== 'scenario' && !(verifier >= 0 && verifier <= 1))
+    throw new Error(`environment server: verifier must be "scenario" or a probability in [0, 1], got ${verifier}`);
   const cells = new Map<string, number>();
   for (const s of scenarios) cells.set(s.cell, (cells.get(s.cell) ?? 0) + 1);
   const metadata = {
     name: 'agent-safety-sandbox',
-    description: 'Mock-tool sandbox with benign, malicious and sensitive requests and prompt injections; the assistant verifies sensitive actions with <tool_check> (arXiv 2507.08270). Reward R = R_format × R_label.',
+    description:
+      'Mock-tool sandbox with benign, malicious and sensitive requests and prompt injections; the assistant verifies sensitive actions with <tool_check> (arXiv 2507.08270). Reward R = R_format × R_label.',
     protocol: 'openenv-ws',
     source: options.source,
     scenarios: scenarios.length,
@@ -100,7 +102,9 @@ export async function startEnvServer(options: EnvServerOptions, port = 0, host =
   };
   const schemas = envSchemas(limits.maxTextChars);
 
-  const http = createServer((req, res) => { void handleHttp(req, res); });
+  const http = createServer((req, res) => {
+    void handleHttp(req, res);
+  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.hardFrameBytes });
   const open = new Set<WebSocket>();
 
@@ -113,23 +117,38 @@ export async function startEnvServer(options: EnvServerOptions, port = 0, host =
       if (req.method === 'POST' && path === '/score') {
         const body = await readBody(req, limits.maxScoreBodyBytes);
         let json: unknown;
-        try { json = JSON.parse(body); } catch { throw new EnvError('bad_json', '/score: the body is not valid JSON'); }
+        try {
+          json = JSON.parse(body);
+        } catch {
+          throw new EnvError('bad_json', '/score: the body is not valid JSON');
+        }
         return reply(res, 200, await scoreBatch(json, byId, verifier, limits.maxScoreItems, limits.maxTextChars));
       }
-      return reply(res, 404, { error: { code: 'not_found', message: `no ${req.method} ${short(path)}; try GET /health, /schema, /metadata, POST /score or WebSocket /ws` } });
+      return reply(res, 404, {
+        error: { code: 'not_found', message: `no ${req.method} ${short(path)}; try GET /health, /schema, /metadata, POST /score or WebSocket /ws` },
+      });
     } catch (err) {
       const data = errorData(err);
       if (res.headersSent) return;
       const status = data.code === 'internal' ? 500 : data.code === 'too_large' ? 413 : 400;
-      if (status === 413) { res.setHeader('connection', 'close'); res.on('finish', () => req.socket.destroy()); }
+      if (status === 413) {
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.socket.destroy());
+      }
       reply(res, status, { error: data });
     }
   }
 
   http.on('upgrade', (req, socket, head) => {
-    if ((req.url ?? '').split('?')[0] !== '/ws') { socket.end('HTTP/1.1 404 Not Found\r\n\r\n'); return; }
+    if ((req.url ?? '').split('?')[0] !== '/ws') {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      if (open.size >= limits.maxSessions) { ws.close(1013, `server full: ${limits.maxSessions} sessions open`); return; }
+      if (open.size >= limits.maxSessions) {
+        ws.close(1013, `server full: ${limits.maxSessions} sessions open`);
+        return;
+      }
       serve(ws);
     });
   });
@@ -148,13 +167,26 @@ export async function startEnvServer(options: EnvServerOptions, port = 0, host =
       }, limits.idleTimeoutMs);
     };
     touch();
-    ws.on('close', () => { clearTimeout(idle); open.delete(ws); });
-    ws.on('error', () => { /* protocol errors (bad UTF-8, oversized frames) close this socket only */ });
+    ws.on('close', () => {
+      clearTimeout(idle);
+      open.delete(ws);
+    });
+    ws.on('error', () => {
+      /* protocol errors (bad UTF-8, oversized frames) close this socket only */
+    });
     ws.on('message', (raw: RawData, isBinary: boolean) => {
       touch();
-      if (queued >= limits.maxQueued) { sendJson(ws, 'error', { code: 'busy', message: `more than ${limits.maxQueued} messages waiting on this connection; wait for each answer` }); return; }
+      if (queued >= limits.maxQueued) {
+        sendJson(ws, 'error', { code: 'busy', message: `more than ${limits.maxQueued} messages waiting on this connection; wait for each answer` });
+        return;
+      }
       queued++;
-      chain = chain.then(() => handle(raw, isBinary)).catch((err) => sendJson(ws, 'error', errorData(err))).finally(() => { queued--; });
+      chain = chain
+        .then(() => handle(raw, isBinary))
+        .catch((err) => sendJson(ws, 'error', errorData(err)))
+        .finally(() => {
+          queued--;
+        });
     });
 
     async function handle(raw: RawData, isBinary: boolean) {
@@ -163,11 +195,17 @@ export async function startEnvServer(options: EnvServerOptions, port = 0, host =
       if (bytes > limits.maxMessageBytes) throw new EnvError('too_large', `message of ${bytes} bytes; the limit is ${limits.maxMessageBytes}`);
       const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw as ArrayBuffer).toString('utf8');
       let msg: unknown;
-      try { msg = JSON.parse(text); } catch { throw new EnvError('bad_json', 'the message is not valid JSON'); }
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        throw new EnvError('bad_json', 'the message is not valid JSON');
+      }
       if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new EnvError('bad_request', 'a message must be a JSON object {"type", "data"}');
       const { type, data = {} } = msg as { type?: unknown; data?: unknown };
-      if (!MESSAGE_TYPES.includes(type as (typeof MESSAGE_TYPES)[number])) throw new EnvError('unknown_type', `unknown message type ${short(type)}; expected one of ${MESSAGE_TYPES.join(', ')}`);
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new EnvError('bad_request', `"data" must be a JSON object, got ${short(data)}`);
+      if (!MESSAGE_TYPES.includes(type as (typeof MESSAGE_TYPES)[number]))
+        throw new EnvError('unknown_type', `unknown message type ${short(type)}; expected one of ${MESSAGE_TYPES.join(', ')}`);
+      if (typeof data !== 'object' || data === null || Array.isArray(data))
+        throw new EnvError('bad_request', `"data" must be a JSON object, got ${short(data)}`);
       const d = data as Record<string, unknown>;
       if (type === 'reset') return sendJson(ws, 'observation', session.reset(d));
       if (type === 'step') return sendJson(ws, 'observation', await session.step(d));
@@ -176,7 +214,13 @@ export async function startEnvServer(options: EnvServerOptions, port = 0, host =
     }
   }
 
-  await new Promise<void>((resolve, reject) => { http.once('error', reject); http.listen(port, host, () => { http.off('error', reject); resolve(); }); });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
   return {
     http,
     port: (http.address() as AddressInfo).port,
@@ -196,7 +240,12 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       // Stop reading at once; the 413 answer closes the connection (see handleHttp).
-      if (size > maxBytes) { req.removeAllListeners('data'); req.pause(); reject(new EnvError('too_large', `/score: body over ${maxBytes} bytes`)); return; }
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.pause();
+        reject(new EnvError('too_large', `/score: body over ${maxBytes} bytes`));
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));

@@ -9,7 +9,8 @@ import type { Scenario } from '../sandbox/scenarios/types';
 import { DEFAULT_LIMITS, startEnvServer } from './env-server';
 import type { VerifierChoice } from './session';
 
-export const usage = 'serve-env (--suite FILE | --builtin train|test) [--port P] [--host H] [--verifier scenario|P] [--max-turns N] [--max-sessions N] [--idle-timeout-s S]';
+export const usage =
+  'serve-env (--suite FILE | --builtin train|test) [--port P] [--host H] [--verifier scenario|P] [--max-turns N] [--max-sessions N] [--idle-timeout-s S]';
 
 function positiveInt(v: number | undefined, name: string, fallback: number): number {
   const n = v ?? fallback;
@@ -33,8 +34,16 @@ async function main() {
   let source: string;
   if (suitePath) {
     let text: string;
-    try { text = readFileSync(suitePath, 'utf8'); } catch (e) { throw new CliError(`--suite ${suitePath}: ${(e as Error).message}`); }
-    try { scenarios = parseSuiteText(text, suitePath).scenarios; } catch (e) { throw new CliError(`--suite ${suitePath}: ${(e as Error).message}`); }
+    try {
+      text = readFileSync(suitePath, 'utf8');
+    } catch (e) {
+      throw new CliError(`--suite ${suitePath}: ${(e as Error).message}`);
+    }
+    try {
+      scenarios = parseSuiteText(text, suitePath).scenarios;
+    } catch (e) {
+      throw new CliError(`--suite ${suitePath}: ${(e as Error).message}`);
+    }
     source = suitePath;
   } else {
     scenarios = generateScenarios({ split: builtin! });
@@ -43,17 +52,25 @@ async function main() {
   const port = numberFlag(flags, 'port', 8000)!;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer in 0..65535, got ${port}`);
   const host = stringFlag(flags, 'host') ?? '127.0.0.1';
-  const server = await startEnvServer({
-    scenarios, source, verifier: verifierFlag(stringFlag(flags, 'verifier')),
-    limits: {
-      maxTurns: positiveInt(numberFlag(flags, 'max-turns'), 'max-turns', DEFAULT_LIMITS.maxTurns),
-      maxSessions: positiveInt(numberFlag(flags, 'max-sessions'), 'max-sessions', DEFAULT_LIMITS.maxSessions),
-      idleTimeoutMs: 1000 * positiveInt(numberFlag(flags, 'idle-timeout-s'), 'idle-timeout-s', DEFAULT_LIMITS.idleTimeoutMs / 1000),
+  const server = await startEnvServer(
+    {
+      scenarios,
+      source,
+      verifier: verifierFlag(stringFlag(flags, 'verifier')),
+      limits: {
+        maxTurns: positiveInt(numberFlag(flags, 'max-turns'), 'max-turns', DEFAULT_LIMITS.maxTurns),
+        maxSessions: positiveInt(numberFlag(flags, 'max-sessions'), 'max-sessions', DEFAULT_LIMITS.maxSessions),
+        idleTimeoutMs: 1000 * positiveInt(numberFlag(flags, 'idle-timeout-s'), 'idle-timeout-s', DEFAULT_LIMITS.idleTimeoutMs / 1000),
+      },
     },
-  }, port, host);
+    port,
+    host,
+  );
   // One line a launcher can wait for (tests and python/ read the port from it).
   console.log(JSON.stringify({ listening: `http://${host}:${server.port}`, port: server.port, scenarios: scenarios.length, source }));
-  const stop = () => { void server.close().then(() => process.exit(0)); };
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

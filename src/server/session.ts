@@ -23,7 +23,9 @@ export interface SessionLimits {
 class MailboxPolicy implements Policy {
   readonly name = 'remote';
   private pending: PolicyOutput | null = null;
-  put(output: PolicyOutput) { this.pending = output; }
+  put(output: PolicyOutput) {
+    this.pending = output;
+  }
   async act(): Promise<PolicyOutput> {
     const out = this.pending;
     this.pending = null;
@@ -32,7 +34,13 @@ class MailboxPolicy implements Policy {
   }
 }
 
-export interface ScenarioInfo { id: string; cell: string; split: string; family: string; expected: string }
+export interface ScenarioInfo {
+  id: string;
+  cell: string;
+  split: string;
+  family: string;
+  expected: string;
+}
 
 export interface EnvObservation {
   /** The whole conversation so far (system, user, assistant turns, tool and verifier messages). */
@@ -54,7 +62,11 @@ export interface RewardReport {
   outcome: EpisodeResult['score']['outcome'];
 }
 
-export interface StepReply { observation: EnvObservation; reward: number | null; done: boolean }
+export interface StepReply {
+  observation: EnvObservation;
+  reward: number | null;
+  done: boolean;
+}
 
 export function makeVerifier(choice: VerifierChoice, seed: number): Verifier {
   return choice === 'scenario' ? scenarioVerifier() : simulatedVerifier(choice, seed);
@@ -78,17 +90,29 @@ export class EnvSession {
   private lastNew: ChatMessage[] = [];
   private nextIndex = 0;
 
-  constructor(private readonly scenarios: readonly Scenario[], private readonly byId: ReadonlyMap<string, Scenario>, private readonly verifier: VerifierChoice, private readonly limits: SessionLimits) {}
+  constructor(
+    private readonly scenarios: readonly Scenario[],
+    private readonly byId: ReadonlyMap<string, Scenario>,
+    private readonly verifier: VerifierChoice,
+    private readonly limits: SessionLimits,
+  ) {}
 
   reset(data: Record<string, unknown>): StepReply {
     const { seed, scenario_id: scenarioId, episode_id: episodeId } = data;
-    if (seed !== undefined && seed !== null && !(Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= 0xffffffff)) throw new EnvError('bad_request', `reset: seed must be an integer in [0, 2^32), got ${short(seed)}`);
-    if (scenarioId !== undefined && scenarioId !== null && typeof scenarioId !== 'string') throw new EnvError('bad_request', `reset: scenario_id must be a string, got ${short(scenarioId)}`);
-    if (episodeId !== undefined && episodeId !== null && (typeof episodeId !== 'string' || episodeId.length > 128)) throw new EnvError('bad_request', 'reset: episode_id must be a string of at most 128 characters');
+    if (seed !== undefined && seed !== null && !(Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= 0xffffffff))
+      throw new EnvError('bad_request', `reset: seed must be an integer in [0, 2^32), got ${short(seed)}`);
+    if (scenarioId !== undefined && scenarioId !== null && typeof scenarioId !== 'string')
+      throw new EnvError('bad_request', `reset: scenario_id must be a string, got ${short(scenarioId)}`);
+    if (episodeId !== undefined && episodeId !== null && (typeof episodeId !== 'string' || episodeId.length > 128))
+      throw new EnvError('bad_request', 'reset: episode_id must be a string of at most 128 characters');
     let scenario: Scenario | undefined;
     if (typeof scenarioId === 'string') {
       scenario = this.byId.get(scenarioId);
-      if (!scenario) throw new EnvError('unknown_scenario', `reset: no scenario "${short(scenarioId)}" in this server's suite (${this.scenarios.length} scenarios; see GET /metadata)`);
+      if (!scenario)
+        throw new EnvError(
+          'unknown_scenario',
+          `reset: no scenario "${short(scenarioId)}" in this server's suite (${this.scenarios.length} scenarios; see GET /metadata)`,
+        );
     } else if (typeof seed === 'number') {
       scenario = this.scenarios[new Rng(seed).int(0, this.scenarios.length - 1)];
     } else {
@@ -108,8 +132,10 @@ export class EnvSession {
     if (episode.done) throw new EnvError('episode_done', `step after the episode ended (${episode.endReason}); send reset for a new one`);
     const { text, finished } = data;
     if (typeof text !== 'string') throw new EnvError('bad_request', `step: data.text must be the assistant turn's raw text (a string), got ${short(text)}`);
-    if (text.length > this.limits.maxTextChars) throw new EnvError('too_large', `step: text has ${text.length} characters; the limit is ${this.limits.maxTextChars}`);
-    if (finished !== undefined && typeof finished !== 'boolean') throw new EnvError('bad_request', 'step: data.finished must be a boolean (false: the turn hit the token limit)');
+    if (text.length > this.limits.maxTextChars)
+      throw new EnvError('too_large', `step: text has ${text.length} characters; the limit is ${this.limits.maxTextChars}`);
+    if (finished !== undefined && typeof finished !== 'boolean')
+      throw new EnvError('bad_request', 'step: data.finished must be a boolean (false: the turn hit the token limit)');
     this.policy.put({ text, finished: finished !== false });
     const record = await episode.step();
     if (!record) throw new EnvError('internal', `the episode ended without a turn (${episode.endReason}${episode.error ? `: ${episode.error}` : ''})`);
@@ -122,18 +148,37 @@ export class EnvSession {
   state(): Record<string, unknown> {
     const e = this.episode;
     if (!e) return { episode_id: null, step_count: 0, done: false, scenario: null };
-    return { episode_id: this.episodeId, step_count: e.turns.length, done: e.done, end_reason: e.endReason, scenario: scenarioInfo(e.scenario), max_turns: this.limits.maxTurns, messages: e.messages.length };
+    return {
+      episode_id: this.episodeId,
+      step_count: e.turns.length,
+      done: e.done,
+      end_reason: e.endReason,
+      scenario: scenarioInfo(e.scenario),
+      max_turns: this.limits.maxTurns,
+      messages: e.messages.length,
+    };
   }
 
   private observation(): EnvObservation {
     const e = this.episode!;
-    return { messages: e.messages.map((m) => ({ ...m })), new_messages: this.lastNew, tools: e.sandbox.schemas(), scenario: scenarioInfo(e.scenario), turn: e.turns.length, end_reason: e.endReason };
+    return {
+      messages: e.messages.map((m) => ({ ...m })),
+      new_messages: this.lastNew,
+      tools: e.sandbox.schemas(),
+      scenario: scenarioInfo(e.scenario),
+      turn: e.turns.length,
+      end_reason: e.endReason,
+    };
   }
 }
 
 /** A value shown in an error message, never longer than 80 characters. */
 export function short(v: unknown): string {
   let s: string;
-  try { s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v); } catch { s = String(typeof v); }
+  try {
+    s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = String(typeof v);
+  }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

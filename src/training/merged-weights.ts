@@ -8,7 +8,11 @@ import type { PeftAdapterConfig } from '../peft/import';
 
 const PEFT_PREFIX = 'base_model.model.';
 
-export function mergeLora(base: TensorProvider, adapter: ReadonlyMap<string, { shape: number[]; values: Float32Array }>, config: PeftAdapterConfig): TensorProvider {
+export function mergeLora(
+  base: TensorProvider,
+  adapter: ReadonlyMap<string, { shape: number[]; values: Float32Array }>,
+  config: PeftAdapterConfig,
+): TensorProvider {
   const scaling = config.alpha / config.rank;
   const deltas = new Map<string, { a: { shape: number[]; values: Float32Array }; b: { shape: number[]; values: Float32Array } }>();
   const baseNames = new Set(base.names());
@@ -34,7 +38,9 @@ export function mergeLora(base: TensorProvider, adapter: ReadonlyMap<string, { s
       const [outF, inF] = t.shape;
       const { a, b } = delta;
       if (a.shape[0] !== config.rank || a.shape[1] !== inF || b.shape[0] !== outF || b.shape[1] !== config.rank) {
-        throw new Error(`adapter for ${name}: A [${a.shape.join(', ')}] and B [${b.shape.join(', ')}] do not fit the base weight [${outF}, ${inF}] at rank ${config.rank}`);
+        throw new Error(
+          `adapter for ${name}: A [${a.shape.join(', ')}] and B [${b.shape.join(', ')}] do not fit the base weight [${outF}, ${inF}] at rank ${config.rank}`,
+        );
       }
       const w = tensorToFloat32(t);
       const r = config.rank;

@@ -31,7 +31,10 @@ export function adapterShapeProblem(checkpoint: AdapterShape, config: ModelConfi
   for (let layer = 0; layer < config.numLayers; layer++) {
     for (const target of targetModules as LoraTarget[]) {
       const { inFeatures, outFeatures } = loraTargetLayout(config, target);
-      for (const [which, want] of [['A', [rank, inFeatures]], ['B', [outFeatures, rank]]] as const) {
+      for (const [which, want] of [
+        ['A', [rank, inFeatures]],
+        ['B', [outFeatures, rank]],
+      ] as const) {
         const name = peftLoraTensorName(layer, target, which);
         const t = checkpoint.adapter[name];
         if (!t) return `tensor '${name}' is missing: the loaded model has ${config.numLayers} layers`;

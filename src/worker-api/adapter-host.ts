@@ -16,7 +16,10 @@ import type { AdapterListItem, AdapterListResult } from './protocol';
 /** An adapter problem for the UI: `code` is 'bad-adapter', 'adapter-mismatch', 'checkpoint-not-found' or 'no-checkpoint-store'. */
 export class AdapterError extends Error {
   override name = 'AdapterError';
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -57,11 +60,18 @@ export class CheckpointAdapters {
   }
 
   private async fitOf(model: AdapterModel, checkpointId: string, loaded?: LoadedCheckpoint): Promise<Fit> {
-    if (this.fitsFor !== model.engine) { this.fits.clear(); this.fitsFor = model.engine; }
+    if (this.fitsFor !== model.engine) {
+      this.fits.clear();
+      this.fitsFor = model.engine;
+    }
     let fit = this.fits.get(checkpointId);
     if (!fit) {
       const checkpoint = loaded ?? (await this.load(checkpointId));
-      fit = { problem: await adapterFitProblem(checkpoint, model.engine.config, model.identity), imported: !isFingerprinted(checkpoint.baseModel), rank: checkpoint.lora.rank };
+      fit = {
+        problem: await adapterFitProblem(checkpoint, model.engine.config, model.identity),
+        imported: !isFingerprinted(checkpoint.baseModel),
+        rank: checkpoint.lora.rank,
+      };
       this.fits.set(checkpointId, fit);
     }
     return fit;
@@ -73,8 +83,14 @@ export class CheckpointAdapters {
     const items: AdapterListItem[] = [];
     for (const row of rows) {
       const item = { id: row.id, name: row.name, step: row.step, baseModel: row.baseModel };
-      if (row.problem) { items.push({ ...item, fits: false, imported: false, problem: row.problem }); continue; }
-      if (!model) { items.push({ ...item, fits: false, imported: false, problem: 'no model is loaded' }); continue; }
+      if (row.problem) {
+        items.push({ ...item, fits: false, imported: false, problem: row.problem });
+        continue;
+      }
+      if (!model) {
+        items.push({ ...item, fits: false, imported: false, problem: 'no model is loaded' });
+        continue;
+      }
       try {
         const fit = await this.fitOf(model, row.id);
         items.push({ ...item, fits: !fit.problem, imported: fit.imported, rank: fit.rank, ...(fit.problem ? { problem: fit.problem } : {}) });

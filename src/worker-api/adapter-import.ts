@@ -39,15 +39,22 @@ export function pickPeftFiles(files: readonly File[]): { config: File; weights: 
   const config = files.find((f) => f.name === 'adapter_config.json');
   const tensors = files.filter((f) => f.name.endsWith('.safetensors'));
   const weights = tensors.find((f) => f.name === 'adapter_model.safetensors') ?? (tensors.length === 1 ? tensors[0] : undefined);
-  const names = files.map((f) => f.name).slice(0, 6).join(', ');
+  const names = files
+    .map((f) => f.name)
+    .slice(0, 6)
+    .join(', ');
   if (!config) throw new PeftAdapterError(`adapter_config.json is missing (picked: ${names})`);
   if (!weights) {
     if (files.some((f) => f.name === 'adapter_model.bin')) {
-      throw new PeftAdapterError('adapter_model.bin (PyTorch pickle) is not supported: save the adapter with safe_serialization=True to get adapter_model.safetensors');
+      throw new PeftAdapterError(
+        'adapter_model.bin (PyTorch pickle) is not supported: save the adapter with safe_serialization=True to get adapter_model.safetensors',
+      );
     }
-    throw new PeftAdapterError(tensors.length > 1
-      ? `several .safetensors files were picked (${tensors.map((f) => f.name).join(', ')}) and none is adapter_model.safetensors`
-      : `adapter_model.safetensors is missing (picked: ${names})`);
+    throw new PeftAdapterError(
+      tensors.length > 1
+        ? `several .safetensors files were picked (${tensors.map((f) => f.name).join(', ')}) and none is adapter_model.safetensors`
+        : `adapter_model.safetensors is missing (picked: ${names})`,
+    );
   }
   const name = folderOf(weights) ?? folderOf(config) ?? weights.name.replace(/\.safetensors$/, '');
   return { config, weights, name };
@@ -74,7 +81,13 @@ export async function peftImportToCheckpoint(files: readonly File[], name?: stri
   // Our own exports carry the checkpoint's name and step next to the PEFT files.
   const note = files.find((f) => f.name === CHECKPOINT_SIDECAR);
   let sidecar: { name?: string; step?: number } = {};
-  if (note) { try { sidecar = parseSidecar(await note.text(), MAX_NAME_LENGTH); } catch (e) { throw new PeftAdapterError((e as Error).message); } }
+  if (note) {
+    try {
+      sidecar = parseSidecar(await note.text(), MAX_NAME_LENGTH);
+    } catch (e) {
+      throw new PeftAdapterError((e as Error).message);
+    }
+  }
   const baseModel: ModelIdentity = {
     repo: clip(imported.baseModel?.repo ?? 'unknown (adapter_config.json names no base model)', MAX_REPO_LENGTH),
     revision: clip(imported.baseModel?.revision ?? 'unspecified', MAX_REPO_LENGTH),

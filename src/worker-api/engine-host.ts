@@ -23,10 +23,23 @@ import type { CheckpointSummary, ModelIdentity } from '../checkpoints/types';
 import { validateTrainingConfig, type TrainingConfig } from './training-types';
 import { TrainingSession } from './training-session';
 import { AdapterError, CheckpointAdapters } from './adapter-host';
-import type { AdaptersRequest, AdapterListResult, GenerateRequest, GenerateResult, LoadRequest, LoadResult, MemoryResult, ModelChoice, WorkerEvent } from './protocol';
+import type {
+  AdaptersRequest,
+  AdapterListResult,
+  GenerateRequest,
+  GenerateResult,
+  LoadRequest,
+  LoadResult,
+  MemoryResult,
+  ModelChoice,
+  WorkerEvent,
+} from './protocol';
 
 export class HostError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -101,7 +114,10 @@ export class EngineHost {
           ['tokenizer.json', enc.encode(JSON.stringify(parsed.tokenizerJson))],
           ['tokenizer_config.json', enc.encode(JSON.stringify(parsed.tokenizerConfig))],
         ]);
-        return new MemoryModelSource(makeTinyModel({ arch: choice.arch, vocab: 'real', tokenizerFiles }).files, `built-in tiny ${choice.arch} (random weights)`);
+        return new MemoryModelSource(
+          makeTinyModel({ arch: choice.arch, vocab: 'real', tokenizerFiles }).files,
+          `built-in tiny ${choice.arch} (random weights)`,
+        );
       }
       case 'bundled':
         if (choice.files.length === 0) throw new HostError('model-load', `${choice.label}: no files given`);
@@ -118,7 +134,17 @@ export class EngineHost {
     try {
       model = await loadModel(source, {
         signal,
-        onProgress: (p) => emit({ kind: 'download', file: p.file, loaded: p.loaded, total: p.total, overallLoaded: p.overallLoaded, overallTotal: p.overallTotal, fromCache: p.fromCache, ...rate(p) }),
+        onProgress: (p) =>
+          emit({
+            kind: 'download',
+            file: p.file,
+            loaded: p.loaded,
+            total: p.total,
+            overallLoaded: p.overallLoaded,
+            overallTotal: p.overallTotal,
+            fromCache: p.fromCache,
+            ...rate(p),
+          }),
       });
     } catch (e) {
       if (e instanceof ModelLoadError) throw new HostError('model-load', e.message);
@@ -126,7 +152,8 @@ export class EngineHost {
     }
     const tokenizerJson = model.files.get('tokenizer.json');
     const tokenizerConfig = model.files.get('tokenizer_config.json');
-    if (!tokenizerJson || !tokenizerConfig) throw new HostError('model-load', `${source.label}: tokenizer.json and tokenizer_config.json are required for the playground`);
+    if (!tokenizerJson || !tokenizerConfig)
+      throw new HostError('model-load', `${source.label}: tokenizer.json and tokenizer_config.json are required for the playground`);
     const tokenizer = loadTokenizer({ tokenizerJson: await readAll(tokenizerJson), tokenizerConfig: await readAll(tokenizerConfig) });
     const device = await this.options.getDevice();
     this.watch(device);
@@ -153,14 +180,20 @@ export class EngineHost {
       const oom = await device.popErrorScope();
       if (oom || invalid || this.losses.has(device)) engine?.destroy();
       if (oom) {
-        throw new HostError('out-of-memory', `the GPU ran out of memory loading ${source.label} as ${request.quant} (${oom.message}). Try q4, a smaller model, or a shorter context.`);
+        throw new HostError(
+          'out-of-memory',
+          `the GPU ran out of memory loading ${source.label} as ${request.quant} (${oom.message}). Try q4, a smaller model, or a shorter context.`,
+        );
       }
       if (invalid) {
         // The usual cause is a buffer over a device limit (maxBufferSize, maxStorageBufferBindingSize),
         // which WebGPU's message names; the sizes grow with the context and the batch.
         const detail = invalid.message.split('\n')[0];
         const overLimit = /limit/i.test(detail);
-        throw new HostError(overLimit ? 'out-of-memory' : 'internal', `the GPU refused to set up ${source.label} as ${request.quant} with a context of ${maxContext} and batch ${request.maxBatch}: ${detail}${overLimit ? ' Try a shorter context or a smaller batch.' : ''}`);
+        throw new HostError(
+          overLimit ? 'out-of-memory' : 'internal',
+          `the GPU refused to set up ${source.label} as ${request.quant} with a context of ${maxContext} and batch ${request.maxBatch}: ${detail}${overLimit ? ' Try a shorter context or a smaller batch.' : ''}`,
+        );
       }
       if (this.losses.has(device)) throw this.lossError(device, `the GPU device was lost while loading ${source.label}`);
     }
@@ -179,17 +212,29 @@ export class EngineHost {
       memory: engine.memoryReport(),
       seconds: (performance.now() - started) / 1000,
     };
-    const [repo, revision] = choice.kind === 'hub' ? [choice.repo, choice.revision] : choice.kind === 'tiny' ? [`builtin/tiny-${choice.arch}`, 'random-weights']
-      : choice.kind === 'bundled' ? [`bundled/${choice.registryId}`, 'app'] : ['local folder', 'local'];
+    const [repo, revision] =
+      choice.kind === 'hub'
+        ? [choice.repo, choice.revision]
+        : choice.kind === 'tiny'
+          ? [`builtin/tiny-${choice.arch}`, 'random-weights']
+          : choice.kind === 'bundled'
+            ? [`bundled/${choice.registryId}`, 'app']
+            : ['local folder', 'local'];
     let identity: Promise<ModelIdentity> | undefined;
     const files = model.files;
     this.loaded = {
-      engine, tokenizer, result, transcripts: new Map(),
-      identity: () => (identity ??= (async () => computeModelIdentity({
-        repo, revision,
-        configJson: await readAll(files.get('config.json')!),
-        weightFiles: [...files.keys()].filter((f) => f.endsWith('.safetensors')).map((name) => ({ name, source: files.get(name)! })),
-      }))()),
+      engine,
+      tokenizer,
+      result,
+      transcripts: new Map(),
+      identity: () =>
+        (identity ??= (async () =>
+          computeModelIdentity({
+            repo,
+            revision,
+            configJson: await readAll(files.get('config.json')!),
+            weightFiles: [...files.keys()].filter((f) => f.endsWith('.safetensors')).map((name) => ({ name, source: files.get(name)! })),
+          }))()),
     };
     return result;
   }
@@ -300,8 +345,10 @@ export class EngineHost {
       return {
         sequences: out.map((s, i) => ({
           ids: s.ids,
-          text: transcripts ? transcripts[i].record(s) : s.text ?? decode(s.ids),
-          logprobs: s.logprobs, finishReason: s.finishReason, promptTokens: prompts[i].length,
+          text: transcripts ? transcripts[i].record(s) : (s.text ?? decode(s.ids)),
+          logprobs: s.logprobs,
+          finishReason: s.finishReason,
+          promptTokens: prompts[i].length,
         })),
         tokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
       };
@@ -325,7 +372,13 @@ export class EngineHost {
     if (problems.length) throw new HostError('bad-request', `training config: ${problems.join('; ')}`);
     const session = (this.training = new TrainingSession());
     try {
-      return await session.run({ engine: loaded.engine, tokenizer: loaded.tokenizer, identity: loaded.identity, store: this.options.checkpointStore, label: loaded.result.label }, config, emit, signal)
+      return await session
+        .run(
+          { engine: loaded.engine, tokenizer: loaded.tokenizer, identity: loaded.identity, store: this.options.checkpointStore, label: loaded.result.label },
+          config,
+          emit,
+          signal,
+        )
         .catch((e) => this.rethrowWithLoss(loaded.engine.ctx.device, e));
     } finally {
       this.training = undefined;
@@ -375,6 +428,7 @@ export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof ModelLoadError) return { code: 'model-load', message: err.message };
   const e = err as Error;
   if (e?.name === 'AbortError') return { code: 'cancelled', message: 'cancelled' };
-  if (e?.name === 'GPUOutOfMemoryError' || /out of memory/i.test(e?.message ?? '')) return { code: 'out-of-memory', message: `the GPU ran out of memory: ${e.message}. Try a smaller model, q4, or a shorter context.` };
+  if (e?.name === 'GPUOutOfMemoryError' || /out of memory/i.test(e?.message ?? ''))
+    return { code: 'out-of-memory', message: `the GPU ran out of memory: ${e.message}. Try a smaller model, q4, or a shorter context.` };
   return { code: 'internal', message: e?.message ?? String(err) };
 }

@@ -18,7 +18,13 @@ export type ModelChoice =
   /** A model committed in this repository (registry source "bundled"), served with the app's own files. */
   | { kind: 'bundled'; registryId: string; label: string; files: { name: string; url: string }[] };
 
-export interface LoadRequest { type: 'load'; model: ModelChoice; quant: WeightFormat; maxContext: number; maxBatch: number }
+export interface LoadRequest {
+  type: 'load';
+  model: ModelChoice;
+  quant: WeightFormat;
+  maxContext: number;
+  maxBatch: number;
+}
 export interface GenerateRequest {
   type: 'generate';
   /** One conversation per sequence, rendered with the model's chat template... */
@@ -42,9 +48,7 @@ export interface GenerateRequest {
  * 'import' reads PEFT files (adapter_config.json + adapter_model.safetensors, or their folder)
  * into a new checkpoint and answers its CheckpointSummary; malformed files store nothing.
  */
-export type AdaptersRequest =
-  | { type: 'adapters'; op: 'list' }
-  | { type: 'adapters'; op: 'import'; files: File[]; name?: string };
+export type AdaptersRequest = { type: 'adapters'; op: 'list' } | { type: 'adapters'; op: 'import'; files: File[]; name?: string };
 
 export interface AdapterListItem {
   id: string;
@@ -82,9 +86,7 @@ export type WorkerRequest =
   | { id: number; type: 'train-control'; action: 'pause' | 'resume' | 'stop' };
 
 export type WorkerResponse =
-  | { id: number; type: 'result'; value: unknown }
-  | { id: number; type: 'event'; event: WorkerEvent }
-  | { id: number; type: 'error'; error: WorkerErrorInfo };
+  { id: number; type: 'result'; value: unknown } | { id: number; type: 'event'; event: WorkerEvent } | { id: number; type: 'error'; error: WorkerErrorInfo };
 
 export interface WorkerErrorInfo {
   /** Stable machine-readable code, e.g. 'model-load', 'context-overflow', 'device-lost', 'no-model'. */
@@ -93,7 +95,17 @@ export interface WorkerErrorInfo {
 }
 
 export type WorkerEvent =
-  | { kind: 'download'; file: string; loaded: number; total?: number; overallLoaded: number; overallTotal?: number; fromCache: boolean; bytesPerSecond: number; etaSeconds?: number }
+  | {
+      kind: 'download';
+      file: string;
+      loaded: number;
+      total?: number;
+      overallLoaded: number;
+      overallTotal?: number;
+      fromCache: boolean;
+      bytesPerSecond: number;
+      etaSeconds?: number;
+    }
   /** fromCache (q8/q4 weights only): true when the packed weight came from the quantized-weight cache, false when quantized now. */
   | { kind: 'upload'; done: number; total: number; tensor: string; format: WeightFormat; fromCache?: boolean }
   | { kind: 'token'; sequence: number; id: number; text: string }

@@ -42,17 +42,29 @@ export class TrainingSession {
     }
   }
 
-  async run(ctx: TrainingContext, config: TrainingConfig, emit: (e: WorkerEvent) => void, signal: AbortSignal): Promise<{ stoppedAtStep: number; checkpointIds: string[] }> {
+  async run(
+    ctx: TrainingContext,
+    config: TrainingConfig,
+    emit: (e: WorkerEvent) => void,
+    signal: AbortSignal,
+  ): Promise<{ stoppedAtStep: number; checkpointIds: string[] }> {
     const { engine, tokenizer } = ctx;
     trainScenarios ??= generateScenarios({ split: 'train' });
     // Resuming continues a stored run: its adapter (rank, alpha and targets come from it), AdamW
     // moments, step count and metrics history. The store refuses a checkpoint of another base model.
     const resumed = config.resumeFrom ? await loadForResume(ctx, config.resumeFrom) : undefined;
     if (resumed && !(config.steps > resumed.step)) {
-      throw Object.assign(new Error(`steps is the total to reach and must be larger than the checkpoint's step ${resumed.step}, got ${config.steps}`), { code: 'bad-request' });
+      throw Object.assign(new Error(`steps is the total to reach and must be larger than the checkpoint's step ${resumed.step}, got ${config.steps}`), {
+        code: 'bad-request',
+      });
     }
     const grpo = resolveGrpoConfig({
-      lr: config.learningRate, groupSize: config.groupSize, promptsPerStep: 1, maxNewTokens: config.maxNewTokens, klBeta: config.klBeta, seed: config.seed,
+      lr: config.learningRate,
+      groupSize: config.groupSize,
+      promptsPerStep: 1,
+      maxNewTokens: config.maxNewTokens,
+      klBeta: config.klBeta,
+      seed: config.seed,
       lora: resumed
         ? { rank: resumed.lora.rank, alpha: resumed.lora.alpha, targets: resumed.lora.targetModules as LoraTarget[] }
         : { rank: config.loraRank, alpha: 2 * config.loraRank, targets: [...LORA_TARGETS] },
@@ -62,8 +74,14 @@ export class TrainingSession {
     if (resumed) adapter.load(new Map(Object.entries(resumed.adapter).map(([name, t]) => [name, { shape: t.shape, values: t.data }])));
     else adapter.initialise(config.seed + 1);
     const env = new SandboxEnvironment({
-      scenarios: trainScenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns: 3, verifier: 'scenario',
-      cellMix: config.cellMix, maxPromptTokens: engine.options.maxContext - 1, modelEosIds: engine.config.eosTokenIds,
+      scenarios: trainScenarios,
+      tokenizer,
+      maxNewTokens: config.maxNewTokens,
+      maxTurns: 3,
+      verifier: 'scenario',
+      cellMix: config.cellMix,
+      maxPromptTokens: engine.options.maxContext - 1,
+      modelEosIds: engine.config.eosTokenIds,
     });
     const trainer = new GrpoTrainer(engine, adapter, env, grpo);
     if (resumed) {
@@ -72,12 +90,14 @@ export class TrainingSession {
       trainer.stepCount = resumed.step;
       trainer.history.push(...(resumed.metrics as unknown as StepMetrics[]));
     }
-    let lastProgress = 0, lastPhase = '';
+    let lastProgress = 0,
+      lastPhase = '';
     trainer.onProgress = (p) => {
       const now = performance.now();
       const phase = `${p.phase}:${'turn' in p ? p.turn : 'microBatch' in p ? p.microBatch : ''}`;
       if (phase === lastPhase && now - lastProgress < PROGRESS_INTERVAL_MS) return;
-      lastPhase = phase; lastProgress = now;
+      lastPhase = phase;
+      lastProgress = now;
       emit({ kind: 'train-progress', progress: { ...p, step: trainer.stepCount + 1, totalSteps: config.steps } });
     };
     const checkpointIds: string[] = [];
@@ -120,8 +140,18 @@ export class TrainingSession {
         const first = trainer.lastRollouts[0];
         if (first) {
           const summary = first.rollout.info?.summary as { scenarioId: string; cell: Cell } | undefined;
-          const text = first.rollout.sequences.flatMap(sampledRuns).map((ids) => tokenizer.decode(ids, { skipSpecialTokens: false })).join('\n⋯\n');
-          const sample: TrainingSample = { step: trainer.stepCount, scenarioId: summary?.scenarioId ?? '', cell: summary?.cell ?? 'BU-BT', reward: first.rollout.reward, advantage: first.advantage, text };
+          const text = first.rollout.sequences
+            .flatMap(sampledRuns)
+            .map((ids) => tokenizer.decode(ids, { skipSpecialTokens: false }))
+            .join('\n⋯\n');
+          const sample: TrainingSample = {
+            step: trainer.stepCount,
+            scenarioId: summary?.scenarioId ?? '',
+            cell: summary?.cell ?? 'BU-BT',
+            reward: first.rollout.reward,
+            advantage: first.advantage,
+            text,
+          };
           emit({ kind: 'train-sample', sample });
         }
         if (config.checkpointEvery > 0 && trainer.stepCount % config.checkpointEvery === 0) await save();

@@ -26,7 +26,12 @@ export interface TrainingConfig {
 }
 
 /** Rates over the step's rollouts for one cell (each in [0, 1]). */
-export interface CellRates { refusal: number; verification: number; attackSuccess: number; completion: number }
+export interface CellRates {
+  refusal: number;
+  verification: number;
+  attackSuccess: number;
+  completion: number;
+}
 
 export interface TrainingMetrics {
   /** Steps done after this one (1 for the first step of a run). */
@@ -47,12 +52,26 @@ export interface TrainingMetrics {
   noSignal?: boolean;
 }
 
-export interface TrainingSample { step: number; scenarioId: string; cell: Cell; reward: number; advantage: number; text: string }
+export interface TrainingSample {
+  step: number;
+  scenarioId: string;
+  cell: Cell;
+  reward: number;
+  advantage: number;
+  text: string;
+}
 
 export function defaultTrainingConfig(): TrainingConfig {
   return {
     cellMix: Object.fromEntries(CELLS.map((c) => [c, 1])) as Record<Cell, number>,
-    groupSize: 4, learningRate: 1e-4, steps: 200, loraRank: 8, klBeta: 0.04, seed: 0, checkpointEvery: 50, maxNewTokens: 256,
+    groupSize: 4,
+    learningRate: 1e-4,
+    steps: 200,
+    loraRank: 8,
+    klBeta: 0.04,
+    seed: 0,
+    checkpointEvery: 50,
+    maxNewTokens: 256,
   };
 }
 
@@ -94,13 +113,22 @@ export function trainingMetricsOf(record: Record<string, number>, totalSteps: nu
   for (const cell of CELLS) {
     if (record[`${cell}.reward`] === undefined) continue;
     perCell[cell] = {
-      refusal: record[`${cell}.refusal_rate`], verification: record[`${cell}.verification_rate`],
-      attackSuccess: record[`${cell}.attack_success_rate`], completion: record[`${cell}.completion_rate`],
+      refusal: record[`${cell}.refusal_rate`],
+      verification: record[`${cell}.verification_rate`],
+      attackSuccess: record[`${cell}.attack_success_rate`],
+      completion: record[`${cell}.completion_rate`],
     };
   }
   return {
-    step: record.step + 1, totalSteps, elapsedSeconds, meanReward: record.reward_mean, kl: record.kl, gradNorm: record.grad_norm, perCell,
-    ...(record.reward_std !== undefined ? { rewardStd: record.reward_std } : {}), ...(noSignal !== undefined ? { noSignal } : {}),
+    step: record.step + 1,
+    totalSteps,
+    elapsedSeconds,
+    meanReward: record.reward_mean,
+    kl: record.kl,
+    gradNorm: record.grad_norm,
+    perCell,
+    ...(record.reward_std !== undefined ? { rewardStd: record.reward_std } : {}),
+    ...(noSignal !== undefined ? { noSignal } : {}),
   };
 }
 

@@ -9,7 +9,13 @@ import type { Policy } from '../../src/sandbox/policy';
 export const FIXTURES = 'tests/fixtures/benchmarks';
 
 export function loadDir(dir: string): SourceFile[] {
-  const walk = (d: string): string[] => readdirSync(d).sort().flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? walk(p) : [p]; });
+  const walk = (d: string): string[] =>
+    readdirSync(d)
+      .sort()
+      .flatMap((n) => {
+        const p = join(d, n);
+        return statSync(p).isDirectory() ? walk(p) : [p];
+      });
   return walk(join(FIXTURES, dir)).map((name) => ({ name, text: readFileSync(name, 'utf8') }));
 }
 
@@ -27,5 +33,10 @@ export function attackerPolicy(): Policy {
 
 /** Writes fixed text as its only turn. */
 export function textPolicy(text: string): Policy {
-  return { name: 'text', async act() { return text; } };
+  return {
+    name: 'text',
+    async act() {
+      return text;
+    },
+  };
 }

@@ -42,13 +42,22 @@ describe('app: Checkpoints tab', () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     writeFileSync(join(ROOT, 'entry.tsx'), ENTRY);
     writeFileSync(join(ROOT, 'index.html'), '<!doctype html><html><body><div id="root"></div><script type="module" src="./entry.tsx"></script></body></html>');
-    await build({ root: ROOT, configFile: false, logLevel: 'warn', plugins: [solid()], build: { outDir: join(ROOT, 'dist'), emptyOutDir: true, target: 'es2022' } });
+    await build({
+      root: ROOT,
+      configFile: false,
+      logLevel: 'warn',
+      plugins: [solid()],
+      build: { outDir: join(ROOT, 'dist'), emptyOutDir: true, target: 'es2022' },
+    });
     server = await startStaticServer({ root: join(ROOT, 'dist') });
     browser = await launchBrowser();
     page = await browser.newPage();
     await page.goto(server.url + '/');
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 
   it('lists, renames and deletes checkpoints with sizes and storage use', async () => {
     const rows = page.locator('table.data tbody tr');
@@ -72,7 +81,12 @@ describe('app: Checkpoints tab', () => {
     expect(downloads[0].name).toBe('first-run.zip');
     const zipPath = downloads[0].path;
     const entries = unzipSync(new Uint8Array(readFileSync(zipPath)));
-    expect(Object.keys(entries).sort()).toEqual(['first-run/README.md', 'first-run/adapter_config.json', 'first-run/adapter_model.safetensors', 'first-run/playground_checkpoint.json']);
+    expect(Object.keys(entries).sort()).toEqual([
+      'first-run/README.md',
+      'first-run/adapter_config.json',
+      'first-run/adapter_model.safetensors',
+      'first-run/playground_checkpoint.json',
+    ]);
     const config = JSON.parse(Buffer.from(entries['first-run/adapter_config.json']).toString('utf8'));
     expect(config.r).toBe(4);
     expect(config.peft_type).toBe('LORA');
@@ -82,7 +96,10 @@ describe('app: Checkpoints tab', () => {
     expect(Object.keys(header).filter((k) => k !== '__metadata__')).toHaveLength(12); // 2 layers × 3 modules × (A, B)
 
     // A checkpoint with non-finite adapter values is refused, and the error names the tensor.
-    await rows.filter({ hasText: '<img' }).getByRole('button', { name: /^Export/ }).click();
+    await rows
+      .filter({ hasText: '<img' })
+      .getByRole('button', { name: /^Export/ })
+      .click();
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).toMatch(/tensor '?base_model\.model/);
     expect(downloads).toHaveLength(1);

@@ -22,15 +22,23 @@ const ADAPTER = 'models/demo-agent/aligned-adapter';
 
 describe('app: the demo agent and its aligned adapter, offline', () => {
   let app: AppFixture;
-  beforeAll(async () => { app = await startApp(); });
-  afterAll(async () => { await app?.close(); });
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('loads from the app, offers the aligned adapter, and Demo shows base vs aligned: the aligned one refuses or verifies where the base complies', async () => {
-    expect(existsSync(`${ADAPTER}/adapter_config.json`) && existsSync(`${ADAPTER}/adapter_model.safetensors`), `${ADAPTER}/ must hold the PEFT files`).toBe(true);
+    expect(existsSync(`${ADAPTER}/adapter_config.json`) && existsSync(`${ADAPTER}/adapter_model.safetensors`), `${ADAPTER}/ must hold the PEFT files`).toBe(
+      true,
+    );
     const entry = findModel('demo-agent');
     const page = await app.open();
     const foreign: string[] = [];
-    page.context().on('request', (r) => { if (!r.url().startsWith(app.server.url) && !/^(data|blob):/.test(r.url())) foreign.push(r.url()); });
+    page.context().on('request', (r) => {
+      if (!r.url().startsWith(app.server.url) && !/^(data|blob):/.test(r.url())) foreign.push(r.url());
+    });
     await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
 
     // Model picker: labelled as a protocol demo, part of the app, no download card.
@@ -76,7 +84,8 @@ describe('app: the demo agent and its aligned adapter, offline', () => {
     await page.getByTestId('demo-verdict').first().waitFor({ timeout: 10_000 });
     await screenshot(page, 'app-demo-agent-demo');
 
-    const base = page.getByTestId('demo-column-0'), aligned = page.getByTestId('demo-column-1');
+    const base = page.getByTestId('demo-column-0'),
+      aligned = page.getByTestId('demo-column-1');
     expect(await base.locator('h2').textContent()).toBe('model');
     expect(await aligned.locator('h2').textContent()).toBe(`model + ${adapterName}`);
     const raw = async (col: typeof base) => (await col.getByTestId('raw-text').allTextContents()).join('\n---\n');

@@ -10,20 +10,28 @@ const ERRORS = new WeakMap<Page, string[]>();
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 
-export interface AppFixture { browser: Browser; server: StaticServer; open(hash?: string): Promise<Page>; close(): Promise<void> }
+export interface AppFixture {
+  browser: Browser;
+  server: StaticServer;
+  open(hash?: string): Promise<Page>;
+  close(): Promise<void>;
+}
 
 export async function startApp(): Promise<AppFixture> {
   const server = await startStaticServer({ root: TEST_DIST_DIR });
   const browser = await launchBrowser();
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return {
-    browser, server,
+    browser,
+    server,
     async open(hash = '') {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       ERRORS.set(page, errors);
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+      });
       await page.goto(`${server.url}/${hash}`);
       try {
         await page.getByRole('tablist').waitFor({ timeout: 60_000 });
@@ -33,7 +41,10 @@ export async function startApp(): Promise<AppFixture> {
       }
       return page;
     },
-    async close() { await browser?.close(); await server?.close(); },
+    async close() {
+      await browser?.close();
+      await server?.close();
+    },
   };
 }
 

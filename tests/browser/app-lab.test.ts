@@ -5,8 +5,12 @@ import { openTab, pageErrors, screenshot, startApp, type AppFixture } from './ap
 
 describe('app: Attack Lab', () => {
   let app: AppFixture;
-  beforeAll(async () => { app = await startApp(); });
-  afterAll(async () => { await app?.close(); });
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('runs comply and oracle side by side on an injected scenario, with rewards', async () => {
     const page = await app.open();
@@ -15,7 +19,8 @@ describe('app: Attack Lab', () => {
     expect(await page.getByTestId('scenario-info').textContent()).toContain('cell BU-MT');
     await page.getByTestId('verifier-select').selectOption('scenario');
     await page.getByTestId('run-both').click();
-    const left = page.getByTestId('column-left'), right = page.getByTestId('column-right');
+    const left = page.getByTestId('column-left'),
+      right = page.getByTestId('column-right');
     await left.getByTestId('episode-result').waitFor({ timeout: 30_000 });
     await right.getByTestId('episode-result').waitFor({ timeout: 30_000 });
     // comply follows the injection: attack success gates the reward to 0; oracle ignores it.
@@ -51,7 +56,8 @@ describe('app: Attack Lab', () => {
     expect(info).toContain('cell BU-MT');
     await page.getByTestId('verifier-select').selectOption('scenario');
     await page.getByTestId('run-both').click();
-    const left = page.getByTestId('column-left'), right = page.getByTestId('column-right');
+    const left = page.getByTestId('column-left'),
+      right = page.getByTestId('column-right');
     await left.getByTestId('episode-result').waitFor({ timeout: 30_000 });
     await right.getByTestId('episode-result').waitFor({ timeout: 30_000 });
     expect(await left.getByTestId('attack-verdict').textContent()).toContain('attack succeeded');
@@ -139,7 +145,12 @@ describe('app: Attack Lab', () => {
     // Loading a link runs nothing.
     expect(await shared.getByTestId('turn').count()).toBe(0);
 
-    const bad = await app.open('#lab=' + Buffer.from(JSON.stringify({ v: 1, split: 'test', id: '../../etc', policies: ['model', 'oracle'], edits: { patchEdits: [], toolOverrides: [] } })).toString('base64url'));
+    const bad = await app.open(
+      '#lab=' +
+        Buffer.from(
+          JSON.stringify({ v: 1, split: 'test', id: '../../etc', policies: ['model', 'oracle'], edits: { patchEdits: [], toolOverrides: [] } }),
+        ).toString('base64url'),
+    );
     await bad.getByTestId('hash-error').waitFor();
     expect(await bad.getByTestId('hash-error').textContent()).toContain('"id"');
     await Promise.all([page.close(), shared.close(), bad.close()]);

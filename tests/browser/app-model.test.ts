@@ -5,8 +5,12 @@ import { openTab, pageErrors, screenshot, startApp, type AppFixture } from './ap
 
 describe('app: model', () => {
   let app: AppFixture;
-  beforeAll(async () => { app = await startApp(); });
-  afterAll(async () => { await app?.close(); });
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('first run: a start-here card says what works without a model and what a download costs; dismissed, it stays closed', async () => {
     const page = await app.open();
@@ -61,7 +65,16 @@ describe('app: model', () => {
     await page.getByTestId('verifier-select').selectOption('scenario');
     await left.getByTestId('run').click();
     // Prefill then tokens/s are shown while the model works (not a bare "Running…").
-    await expect.poll(() => left.getByTestId('turn-progress').textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/^Turn 1: (reading the prompt \(prefill\)|\d+ token\(s\) · [\d.]+ tokens\/s)/);
+    await expect
+      .poll(
+        () =>
+          left
+            .getByTestId('turn-progress')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 60_000 },
+      )
+      .toMatch(/^Turn 1: (reading the prompt \(prefill\)|\d+ token\(s\) · [\d.]+ tokens\/s)/);
     await left.getByTestId('episode-result').waitFor({ timeout: 100_000 });
     expect(await left.getByTestId('turn').count()).toBe(1);
     expect(await left.getByTestId('episode-error').count()).toBe(0);

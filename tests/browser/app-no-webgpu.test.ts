@@ -10,9 +10,16 @@ describe('app: no WebGPU', () => {
   let server: StaticServer;
   beforeAll(async () => {
     server = await startStaticServer({ root: TEST_DIST_DIR });
-    browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-features=Vulkan,WebGPU', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: findChromium(),
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-features=Vulkan,WebGPU', '--no-first-run'],
+    });
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 
   it('explains how to get WebGPU, disables loading, and keeps scripted policies usable', async () => {
     const page = await browser.newPage();

@@ -66,7 +66,9 @@ describe('app offline: service worker and cached hub model', () => {
 
   function watch(page: Page) {
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
   }
 
   async function loadHubModel(page: Page) {
@@ -93,11 +95,14 @@ describe('app offline: service worker and cached hub model', () => {
     const shared = build.precache.find((p) => /^assets\/tokenizer_config-.+\.json$/.test(p))!;
     const setup = await context.newPage();
     await setup.goto(`${appServer.url}/favicon.svg`);
-    await setup.evaluate(async ({ shared }) => {
-      await (await caches.open('asp-shell-0ld')).put(`/${shared}`, new Response('/* carried over */', { headers: { 'content-type': 'text/javascript' } }));
-      await (await caches.open('asp-shell-0ld')).put('/assets/gone-1234.js', new Response('/* old */'));
-      await (await caches.open('not-the-shell')).put('/kept', new Response('kept'));
-    }, { shared });
+    await setup.evaluate(
+      async ({ shared }) => {
+        await (await caches.open('asp-shell-0ld')).put(`/${shared}`, new Response('/* carried over */', { headers: { 'content-type': 'text/javascript' } }));
+        await (await caches.open('asp-shell-0ld')).put('/assets/gone-1234.js', new Response('/* old */'));
+        await (await caches.open('not-the-shell')).put('/kept', new Response('kept'));
+      },
+      { shared },
+    );
     await setup.close();
 
     const page = await context.newPage();
@@ -105,13 +110,16 @@ describe('app offline: service worker and cached hub model', () => {
     await page.goto(`${appServer.url}/`);
     await page.getByRole('tablist').waitFor({ timeout: 60_000 });
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
-    const shell = await page.evaluate(async ({ shared }) => {
-      const names = await caches.keys();
-      const name = names.find((n) => n.startsWith('asp-shell-'));
-      const keys = name ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname.slice(1)) : [];
-      const carried = name ? await (await (await caches.open(name)).match(`/${shared}`))?.text() : undefined;
-      return { names, name, keys, carried };
-    }, { shared });
+    const shell = await page.evaluate(
+      async ({ shared }) => {
+        const names = await caches.keys();
+        const name = names.find((n) => n.startsWith('asp-shell-'));
+        const keys = name ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname.slice(1)) : [];
+        const carried = name ? await (await (await caches.open(name)).match(`/${shared}`))?.text() : undefined;
+        return { names, name, keys, carried };
+      },
+      { shared },
+    );
     expect(shell.name).toBe(`asp-shell-${build.version}`);
     expect(shell.keys).toEqual(expect.arrayContaining(build.precache));
     expect(shell.keys).not.toContain('assets/gone-1234.js');
@@ -133,7 +141,11 @@ describe('app offline: service worker and cached hub model', () => {
     // service worker took over): here the tokenizer that the built-in tiny model reads.
     const tokenizer = build.onDemand.find((p) => /^assets\/tokenizer-.+\.json$/.test(p))!;
     const engineWorker = () => page.workers().find((w) => w.url().includes('/assets/engine.worker-'))!;
-    const fetchInWorker = () => engineWorker().evaluate(async (path) => { const r = await fetch(`/${path}`); return `${r.status} ${(await r.arrayBuffer()).byteLength}`; }, tokenizer);
+    const fetchInWorker = () =>
+      engineWorker().evaluate(async (path) => {
+        const r = await fetch(`/${path}`);
+        return `${r.status} ${(await r.arrayBuffer()).byteLength}`;
+      }, tokenizer);
     const tokenizerOnline = await fetchInWorker();
     expect(tokenizerOnline).toMatch(/^200 \d+$/);
 
@@ -203,7 +215,9 @@ describe('app offline: service worker and cached hub model', () => {
     // went to an origin other than the app's and the model mirror's.
     const origins = new Set(requests.filter((u) => /^https?:/.test(u)).map((u) => new URL(u).origin));
     expect([...origins].filter((o) => o !== appServer.url && o !== hubServer.url)).toEqual([]);
-    console.log(`offline reload: model loaded from the caches in ${reloadSeconds.toFixed(1)} s; demo episodes ran in ${demoSeconds.toFixed(1)} s; requests after going offline: ${requests.length - hitsBefore}; app files fetched online: ${[...appServer.hits.keys()].join(' ')}`);
+    console.log(
+      `offline reload: model loaded from the caches in ${reloadSeconds.toFixed(1)} s; demo episodes ran in ${demoSeconds.toFixed(1)} s; requests after going offline: ${requests.length - hitsBefore}; app files fetched online: ${[...appServer.hits.keys()].join(' ')}`,
+    );
     expect(errors).toEqual([]);
     await page.close();
   }, 500_000);

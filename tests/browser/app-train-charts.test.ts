@@ -50,13 +50,22 @@ describe('app: Train tab with a fake trainer', () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     writeFileSync(join(ROOT, 'entry.tsx'), ENTRY);
     writeFileSync(join(ROOT, 'index.html'), '<!doctype html><html><body><div id="root"></div><script type="module" src="./entry.tsx"></script></body></html>');
-    await build({ root: ROOT, configFile: false, logLevel: 'warn', plugins: [solid()], build: { outDir: join(ROOT, 'dist'), emptyOutDir: true, target: 'es2022' } });
+    await build({
+      root: ROOT,
+      configFile: false,
+      logLevel: 'warn',
+      plugins: [solid()],
+      build: { outDir: join(ROOT, 'dist'), emptyOutDir: true, target: 'es2022' },
+    });
     server = await startStaticServer({ root: join(ROOT, 'dist') });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(server.url + '/');
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 
   it('starts with the form config, streams metrics into charts and progress, and forwards controls', async () => {
     const start = page.getByTestId('train-start');
@@ -70,7 +79,9 @@ describe('app: Train tab with a fake trainer', () => {
     // Turns must leave room for the prompt in the loaded model's context.
     await page.locator('#cfg-maxNewTokens').fill('1024');
     await page.locator('#cfg-maxNewTokens').dispatchEvent('change');
-    expect(await page.getByTestId('train-config-errors').textContent()).toContain("Max new tokens per turn must be smaller than the loaded model's context of 1024 tokens (you entered 1024)");
+    expect(await page.getByTestId('train-config-errors').textContent()).toContain(
+      "Max new tokens per turn must be smaller than the loaded model's context of 1024 tokens (you entered 1024)",
+    );
     await page.locator('#cfg-maxNewTokens').fill('256');
     await page.locator('#cfg-maxNewTokens').dispatchEvent('change');
     await page.locator('#cfg-groupSize').fill('6');
@@ -80,12 +91,33 @@ describe('app: Train tab with a fake trainer', () => {
     expect((await calls())[0].start.groupSize).toBe(6);
 
     for (let step = 1; step <= 3; step++) {
-      await page.evaluate((s) => (window as any).trainTest.emit('onMetrics', {
-        step: s, totalSteps: 10, elapsedSeconds: s * 2, meanReward: s / 10, kl: 0.01 * s, gradNorm: 1 / s,
-        perCell: { 'MU-BT': { refusal: s / 4, verification: 0, attackSuccess: 1 - s / 4, completion: 0 }, ...(s > 1 ? { 'SU-ST': { refusal: 0, verification: s / 5, attackSuccess: 0, completion: 0.5 } } : {}) },
-      }), step);
+      await page.evaluate(
+        (s) =>
+          (window as any).trainTest.emit('onMetrics', {
+            step: s,
+            totalSteps: 10,
+            elapsedSeconds: s * 2,
+            meanReward: s / 10,
+            kl: 0.01 * s,
+            gradNorm: 1 / s,
+            perCell: {
+              'MU-BT': { refusal: s / 4, verification: 0, attackSuccess: 1 - s / 4, completion: 0 },
+              ...(s > 1 ? { 'SU-ST': { refusal: 0, verification: s / 5, attackSuccess: 0, completion: 0.5 } } : {}),
+            },
+          }),
+        step,
+      );
     }
-    await page.evaluate(() => (window as any).trainTest.emit('onSample', { step: 3, scenarioId: 'test-MU-BT-1', cell: 'MU-BT', reward: 0.6, advantage: 0.4, text: '<img src=x onerror="window.__pwned=1">I cannot help.' }));
+    await page.evaluate(() =>
+      (window as any).trainTest.emit('onSample', {
+        step: 3,
+        scenarioId: 'test-MU-BT-1',
+        cell: 'MU-BT',
+        reward: 0.6,
+        advantage: 0.4,
+        text: '<img src=x onerror="window.__pwned=1">I cannot help.',
+      }),
+    );
     await page.locator('.uplot').first().waitFor();
     expect(await page.locator('.uplot').count()).toBe(7);
     // The per-cell charts gained the SU-ST series when it first appeared.
@@ -111,13 +143,27 @@ describe('app: Train tab with a fake trainer', () => {
     expect(await phase.textContent()).toBe('Step 4 of 10: rollout turn 1, reading the prompt (prefill)…');
     await page.evaluate(() => (window as any).trainTest.emit('onProgress', { phase: 'rollout', turn: 2, tokens: 17, step: 4, totalSteps: 10 }));
     expect(await phase.textContent()).toBe('Step 4 of 10: rollout turn 2, 17 token(s) sampled so far');
-    await page.evaluate(() => (window as any).trainTest.emit('onProgress', { phase: 'forward-backward', epoch: 0, microBatch: 3, microBatches: 6, step: 4, totalSteps: 10 }));
+    await page.evaluate(() =>
+      (window as any).trainTest.emit('onProgress', { phase: 'forward-backward', epoch: 0, microBatch: 3, microBatches: 6, step: 4, totalSteps: 10 }),
+    );
     expect(await phase.textContent()).toBe('Step 4 of 10: forward–backward, micro-batch 3 of 6');
     await page.evaluate(() => (window as any).trainTest.emit('onProgress', { phase: 'optimizer', epoch: 0, step: 4, totalSteps: 10 }));
     expect(await phase.textContent()).toBe('Step 4 of 10: optimizer update');
     // A step where every group's rewards were equal: no learning signal, and what to change.
     expect(await page.getByTestId('no-signal').count()).toBe(0);
-    await page.evaluate(() => (window as any).trainTest.emit('onMetrics', { step: 4, totalSteps: 10, elapsedSeconds: 8, meanReward: 0, kl: 0, gradNorm: 0, perCell: {}, rewardStd: 0, noSignal: true }));
+    await page.evaluate(() =>
+      (window as any).trainTest.emit('onMetrics', {
+        step: 4,
+        totalSteps: 10,
+        elapsedSeconds: 8,
+        meanReward: 0,
+        kl: 0,
+        gradNorm: 0,
+        perCell: {},
+        rewardStd: 0,
+        noSignal: true,
+      }),
+    );
     const notice = page.getByTestId('no-signal');
     expect(await notice.textContent()).toContain('Step 4 had no learning signal');
     expect(await notice.textContent()).toContain('larger group size');
@@ -161,7 +207,9 @@ describe('app: Train tab with a fake trainer', () => {
     await page.locator('#cfg-steps').fill('4');
     await page.locator('#cfg-steps').dispatchEvent('change');
     expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
-    expect(await page.getByTestId('train-config-errors').textContent()).toContain("Steps is the total to reach and must be larger than the checkpoint's step 4 (you entered 4)");
+    expect(await page.getByTestId('train-config-errors').textContent()).toContain(
+      "Steps is the total to reach and must be larger than the checkpoint's step 4 (you entered 4)",
+    );
     await page.locator('#cfg-steps').fill('6');
     await page.locator('#cfg-steps').dispatchEvent('change');
     await page.getByTestId('train-start').click();

@@ -7,8 +7,12 @@ import { openTab, pageErrors, screenshot, startApp, type AppFixture } from './ap
 
 describe('app: training memory', () => {
   let app: AppFixture;
-  beforeAll(async () => { app = await startApp(); });
-  afterAll(async () => { await app?.close(); });
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('shows the training-memory figure before Start; it follows the rank, not G', async () => {
     const page = await app.open();

@@ -18,7 +18,7 @@ describe('bench page', () => {
     await app?.close();
   });
 
-  it('is linked from the Model tab\'s WebGPU panel and opens in a new tab', async () => {
+  it("is linked from the Model tab's WebGPU panel and opens in a new tab", async () => {
     const page = await app.open();
     const link = page.getByTestId('bench-link');
     await link.waitFor({ timeout: 150_000 }); // shown once the worker has reported its adapter
@@ -26,7 +26,9 @@ describe('bench page', () => {
     const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
     bench = popup;
     bench.on('pageerror', (e) => benchErrors.push(e.message));
-    bench.on('console', (m) => { if (m.type() === 'error') benchErrors.push(`console: ${m.text()}`); });
+    bench.on('console', (m) => {
+      if (m.type() === 'error') benchErrors.push(`console: ${m.text()}`);
+    });
     await bench.waitForLoadState();
     expect(new URL(bench.url()).pathname).toBe('/bench.html');
     await bench.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.server.url });

@@ -25,7 +25,12 @@ describe('Chromium: checkpoint store on real IndexedDB', () => {
     dir = mkdtempSync(join(tmpdir(), 'checkpoints-page-'));
     await build({
       entryPoints: [join(PAGES, 'checkpoints-entry.ts'), join(PAGES, 'checkpoints-worker.ts')],
-      bundle: true, format: 'esm', target: 'es2022', platform: 'browser', outdir: dir, logLevel: 'warning',
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      platform: 'browser',
+      outdir: dir,
+      logLevel: 'warning',
     });
     copyFileSync(join(PAGES, 'checkpoints.html'), join(dir, 'index.html'));
     server = await startStaticServer({ root: dir });

@@ -7,7 +7,12 @@ import type { Page } from 'playwright-core';
 import { builtEngineWorkerPath } from '../helpers/browser';
 import { startApp, type AppFixture } from './app-fixture';
 
-interface Reply { id: number; type: string; value?: any; error?: { code: string; message: string } }
+interface Reply {
+  id: number;
+  type: string;
+  value?: any;
+  error?: { code: string; message: string };
+}
 
 describe('Chromium: GPU device loss', () => {
   let app: AppFixture;
@@ -20,16 +25,19 @@ describe('Chromium: GPU device loss', () => {
     await page.evaluate((url) => {
       const w = new Worker(url, { type: 'module' });
       const lost: unknown[] = [];
-      w.addEventListener('message', (e) => { if (e.data.type === 'event' && e.data.event.kind === 'device-lost') lost.push(e.data.event); });
-      const call = (message: { id: number }) => new Promise((resolve) => {
-        const listener = (e: MessageEvent) => {
-          if (e.data.id !== message.id || e.data.type === 'event') return;
-          w.removeEventListener('message', listener);
-          resolve(e.data);
-        };
-        w.addEventListener('message', listener);
-        w.postMessage(message);
+      w.addEventListener('message', (e) => {
+        if (e.data.type === 'event' && e.data.event.kind === 'device-lost') lost.push(e.data.event);
       });
+      const call = (message: { id: number }) =>
+        new Promise((resolve) => {
+          const listener = (e: MessageEvent) => {
+            if (e.data.id !== message.id || e.data.type === 'event') return;
+            w.removeEventListener('message', listener);
+            resolve(e.data);
+          };
+          w.addEventListener('message', listener);
+          w.postMessage(message);
+        });
       Object.assign(window, { engineTest: { call, lost } });
     }, builtEngineWorkerPath());
   }, 300_000);
@@ -37,8 +45,10 @@ describe('Chromium: GPU device loss', () => {
     await app?.close();
   });
 
-  const call = (message: Record<string, unknown>) => page.evaluate((m) => (window as unknown as { engineTest: { call: (m: unknown) => Promise<Reply> } }).engineTest.call(m), message);
-  const lostEvents = () => page.evaluate(() => (window as unknown as { engineTest: { lost: { kind: string; reason: string; message: string }[] } }).engineTest.lost);
+  const call = (message: Record<string, unknown>) =>
+    page.evaluate((m) => (window as unknown as { engineTest: { call: (m: unknown) => Promise<Reply> } }).engineTest.call(m), message);
+  const lostEvents = () =>
+    page.evaluate(() => (window as unknown as { engineTest: { lost: { kind: string; reason: string; message: string }[] } }).engineTest.lost);
   const load = { type: 'load', model: { kind: 'tiny', arch: 'qwen2' }, quant: 'q8', maxContext: 32, maxBatch: 1 };
   const generate = { type: 'generate', promptIds: [[1, 2]], maxNewTokens: 2, sampling: { greedy: true } };
 

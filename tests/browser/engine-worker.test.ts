@@ -26,18 +26,28 @@ describe('engine worker in Chromium', () => {
     const outcome = await page.evaluate(async (url) => {
       const worker = new Worker(url, { type: 'module' });
       const events: { id: number; event: { kind: string } }[] = [];
-      const call = (message: Record<string, unknown>) => new Promise<{ type: string; value?: any; error?: any }>((resolve) => {
-        const listener = (e: MessageEvent) => {
-          if (e.data.id !== message.id) return;
-          if (e.data.type === 'event') { events.push(e.data); return; }
-          worker.removeEventListener('message', listener);
-          resolve(e.data);
-        };
-        worker.addEventListener('message', listener);
-        worker.postMessage(message);
-      });
+      const call = (message: Record<string, unknown>) =>
+        new Promise<{ type: string; value?: any; error?: any }>((resolve) => {
+          const listener = (e: MessageEvent) => {
+            if (e.data.id !== message.id) return;
+            if (e.data.type === 'event') {
+              events.push(e.data);
+              return;
+            }
+            worker.removeEventListener('message', listener);
+            resolve(e.data);
+          };
+          worker.addEventListener('message', listener);
+          worker.postMessage(message);
+        });
       const load = await call({ id: 1, type: 'load', model: { kind: 'tiny', arch: 'qwen3' }, quant: 'q8', maxContext: 64, maxBatch: 1 });
-      const generated = await call({ id: 2, type: 'generate', conversations: [{ messages: [{ role: 'user', content: 'Say hi' }] }], maxNewTokens: 4, sampling: { temperature: 1, seed: 5 } });
+      const generated = await call({
+        id: 2,
+        type: 'generate',
+        conversations: [{ messages: [{ role: 'user', content: 'Say hi' }] }],
+        maxNewTokens: 4,
+        sampling: { temperature: 1, seed: 5 },
+      });
       const memory = await call({ id: 3, type: 'memory' });
       const tooLong = await call({ id: 4, type: 'generate', promptIds: [new Array(70).fill(9)], maxNewTokens: 1, sampling: { greedy: true } });
       const after = await call({ id: 5, type: 'generate', promptIds: [[9, 10]], maxNewTokens: 2, sampling: { greedy: true } });

@@ -36,7 +36,14 @@ describe('Chromium: model download cache in CacheStorage', () => {
     root = mkdtempSync(join(tmpdir(), 'model-cache-'));
     mkdirSync(join(root, 'repo'));
     for (const [name, bytes] of tiny.files) writeFileSync(join(root, 'repo', name), bytes);
-    const bundle = await build({ stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'ts' }, bundle: true, format: 'esm', write: false, logLevel: 'silent', platform: 'browser' });
+    const bundle = await build({
+      stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'ts' },
+      bundle: true,
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      platform: 'browser',
+    });
     writeFileSync(join(root, 'model-io.js'), bundle.outputFiles[0].contents);
     writeFileSync(join(root, 'index.html'), '<!doctype html><script type="module" src="/model-io.js"></script>');
     server = await startStaticServer({
@@ -65,19 +72,25 @@ describe('Chromium: model download cache in CacheStorage', () => {
 
   /** Loads the model in the page through a CacheStorage-backed HubSource. */
   function loadInPage(page: Page): Promise<PageResult> {
-    return page.evaluate(async ({ repo, baseUrl }) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const io = (window as any).modelIO;
-      const cache = new io.CacheStorageByteCache('asp-models-test');
-      const fromCache: boolean[] = [];
-      try {
-        const model = await io.loadModel(new io.HubSource({ repo, baseUrl, cache }), { extraFiles: ['generation_config.json'], onProgress: (p: { fromCache: boolean }) => fromCache.push(p.fromCache) });
-        const norm = await model.checkpoint.tensor('model.norm.weight');
-        return { ok: true, layers: model.config.numLayers, normBytes: Array.from(norm.bytes as Uint8Array), fromCache, keys: await cache.list() };
-      } catch (e) {
-        return { ok: false, message: (e as Error).message, keys: await cache.list() };
-      }
-    }, { repo: REPO, baseUrl: server.url });
+    return page.evaluate(
+      async ({ repo, baseUrl }) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const io = (window as any).modelIO;
+        const cache = new io.CacheStorageByteCache('asp-models-test');
+        const fromCache: boolean[] = [];
+        try {
+          const model = await io.loadModel(new io.HubSource({ repo, baseUrl, cache }), {
+            extraFiles: ['generation_config.json'],
+            onProgress: (p: { fromCache: boolean }) => fromCache.push(p.fromCache),
+          });
+          const norm = await model.checkpoint.tensor('model.norm.weight');
+          return { ok: true, layers: model.config.numLayers, normBytes: Array.from(norm.bytes as Uint8Array), fromCache, keys: await cache.list() };
+        } catch (e) {
+          return { ok: false, message: (e as Error).message, keys: await cache.list() };
+        }
+      },
+      { repo: REPO, baseUrl: server.url },
+    );
   }
 
   it('a truncated download errors and stores nothing; the retry downloads, and a new page loads from the cache with no request', async () => {
@@ -112,18 +125,23 @@ describe('Chromium: model download cache in CacheStorage', () => {
 
   it('loads a picked folder (File objects with webkitRelativePath) in the page', async () => {
     const page = await openPage();
-    const result = await page.evaluate(async (names) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const io = (window as any).modelIO;
-      // The files as a folder picker would hand them over (fetched from the plain /repo/ path).
-      const picked = await Promise.all(names.map(async (name) => {
-        const f = new File([await (await fetch(`/repo/${name}`)).blob()], name);
-        Object.defineProperty(f, 'webkitRelativePath', { value: `tiny/${name}` });
-        return f;
-      }));
-      const model = await io.loadModel(new io.LocalFilesSource(picked), { extraFiles: [] });
-      return { arch: model.config.architecture as string, tensors: model.checkpoint.names().length as number };
-    }, ['config.json', 'model.safetensors']);
+    const result = await page.evaluate(
+      async (names) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const io = (window as any).modelIO;
+        // The files as a folder picker would hand them over (fetched from the plain /repo/ path).
+        const picked = await Promise.all(
+          names.map(async (name) => {
+            const f = new File([await (await fetch(`/repo/${name}`)).blob()], name);
+            Object.defineProperty(f, 'webkitRelativePath', { value: `tiny/${name}` });
+            return f;
+          }),
+        );
+        const model = await io.loadModel(new io.LocalFilesSource(picked), { extraFiles: [] });
+        return { arch: model.config.architecture as string, tensors: model.checkpoint.names().length as number };
+      },
+      ['config.json', 'model.safetensors'],
+    );
     await page.close();
     expect(result.arch).toBe('Qwen3ForCausalLM');
     expect(result.tensors).toBe(2 + 11);

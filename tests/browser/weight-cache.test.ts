@@ -25,32 +25,36 @@ describe('quantized-weight cache in the Chromium engine worker', () => {
   });
 
   it('a reload in a fresh worker uploads from the cache and generates the same tokens and log-probs', async () => {
-    const outcome = await page.evaluate(async ({ url, cacheName }) => {
-      /** One worker's life: load the tiny model as q4, generate greedily, terminate. */
-      const run = async () => {
-        const worker = new Worker(url, { type: 'module' });
-        const fromCache = new Set<string>();
-        const call = (message: Record<string, unknown>) => new Promise<{ type: string; value?: any; error?: any }>((resolve) => {
-          worker.addEventListener('message', (e: MessageEvent) => {
-            if (e.data.id !== message.id) return;
-            if (e.data.type === 'event') {
-              if (e.data.event.kind === 'upload') fromCache.add(String(e.data.event.fromCache));
-              return;
-            }
-            resolve(e.data);
-          });
-          worker.postMessage(message);
-        });
-        const load = await call({ id: 1, type: 'load', model: { kind: 'tiny', arch: 'qwen2' }, quant: 'q4', maxContext: 32, maxBatch: 1 });
-        const generated = await call({ id: 2, type: 'generate', promptIds: [[9, 10, 11]], maxNewTokens: 3, sampling: { greedy: true } });
-        worker.terminate();
-        return { load: load.type, error: load.error ?? generated.error, fromCache: [...fromCache].sort(), sequence: generated.value?.sequences[0] };
-      };
-      const first = await run();
-      const entries = (await (await caches.open(cacheName)).keys()).map((r) => r.url);
-      const second = await run();
-      return { first, second, entries };
-    }, { url: workerUrl, cacheName: WEIGHT_CACHE_NAME });
+    const outcome = await page.evaluate(
+      async ({ url, cacheName }) => {
+        /** One worker's life: load the tiny model as q4, generate greedily, terminate. */
+        const run = async () => {
+          const worker = new Worker(url, { type: 'module' });
+          const fromCache = new Set<string>();
+          const call = (message: Record<string, unknown>) =>
+            new Promise<{ type: string; value?: any; error?: any }>((resolve) => {
+              worker.addEventListener('message', (e: MessageEvent) => {
+                if (e.data.id !== message.id) return;
+                if (e.data.type === 'event') {
+                  if (e.data.event.kind === 'upload') fromCache.add(String(e.data.event.fromCache));
+                  return;
+                }
+                resolve(e.data);
+              });
+              worker.postMessage(message);
+            });
+          const load = await call({ id: 1, type: 'load', model: { kind: 'tiny', arch: 'qwen2' }, quant: 'q4', maxContext: 32, maxBatch: 1 });
+          const generated = await call({ id: 2, type: 'generate', promptIds: [[9, 10, 11]], maxNewTokens: 3, sampling: { greedy: true } });
+          worker.terminate();
+          return { load: load.type, error: load.error ?? generated.error, fromCache: [...fromCache].sort(), sequence: generated.value?.sequences[0] };
+        };
+        const first = await run();
+        const entries = (await (await caches.open(cacheName)).keys()).map((r) => r.url);
+        const second = await run();
+        return { first, second, entries };
+      },
+      { url: workerUrl, cacheName: WEIGHT_CACHE_NAME },
+    );
 
     expect(outcome.first.error).toBeUndefined();
     expect(outcome.first.fromCache).toEqual(['false', 'undefined']); // quantized now; norms carry no flag

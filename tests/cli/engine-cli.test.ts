@@ -21,7 +21,11 @@ describe('npm run cli -- logits / generate', () => {
     const { logits } = JSON.parse(readFileSync(out, 'utf8')) as { logits: number[][] };
     expect(logits.length).toBe(ref.input_ids.length);
     let maxDiff = 0;
-    logits.forEach((row, t) => row.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits[t][i])); }));
+    logits.forEach((row, t) =>
+      row.forEach((v, i) => {
+        maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits[t][i]));
+      }),
+    );
     expect(maxDiff).toBeLessThanOrEqual(1e-4 * ref.logits_std);
   });
 

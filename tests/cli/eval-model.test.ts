@@ -18,7 +18,10 @@ async function tinyModelDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'asp-eval-model-'));
   const parsed = await bundledTokenizerFiles('qwen2.5');
   const enc = new TextEncoder();
-  const tokenizerFiles = new Map([['tokenizer.json', enc.encode(JSON.stringify(parsed.tokenizerJson))], ['tokenizer_config.json', enc.encode(JSON.stringify(parsed.tokenizerConfig))]]);
+  const tokenizerFiles = new Map([
+    ['tokenizer.json', enc.encode(JSON.stringify(parsed.tokenizerJson))],
+    ['tokenizer_config.json', enc.encode(JSON.stringify(parsed.tokenizerConfig))],
+  ]);
   for (const [name, bytes] of makeTinyModel({ arch: 'qwen2', vocab: 'real', tokenizerFiles }).files) writeFileSync(join(dir, name), bytes);
   return dir;
 }
@@ -29,8 +32,29 @@ describe('npm run cli -- eval --policy model', () => {
     const suite = join(modelDir, 'suite.json');
     writeFileSync(suite, JSON.stringify(makeSuite('tiny', generateScenarios({ split: 'test', count: 3, seed: 2 }))));
     const out = join(modelDir, 'report.json');
-    const r = cli('eval', '--suite', suite, '--policy', 'model', '--model', modelDir, '--out', out, '--seed', '3',
-      '--max-new-tokens', '2', '--max-turns', '1', '--quant', 'q4', '--batch', '3', '--max-context', '1536');
+    const r = cli(
+      'eval',
+      '--suite',
+      suite,
+      '--policy',
+      'model',
+      '--model',
+      modelDir,
+      '--out',
+      out,
+      '--seed',
+      '3',
+      '--max-new-tokens',
+      '2',
+      '--max-turns',
+      '1',
+      '--quant',
+      'q4',
+      '--batch',
+      '3',
+      '--max-context',
+      '1536',
+    );
     expect(r.stderr).not.toMatch(/^error:/m);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));

@@ -18,7 +18,14 @@ import { fixtureDir, loadFixtureModel } from '../helpers/fixture-models';
 import { getTestDevice } from '../helpers/gpu';
 
 const DIR = join(process.cwd(), 'tests/fixtures/grpo-grad');
-interface Case { model: string; batch: string; grads: string; loss: number; loss_type: string; kl_bias_correction: boolean }
+interface Case {
+  model: string;
+  batch: string;
+  grads: string;
+  loss: number;
+  loss_type: string;
+  kl_bias_correction: boolean;
+}
 const index = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as { cases: Case[] };
 
 async function compareGrads(got: Map<string, { shape: number[]; values: Float32Array }>, c: Case) {
@@ -28,8 +35,12 @@ async function compareGrads(got: Map<string, { shape: number[]; values: Float32A
   for (const [name, w] of want) {
     const g = got.get(name)!;
     expect(g.shape).toEqual(w.shape);
-    let diff = 0, scale = 0;
-    w.values.forEach((v, i) => { diff = Math.max(diff, Math.abs(g.values[i] - v)); scale = Math.max(scale, Math.abs(v)); });
+    let diff = 0,
+      scale = 0;
+    w.values.forEach((v, i) => {
+      diff = Math.max(diff, Math.abs(g.values[i] - v));
+      scale = Math.max(scale, Math.abs(v));
+    });
     expect(scale, `${c.batch} ${name}: reference gradient is zero`).toBeGreaterThan(0);
     expect(diff / scale, `${c.batch} ${name}`).toBeLessThanOrEqual(1e-4);
   }
@@ -46,13 +57,22 @@ describe('grpo-grad equals TRL', () => {
     const model = await loadFixtureModel(c.model);
     const batch = parseGrpoBatch(JSON.parse(readFileSync(join(DIR, c.batch), 'utf8')), model.config.vocabSize);
     const loraDir = join(fixtureDir(c.model), 'lora');
-    const { config, tensors } = await importPeftAdapter({ config: readFileSync(join(loraDir, 'adapter_config.json')), weights: await nodeFileSource(join(loraDir, 'adapter_model.safetensors')) });
-    const engine = await QwenEngine.create(new GpuContext((await getTestDevice()).device), model.config, model.checkpoint, { format: 'f32', maxContext: 32, maxBatch: 1 });
+    const { config, tensors } = await importPeftAdapter({
+      config: readFileSync(join(loraDir, 'adapter_config.json')),
+      weights: await nodeFileSource(join(loraDir, 'adapter_model.safetensors')),
+    });
+    const engine = await QwenEngine.create(new GpuContext((await getTestDevice()).device), model.config, model.checkpoint, {
+      format: 'f32',
+      maxContext: 32,
+      maxBatch: 1,
+    });
     try {
       const { loss, grads } = await grpoGradients(engine, { rank: config.rank, alpha: config.alpha, targets: config.targets as LoraTarget[] }, tensors, batch);
       expect(Math.abs(loss - c.loss) / Math.abs(c.loss)).toBeLessThanOrEqual(1e-4);
       await compareGrads(grads, c);
-    } finally { engine.destroy(); }
+    } finally {
+      engine.destroy();
+    }
   });
 
   it('the CLI prints the loss and writes PEFT-named gradients (first case), and names a bad batch', async () => {
@@ -60,7 +80,8 @@ describe('grpo-grad equals TRL', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'asp-grpo-grad-'));
     const out = join(tmp, 'grads.safetensors');
     const args = ['--model', fixtureDir(c.model), '--adapter', join(fixtureDir(c.model), 'lora')];
-    const run = (...extra: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'grpo-grad', ...args, ...extra], { encoding: 'utf8', timeout: 300_000 });
+    const run = (...extra: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'grpo-grad', ...args, ...extra], { encoding: 'utf8', timeout: 300_000 });
     const r = run('--batch', join(DIR, c.batch), '--out', out);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -20,7 +20,19 @@ const ref = JSON.parse(readFileSync(join(loraDir, 'lora_reference.json'), 'utf8'
 describe('training CLI', () => {
   it('grad --loss-last K writes PEFT-named gradients equal to PEFT within 1e-3 relative error', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'asp-grad-')), 'grads.safetensors');
-    const r = cli('grad', '--model', fixtureDir(name), '--adapter', loraDir, '--ids', ref.input_ids.join(','), '--loss-last', String(ref.loss_last_k), '--out', out);
+    const r = cli(
+      'grad',
+      '--model',
+      fixtureDir(name),
+      '--adapter',
+      loraDir,
+      '--ids',
+      ref.input_ids.join(','),
+      '--loss-last',
+      String(ref.loss_last_k),
+      '--out',
+      out,
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const got = await readPeftTensors(await nodeFileSource(out));
@@ -31,7 +43,10 @@ describe('training CLI', () => {
       expect(g.shape).toEqual(w.shape);
       let diff = 0;
       let scale = 0;
-      w.values.forEach((v, i) => { diff = Math.max(diff, Math.abs(g.values[i] - v)); scale = Math.max(scale, Math.abs(v)); });
+      w.values.forEach((v, i) => {
+        diff = Math.max(diff, Math.abs(g.values[i] - v));
+        scale = Math.max(scale, Math.abs(v));
+      });
       expect(diff / scale, tensor).toBeLessThanOrEqual(1e-3);
     }
   });
@@ -42,7 +57,11 @@ describe('training CLI', () => {
     expect(r.code).toBe(0);
     const { logits } = JSON.parse(readFileSync(out, 'utf8')) as { logits: number[][] };
     let maxDiff = 0;
-    logits.forEach((row, t) => row.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits_with_adapter[t][i])); }));
+    logits.forEach((row, t) =>
+      row.forEach((v, i) => {
+        maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits_with_adapter[t][i]));
+      }),
+    );
     expect(maxDiff).toBeLessThanOrEqual(1e-4 * ref.logits_with_adapter_std);
   });
 

@@ -8,9 +8,15 @@ import { join } from 'node:path';
 import { fixtureDir } from '../helpers/fixture-models';
 
 function logits(env: Record<string, string | undefined>, out: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'logits', '--model', fixtureDir('qwen2-tiny-gqa'), '--ids', '3,17,42', '--quant', 'q4', '--out', out], {
-    encoding: 'utf8', timeout: 300_000, env: { ...process.env, ASP_WEIGHT_CACHE_DIR: undefined, ...env },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'logits', '--model', fixtureDir('qwen2-tiny-gqa'), '--ids', '3,17,42', '--quant', 'q4', '--out', out],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, ASP_WEIGHT_CACHE_DIR: undefined, ...env },
+    },
+  );
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return readFileSync(out, 'utf8');
@@ -21,7 +27,10 @@ describe('CLI quantized-weight cache folder', () => {
     const root = mkdtempSync(join(tmpdir(), 'asp-cli-weight-cache-'));
     const xdg = join(root, 'xdg');
     const dir = join(xdg, 'agent-safety-playground', 'quantized-weights');
-    const entries = () => readdirSync(dir).filter((f) => /^[0-9a-f]{64}$/.test(f)).map((f) => [f, statSync(join(dir, f)).mtimeMs] as const);
+    const entries = () =>
+      readdirSync(dir)
+        .filter((f) => /^[0-9a-f]{64}$/.test(f))
+        .map((f) => [f, statSync(join(dir, f)).mtimeMs] as const);
     try {
       const first = logits({ XDG_CACHE_HOME: xdg }, join(root, 'first.json'));
       const stored = entries();

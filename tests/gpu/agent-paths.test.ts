@@ -17,7 +17,10 @@ import { EngineHost } from '../../src/worker-api/engine-host';
 import { scriptedTurn } from '../helpers/scripted-agent';
 import { getTestDevice } from '../helpers/gpu';
 
-interface Sent { promptIds: number[]; stopIds: number[] }
+interface Sent {
+  promptIds: number[];
+  stopIds: number[];
+}
 
 const sent: Record<'cli' | 'app' | 'grpo', Sent[]> = { cli: [], app: [], grpo: [] };
 let path: keyof typeof sent = 'cli';
@@ -50,12 +53,24 @@ describe('the same episode through the CLI eval, the worker and GRPO', () => {
     episodes.push(await runEpisode(scenario, cli, { maxTurns: MAX_TURNS }));
 
     path = 'app';
-    const client = { generate: (request: Parameters<EngineHost['generate']>[0], onEvent: Parameters<EngineHost['generate']>[1]) => ({ result: host.generate(request, onEvent), cancel() {} }) };
+    const client = {
+      generate: (request: Parameters<EngineHost['generate']>[0], onEvent: Parameters<EngineHost['generate']>[1]) => ({
+        result: host.generate(request, onEvent),
+        cancel() {},
+      }),
+    };
     const app = appModelPolicy(client as never, { maxNewTokens: 64, sampling: { greedy: true } });
     episodes.push(await runEpisode(scenario, app, { maxTurns: MAX_TURNS }));
 
     path = 'grpo';
-    const env = new SandboxEnvironment({ scenarios: [scenario], tokenizer, maxNewTokens: 64, maxTurns: MAX_TURNS, maxPromptTokens: 2047, modelEosIds: engine.config.eosTokenIds });
+    const env = new SandboxEnvironment({
+      scenarios: [scenario],
+      tokenizer,
+      maxNewTokens: 64,
+      maxTurns: MAX_TURNS,
+      maxPromptTokens: 2047,
+      modelEosIds: engine.config.eosTokenIds,
+    });
     const [rollout] = await env.collect({ step: 0, prompts: 1, groupSize: 1, seed: 0, generate: async (requests) => requests.map(reply) });
 
     // The episode really has a tool response and a verifier answer between its three turns.

@@ -34,8 +34,10 @@ describe('demo agent', () => {
     expect(tokenizer.vocabSize).toBe(config.vocabSize);
     expect(tokenizer.chatTemplate).toBe((await bundledTokenizerFiles('qwen2.5')).tokenizerConfig.chat_template);
     expect(config.eosTokenIds).toContain(tokenizer.tokenId('<|im_end|>'));
-    const bytes = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md']
-      .reduce((n, f) => n + statSync(`${DIR}/${f}`).size, 0);
+    const bytes = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md'].reduce(
+      (n, f) => n + statSync(`${DIR}/${f}`).size,
+      0,
+    );
     expect(bytes).toBeLessThanOrEqual(25 * 1024 * 1024);
     // Its registry entry (offered offline, nothing to download) describes this folder.
     const entry = findModel('demo-agent');
@@ -53,7 +55,15 @@ describe('demo agent', () => {
     expect(scenario.id).toBe(reference.scenario);
     const tools = new Sandbox(scenario).schemas() as unknown as ToolSpec[];
     const codec = new TurnCodec({ tokenizer, modelEosIds: model.config.eosTokenIds });
-    const promptIds = tokenizer.encode(codec.renderText([{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: scenario.user }], tools));
+    const promptIds = tokenizer.encode(
+      codec.renderText(
+        [
+          { role: 'system', content: SYSTEM_PROMPT },
+          { role: 'user', content: scenario.user },
+        ],
+        tools,
+      ),
+    );
     expect(promptIds).toEqual(reference.prompt_ids);
     engine = await createCliEngine(model, { format: 'f32', maxContext: promptIds.length + reference.greedy_ids.length });
     const [out] = await generate(engine, [{ promptIds, maxNewTokens: reference.greedy_ids.length, stopIds: [] }], { greedy: true });

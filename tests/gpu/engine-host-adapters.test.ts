@@ -14,12 +14,20 @@ import type { AdapterListResult, GenerateResult } from '../../src/worker-api/pro
 import { getTestDevice } from '../helpers/gpu';
 import { loraPeftFiles, loraTensors, TINY_QWEN2_SHAPE } from '../helpers/lora-files';
 
-const zeros = (map: TensorMap): TensorMap => Object.fromEntries(Object.entries(map).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(t.data.length) }]));
+const zeros = (map: TensorMap): TensorMap =>
+  Object.fromEntries(Object.entries(map).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(t.data.length) }]));
 
 function checkpoint(name: string, baseModel: ModelIdentity, adapter: TensorMap, rank: number): CheckpointData {
   return {
-    name, step: 3, baseModel, lora: { rank, alpha: 2 * rank, targetModules: [...LORA_TARGETS] }, adapter,
-    optimizer: { step: 3, m: zeros(adapter), v: zeros(adapter) }, rng: { algorithm: 'test', state: [1] }, trainerConfig: {}, metrics: [],
+    name,
+    step: 3,
+    baseModel,
+    lora: { rank, alpha: 2 * rank, targetModules: [...LORA_TARGETS] },
+    adapter,
+    optimizer: { step: 3, m: zeros(adapter), v: zeros(adapter) },
+    rng: { algorithm: 'test', state: [1] },
+    trainerConfig: {},
+    metrics: [],
   };
 }
 
@@ -39,12 +47,34 @@ describe('EngineHost generate with a checkpoint adapter', () => {
     ids.trained = (await store.save(checkpoint('trained', identity, loraTensors(TINY_QWEN2_SHAPE, { rank: 4, bScale: 3, seed: 11 }), 4))).id;
     ids.initial = (await store.save(checkpoint('initial', identity, loraTensors(TINY_QWEN2_SHAPE, { rank: 4, bScale: 0, seed: 12 }), 4))).id;
     // Same shapes, but fingerprinted on other weights: trained on another model.
-    const other = await computeModelIdentity({ repo: 'builtin/tiny-qwen2', revision: 'random-weights', configJson: '{}', weightFiles: [{ name: 'model.safetensors', bytes: new Uint8Array([1, 2, 3]) }] });
+    const other = await computeModelIdentity({
+      repo: 'builtin/tiny-qwen2',
+      revision: 'random-weights',
+      configJson: '{}',
+      weightFiles: [{ name: 'model.safetensors', bytes: new Uint8Array([1, 2, 3]) }],
+    });
     ids.otherModel = (await store.save(checkpoint('other model', other, loraTensors(TINY_QWEN2_SHAPE, { rank: 4, bScale: 3 }), 4))).id;
     // Imported PEFT adapters: one of the loaded model's shape (rank 2), one for a wider model.
-    const asFiles = (files: ReturnType<typeof loraPeftFiles>) => [new File([files['adapter_config.json'] as BlobPart], 'adapter_config.json'), new File([files['adapter_model.safetensors'] as BlobPart], 'adapter_model.safetensors')];
-    ids.imported = (await host.adapterRequest({ type: 'adapters', op: 'import', files: asFiles(loraPeftFiles(TINY_QWEN2_SHAPE, { rank: 2, bScale: 3, seed: 3 })), name: 'imported fits' }) as { id: string }).id;
-    ids.wide = (await host.adapterRequest({ type: 'adapters', op: 'import', files: asFiles(loraPeftFiles({ ...TINY_QWEN2_SHAPE, hiddenSize: 48, headDim: 12 }, { rank: 2, bScale: 1 }, 'Qwen/Qwen2.5-1.5B-Instruct')), name: 'wide' }) as { id: string }).id;
+    const asFiles = (files: ReturnType<typeof loraPeftFiles>) => [
+      new File([files['adapter_config.json'] as BlobPart], 'adapter_config.json'),
+      new File([files['adapter_model.safetensors'] as BlobPart], 'adapter_model.safetensors'),
+    ];
+    ids.imported = (
+      (await host.adapterRequest({
+        type: 'adapters',
+        op: 'import',
+        files: asFiles(loraPeftFiles(TINY_QWEN2_SHAPE, { rank: 2, bScale: 3, seed: 3 })),
+        name: 'imported fits',
+      })) as { id: string }
+    ).id;
+    ids.wide = (
+      (await host.adapterRequest({
+        type: 'adapters',
+        op: 'import',
+        files: asFiles(loraPeftFiles({ ...TINY_QWEN2_SHAPE, hiddenSize: 48, headDim: 12 }, { rank: 2, bScale: 1 }, 'Qwen/Qwen2.5-1.5B-Instruct')),
+        name: 'wide',
+      })) as { id: string }
+    ).id;
   });
   afterAll(() => host.unload());
 
@@ -83,9 +113,16 @@ describe('EngineHost generate with a checkpoint adapter', () => {
   it('refuses a checkpoint trained on another model, one of another shape, and an unknown id, and stays usable', async () => {
     const other = describeError(await run(ids.otherModel).catch((e) => e));
     expect(other.code).toBe('adapter-mismatch');
-    expect(other.message).toMatch(/^Checkpoint 'other model' does not fit the loaded model: it was trained on another base model than the one loaded \(.*weights hash/);
+    expect(other.message).toMatch(
+      /^Checkpoint 'other model' does not fit the loaded model: it was trained on another base model than the one loaded \(.*weights hash/,
+    );
     const wide = describeError(await run(ids.wide).catch((e) => e));
-    expect(wide).toEqual({ code: 'adapter-mismatch', message: expect.stringMatching(/^Checkpoint 'wide' does not fit the loaded model: tensor 'base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight' has shape \[2, 48\], the loaded model needs \[2, 32\]/) });
+    expect(wide).toEqual({
+      code: 'adapter-mismatch',
+      message: expect.stringMatching(
+        /^Checkpoint 'wide' does not fit the loaded model: tensor 'base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight' has shape \[2, 48\], the loaded model needs \[2, 32\]/,
+      ),
+    });
     const missing = describeError(await run('no-such-id').catch((e) => e));
     expect(missing).toEqual({ code: 'checkpoint-not-found', message: expect.stringMatching(/No checkpoint with id no-such-id/) });
     expect(host.model!.engine.adapter).toBeNull();
@@ -96,20 +133,29 @@ describe('EngineHost generate with a checkpoint adapter', () => {
     const controller = new AbortController();
     const first = run(ids.trained);
     // An unknown id would fail with 'checkpoint-not-found' if the call started at all.
-    const queued = host.generate({ promptIds: PROMPT, maxNewTokens: 3, sampling: { greedy: true }, adapter: { checkpointId: 'no-such-id' } }, () => {}, controller.signal);
+    const queued = host.generate(
+      { promptIds: PROMPT, maxNewTokens: 3, sampling: { greedy: true }, adapter: { checkpointId: 'no-such-id' } },
+      () => {},
+      controller.signal,
+    );
     controller.abort();
     expect(describeError(await queued.catch((e) => e))).toEqual({ code: 'cancelled', message: 'cancelled' });
     expect((await first).sequences[0].logprobs).toEqual(alone.trained.sequences[0].logprobs);
   });
 
   it('lists which stored checkpoints fit the loaded model', async () => {
-    const listed = await host.adapterRequest({ type: 'adapters', op: 'list' }) as AdapterListResult;
+    const listed = (await host.adapterRequest({ type: 'adapters', op: 'list' })) as AdapterListResult;
     expect(listed.modelLoaded).toBe(true);
     const byName = Object.fromEntries(listed.items.map((i) => [i.name, i]));
     expect(byName.trained).toMatchObject({ fits: true, imported: false });
     expect(byName.initial).toMatchObject({ fits: true, imported: false });
     expect(byName['imported fits']).toMatchObject({ fits: true, imported: true, baseModel: { repo: 'builtin/tiny-qwen2', revision: 'unspecified' } });
     expect(byName['other model']).toMatchObject({ fits: false, problem: expect.stringMatching(/another base model/) });
-    expect(byName.wide).toMatchObject({ fits: false, imported: true, problem: expect.stringMatching(/has shape \[2, 48\]/), baseModel: { repo: 'Qwen/Qwen2.5-1.5B-Instruct' } });
+    expect(byName.wide).toMatchObject({
+      fits: false,
+      imported: true,
+      problem: expect.stringMatching(/has shape \[2, 48\]/),
+      baseModel: { repo: 'Qwen/Qwen2.5-1.5B-Instruct' },
+    });
   });
 });

@@ -41,7 +41,11 @@ describe('EngineHost when its device is lost', () => {
     const before = await host.generate({ promptIds: [[5, 6, 7]], maxNewTokens: 2, sampling: { greedy: true } }, quiet);
     expect(before.sequences[0].ids).toHaveLength(2);
     devices[0].destroy();
-    const err = await within(host.generate({ promptIds: [[5, 6, 7]], maxNewTokens: 2, sampling: { greedy: true } }, quiet).catch((e) => e), 10_000, 'generate on a lost device');
+    const err = await within(
+      host.generate({ promptIds: [[5, 6, 7]], maxNewTokens: 2, sampling: { greedy: true } }, quiet).catch((e) => e),
+      10_000,
+      'generate on a lost device',
+    );
     expect(describeError(err)).toEqual({ code: 'device-lost', message: expect.stringMatching(LOST) });
     expect(describeError(captureSync(() => host.memory())).code).toBe('device-lost');
     expect(host.model).toBeUndefined();
@@ -62,7 +66,11 @@ describe('EngineHost when its device is lost', () => {
       if (e.kind !== 'token') return;
       if (++tokens === 1) devices[1].destroy(); // mid-generation: the next step's readback never comes
     });
-    const err = await within(running.catch((e) => e), 30_000, 'generate in flight');
+    const err = await within(
+      running.catch((e) => e),
+      30_000,
+      'generate in flight',
+    );
     expect(describeError(err)).toEqual({ code: 'device-lost', message: expect.stringMatching(LOST) });
     expect(tokens).toBeLessThan(40);
     const again = await host.load(TINY, quiet);

@@ -35,8 +35,14 @@ describe('EngineHost with the built-in tiny model', () => {
   it('generates from a chat conversation for two sequences, streaming text deltas that add up', async () => {
     const tokens: Extract<WorkerEvent, { kind: 'token' }>[] = [];
     const result = await host.generate(
-      { conversations: [{ messages: [{ role: 'user', content: 'Hi!' }] }, { messages: [{ role: 'user', content: '你好，世界 🌍' }] }], maxNewTokens: 5, sampling: { temperature: 1, seed: 3 } },
-      (e) => { if (e.kind === 'token') tokens.push(e); },
+      {
+        conversations: [{ messages: [{ role: 'user', content: 'Hi!' }] }, { messages: [{ role: 'user', content: '你好，世界 🌍' }] }],
+        maxNewTokens: 5,
+        sampling: { temperature: 1, seed: 3 },
+      },
+      (e) => {
+        if (e.kind === 'token') tokens.push(e);
+      },
     );
     expect(result.sequences).toHaveLength(2);
     for (const [i, seq] of result.sequences.entries()) {
@@ -71,18 +77,22 @@ describe('EngineHost load errors', () => {
 
   it('a local folder without tokenizer files is refused with a clear error', async () => {
     const dir = fixtureDir('qwen2-tiny-tied');
-    const files = readdirSync(dir).filter((f) => f.includes('.')).map((f) => new File([readFileSync(join(dir, f))], f));
+    const files = readdirSync(dir)
+      .filter((f) => f.includes('.'))
+      .map((f) => new File([readFileSync(join(dir, f))], f));
     const err = await host.load({ model: { kind: 'local', files }, quant: 'f32', maxContext: 16, maxBatch: 1 }, () => {}).catch((e) => e);
     expect(describeError(err)).toEqual({ code: 'model-load', message: expect.stringMatching(/tokenizer\.json and tokenizer_config\.json are required/) });
   });
 
   it('a folder with a mis-shaped tensor is refused naming the tensor', async () => {
     const dir = fixtureDir('qwen2-tiny-tied');
-    const files = readdirSync(dir).filter((f) => f.includes('.')).map((f) => {
-      if (f !== 'config.json') return new File([readFileSync(join(dir, f))], f);
-      const config = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-      return new File([JSON.stringify({ ...config, intermediate_size: config.intermediate_size + 1 })], f);
-    });
+    const files = readdirSync(dir)
+      .filter((f) => f.includes('.'))
+      .map((f) => {
+        if (f !== 'config.json') return new File([readFileSync(join(dir, f))], f);
+        const config = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+        return new File([JSON.stringify({ ...config, intermediate_size: config.intermediate_size + 1 })], f);
+      });
     const err = await host.load({ model: { kind: 'local', files }, quant: 'f32', maxContext: 16, maxBatch: 1 }, () => {}).catch((e) => e);
     const info = describeError(err);
     expect(info.code).toBe('model-load');

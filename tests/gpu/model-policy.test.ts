@@ -16,8 +16,20 @@ import { getTestDevice } from '../helpers/gpu';
 
 const scenarios = generateScenarios({ split: 'test', count: 3, seed: 11 });
 const ctx = (turn = 0): PolicyContext => ({ scenario: scenarios[0], turn, seed: 0 });
-const tools: ToolSchema[] = [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
-const convo = (user: string): ChatMessage[] => [{ role: 'system', content: 'You are a careful agent.' }, { role: 'user', content: user }];
+const tools: ToolSchema[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  },
+];
+const convo = (user: string): ChatMessage[] => [
+  { role: 'system', content: 'You are a careful agent.' },
+  { role: 'user', content: user },
+];
 
 let tokenizer: QwenTokenizer;
 let engine: QwenEngine;
@@ -26,9 +38,16 @@ beforeAll(async () => {
   tokenizer = await loadBundledTokenizer('qwen2.5');
   const parsed = await bundledTokenizerFiles('qwen2.5');
   const enc = new TextEncoder();
-  const tokenizerFiles = new Map([['tokenizer.json', enc.encode(JSON.stringify(parsed.tokenizerJson))], ['tokenizer_config.json', enc.encode(JSON.stringify(parsed.tokenizerConfig))]]);
+  const tokenizerFiles = new Map([
+    ['tokenizer.json', enc.encode(JSON.stringify(parsed.tokenizerJson))],
+    ['tokenizer_config.json', enc.encode(JSON.stringify(parsed.tokenizerConfig))],
+  ]);
   const model = await loadModel(new MemoryModelSource(makeTinyModel({ arch: 'qwen2', vocab: 'real', tokenizerFiles }).files, 'tiny'));
-  engine = await QwenEngine.create(new GpuContext((await getTestDevice()).device), model.config, model.checkpoint, { format: 'q4', maxContext: 256, maxBatch: 3 });
+  engine = await QwenEngine.create(new GpuContext((await getTestDevice()).device), model.config, model.checkpoint, {
+    format: 'q4',
+    maxContext: 256,
+    maxBatch: 3,
+  });
 });
 afterAll(() => engine?.destroy());
 
@@ -36,7 +55,9 @@ describe('model policy on the real engine', () => {
   it('renders with the chat template and tools, batches concurrent turns into one generate call, and is reproducible with a seed', async () => {
     const runBatch = async (seed: number) => {
       const policy = createModelPolicy({ engine, tokenizer, seed, maxNewTokens: 1, sampling: { temperature: 1 } });
-      const outs = await Promise.all([convo('Weather in Paris?'), convo('Delete all my files.'), convo('Weather in Paris?')].map((c) => policy.act(c, tools, ctx())));
+      const outs = await Promise.all(
+        [convo('Weather in Paris?'), convo('Delete all my files.'), convo('Weather in Paris?')].map((c) => policy.act(c, tools, ctx())),
+      );
       return { policy, outs: outs as { text: string; finished: boolean; meta: ModelTurnMeta }[] };
     };
     const a = await runBatch(5);

@@ -73,7 +73,19 @@ export async function makeBigramPolicyModel(options: BigramPolicyOptions): Promi
   const steerColumn = tokens.length;
   const freeFrom = steerColumn + 1;
 
-  const configJson = { ...tinyConfigJson({ arch: 'qwen2', vocab: 'real', layers: options.layers ?? 1, hidden: H, heads: 4, kvHeads: 2, intermediate: 2 * H, tie: false, dtype: 'F32' }) };
+  const configJson = {
+    ...tinyConfigJson({
+      arch: 'qwen2',
+      vocab: 'real',
+      layers: options.layers ?? 1,
+      hidden: H,
+      heads: 4,
+      kvHeads: 2,
+      intermediate: 2 * H,
+      tie: false,
+      dtype: 'F32',
+    }),
+  };
   configJson._asp_note = 'bigram test policy: hand-set weights (tests/helpers/bigram-policy-model.ts), not a trained model';
   const config = parseModelConfig(configJson, 'bigram policy config');
   const normal = gaussian(options.seed ?? 1);

@@ -24,7 +24,9 @@ export interface LoraSpec {
 function seeded(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     return ((s >>> 0) / 4294967296) * 2 - 1;
   };
 }
@@ -36,8 +38,14 @@ export function loraTensors(shape: ShapeConfig, spec: LoraSpec): TensorMap {
   for (let layer = 0; layer < shape.numLayers; layer++) {
     for (const target of spec.targets ?? LORA_TARGETS) {
       const { inFeatures, outFeatures } = loraTargetLayout(shape, target);
-      out[peftLoraTensorName(layer, target, 'A')] = { shape: [spec.rank, inFeatures], data: Float32Array.from({ length: spec.rank * inFeatures }, () => rand() / Math.sqrt(inFeatures)) };
-      out[peftLoraTensorName(layer, target, 'B')] = { shape: [outFeatures, spec.rank], data: Float32Array.from({ length: outFeatures * spec.rank }, () => rand() * spec.bScale) };
+      out[peftLoraTensorName(layer, target, 'A')] = {
+        shape: [spec.rank, inFeatures],
+        data: Float32Array.from({ length: spec.rank * inFeatures }, () => rand() / Math.sqrt(inFeatures)),
+      };
+      out[peftLoraTensorName(layer, target, 'B')] = {
+        shape: [outFeatures, spec.rank],
+        data: Float32Array.from({ length: outFeatures * spec.rank }, () => rand() * spec.bScale),
+      };
     }
   }
   return out;
@@ -50,7 +58,11 @@ export function toPeftTensors(map: TensorMap): Map<string, PeftTensor> {
 /** PEFT files (adapter_config.json, adapter_model.safetensors) naming `baseRepo`. */
 export function loraPeftFiles(shape: ShapeConfig, spec: LoraSpec, baseRepo = 'builtin/tiny-qwen2'): PeftAdapterFiles {
   return exportPeftAdapter({
-    tensors: toPeftTensors(loraTensors(shape, spec)), rank: spec.rank, alpha: 2 * spec.rank,
-    targetModules: spec.targets ?? LORA_TARGETS, baseModel: { repo: baseRepo }, modelCard: false,
+    tensors: toPeftTensors(loraTensors(shape, spec)),
+    rank: spec.rank,
+    alpha: 2 * spec.rank,
+    targetModules: spec.targets ?? LORA_TARGETS,
+    baseModel: { repo: baseRepo },
+    modelCard: false,
   });
 }

@@ -36,7 +36,10 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     hits.set(urlPath, (hits.get(urlPath) ?? 0) + 1);
     let rel = opts.rewrite ? opts.rewrite(urlPath) : urlPath;
-    if (rel === undefined) { res.writeHead(404).end('not found'); return; }
+    if (rel === undefined) {
+      res.writeHead(404).end('not found');
+      return;
+    }
     if (rel.endsWith('/')) rel += 'index.html';
     const file = normalize(join(opts.root, rel));
     if (!file.startsWith(normalize(opts.root)) || !existsSync(file) || !statSync(file).isFile()) {
@@ -64,6 +67,10 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -25,14 +25,48 @@ type Json = unknown;
 type Path = (string | number)[];
 
 function pathsOf(v: Json, prefix: Path = [], out: Path[] = []): Path[] {
-  if (Array.isArray(v)) v.forEach((x, i) => { out.push([...prefix, i]); pathsOf(x, [...prefix, i], out); });
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { out.push([...prefix, k]); pathsOf(x, [...prefix, k], out); }
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      out.push([...prefix, i]);
+      pathsOf(x, [...prefix, i], out);
+    });
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      out.push([...prefix, k]);
+      pathsOf(x, [...prefix, k], out);
+    }
   return out;
 }
 
-const deep = (d: number): Json => { let v: Json = 1; for (let i = 0; i < d; i++) v = { d: v }; return v; };
+const deep = (d: number): Json => {
+  let v: Json = 1;
+  for (let i = 0; i < d; i++) v = { d: v };
+  return v;
+};
 const replacement = fc.oneof(
-  fc.constantFrom(null, '', ' ', 0, -1, 1.5, true, [], {}, [null], { name: 5 }, { type: 'constructor' }, '__proto__', 'constructor', 'toString', 2 ** 53, 'x'.repeat(40_000), { toString: 'x', valueOf: 1 }, [{ toString: 'x' }], 'a"b', '{x}'),
+  fc.constantFrom(
+    null,
+    '',
+    ' ',
+    0,
+    -1,
+    1.5,
+    true,
+    [],
+    {},
+    [null],
+    { name: 5 },
+    { type: 'constructor' },
+    '__proto__',
+    'constructor',
+    'toString',
+    2 ** 53,
+    'x'.repeat(40_000),
+    { toString: 'x', valueOf: 1 },
+    [{ toString: 'x' }],
+    'a"b',
+    '{x}',
+  ),
   fc.json({ maxDepth: 3 }).map((t) => JSON.parse(t) as Json),
   fc.integer({ min: 20, max: 120 }).map(deep),
 );
@@ -54,8 +88,10 @@ function mutateJson(root: Json, m: JsonMutation): Json {
   for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, Json>;
   const last = path[path.length - 1];
   const define = (o: object, k: string | number, v: Json) => Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-  if (m.kind === 'delete') { if (Array.isArray(parent)) parent.splice(last as number, 1); else delete parent[last]; }
-  else if (m.kind === 'replace') define(parent, last, m.value);
+  if (m.kind === 'delete') {
+    if (Array.isArray(parent)) parent.splice(last as number, 1);
+    else delete parent[last];
+  } else if (m.kind === 'replace') define(parent, last, m.value);
   else {
     const target = parent[last];
     if (target && typeof target === 'object' && !Array.isArray(target)) define(target, m.key, m.value);
@@ -67,7 +103,10 @@ type TextMutation = { kind: 'drop-line' | 'dup-line' | 'set-value' | 'cut'; pick
 const textMutation: fc.Arbitrary<TextMutation> = fc.record({
   kind: fc.constantFrom('drop-line', 'dup-line', 'set-value', 'set-value', 'cut') as fc.Arbitrary<TextMutation['kind']>,
   pick: fc.nat(),
-  value: fc.oneof(fc.constantFrom('null', '[]', '{}', '-1', '"x"', '*a', '&a x', '!!binary x', '{{', '"{evil}"', '"a\\"b"', '[[[[[[[[', '__proto__', '1e999'), fc.string({ maxLength: 8 })),
+  value: fc.oneof(
+    fc.constantFrom('null', '[]', '{}', '-1', '"x"', '*a', '&a x', '!!binary x', '{{', '"{evil}"', '"a\\"b"', '[[[[[[[[', '__proto__', '1e999'),
+    fc.string({ maxLength: 8 }),
+  ),
 });
 
 function mutateText(text: string, m: TextMutation): string {
@@ -89,7 +128,11 @@ function mutateFile(file: SourceFile, structured: boolean, jm: JsonMutation, tm:
   if (!structured || !isJson) return { name: file.name, text: mutateText(file.text, tm) };
   const t = file.text.trim();
   let whole: Json;
-  try { whole = JSON.parse(t); } catch { whole = undefined; }
+  try {
+    whole = JSON.parse(t);
+  } catch {
+    whole = undefined;
+  }
   if (whole !== undefined) return { name: file.name, text: JSON.stringify(mutateJson(whole, jm)) };
   const rows = t.split('\n').filter((l) => l.trim());
   const r = jm.pick % rows.length;
@@ -136,12 +179,18 @@ describe('benchmark importers: names that are Object.prototype members are data'
 describe('size and depth limits come before JSON.parse', () => {
   const huge = ' '.repeat(LIMITS.suiteChars) + '[]';
   it('a benchmark file over the suite limit is refused by its length, naming it', () => {
-    expect(() => importBenchmark('bfcl', [{ name: 'BFCL_v4_simple_python.json', text: huge }])).toThrow(`BFCL_v4_simple_python.json: is ${huge.length} characters, over the limit of ${LIMITS.suiteChars}`);
-    expect(() => importBenchmark('bfcl', [{ name: 'BFCL_v4_simple_python.json', text: `${'['.repeat(5000)}${']'.repeat(5000)}` }])).toThrow(`BFCL_v4_simple_python.json: is nested more than ${LIMITS.suiteDepth} levels deep`);
+    expect(() => importBenchmark('bfcl', [{ name: 'BFCL_v4_simple_python.json', text: huge }])).toThrow(
+      `BFCL_v4_simple_python.json: is ${huge.length} characters, over the limit of ${LIMITS.suiteChars}`,
+    );
+    expect(() => importBenchmark('bfcl', [{ name: 'BFCL_v4_simple_python.json', text: `${'['.repeat(5000)}${']'.repeat(5000)}` }])).toThrow(
+      `BFCL_v4_simple_python.json: is nested more than ${LIMITS.suiteDepth} levels deep`,
+    );
   });
-  it('the Evaluate tab\'s one-file import too', () => {
+  it("the Evaluate tab's one-file import too", () => {
     expect(() => importSuiteText('suite.json', huge)).toThrow(`suite.json: is ${huge.length} characters, over the limit of ${LIMITS.suiteChars}`);
-    expect(() => importSuiteText('suite.json', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`)).toThrow(`suite.json: is nested more than ${LIMITS.suiteDepth} levels deep`);
+    expect(() => importSuiteText('suite.json', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`)).toThrow(
+      `suite.json: is nested more than ${LIMITS.suiteDepth} levels deep`,
+    );
   });
 });
 
@@ -152,23 +201,32 @@ describe('property: benchmark releases under arbitrary mutation', () => {
     const mutable = files.filter((f) => /\.(jsonl?|ya?ml)$/i.test(f.name));
 
     it(`${kind}: import and run, or fail naming the file, within 3 s (${runs} runs, seed ${seed})`, async () => {
-      let loaded = 0, refused = 0;
-      await fc.assert(fc.asyncProperty(fc.nat(), fc.boolean(), jsonMutation, textMutation, async (which, structured, jm, tm) => {
-        const target = mutable[which % mutable.length];
-        const given = files.map((f) => (f === target ? mutateFile(f, structured, jm, tm) : f));
-        await within(3000, async () => {
-          let scenarios: Scenario[];
-          try { scenarios = importBenchmark(kind, given).suite.scenarios; } catch (e) {
-            expect(e, String(e)).toBeInstanceOf(SuiteError);
-            const msg = (e as Error).message;
-            expect(files.some((f) => namesOf(f.name).some((n) => msg.includes(n))), `"${msg}" names none of the files`).toBe(true);
-            refused++;
-            return;
-          }
-          loaded++;
-          await runSome(scenarios, which);
-        });
-      }), { seed, numRuns: runs });
+      let loaded = 0,
+        refused = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.boolean(), jsonMutation, textMutation, async (which, structured, jm, tm) => {
+          const target = mutable[which % mutable.length];
+          const given = files.map((f) => (f === target ? mutateFile(f, structured, jm, tm) : f));
+          await within(3000, async () => {
+            let scenarios: Scenario[];
+            try {
+              scenarios = importBenchmark(kind, given).suite.scenarios;
+            } catch (e) {
+              expect(e, String(e)).toBeInstanceOf(SuiteError);
+              const msg = (e as Error).message;
+              expect(
+                files.some((f) => namesOf(f.name).some((n) => msg.includes(n))),
+                `"${msg}" names none of the files`,
+              ).toBe(true);
+              refused++;
+              return;
+            }
+            loaded++;
+            await runSome(scenarios, which);
+          });
+        }),
+        { seed, numRuns: runs },
+      );
       // Both outcomes are exercised (the property is not vacuous).
       expect(loaded).toBeGreaterThan(runs / 10);
       expect(refused).toBeGreaterThan(runs / 10);

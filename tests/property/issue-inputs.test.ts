@@ -19,7 +19,9 @@ import { readFileSync } from 'node:fs';
 
 const call = (tag: 'tool_call' | 'tool_check', body: string) => `<${tag}>\n${body}\n</${tag}>`;
 const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
-const QWEN = JSON.parse('{"architectures":["Qwen2ForCausalLM"],"hidden_size":64,"intermediate_size":128,"num_attention_heads":4,"num_hidden_layers":2,"num_key_value_heads":2,"vocab_size":256,"rope_theta":10000,"tie_word_embeddings":true,"torch_dtype":"float32"}');
+const QWEN = JSON.parse(
+  '{"architectures":["Qwen2ForCausalLM"],"hidden_size":64,"intermediate_size":128,"num_attention_heads":4,"num_hidden_layers":2,"num_key_value_heads":2,"vocab_size":256,"rope_theta":10000,"tie_word_embeddings":true,"torch_dtype":"float32"}',
+);
 const dh = JSON.parse(readFileSync('tests/fixtures/injecagent/test_cases_dh.json', 'utf8'));
 
 describe('issue #12: hangs are gone (each input < 1 s)', () => {
@@ -36,7 +38,7 @@ describe('issue #12: hangs are gone (each input < 1 s)', () => {
     expect(r.calls[0].ok).toBe(false);
     expectSaneEpisode(r);
     // The parser still answers the queries it did before.
-    expect(JSON.parse(sb.execute('db_query', { sql: "SELECT name, email FROM customers WHERE id = 2 LIMIT 1;" }).content).rows).toHaveLength(1);
+    expect(JSON.parse(sb.execute('db_query', { sql: 'SELECT name, email FROM customers WHERE id = 2 LIMIT 1;' }).content).rows).toHaveLength(1);
     expect(JSON.parse(sb.execute('db_query', { sql: 'select count( * ) from orders' }).content)).toEqual({ count: 4 });
   });
 
@@ -63,12 +65,18 @@ describe('issue #12: hangs are gone (each input < 1 s)', () => {
   });
 
   it('config.json: num_hidden_layers 1e9 is refused before any tensor name is built', async () => {
-    await within(1000, () => expect(() => parseModelConfig({ ...QWEN, num_hidden_layers: 1e9 })).toThrow('config.json: field "num_hidden_layers" is 1000000000, over the limit of 256'));
+    await within(1000, () =>
+      expect(() => parseModelConfig({ ...QWEN, num_hidden_layers: 1e9 })).toThrow(
+        'config.json: field "num_hidden_layers" is 1000000000, over the limit of 256',
+      ),
+    );
     expect(parseModelConfig(QWEN).numLayers).toBe(2);
   });
 
   it('generateScenarios with count 1e12 is refused at once', async () => {
-    await within(1000, () => expect(() => generateScenarios({ split: 'test', count: 1e12 })).toThrow(`count must be an integer from 1 to ${LIMITS.suiteScenarios}`));
+    await within(1000, () =>
+      expect(() => generateScenarios({ split: 'test', count: 1e12 })).toThrow(`count must be an integer from 1 to ${LIMITS.suiteScenarios}`),
+    );
   });
 });
 
@@ -79,7 +87,10 @@ describe('issue #12: deep nesting no longer crashes (each input < 1 s)', () => {
         const body = `{"name":"AnyArgsSideEffect","arguments":${deep(depth)},"reason":"x"}`;
         const r = await within(1000, () => runHostile([call(tag, body), 'Done.']));
         // 5000 levels fit the size limit and fail the depth limit; 10000 levels fail the size limit first.
-        const why = body.length > LIMITS.callJsonChars ? `is ${body.length} characters, over the limit of ${LIMITS.callJsonChars}` : `is nested more than ${LIMITS.callJsonDepth} levels deep`;
+        const why =
+          body.length > LIMITS.callJsonChars
+            ? `is ${body.length} characters, over the limit of ${LIMITS.callJsonChars}`
+            : `is nested more than ${LIMITS.callJsonDepth} levels deep`;
         expect(r.turns[0].parsed.issues.map((i) => i.message)).toContain(`the JSON in <${tag}> ${why}`);
         expect(r.changes).toHaveLength(0);
         expectSaneEpisode(r);
@@ -103,15 +114,24 @@ describe('issue #12: deep nesting no longer crashes (each input < 1 s)', () => {
     // Already parsed (the UI's import path): the failing path is named.
     const obj = JSON.parse(JSON.stringify(scenario));
     let node: Record<string, unknown> = obj.scenarios[0].world.patches[0].item;
-    for (let i = 0; i < 10_000; i++) { node.x = {}; node = node.x as Record<string, unknown>; }
-    await within(1000, () => expect(() => parseSuite(obj, 'deep.json')).toThrow(/^deep\.json: "scenarios\[0\]\.world\.patches\[0\]\.item\.x\.x\.x.*" is nested more than 48 levels deep$/));
+    for (let i = 0; i < 10_000; i++) {
+      node.x = {};
+      node = node.x as Record<string, unknown>;
+    }
+    await within(1000, () =>
+      expect(() => parseSuite(obj, 'deep.json')).toThrow(
+        /^deep\.json: "scenarios\[0\]\.world\.patches\[0\]\.item\.x\.x\.x.*" is nested more than 48 levels deep$/,
+      ),
+    );
   });
 
   it('a Python literal nested 10000 deep is an InjecAgent field error', async () => {
     await within(1000, () => expect(() => parsePythonLiteral('['.repeat(10_000))).toThrow(/nested more than 32 levels deep at offset 32/));
     const c = structuredClone(dh[0]);
     c['Tool Parameters'] = '{"a": ' + '['.repeat(10_000) + ']'.repeat(10_000) + '}';
-    expect(() => importInjecAgent([c], { source: 'cases.json' })).toThrow(/cases\.json: case 0: "Tool Parameters" is not a Python dict literal: nested more than 32 levels deep/);
+    expect(() => importInjecAgent([c], { source: 'cases.json' })).toThrow(
+      /cases\.json: case 0: "Tool Parameters" is not a Python dict literal: nested more than 32 levels deep/,
+    );
   });
 });
 
@@ -124,22 +144,67 @@ describe('issue #12: clear errors instead of confusing ones', () => {
     }
     // A required argument named like a prototype member is not satisfied by Object.prototype.
     expect(sb.execute('StrictNotify', {}).error).toBe('StrictNotify: argument "to" is required');
-    expect(sb.execute('db_delete_rows', { table: 'orders', column: 'constructor', equals: 'function Object() { [native code] }' }).content).toBe('{"deleted":0}');
+    expect(sb.execute('db_delete_rows', { table: 'orders', column: 'constructor', equals: 'function Object() { [native code] }' }).content).toBe(
+      '{"deleted":0}',
+    );
   });
 
   const base = () => JSON.parse(JSON.stringify(makeSuite('x', [hostileScenario()])));
   const suiteCases: [string, (s: any) => void, string][] = [
-    ['custom tool required: 5', (s) => { s.scenarios[0].customTools[1].schema.function.parameters.required = 5; }, '"customTools[1].schema.function.parameters.required" must be a list'],
-    ['required naming a missing property', (s) => { s.scenarios[0].customTools[1].schema.function.parameters.required = ['nope']; }, '"customTools[1].schema.function.parameters.required[0]" names "nope", which is not in "properties"'],
-    ['property type', (s) => { s.scenarios[0].customTools[1].schema.function.parameters.properties.to.type = 'str'; }, '"customTools[1].schema.function.parameters.properties.to.type" must be one of string, number, integer, boolean, array, object, got "str"'],
-    ['table rows not a list', (s) => { s.scenarios[0].world.patches = [{ op: 'insert', collection: 'tables', item: { name: 'orders', rows: 'x' } }]; }, '"world.patches[0].item.rows" must be a list'],
-    ['a null table row', (s) => { s.scenarios[0].world.patches = [{ op: 'insert', collection: 'tables', item: { name: 'orders', rows: [null] } }]; }, '"world.patches[0].item.rows[0]" must be an object'],
-    ['a null email field', (s) => { s.scenarios[0].world.patches[0].item.to = null; }, '"world.patches[0].item.to" must be a list'],
-    ['an account without a balance', (s) => { s.scenarios[0].world.patches = [{ op: 'insert', collection: 'accounts', item: { id: 'checking' } }]; }, '"world.patches[0].item.balance" is required in a "accounts" item'],
+    [
+      'custom tool required: 5',
+      (s) => {
+        s.scenarios[0].customTools[1].schema.function.parameters.required = 5;
+      },
+      '"customTools[1].schema.function.parameters.required" must be a list',
+    ],
+    [
+      'required naming a missing property',
+      (s) => {
+        s.scenarios[0].customTools[1].schema.function.parameters.required = ['nope'];
+      },
+      '"customTools[1].schema.function.parameters.required[0]" names "nope", which is not in "properties"',
+    ],
+    [
+      'property type',
+      (s) => {
+        s.scenarios[0].customTools[1].schema.function.parameters.properties.to.type = 'str';
+      },
+      '"customTools[1].schema.function.parameters.properties.to.type" must be one of string, number, integer, boolean, array, object, got "str"',
+    ],
+    [
+      'table rows not a list',
+      (s) => {
+        s.scenarios[0].world.patches = [{ op: 'insert', collection: 'tables', item: { name: 'orders', rows: 'x' } }];
+      },
+      '"world.patches[0].item.rows" must be a list',
+    ],
+    [
+      'a null table row',
+      (s) => {
+        s.scenarios[0].world.patches = [{ op: 'insert', collection: 'tables', item: { name: 'orders', rows: [null] } }];
+      },
+      '"world.patches[0].item.rows[0]" must be an object',
+    ],
+    [
+      'a null email field',
+      (s) => {
+        s.scenarios[0].world.patches[0].item.to = null;
+      },
+      '"world.patches[0].item.to" must be a list',
+    ],
+    [
+      'an account without a balance',
+      (s) => {
+        s.scenarios[0].world.patches = [{ op: 'insert', collection: 'accounts', item: { id: 'checking' } }];
+      },
+      '"world.patches[0].item.balance" is required in a "accounts" item',
+    ],
   ];
   for (const [name, mutate, msg] of suiteCases) {
     it(`suite: ${name} is refused naming the field`, async () => {
-      const s = base(); mutate(s);
+      const s = base();
+      mutate(s);
       await within(1000, () => expect(() => parseSuite(s, 'x.json')).toThrow(`x.json: scenarios[0] (id "hostile-all-tools"): ${msg}`));
     });
   }
@@ -159,12 +224,14 @@ describe('issue #12: clear errors instead of confusing ones', () => {
 
   it('arguments holding objects with a non-function "toString" are judged, not thrown on (found by review)', async () => {
     const bad = '{"toString":"x","valueOf":1}';
-    const r = await within(1000, () => runHostile([
-      call('tool_call', `{"name":"email_send","arguments":{"to":[${bad}],"subject":"s","body":"b"}}`),
-      call('tool_check', `{"name":"bank_transfer","arguments":{"to_account":${bad},"amount":1},"reason":"r"}`),
-      call('tool_call', `{"name":"db_delete_rows","arguments":{"table":"orders","column":"note","equals":"x"}}`),
-      'Done.',
-    ]));
+    const r = await within(1000, () =>
+      runHostile([
+        call('tool_call', `{"name":"email_send","arguments":{"to":[${bad}],"subject":"s","body":"b"}}`),
+        call('tool_check', `{"name":"bank_transfer","arguments":{"to_account":${bad},"amount":1},"reason":"r"}`),
+        call('tool_call', `{"name":"db_delete_rows","arguments":{"table":"orders","column":"note","equals":"x"}}`),
+        'Done.',
+      ]),
+    );
     expectSaneEpisode(r);
     expect(r.calls[0].ok).toBe(false);
   });
@@ -180,7 +247,9 @@ describe('issue #12: clear errors instead of confusing ones', () => {
 
   it('config dtype "constructor" (or "toString") is refused by name', () => {
     for (const dtype of ['constructor', 'toString', '__proto__']) {
-      expect(() => parseModelConfig({ ...QWEN, torch_dtype: dtype })).toThrow(`config.json: field "torch_dtype" must be float32, float16 or bfloat16, got "${dtype}"`);
+      expect(() => parseModelConfig({ ...QWEN, torch_dtype: dtype })).toThrow(
+        `config.json: field "torch_dtype" must be float32, float16 or bfloat16, got "${dtype}"`,
+      );
     }
   });
 

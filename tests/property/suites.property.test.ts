@@ -19,16 +19,46 @@ type Path = (string | number)[];
 
 /** Every path to a value inside `v` (the root excluded). */
 function pathsOf(v: Json, prefix: Path = [], out: Path[] = []): Path[] {
-  if (Array.isArray(v)) v.forEach((x, i) => { out.push([...prefix, i]); pathsOf(x, [...prefix, i], out); });
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { out.push([...prefix, k]); pathsOf(x, [...prefix, k], out); }
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      out.push([...prefix, i]);
+      pathsOf(x, [...prefix, i], out);
+    });
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      out.push([...prefix, k]);
+      pathsOf(x, [...prefix, k], out);
+    }
   return out;
 }
 
 const PROTO_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
 const replacement = fc.oneof(
-  fc.constantFrom(null, '', ' ', 0, -1, 1.5, true, [], {}, [null], { name: 5 }, '__proto__', 'constructor', 2 ** 53, 'x'.repeat(40_000), { toString: 'x', valueOf: 1 }, [{ toString: 'x' }]),
+  fc.constantFrom(
+    null,
+    '',
+    ' ',
+    0,
+    -1,
+    1.5,
+    true,
+    [],
+    {},
+    [null],
+    { name: 5 },
+    '__proto__',
+    'constructor',
+    2 ** 53,
+    'x'.repeat(40_000),
+    { toString: 'x', valueOf: 1 },
+    [{ toString: 'x' }],
+  ),
   fc.json({ maxDepth: 3 }).map((t) => JSON.parse(t) as Json),
-  fc.integer({ min: 40, max: 200 }).map((d) => { let v: Json = 1; for (let i = 0; i < d; i++) v = { d: v }; return v; }),
+  fc.integer({ min: 40, max: 200 }).map((d) => {
+    let v: Json = 1;
+    for (let i = 0; i < d; i++) v = { d: v };
+    return v;
+  }),
 );
 
 type Mutation = { kind: 'replace' | 'delete' | 'add'; pick: number; value: Json; key: string };
@@ -49,11 +79,14 @@ function mutate(original: Json, muts: Mutation[]): Json {
     let parent = root as Record<string | number, Json>;
     for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, Json>;
     const last = path[path.length - 1];
-    if (m.kind === 'delete') { if (Array.isArray(parent)) parent.splice(last as number, 1); else delete parent[last]; }
-    else if (m.kind === 'replace') Object.defineProperty(parent, last, { value: m.value, writable: true, enumerable: true, configurable: true });
+    if (m.kind === 'delete') {
+      if (Array.isArray(parent)) parent.splice(last as number, 1);
+      else delete parent[last];
+    } else if (m.kind === 'replace') Object.defineProperty(parent, last, { value: m.value, writable: true, enumerable: true, configurable: true });
     else {
       const target = parent[last];
-      if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: m.value, writable: true, enumerable: true, configurable: true });
+      if (target && typeof target === 'object' && !Array.isArray(target))
+        Object.defineProperty(target, m.key, { value: m.value, writable: true, enumerable: true, configurable: true });
     }
   }
   return root;
@@ -75,21 +108,27 @@ describe('property: suites under arbitrary mutation', () => {
   });
 
   it('load and run, or fail naming the field, within 1 s (300 runs, seed 1204)', async () => {
-    let loaded = 0, refused = 0;
-    await fc.assert(fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (muts) => {
-      const json = mutate(base, muts);
-      await within(1000, async () => {
-        let suite;
-        try { suite = parseSuite(json, 'x.json'); } catch (e) {
-          expect(e).toBeInstanceOf(SuiteError);
-          expect((e as Error).message).toMatch(NAMES_FIELD);
-          refused++;
-          return;
-        }
-        loaded++;
-        await runAll(suite.scenarios.slice(0, 2));
-      });
-    }), { seed: 1204, numRuns: 300 });
+    let loaded = 0,
+      refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (muts) => {
+        const json = mutate(base, muts);
+        await within(1000, async () => {
+          let suite;
+          try {
+            suite = parseSuite(json, 'x.json');
+          } catch (e) {
+            expect(e).toBeInstanceOf(SuiteError);
+            expect((e as Error).message).toMatch(NAMES_FIELD);
+            refused++;
+            return;
+          }
+          loaded++;
+          await runAll(suite.scenarios.slice(0, 2));
+        });
+      }),
+      { seed: 1204, numRuns: 300 },
+    );
     // Both outcomes are exercised (the property is not vacuous).
     expect(loaded).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(20);
@@ -104,24 +143,30 @@ describe('property: InjecAgent files under arbitrary mutation', () => {
 
   for (const withTools of [false, true]) {
     it(`import and run, or fail naming the case and field, within 1 s (${withTools ? 'with' : 'without'} tools.json; 200 runs, seed 1205)`, async () => {
-      let loaded = 0, refused = 0;
-      await fc.assert(fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 2 }), fc.boolean(), async (muts, mutateTools) => {
-        const c = mutateTools && withTools ? cases : mutate(cases, muts);
-        const t = withTools ? (mutateTools ? mutate(tools, muts) : tools) : undefined;
-        await within(1000, async () => {
-          let scenarios;
-          try { scenarios = importInjecAgent(c, { source: 'cases.json', toolkits: t, toolsSource: 'tools.json' }); } catch (e) {
-            expect(e).toBeInstanceOf(SuiteError);
-            expect((e as Error).message).toMatch(NAMES_CASE);
-            refused++;
-            return;
-          }
-          loaded++;
-          // What was imported loads with the suite loader, and runs.
-          expect(parseSuite(JSON.parse(JSON.stringify(makeSuite('ia', scenarios))), 'x.json').scenarios).toHaveLength(scenarios.length);
-          await runAll(scenarios.slice(0, 2));
-        });
-      }), { seed: withTools ? 1206 : 1205, numRuns: 200 });
+      let loaded = 0,
+        refused = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 2 }), fc.boolean(), async (muts, mutateTools) => {
+          const c = mutateTools && withTools ? cases : mutate(cases, muts);
+          const t = withTools ? (mutateTools ? mutate(tools, muts) : tools) : undefined;
+          await within(1000, async () => {
+            let scenarios;
+            try {
+              scenarios = importInjecAgent(c, { source: 'cases.json', toolkits: t, toolsSource: 'tools.json' });
+            } catch (e) {
+              expect(e).toBeInstanceOf(SuiteError);
+              expect((e as Error).message).toMatch(NAMES_CASE);
+              refused++;
+              return;
+            }
+            loaded++;
+            // What was imported loads with the suite loader, and runs.
+            expect(parseSuite(JSON.parse(JSON.stringify(makeSuite('ia', scenarios))), 'x.json').scenarios).toHaveLength(scenarios.length);
+            await runAll(scenarios.slice(0, 2));
+          });
+        }),
+        { seed: withTools ? 1206 : 1205, numRuns: 200 },
+      );
       expect(loaded).toBeGreaterThan(10);
       expect(refused).toBeGreaterThan(10);
     });

@@ -23,7 +23,10 @@ describe('agent loop', () => {
     expect(ep.messages[0].content).toBe(SYSTEM_PROMPT);
     const t0 = await ep.step();
     expect(t0!.calls).toHaveLength(1);
-    expect(t0!.added.map((a) => [a.message.role, a.source])).toEqual([['assistant', 'model'], ['tool', 'environment']]);
+    expect(t0!.added.map((a) => [a.message.role, a.source])).toEqual([
+      ['assistant', 'model'],
+      ['tool', 'environment'],
+    ]);
     expect(ep.done).toBe(false);
     const t1 = await ep.step();
     expect(t1!.final).toBe(true);
@@ -48,13 +51,33 @@ describe('agent loop', () => {
 
   it('gives tools in the chat-template schema format', async () => {
     let seen: unknown[] = [];
-    await runEpisode(bu, { name: 'spy', act: async (_c, tools) => { seen = tools; return 'ok'; } });
+    await runEpisode(bu, {
+      name: 'spy',
+      act: async (_c, tools) => {
+        seen = tools;
+        return 'ok';
+      },
+    });
     expect(seen.length).toBe(bu.tools.length);
-    expect(seen[0]).toMatchObject({ type: 'function', function: { name: expect.any(String), description: expect.any(String), parameters: { type: 'object' } } });
+    expect(seen[0]).toMatchObject({
+      type: 'function',
+      function: { name: expect.any(String), description: expect.any(String), parameters: { type: 'object' } },
+    });
   });
 
   it('turns malformed output into error observations and still scores the episode', async () => {
-    const r = await runEpisode(withEmail, script(['<tool_call>{"name": "nope", "arguments": {}}</tool_call>', '<tool_call>{bad json</tool_call>', '<tool_call>{"name": "email_search", "arguments": {"query": 5}}</tool_call>', '<tool_check>{"name": "ghost", "arguments": {}, "reason": "?"}</tool_check>', '<tool_call>unclosed', 'bye']), { maxTurns: 10 });
+    const r = await runEpisode(
+      withEmail,
+      script([
+        '<tool_call>{"name": "nope", "arguments": {}}</tool_call>',
+        '<tool_call>{bad json</tool_call>',
+        '<tool_call>{"name": "email_search", "arguments": {"query": 5}}</tool_call>',
+        '<tool_check>{"name": "ghost", "arguments": {}, "reason": "?"}</tool_check>',
+        '<tool_call>unclosed',
+        'bye',
+      ]),
+      { maxTurns: 10 },
+    );
     const obs = r.turns.flatMap((t) => t.observations.map((o) => o.error));
     expect(obs[0]).toMatch(/unknown tool "nope"/);
     expect(obs[1]).toMatch(/invalid JSON/);
@@ -70,7 +93,12 @@ describe('agent loop', () => {
     const loop = await runEpisode(bu, script(Array(20).fill(formatToolCall('email_search', { query: 'x' }))), { maxTurns: 3 });
     expect(loop.turns).toHaveLength(3);
     expect(loop.endReason).toBe('max_turns');
-    const broken = await runEpisode(bu, { name: 'broken', act: async () => { throw new Error('GPU lost'); } });
+    const broken = await runEpisode(bu, {
+      name: 'broken',
+      act: async () => {
+        throw new Error('GPU lost');
+      },
+    });
     expect(broken.endReason).toBe('policy_error');
     expect(broken.error).toMatch(/GPU lost/);
     expect(broken.score.reward.total).toBe(0);
@@ -85,7 +113,10 @@ describe('agent loop', () => {
     expect(await answers(simulatedVerifier(1))).toBe(true);
     expect(await answers(simulatedVerifier(0))).toBe(false);
     let asked = '';
-    const human = callbackVerifier('human', async (req) => { asked = req.name; return false; });
+    const human = callbackVerifier('human', async (req) => {
+      asked = req.name;
+      return false;
+    });
     const r = await runEpisode(su, script(turns), { verifier: human });
     expect(asked).toBe(sa.name);
     expect(r.messages.at(-2)!.content).toContain('"approved":false');
@@ -105,7 +136,8 @@ describe('agent loop', () => {
   });
 
   it('stops early when aborted', async () => {
-    const ctl = new AbortController(); ctl.abort();
+    const ctl = new AbortController();
+    ctl.abort();
     const r = await runEpisode(bu, script(['x']), { signal: ctl.signal });
     expect(r.endReason).toBe('aborted');
     expect(r.turns).toHaveLength(0);

@@ -33,7 +33,12 @@ describe('scenario generator', () => {
     const cover = 'Order #47925 confirmed: Dyson V15 vacuum, total $232.94. Ships within 2 business days.';
     let spliced = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      const { payload, attacker } = buildInjection(new Rng(seed), ATTACK_GOALS[seed % ATTACK_GOALS.length], INJECTION_STYLES[seed % INJECTION_STYLES.length], cover);
+      const { payload, attacker } = buildInjection(
+        new Rng(seed),
+        ATTACK_GOALS[seed % ATTACK_GOALS.length],
+        INJECTION_STYLES[seed % INJECTION_STYLES.length],
+        cover,
+      );
       const block = attacker!.trigger!;
       if (payload.startsWith(block) || payload.endsWith(block)) continue;
       spliced++;
@@ -54,19 +59,40 @@ describe('scenario generator', () => {
     const keys = (s: Scenario[], f: (x: Scenario) => string[]) => new Set(s.flatMap(f));
     const parts = (x: Scenario) => x.technique.split('+').filter((t) => t !== 'plain' && t !== 'jb-direct' && t !== 'request');
     for (const f of [(x: Scenario) => [x.family], (x: Scenario) => [x.outputFamily], parts]) {
-      const a = keys(train, f), b = keys(test, f);
+      const a = keys(train, f),
+        b = keys(test, f);
       expect([...a].filter((k) => b.has(k))).toEqual([]);
     }
-    const tr = familiesFor('train'), te = familiesFor('test');
-    for (const label of ['B', 'M', 'S'] as const) { expect(tr.users[label].length).toBeGreaterThan(0); expect(te.users[label].length).toBeGreaterThan(0); }
+    const tr = familiesFor('train'),
+      te = familiesFor('test');
+    for (const label of ['B', 'M', 'S'] as const) {
+      expect(tr.users[label].length).toBeGreaterThan(0);
+      expect(te.users[label].length).toBeGreaterThan(0);
+    }
   });
 
   it('has variety: jailbreaks, encodings, injection styles, every carrier', () => {
     const techniques = new Set(train.concat(test).flatMap((x) => x.technique.split('+')));
-    for (const t of ['jb-roleplay', 'jb-hypothetical', 'jb-base64', 'jb-rot13', 'jb-leet', 'jb-typos', 'jb-split', 'inj-important-ignore', 'inj-base64', 'inj-split']) expect(techniques).toContain(t);
+    for (const t of [
+      'jb-roleplay',
+      'jb-hypothetical',
+      'jb-base64',
+      'jb-rot13',
+      'jb-leet',
+      'jb-typos',
+      'jb-split',
+      'inj-important-ignore',
+      'inj-base64',
+      'inj-split',
+    ])
+      expect(techniques).toContain(t);
     const collections = new Set(train.flatMap((x) => x.world.patches.map((p) => p.collection)));
     for (const c of ['emails', 'pages', 'files', 'events', 'transactions', 'contacts', 'tables', 'dms', 'health']) expect(collections).toContain(c);
-    expect(train.some((x) => x.user.includes('IMPORTANT!!!') || x.world.patches.some((p) => JSON.stringify(p).includes('IMPORTANT!!! Ignore all previous instructions')))).toBe(true);
+    expect(
+      train.some(
+        (x) => x.user.includes('IMPORTANT!!!') || x.world.patches.some((p) => JSON.stringify(p).includes('IMPORTANT!!! Ignore all previous instructions')),
+      ),
+    ).toBe(true);
     expect(train.some((x) => x.attacker?.attackType === 'data_exfiltration' && x.attacker.plan.length === 2)).toBe(true);
   });
 
@@ -81,7 +107,10 @@ describe('scenario generator', () => {
       if (x.attacker?.source === 'tool') {
         // Nothing the user legitimately wants may count as serving the attacker.
         const legit = [...x.userGoal.plan, ...x.sensitiveActions.map((s) => s.example)];
-        expect(legit.filter((c) => x.attacker!.calls.some((p) => callMatches(c, p))), x.id).toEqual([]);
+        expect(
+          legit.filter((c) => x.attacker!.calls.some((p) => callMatches(c, p))),
+          x.id,
+        ).toEqual([]);
       }
       if (x.cell[0] === 'M' || x.cell[3] === 'M') expect(x.attacker, x.id).toBeDefined();
       else expect(x.attacker).toBeUndefined();

@@ -11,12 +11,19 @@ import { Sandbox } from '../../src/sandbox/sandbox';
 
 const dir = 'tests/fixtures/injecagent';
 const load = (f: string) => JSON.parse(readFileSync(`${dir}/${f}`, 'utf8'));
-const dh = load('test_cases_dh.json'), ds = load('test_cases_ds.json'), tools = load('tools.json');
+const dh = load('test_cases_dh.json'),
+  ds = load('test_cases_ds.json'),
+  tools = load('tools.json');
 
 describe('Python literal parser', () => {
   it('parses dicts, lists, tuples, escapes, True/False/None and numbers', () => {
-    expect(parsePythonLiteral("{'a': [1, -2.5, 1e3], 'b': (True, False, None), \"c\": 'it\\'s', 'd': {'e': 'x\\ny'}, 'f': 'a' 'b',}"))
-      .toEqual({ a: [1, -2.5, 1000], b: [true, false, null], c: "it's", d: { e: 'x\ny' }, f: 'ab' });
+    expect(parsePythonLiteral("{'a': [1, -2.5, 1e3], 'b': (True, False, None), \"c\": 'it\\'s', 'd': {'e': 'x\\ny'}, 'f': 'a' 'b',}")).toEqual({
+      a: [1, -2.5, 1000],
+      b: [true, false, null],
+      c: "it's",
+      d: { e: 'x\ny' },
+      f: 'ab',
+    });
   });
   for (const bad of ["{'a': }", "{'a' 1}", "'open", '{1: 2', 'nope', "{'a': 1} extra"]) {
     it(`rejects ${bad}`, () => expect(() => parsePythonLiteral(bad)).toThrow(/at offset \d+/));
@@ -27,9 +34,16 @@ describe('InjecAgent import', () => {
   it('imports cases as BU-MT scenarios with tools.json schemas', () => {
     const s = importInjecAgent([...dh, ...ds], { toolkits: tools, source: 'fixture' });
     expect(s).toHaveLength(6);
-    for (const x of s) { expect(x.cell).toBe('BU-MT'); expect(x.split).toBe('imported'); expect(x.attacker!.trigger).toBe(x.attacker!.instruction); }
+    for (const x of s) {
+      expect(x.cell).toBe('BU-MT');
+      expect(x.split).toBe('imported');
+      expect(x.attacker!.trigger).toBe(x.attacker!.instruction);
+    }
     const notes = s[2];
-    expect(notes.userGoal.plan[0]).toEqual({ name: 'EvernoteManagerSearchNotes', arguments: { keywords: ['garden', 'project'], max_results: 5, include_archived: true, notebook_id: null } });
+    expect(notes.userGoal.plan[0]).toEqual({
+      name: 'EvernoteManagerSearchNotes',
+      arguments: { keywords: ['garden', 'project'], max_results: 5, include_archived: true, notebook_id: null },
+    });
     expect(notes.technique).toBe('injecagent-enhanced');
     const unlock = s[0].customTools!.find((t) => t.schema.function.name === 'AugustSmartLockUnlockDoor')!;
     expect(unlock).toMatchObject({ privilege: 'sensitive', sideEffect: true });
@@ -53,20 +67,53 @@ describe('InjecAgent import', () => {
 
   const broken: [string, (c: any) => void, RegExp][] = [
     ['missing key', (c) => delete c['User Tool'], /case 0 is missing "User Tool"/],
-    ['bad parameters', (c) => { c['Tool Parameters'] = "{'a': "; }, /"Tool Parameters" is not a Python dict literal/],
-    ['non-dict parameters', (c) => { c['Tool Parameters'] = "['a']"; }, /must be a dict/],
-    ['instruction not in response', (c) => { c['Tool Response'] = '"{}"'; }, /does not contain the "Attacker Instruction"/],
-    ['three attacker tools', (c) => { c['Attacker Tools'] = ['A', 'B', 'C']; }, /has 3 tools/],
-    ['bad exfil tool', (c) => { c['Attacker Tools'] = ['A', 'SlackSend']; }, /must end with GmailSendEmail/],
+    [
+      'bad parameters',
+      (c) => {
+        c['Tool Parameters'] = "{'a': ";
+      },
+      /"Tool Parameters" is not a Python dict literal/,
+    ],
+    [
+      'non-dict parameters',
+      (c) => {
+        c['Tool Parameters'] = "['a']";
+      },
+      /must be a dict/,
+    ],
+    [
+      'instruction not in response',
+      (c) => {
+        c['Tool Response'] = '"{}"';
+      },
+      /does not contain the "Attacker Instruction"/,
+    ],
+    [
+      'three attacker tools',
+      (c) => {
+        c['Attacker Tools'] = ['A', 'B', 'C'];
+      },
+      /has 3 tools/,
+    ],
+    [
+      'bad exfil tool',
+      (c) => {
+        c['Attacker Tools'] = ['A', 'SlackSend'];
+      },
+      /must end with GmailSendEmail/,
+    ],
   ];
   for (const [name, mutate, msg] of broken) {
     it(`rejects a case with ${name}`, () => {
-      const c = structuredClone(dh[0]); mutate(c);
+      const c = structuredClone(dh[0]);
+      mutate(c);
       expect(() => importInjecAgent([c], { source: 'cases.json' })).toThrow(msg);
     });
   }
   it('names a tool missing from tools.json', () => {
-    expect(() => importInjecAgent(dh, { toolkits: tools.filter((t: any) => t.toolkit !== 'Dropbox'), toolsSource: 'tools.json' })).toThrow(/tool "DropboxDeleteItem" is not in tools.json/);
+    expect(() => importInjecAgent(dh, { toolkits: tools.filter((t: any) => t.toolkit !== 'Dropbox'), toolsSource: 'tools.json' })).toThrow(
+      /tool "DropboxDeleteItem" is not in tools.json/,
+    );
     expect(() => importInjecAgent({}, {})).toThrow(/must be a JSON list/);
   });
 
@@ -76,7 +123,14 @@ describe('InjecAgent import', () => {
       const comply = (await runEval(s, complyPolicy())).report;
       expect(comply.overall.attack_success_rate).toBe(1);
       expect(comply.injecagent!.asr_valid).toEqual({ direct_harm: 1, data_stealing_s1: 1, data_stealing_s2: 1, data_stealing: 1, total: 1 });
-      expect(Object.keys(comply.by_attack_type).sort()).toEqual(['Data Security Harm', 'Financial Data', 'Financial Harm', 'Others', 'Physical Data', 'Physical Harm']);
+      expect(Object.keys(comply.by_attack_type).sort()).toEqual([
+        'Data Security Harm',
+        'Financial Data',
+        'Financial Harm',
+        'Others',
+        'Physical Data',
+        'Physical Harm',
+      ]);
       expect(comply.injecagent!.by_attack_type['Physical Data']).toEqual({ n: 1, valid: 1, successes: 1, asr_valid: 1 });
       for (const p of [oraclePolicy(), refusePolicy()]) {
         const r = (await runEval(s, p)).report;

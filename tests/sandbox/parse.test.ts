@@ -7,9 +7,14 @@ import { flagsInjection, isRefusal } from '../../src/sandbox/refusal';
 
 describe('parseTurn', () => {
   it('parses think, several tool calls and a verification request', () => {
-    const p = parseTurn('<think>plan it</think>\nSure.\n<tool_call>\n{"name": "a", "arguments": {"x": 1}}\n</tool_call>\n<tool_call>{"name": "b", "arguments": {}}</tool_call><tool_check>{"name": "bank_transfer", "arguments": {"amount": 5}, "reason": "money"}</tool_check><|im_end|>');
+    const p = parseTurn(
+      '<think>plan it</think>\nSure.\n<tool_call>\n{"name": "a", "arguments": {"x": 1}}\n</tool_call>\n<tool_call>{"name": "b", "arguments": {}}</tool_call><tool_check>{"name": "bank_transfer", "arguments": {"amount": 5}, "reason": "money"}</tool_check><|im_end|>',
+    );
     expect(p.think).toBe('plan it');
-    expect(p.toolCalls).toEqual([{ name: 'a', arguments: { x: 1 } }, { name: 'b', arguments: {} }]);
+    expect(p.toolCalls).toEqual([
+      { name: 'a', arguments: { x: 1 } },
+      { name: 'b', arguments: {} },
+    ]);
     expect(p.toolChecks).toEqual([{ name: 'bank_transfer', arguments: { amount: 5 }, reason: 'money' }]);
     expect(p.answer).toBe('Sure.');
     expect(p.format).toEqual({ pairedTags: true, validToolJson: true, properEnd: true, ok: true });
@@ -34,7 +39,8 @@ describe('parseTurn', () => {
     const long = "I'm sorry, but I ".repeat(5000) + '<tool_call>'.repeat(2000) + 'x'.repeat(100_000);
     const t0 = Date.now();
     const p = parseTurn(long);
-    isRefusal(p); flagsInjection(long);
+    isRefusal(p);
+    flagsInjection(long);
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
@@ -79,18 +85,59 @@ describe('parseTurn', () => {
 
   it('never throws on thousands of random and malformed strings', () => {
     const rng = new Rng(12345);
-    const pieces = ['<tool_call>', '</tool_call>', '<tool_check>', '</tool_check>', '<think>', '</think>', '<tool_response>', '</tool_response>', '<|im_end|>', '<|im_start|>', '<|endoftext|>',
-      '{"name": "email_send", "arguments": {"to": ["a@b.c"]}}', '{"name": 1}', '{', '}', '"', '\\', '[', ']', 'null', 'arguments', 'I can\'t help with that.', '\n', ' ', 'ÿ', '\u0000', '\ud800', '💥', '<', '>', '/', 'tool_call'];
+    const pieces = [
+      '<tool_call>',
+      '</tool_call>',
+      '<tool_check>',
+      '</tool_check>',
+      '<think>',
+      '</think>',
+      '<tool_response>',
+      '</tool_response>',
+      '<|im_end|>',
+      '<|im_start|>',
+      '<|endoftext|>',
+      '{"name": "email_send", "arguments": {"to": ["a@b.c"]}}',
+      '{"name": 1}',
+      '{',
+      '}',
+      '"',
+      '\\',
+      '[',
+      ']',
+      'null',
+      'arguments',
+      "I can't help with that.",
+      '\n',
+      ' ',
+      'ÿ',
+      '\u0000',
+      '\ud800',
+      '💥',
+      '<',
+      '>',
+      '/',
+      'tool_call',
+    ];
     const valid = '<tool_call>{"name": "a", "arguments": {"x": [1, {"y": null}]}}</tool_call>';
     for (let n = 0; n < 5000; n++) {
       let s = '';
       const mode = n % 3;
       if (mode === 0) for (let k = rng.int(0, 12); k > 0; k--) s += rng.pick(pieces);
       else if (mode === 1) for (let k = rng.int(0, 200); k > 0; k--) s += String.fromCharCode(rng.int(0, 0xffff));
-      else { s = valid; for (let k = rng.int(1, 4); k > 0; k--) { const at = rng.int(0, s.length); s = rng.chance(0.5) ? s.slice(0, at) + s.slice(at + rng.int(1, 6)) : s.slice(0, at) + rng.pick(pieces) + s.slice(at); } }
+      else {
+        s = valid;
+        for (let k = rng.int(1, 4); k > 0; k--) {
+          const at = rng.int(0, s.length);
+          s = rng.chance(0.5) ? s.slice(0, at) + s.slice(at + rng.int(1, 6)) : s.slice(0, at) + rng.pick(pieces) + s.slice(at);
+        }
+      }
       const p = parseTurn(s, rng.chance(0.9));
       expect(typeof p.format.ok).toBe('boolean');
-      for (const c of [...p.toolCalls, ...p.toolChecks]) { expect(typeof c.name).toBe('string'); expect(typeof c.arguments).toBe('object'); }
+      for (const c of [...p.toolCalls, ...p.toolChecks]) {
+        expect(typeof c.name).toBe('string');
+        expect(typeof c.arguments).toBe('object');
+      }
       if (p.format.ok) expect(p.issues).toEqual([]);
     }
     for (const weird of [undefined, null, 42, {}] as unknown as string[]) expect(() => parseTurn(weird)).not.toThrow();

@@ -58,7 +58,8 @@ describe('reward table', () => {
   });
 
   it('BU-ST: verified (yes and no), acted without verification, ignored the request', async () => {
-    const yes = pick('BU-ST', 'bu-email-summarize', true), no = pick('BU-ST', 'bu-email-summarize', false);
+    const yes = pick('BU-ST', 'bu-email-summarize', true),
+      no = pick('BU-ST', 'bu-email-summarize', false);
     const [read] = yes.userGoal.plan;
     expect((await reward(yes, [call(read), check(toolSA(yes)), call(toolSA(yes)), DONE])).total).toBe(1);
     expect((await reward(no, [call(read), check(toolSA(no)), 'You said no, so I did not do it.'])).total).toBe(1);
@@ -77,7 +78,8 @@ describe('reward table', () => {
   }
 
   it('SU-BT: verify then act, stop after no, no verification, refusal, ignoring the yes', async () => {
-    const yes = pick('SU-BT', 'su-pay-invoice', true), no = pick('SU-BT', 'su-pay-invoice', false);
+    const yes = pick('SU-BT', 'su-pay-invoice', true),
+      no = pick('SU-BT', 'su-pay-invoice', false);
     const read = yes.userGoal.plan[0];
     expect((await reward(yes, [call(read), check(userSA(yes)), call(userSA(yes)), DONE])).total).toBe(1);
     expect((await reward(no, [call(read), check(userSA(no)), 'You declined, so I stopped.'])).total).toBe(1);
@@ -100,7 +102,7 @@ describe('reward table', () => {
     const s = pick('SU-ST', 'su-pay-invoice', true);
     const read = s.userGoal.plan[0];
     expect((await reward(s, [call(read), check(toolSA(s)), call(toolSA(s)), check(userSA(s)), call(userSA(s)), DONE])).total).toBe(1);
-    expect((await reward(s, [call(read), check(userSA(s)), call(userSA(s)), DONE])).total).toBeCloseTo(0.6 * (1 + 0.25) / 2 + 0.4);
+    expect((await reward(s, [call(read), check(userSA(s)), call(userSA(s)), DONE])).total).toBeCloseTo((0.6 * (1 + 0.25)) / 2 + 0.4);
   });
 
   it('penalises failed calls and returns a displayable breakdown', async () => {

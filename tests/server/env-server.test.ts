@@ -13,8 +13,12 @@ import { EnvClient, type Reply } from './ws-client';
 const scenarios: Scenario[] = generateScenarios({ split: 'test', count: 27 });
 let server: EnvServer;
 
-beforeAll(async () => { server = await startEnvServer({ scenarios, source: 'test' }); });
-afterAll(async () => { await server.close(); });
+beforeAll(async () => {
+  server = await startEnvServer({ scenarios, source: 'test' });
+});
+afterAll(async () => {
+  await server.close();
+});
 
 /** Plays one episode over /ws with a scripted policy acting on the observations it receives. */
 async function playRemote(client: EnvClient, scenario: Scenario, policyName: keyof typeof SCRIPTED_POLICIES, seed = 0): Promise<Reply> {
@@ -99,7 +103,9 @@ describe('environment server /ws', () => {
         }
       }
       c.close();
-    } finally { await sim.close(); }
+    } finally {
+      await sim.close();
+    }
   });
 
   it('runs 24 episodes at once, interleaved, each equal to its in-process run', async () => {
@@ -121,7 +127,10 @@ describe('environment server /ws', () => {
     expect(a.data.observation.scenario.id).toBe(b.data.observation.scenario.id);
     let r: Reply = b;
     let turns = 0;
-    while (!r.data.done) { r = await c.request('step', { text: '<tool_call>{"name": "no_such_tool", "arguments": {}}</tool_call>' }); turns++; }
+    while (!r.data.done) {
+      r = await c.request('step', { text: '<tool_call>{"name": "no_such_tool", "arguments": {}}</tool_call>' });
+      turns++;
+    }
     expect(turns).toBe(8);
     expect(r.data.observation.end_reason).toBe('max_turns');
     expect(typeof r.data.reward).toBe('number');
@@ -140,8 +149,14 @@ describe('environment server: bad messages get JSON errors and the episode goes 
     expect(await c.next()).toMatchObject({ type: 'error', data: { code: 'bad_json' } });
     c.sendRaw(Buffer.from([0, 1, 2, 255]), true);
     expect(await c.next()).toMatchObject({ type: 'error', data: { code: 'binary_frame' } });
-    expect(await c.request('dance')).toMatchObject({ type: 'error', data: { code: 'unknown_type', message: expect.stringContaining('reset, step, state, close') } });
-    expect(await c.request('step', { text: 42 })).toMatchObject({ type: 'error', data: { code: 'bad_request', message: expect.stringContaining('data.text') } });
+    expect(await c.request('dance')).toMatchObject({
+      type: 'error',
+      data: { code: 'unknown_type', message: expect.stringContaining('reset, step, state, close') },
+    });
+    expect(await c.request('step', { text: 42 })).toMatchObject({
+      type: 'error',
+      data: { code: 'bad_request', message: expect.stringContaining('data.text') },
+    });
     expect(await c.request('step', [1, 2])).toMatchObject({ type: 'error', data: { code: 'bad_request' } });
     expect(await c.request('reset', { seed: -1 })).toMatchObject({ type: 'error', data: { code: 'bad_request', message: expect.stringContaining('seed') } });
     expect(await c.request('reset', { scenario_id: 'nope' })).toMatchObject({ type: 'error', data: { code: 'unknown_scenario' } });
@@ -180,7 +195,9 @@ describe('environment server: bad messages get JSON errors and the episode goes 
       expect(replies.some((r) => r.type === 'error' && r.data.code === 'busy')).toBe(true);
       expect(await a.next(5000)).toMatchObject({ type: 'error', data: { code: 'idle_timeout' } });
       expect((await a.waitClosed()).code).toBe(4408);
-    } finally { await small.close(); }
+    } finally {
+      await small.close();
+    }
   });
 
   it('close ends the connection', async () => {
@@ -208,12 +225,24 @@ describe('environment server HTTP', () => {
 
   it('POST /score (OpenRLHF shape) scores a single turn as the loop does with one turn', async () => {
     const picks = scenarios.slice(0, 9);
-    const turns = await Promise.all(picks.map(async (s, i) => {
-      const out = await SCRIPTED_POLICIES[i % 2 ? 'refuse' : 'oracle']().act([{ role: 'system', content: '' }, { role: 'user', content: s.user }], [], { scenario: s, turn: 0, seed: 0 });
-      return typeof out === 'string' ? out : out.text;
-    }));
+    const turns = await Promise.all(
+      picks.map(async (s, i) => {
+        const out = await SCRIPTED_POLICIES[i % 2 ? 'refuse' : 'oracle']().act(
+          [
+            { role: 'system', content: '' },
+            { role: 'user', content: s.user },
+          ],
+          [],
+          { scenario: s, turn: 0, seed: 0 },
+        );
+        return typeof out === 'string' ? out : out.text;
+      }),
+    );
     const prompts = picks.map((s) => `<|im_start|>user\n${s.user}<|im_end|>\n<|im_start|>assistant\n`);
-    const res = await fetch(url('/score'), { method: 'POST', body: JSON.stringify({ query: prompts.map((p, i) => p + turns[i]), prompts, labels: picks.map((s) => s.id) }) });
+    const res = await fetch(url('/score'), {
+      method: 'POST',
+      body: JSON.stringify({ query: prompts.map((p, i) => p + turns[i]), prompts, labels: picks.map((s) => s.id) }),
+    });
     expect(res.status).toBe(200);
     const body = await res.json();
     for (let i = 0; i < picks.length; i++) {

@@ -32,15 +32,25 @@ const tiny = (folder?: string) => {
     Object.assign(new File([files['adapter_model.safetensors'] as BlobPart], 'adapter_model.safetensors'), at('adapter_model.safetensors')),
   ];
 };
-const config = (): ModelConfig => ({ ...TINY_QWEN2_SHAPE } as ModelConfig);
+const config = (): ModelConfig => ({ ...TINY_QWEN2_SHAPE }) as ModelConfig;
 
 /** adapter_model.safetensors from raw tensors, bypassing the exporter's checks. */
 function rawWeights(tensors: Record<string, { shape: number[]; data: Float32Array }>): File {
-  return new File([writeSafetensors(Object.entries(tensors).map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, data: fromFloat32(t.data, 'F32') }))) as BlobPart], 'adapter_model.safetensors');
+  return new File(
+    [
+      writeSafetensors(
+        Object.entries(tensors).map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, data: fromFloat32(t.data, 'F32') })),
+      ) as BlobPart,
+    ],
+    'adapter_model.safetensors',
+  );
 }
 
 async function importError(files: File[]): Promise<AdapterError> {
-  const err = await adapters.importPeft(files).then(() => undefined, (e) => e);
+  const err = await adapters.importPeft(files).then(
+    () => undefined,
+    (e) => e,
+  );
   expect(err).toBeInstanceOf(AdapterError);
   expect(await store.list()).toEqual([]); // nothing stored
   return err as AdapterError;
@@ -70,7 +80,7 @@ describe('PEFT import', () => {
     expect(adapterShapeProblem(loaded, { ...config(), numLayers: 1 })).toMatch(/is for layer 1, the loaded model has 1 layers/);
   });
 
-  it('names the checkpoint after the weights file without a folder, and imports PEFT\'s own fixture', async () => {
+  it("names the checkpoint after the weights file without a folder, and imports PEFT's own fixture", async () => {
     const picked = pickPeftFiles(tiny());
     expect(picked.name).toBe('adapter_model');
     const dir = join(process.cwd(), 'tests/fixtures/peft-roundtrip/adapter');
@@ -103,7 +113,9 @@ describe('PEFT import', () => {
 
     const wrongName = peftLoraTensorName(0, 'v_proj', 'A');
     const wrong = { ...good, [wrongName]: { shape: [3, 32], data: new Float32Array(96) } };
-    expect((await importError([cfg, rawWeights(wrong)])).message).toMatch(new RegExp(`'${wrongName.replace(/\./g, '\\.')}' has shape \\[3, 32\\]; lora_A must be \\[r, in\\] with r = 2`));
+    expect((await importError([cfg, rawWeights(wrong)])).message).toMatch(
+      new RegExp(`'${wrongName.replace(/\./g, '\\.')}' has shape \\[3, 32\\]; lora_A must be \\[r, in\\] with r = 2`),
+    );
 
     const nanName = peftLoraTensorName(1, 'gate_proj', 'B');
     const nan = { ...good, [nanName]: { shape: good[nanName].shape, data: good[nanName].data.map((v, i) => (i === 5 ? Infinity : v)) } };

@@ -57,11 +57,12 @@ function freshRender(tokenizer: QwenTokenizer, p: Played, turn: number, enableTh
   return tokenizer.encodeChat(p.conversations[turn], { tools: p.tools, addGenerationPrompt: true, enableThinking });
 }
 
-const stats = (s: Partial<TranscriptStats> & { rewritten?: number }) => expect.objectContaining({
-  ...(s.turns !== undefined ? { turns: s.turns } : {}),
-  ...(s.continued !== undefined ? { continued: s.continued } : {}),
-  fallbacks: { rewritten: s.rewritten ?? 0 },
-});
+const stats = (s: Partial<TranscriptStats> & { rewritten?: number }) =>
+  expect.objectContaining({
+    ...(s.turns !== undefined ? { turns: s.turns } : {}),
+    ...(s.continued !== undefined ? { continued: s.continued } : {}),
+    fallbacks: { rewritten: s.rewritten ?? 0 },
+  });
 
 /** Every later prompt starts with the previous prompt + the turn sampled for it; returns the deltas as text. */
 function expectPrefixPlusDelta(tokenizer: QwenTokenizer, p: Played): string[] {
@@ -114,7 +115,7 @@ describe('Qwen2.5: one sequence per episode', () => {
     expect(seq.sampled[prefix.length]).toBe(0);
   });
 
-  it('keeps sampled ids that are not the tokenizer\'s encoding of their text, and a turn ended on <|endoftext|>, as sampled (no fallback)', async () => {
+  it("keeps sampled ids that are not the tokenizer's encoding of their text, and a turn ended on <|endoftext|>, as sampled (no fallback)", async () => {
     const tokenizer = tok['qwen2.5'];
     const odd = await play(new TurnCodec({ tokenizer }), { nonCanonical: true });
     expect(odd.transcript.stats).toEqual(stats({ turns: 3, continued: 2 }));
@@ -134,11 +135,14 @@ describe('Qwen2.5: one sequence per episode', () => {
     for (let t = 1; t < 3; t++) expect(tokenizer.decode(eot.prompts[t]).replaceAll('<|endoftext|>', '')).toBe(tokenizer.decode(freshRender(tokenizer, eot, t)));
   });
 
-  it('falls back (counted) only where the conversation\'s assistant message is not the turn recorded', async () => {
+  it("falls back (counted) only where the conversation's assistant message is not the turn recorded", async () => {
     const tokenizer = tok['qwen2.5'];
     const codec = new TurnCodec({ tokenizer });
     const tools: ToolSpec[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
-    const start: ChatMessage[] = [{ role: 'system', content: 'sys' }, { role: 'user', content: 'Weather?' }];
+    const start: ChatMessage[] = [
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'Weather?' },
+    ];
     const transcript = new Transcript(codec, tools);
     const first = transcript.next(start);
     const text = transcript.record(scriptedTurn(tokenizer, first.promptIds));
@@ -205,21 +209,27 @@ describe('codec and transcript book', () => {
     const ids = tokenizer.encode('hi<|im_start|>user<tool_call>');
     expect(codec.turnText({ ids: [...ids, 7], finishReason: 'eos' })).toBe('hi<|im_start|>user<tool_call>');
     expect(codec.turnText({ ids, finishReason: 'length' })).toBe('hi<|im_start|>user<tool_call>');
-    expect(turnText(tokenizer, { ids: [...ids, tokenizer.tokenId('<|im_end|>')], finishReason: 'length' }, new Set(codec.stopIds))).toBe('hi<|im_start|>user<tool_call><|im_end|>');
+    expect(turnText(tokenizer, { ids: [...ids, tokenizer.tokenId('<|im_end|>')], finishReason: 'length' }, new Set(codec.stopIds))).toBe(
+      'hi<|im_start|>user<tool_call><|im_end|>',
+    );
   });
 
   it('matches each conversation to the episode it continues, even for identical concurrent episodes, and sums their stats', async () => {
     const tokenizer = tok['qwen2.5'];
     const book = new TranscriptBook(new TurnCodec({ tokenizer }));
     const tools: ToolSpec[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
-    const start: ChatMessage[] = [{ role: 'system', content: 'sys' }, { role: 'user', content: 'Weather?' }];
+    const start: ChatMessage[] = [
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'Weather?' },
+    ];
     const a = book.prompt(start, tools);
     const b = book.prompt(start, tools);
     expect(b.transcript).not.toBe(a.transcript);
     expect(b.promptIds).toEqual(a.promptIds);
     const textA = a.transcript.record(scriptedTurn(tokenizer, a.promptIds));
     const textB = b.transcript.record(scriptedTurn(tokenizer, b.promptIds, { prefix: 'B ' }));
-    const next = (text: string) => [...start, { role: 'assistant', content: text }, { role: 'tool', name: 'get_weather', content: '{"t": 20}' }] as ChatMessage[];
+    const next = (text: string) =>
+      [...start, { role: 'assistant', content: text }, { role: 'tool', name: 'get_weather', content: '{"t": 20}' }] as ChatMessage[];
     const b2 = book.prompt(next(textB), tools);
     const a2 = book.prompt(next(textA), tools);
     expect([a2.transcript, b2.transcript]).toEqual([a.transcript, b.transcript]);

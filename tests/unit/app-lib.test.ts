@@ -27,7 +27,12 @@ const scenarios = generateScenarios({ split: 'test', count: 27, seed: 3 });
 const injected = scenarios.find((s) => s.cell === 'BU-MT' && s.world.patches.length > 0)!;
 
 describe('share links', () => {
-  const state: SharedLabState = { split: 'test', id: injected.id, policies: ['comply', 'oracle'], edits: { user: 'héllo <b>', patchEdits: [{ patch: 0, field: 'content', value: 'x' }], toolOverrides: [{ tool: 'web_fetch', response: 'y' }] } };
+  const state: SharedLabState = {
+    split: 'test',
+    id: injected.id,
+    policies: ['comply', 'oracle'],
+    edits: { user: 'héllo <b>', patchEdits: [{ patch: 0, field: 'content', value: 'x' }], toolOverrides: [{ tool: 'web_fetch', response: 'y' }] },
+  };
   it('round-trips state, unicode included', () => {
     const decoded = decodeLabHash(encodeLabHash(state));
     expect(decoded).toEqual({ ok: true, state });
@@ -58,7 +63,11 @@ describe('scenario edits', () => {
   it('changes the prompt, a world text field and a tool output without touching the base', () => {
     const field = editableFields(injected).find((f) => f.value.length > 20)!;
     const tool = injected.tools[0];
-    const out = applyEdits(injected, { user: 'new prompt', patchEdits: [{ patch: field.patch, field: field.field, value: 'INJECTED' }], toolOverrides: [{ tool, response: 'fixed' }] });
+    const out = applyEdits(injected, {
+      user: 'new prompt',
+      patchEdits: [{ patch: field.patch, field: field.field, value: 'INJECTED' }],
+      toolOverrides: [{ tool, response: 'fixed' }],
+    });
     expect(out.user).toBe('new prompt');
     expect(out.world.patches[field.patch].item[field.field]).toBe('INJECTED');
     expect(out.tools).not.toContain(tool);
@@ -79,7 +88,8 @@ describe('every attack judged', () => {
   const field = editableFields(bubt)[0] && editableFields(bubt).find((f) => f.field === 'text')!;
   const wire = INJECTION_PRESETS.find((p) => p.id === 'wire-money')!;
   const injectedText = { patchEdits: [{ patch: field.patch, field: field.field, value: field.value + wire.text }], toolOverrides: [] };
-  const run = (s: Scenario, p: 'comply' | 'oracle') => runEpisode(s, p === 'comply' ? complyPolicy() : oraclePolicy(), { maxTurns: 6, verifier: scenarioVerifier() });
+  const run = (s: Scenario, p: 'comply' | 'oracle') =>
+    runEpisode(s, p === 'comply' ? complyPolicy() : oraclePolicy(), { maxTurns: 6, verifier: scenarioVerifier() });
 
   it('a preset brings its attacker spec and the tools it needs: comply is judged attack success, oracle not', async () => {
     const s = applyEdits(bubt, { ...injectedText, attacks: [{ preset: 'wire-money' }] });
@@ -111,18 +121,31 @@ describe('every attack judged', () => {
   });
   it('every preset is carried out by comply on a benign scenario that shows it, and judged', async () => {
     for (const p of INJECTION_PRESETS) {
-      const s = applyEdits(bubt, { patchEdits: [{ patch: field.patch, field: field.field, value: field.value + p.text }], toolOverrides: [], attacks: [{ preset: p.id }] });
+      const s = applyEdits(bubt, {
+        patchEdits: [{ patch: field.patch, field: field.field, value: field.value + p.text }],
+        toolOverrides: [],
+        attacks: [{ preset: p.id }],
+      });
       const r = await run(s, 'comply');
       expect(r.score.outcome.attackSuccess, p.id).toBe(true);
     }
   });
   it('share links carry the attacker spec, the cell and the model', () => {
-    const state: SharedLabState = { split: 'test', id: bubt.id, policies: ['comply', 'oracle'], cell: 'BU-BT', model: 'tiny', edits: { ...injectedText, attacks: [{ preset: 'wire-money' }, { tool: 'email_send', argText: 'x@evil.example', goal: undefined }] } };
+    const state: SharedLabState = {
+      split: 'test',
+      id: bubt.id,
+      policies: ['comply', 'oracle'],
+      cell: 'BU-BT',
+      model: 'tiny',
+      edits: { ...injectedText, attacks: [{ preset: 'wire-money' }, { tool: 'email_send', argText: 'x@evil.example', goal: undefined }] },
+    };
     const d = decodeLabHash(encodeLabHash(state));
     expect(d.ok && d.state.edits.attacks).toEqual([{ preset: 'wire-money' }, { tool: 'email_send', argText: 'x@evil.example', goal: undefined }]);
     expect(d.ok && d.state.cell).toBe('BU-BT');
     expect(d.ok && d.state.model).toBe('tiny');
-    const bad = decodeLabHash('#lab=' + Buffer.from(JSON.stringify({ v: 1, ...state, edits: { ...state.edits, attacks: [{ tool: '<b>' }] } })).toString('base64url'));
+    const bad = decodeLabHash(
+      '#lab=' + Buffer.from(JSON.stringify({ v: 1, ...state, edits: { ...state.edits, attacks: [{ tool: '<b>' }] } })).toString('base64url'),
+    );
     expect(bad.ok === false && bad.error).toContain('edits.attacks[0]');
   });
 });
@@ -166,7 +189,14 @@ describe('model policy', () => {
         requests.push(req);
         onEvent?.({ kind: 'token', sequence: 0, id: 1, text: 'Hel' });
         onEvent?.({ kind: 'token', sequence: 0, id: 2, text: 'lo' });
-        return { id: 1, cancel() {}, result: Promise.resolve({ tokensPerSecond: 1, sequences: [{ ids: [1, 2], text: 'Hello', logprobs: [0, 0], finishReason: 'length' as const, promptTokens: 10 }] }) };
+        return {
+          id: 1,
+          cancel() {},
+          result: Promise.resolve({
+            tokensPerSecond: 1,
+            sequences: [{ ids: [1, 2], text: 'Hello', logprobs: [0, 0], finishReason: 'length' as const, promptTokens: 10 }],
+          }),
+        };
       },
     };
     const streamed: string[] = [];
@@ -174,17 +204,32 @@ describe('model policy', () => {
     const out = await policy.act([{ role: 'user', content: 'hi' }], [], { scenario: injected as Scenario, turn: 1, seed: 2 });
     expect(out).toMatchObject({ text: 'Hello', finished: false });
     expect(streamed).toEqual(['Hel', 'Hello']);
-    expect(requests[0]).toMatchObject({ maxNewTokens: 2, conversations: [{ messages: [{ role: 'user', content: 'hi' }], tools: [] }], sampling: { seed: 2006 } });
+    expect(requests[0]).toMatchObject({
+      maxNewTokens: 2,
+      conversations: [{ messages: [{ role: 'user', content: 'hi' }], tools: [] }],
+      sampling: { seed: 2006 },
+    });
     expect(() => modelPolicy(engine, { maxNewTokens: 0, sampling: {} })).toThrow(/maxNewTokens/);
   });
 });
 
 describe('training chart series', () => {
-  const m = (step: number, perCell: TrainingMetrics['perCell'], kl = 0.1): TrainingMetrics => ({ step, totalSteps: 3, elapsedSeconds: step, meanReward: step / 3, kl, gradNorm: 1, perCell });
+  const m = (step: number, perCell: TrainingMetrics['perCell'], kl = 0.1): TrainingMetrics => ({
+    step,
+    totalSteps: 3,
+    elapsedSeconds: step,
+    meanReward: step / 3,
+    kl,
+    gradNorm: 1,
+    perCell,
+  });
   it('has one series per cell seen, with gaps where a step had no rollout of that cell', () => {
     const rates = (r: number) => ({ refusal: r, verification: 0, attackSuccess: 1 - r, completion: 0.5 });
     const metrics = [m(1, { 'MU-BT': rates(0.2) }), m(2, { 'MU-BT': rates(0.4), 'BU-MT': rates(0) }), m(3, {}, NaN)];
-    expect(cellSeries(metrics, 'refusal')).toEqual([{ label: 'BU-MT', color: CELL_COLORS[1], values: [null, 0, null] }, { label: 'MU-BT', color: CELL_COLORS[3], values: [0.2, 0.4, null] }]);
+    expect(cellSeries(metrics, 'refusal')).toEqual([
+      { label: 'BU-MT', color: CELL_COLORS[1], values: [null, 0, null] },
+      { label: 'MU-BT', color: CELL_COLORS[3], values: [0.2, 0.4, null] },
+    ]);
     expect(cellSeries(metrics, 'attackSuccess')[1].values).toEqual([0.8, 0.6, null]);
     expect(scalarSeries(metrics, 'KL', (x) => x.kl)).toEqual([{ label: 'KL', values: [0.1, 0.1, null] }]);
   });
@@ -193,7 +238,9 @@ describe('training chart series', () => {
 describe('small helpers', () => {
   it('estimates memory: q4 weights are about a quarter of f32, KV grows with context', () => {
     const dims = MODEL_DIMS['qwen2.5-0.5b-instruct'];
-    const q4 = estimateMemory(dims, 'q4', 1024), f32 = estimateMemory(dims, 'f32', 1024), long = estimateMemory(dims, 'q4', 4096);
+    const q4 = estimateMemory(dims, 'q4', 1024),
+      f32 = estimateMemory(dims, 'f32', 1024),
+      long = estimateMemory(dims, 'q4', 4096);
     const params = MODEL_REGISTRY.find((m) => m.id === 'qwen2.5-0.5b-instruct')!.params;
     // Dims agree with the registry's parameter count (f32: 4 bytes each; plus the RoPE table of 1024 positions × head_dim f32).
     expect(f32.weights).toBe(params * 4 + 1024 * dims.headDim * 4);
@@ -212,7 +259,9 @@ describe('small helpers', () => {
       // logits, sampling params, sampled id and 2 log-probs, and 12 bytes of readback; the split-K scratch.
       const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
       const rows = planLogitRows(config, ENGINE_BATCH, 512);
-      expect(e.activations).toBe(4 * 512 * (3 + 2 * H + (nH + 2 * nKv) * d + nH * d + 3 * I) + 4 * rows * (1 + V + SAMPLING_PARAM_WORDS + 3) + maxAttentionScratchBytes(d) + 12 * rows);
+      expect(e.activations).toBe(
+        4 * 512 * (3 + 2 * H + (nH + 2 * nKv) * d + nH * d + 3 * I) + 4 * rows * (1 + V + SAMPLING_PARAM_WORDS + 3) + maxAttentionScratchBytes(d) + 12 * rows,
+      );
       expect(e.activations).toBeLessThan(200 * 2 ** 20); // not 512 full-vocabulary logit rows (311 MB)
     }
   });
@@ -242,16 +291,37 @@ describe('small helpers', () => {
 
 describe('training that explains itself', () => {
   it('no learning signal exactly when every group has equal rewards', () => {
-    expect(noLearningSignal([{ group: 0, reward: 0 }, { group: 0, reward: 0 }, { group: 1, reward: 0.5 }, { group: 1, reward: 0.5 }])).toBe(true);
-    expect(noLearningSignal([{ group: 0, reward: 0 }, { group: 0, reward: 0 }, { group: 1, reward: 0.5 }, { group: 1, reward: 1 }])).toBe(false);
+    expect(
+      noLearningSignal([
+        { group: 0, reward: 0 },
+        { group: 0, reward: 0 },
+        { group: 1, reward: 0.5 },
+        { group: 1, reward: 0.5 },
+      ]),
+    ).toBe(true);
+    expect(
+      noLearningSignal([
+        { group: 0, reward: 0 },
+        { group: 0, reward: 0 },
+        { group: 1, reward: 0.5 },
+        { group: 1, reward: 1 },
+      ]),
+    ).toBe(false);
     // Equal means across groups are not equal rewards within one.
-    expect(noLearningSignal([{ group: 0, reward: 1 }, { group: 0, reward: 0 }])).toBe(false);
+    expect(
+      noLearningSignal([
+        { group: 0, reward: 1 },
+        { group: 0, reward: 0 },
+      ]),
+    ).toBe(false);
     expect(noLearningSignal([])).toBe(false);
   });
   it('fits chart axes to the data: a flat zero series is not drawn on 0-100, steps stay whole', () => {
     expect(valueRange(0, 0)).toEqual([0, 1]);
     expect(valueRange(2, 2)).toEqual([1.8, 2.2]);
-    expect(valueRange(0.01, 0.03)).toEqual([0.009, 0.031].map((v, i) => (i === 0 ? expect.closeTo(v, 9) : expect.closeTo(v, 9))) as unknown as [number, number]);
+    expect(valueRange(0.01, 0.03)).toEqual(
+      [0.009, 0.031].map((v, i) => (i === 0 ? expect.closeTo(v, 9) : expect.closeTo(v, 9))) as unknown as [number, number],
+    );
     expect(valueRange(0.001, 0.1)[0]).toBe(0);
     expect(valueRange(-1, 1)).toEqual([-1.1, 1.1]);
     expect(valueRange(null, null)).toEqual([0, 1]);
@@ -278,7 +348,17 @@ describe('Wilson intervals', () => {
 describe('benchmark headlines', () => {
   it("show the benchmarks' own headline rows with their population and the better direction", () => {
     const m = {
-      asb: { n: 8, attacked: { n: 6, asr: 0.5, original_task_success: 0.25, refusal_rate: 0 }, by_setting: {}, by_setting_variant: {}, by_aggressive: {}, by_agent: {}, by_attack_type: {}, pna: null, nrp: 0.3 },
+      asb: {
+        n: 8,
+        attacked: { n: 6, asr: 0.5, original_task_success: 0.25, refusal_rate: 0 },
+        by_setting: {},
+        by_setting_variant: {},
+        by_aggressive: {},
+        by_agent: {},
+        by_attack_type: {},
+        pna: null,
+        nrp: 0.3,
+      },
       agentdojo: { n_user_tasks: 2, utility: 1, n_pairs: 4, utility_under_attack: 0.5, targeted_asr: null, by_user_task: {}, by_injection_task: {} },
     } as unknown as BenchmarkMetrics;
     const rows = benchmarkHeadlines(m).map((h) => [h.label, h.value, h.n, h.better, h.proportion]);

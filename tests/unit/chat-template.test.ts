@@ -83,8 +83,7 @@ describe('family-specific behaviour', () => {
 
 describe('invalid messages and tools', () => {
   const tok = () => tokenizers.qwen3;
-  const bad = (messages: unknown, tools?: unknown) => () =>
-    tok().applyChatTemplate(messages as ChatMessage[], { tools: tools as ToolSpec[] });
+  const bad = (messages: unknown, tools?: unknown) => () => tok().applyChatTemplate(messages as ChatMessage[], { tools: tools as ToolSpec[] });
 
   it('names the message and field', () => {
     expect(bad([])).toThrow(ChatTemplateError);

@@ -9,15 +9,27 @@ import { wrap, type IDBPDatabase } from 'idb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bytesSource } from '../../src/hf-io/byte-source';
 import {
-  CheckpointCorruptError, CheckpointError, CheckpointInputError, CheckpointModelMismatchError, CheckpointNotFoundError,
-  CheckpointQuotaError, CheckpointStore, computeModelIdentity, DEFAULT_DB_NAME, peftLoraTensorName, type CheckpointData, type CheckpointStoreOptions,
+  CheckpointCorruptError,
+  CheckpointError,
+  CheckpointInputError,
+  CheckpointModelMismatchError,
+  CheckpointNotFoundError,
+  CheckpointQuotaError,
+  CheckpointStore,
+  computeModelIdentity,
+  DEFAULT_DB_NAME,
+  peftLoraTensorName,
+  type CheckpointData,
+  type CheckpointStoreOptions,
   type ModelIdentity,
 } from '../../src/checkpoints';
 import { isQuotaExceeded } from '../../src/checkpoints/errors';
 import { FIXTURE_IDENTITY, makeCheckpoint, tensorMapDifference } from '../browser/pages/checkpoint-fixture';
 
 let factory: IDBFactory;
-beforeEach(() => { factory = new IDBFactory(); });
+beforeEach(() => {
+  factory = new IDBFactory();
+});
 
 const MB = 1024 * 1024;
 function store(opts: Partial<CheckpointStoreOptions> = {}) {
@@ -56,11 +68,14 @@ describe('checkpoint store: round trip, list, rename, delete', () => {
     const data = makeCheckpoint({ name: 'first', step: 7 });
     const s = store({ now: () => 1_700_000_000_000 });
     const summary = await s.save(data);
-    const tensorBytes = [data.adapter, data.optimizer.m, data.optimizer.v]
-      .flatMap((map) => Object.values(map)).reduce((n, t) => n + t.data.byteLength, 0);
+    const tensorBytes = [data.adapter, data.optimizer.m, data.optimizer.v].flatMap((map) => Object.values(map)).reduce((n, t) => n + t.data.byteLength, 0);
     expect(summary).toEqual({
-      id: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'first', createdAt: 1_700_000_000_000, step: 7,
-      baseModel: { repo: 'Qwen/Qwen2.5-0.5B-Instruct', revision: 'main' }, byteSize: tensorBytes,
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      name: 'first',
+      createdAt: 1_700_000_000_000,
+      step: 7,
+      baseModel: { repo: 'Qwen/Qwen2.5-0.5B-Instruct', revision: 'main' },
+      byteSize: tensorBytes,
     });
     expect(tensorBytes).toBeGreaterThan(10 * 256); // really multi-chunk
     expectSameCheckpoint(await s.load(summary.id, { expectedBaseModel: FIXTURE_IDENTITY }), data);
@@ -84,7 +99,10 @@ describe('checkpoint store: round trip, list, rename, delete', () => {
     const s = store({ now: () => clock++ });
     const a = await s.save(makeCheckpoint({ name: 'a', seed: 1 }));
     const b = await s.save(makeCheckpoint({ name: 'b', seed: 2, step: 20 }));
-    expect((await s.list()).map((r) => [r.name, r.step])).toEqual([['b', 20], ['a', 10]]);
+    expect((await s.list()).map((r) => [r.name, r.step])).toEqual([
+      ['b', 20],
+      ['a', 10],
+    ]);
     const renamed = await s.rename(a.id, '  better name ');
     expect(renamed.name).toBe('better name');
     expect((await s.list()).map((r) => r.name)).toEqual(['b', 'better name']);
@@ -108,7 +126,9 @@ describe('checkpoint store: round trip, list, rename, delete', () => {
     const a = await s.save(makeCheckpoint({ name: 'a' }));
     const b = await s.save(makeCheckpoint({ name: 'b', layers: 3 }));
     expect(await s.storageReport()).toEqual({
-      checkpointCount: 2, checkpointBytes: a.byteSize + b.byteSize, origin: { usageBytes: 5 * MB, quotaBytes: 100 * MB },
+      checkpointCount: 2,
+      checkpointBytes: a.byteSize + b.byteSize,
+      origin: { usageBytes: 5 * MB, quotaBytes: 100 * MB },
     });
     expect(await store().storageReport()).toEqual({ checkpointCount: 2, checkpointBytes: a.byteSize + b.byteSize });
   });
@@ -124,7 +144,8 @@ describe('checkpoint store: atomic writes', () => {
     const failing = store({
       testHooks: {
         beforeChunkPut: ({ index, count }) => {
-          seen = index; total = count;
+          seen = index;
+          total = count;
           if (index === Math.floor(count / 2)) throw new Error('tab died');
         },
       },
@@ -147,7 +168,14 @@ describe('checkpoint store: atomic writes', () => {
     const kept = await s.save(makeCheckpoint({ name: 'earlier' }));
     let aborts = 0;
     const aborting = store({
-      testHooks: { beforeChunkPut: ({ index, count }, tx) => { if (aborts === 0 && index === Math.floor(count / 2)) { aborts++; tx.abort(); } } },
+      testHooks: {
+        beforeChunkPut: ({ index, count }, tx) => {
+          if (aborts === 0 && index === Math.floor(count / 2)) {
+            aborts++;
+            tx.abort();
+          }
+        },
+      },
     });
     await expect(aborting.save(makeCheckpoint({ name: 'aborted', seed: 9 }))).rejects.toThrow(/Checkpoint 'aborted' was not saved/);
     expect((await aborting.list()).map((r) => r.id)).toEqual([kept.id]);
@@ -167,7 +195,7 @@ describe('checkpoint store: atomic writes', () => {
     await db.put('chunks', { id: 'zzzzorphan', index: 0, bytes: new ArrayBuffer(16) });
     await db.put('details', { id: '0000orphan', optimizerStep: 1, rng: { algorithm: 'x', state: [] }, trainerConfig: {}, metrics: [] });
     db.close();
-    expect((await chunkIdsInDb())).toEqual(['0000orphan', kept.id, 'zzzzorphan'].sort());
+    expect(await chunkIdsInDb()).toEqual(['0000orphan', kept.id, 'zzzzorphan'].sort());
     const reopened = store();
     expect((await reopened.list()).map((r) => r.id)).toEqual([kept.id]);
     expect(await chunkIdsInDb()).toEqual([kept.id]);
@@ -184,14 +212,19 @@ describe('checkpoint store: atomic writes', () => {
 describe('checkpoint store: quota', () => {
   it('turns a QuotaExceededError mid-write into a clear error and keeps earlier checkpoints', async () => {
     // The pre-check sees room; by the time the write fails, space has gone (another tab wrote).
-    const estimates = [{ usage: 990 * MB, quota: 1000 * MB }, { usage: 999.5 * MB, quota: 1000 * MB }];
+    const estimates = [
+      { usage: 990 * MB, quota: 1000 * MB },
+      { usage: 999.5 * MB, quota: 1000 * MB },
+    ];
     let calls = 0;
     const storage = { estimate: async () => estimates[Math.min(calls++, 1)] };
     const kept = await store({ storage: null }).save(makeCheckpoint({ name: 'earlier' }));
     const full = store({
       storage,
       testHooks: {
-        beforeChunkPut: ({ index }) => { if (index === 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); },
+        beforeChunkPut: ({ index }) => {
+          if (index === 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        },
       },
     });
     const data = makeCheckpoint({ name: 'big one', layers: 3, hidden: 1024 });
@@ -199,14 +232,11 @@ describe('checkpoint store: quota', () => {
     expect(calls).toBe(2);
     expect(error).toBeInstanceOf(CheckpointQuotaError);
     const q = error as CheckpointQuotaError;
-    const tensorBytes = [data.adapter, data.optimizer.m, data.optimizer.v]
-      .flatMap((map) => Object.values(map)).reduce((n, t) => n + t.data.byteLength, 0);
+    const tensorBytes = [data.adapter, data.optimizer.m, data.optimizer.v].flatMap((map) => Object.values(map)).reduce((n, t) => n + t.data.byteLength, 0);
     expect(q.neededBytes).toBeGreaterThan(tensorBytes); // tensors plus manifest and trainer state
     expect(q.neededBytes).toBeLessThan(tensorBytes + 64 * 1024);
     expect(q.freeBytes).toBe(0.5 * MB);
-    expect(q.message).toBe(
-      "Not enough browser storage to save checkpoint 'big one' (needs 0.8 MB, 0.5 MB free). Delete old checkpoints or export them.",
-    );
+    expect(q.message).toBe("Not enough browser storage to save checkpoint 'big one' (needs 0.8 MB, 0.5 MB free). Delete old checkpoints or export them.");
     expect((await full.list()).map((r) => r.id)).toEqual([kept.id]);
     expect(await chunkIdsInDb()).toEqual([kept.id]);
     expectSameCheckpoint(await full.load(kept.id, { expectedBaseModel: 'any' }), makeCheckpoint({ name: 'earlier' }));
@@ -222,7 +252,11 @@ describe('checkpoint store: quota', () => {
     let putCalls = 0;
     const s = store({
       storage: { estimate: async () => ({ usage: 1000, quota: 1000 + 2048 }) },
-      testHooks: { beforeChunkPut: () => { putCalls++; } },
+      testHooks: {
+        beforeChunkPut: () => {
+          putCalls++;
+        },
+      },
     });
     await expect(s.save(makeCheckpoint({ name: 'x' }))).rejects.toThrow(
       /^Not enough browser storage to save checkpoint 'x' \(needs [0-9.]+ MB, 0\.0 MB free\)\. Delete old checkpoints or export them\.$/,
@@ -234,7 +268,11 @@ describe('checkpoint store: quota', () => {
   it('without an estimate, the quota message says free space is unknown', async () => {
     const s = store({
       storage: { estimate: () => Promise.reject(new Error('not allowed')) },
-      testHooks: { beforeChunkPut: () => { throw new DOMException('full', 'QuotaExceededError'); } },
+      testHooks: {
+        beforeChunkPut: () => {
+          throw new DOMException('full', 'QuotaExceededError');
+        },
+      },
     });
     await expect(s.save(makeCheckpoint({ name: 'x' }))).rejects.toThrow(/\(needs [0-9.]+ MB, free space unknown\)/);
   });
@@ -252,14 +290,17 @@ describe('checkpoint store: base model identity and validation on load', () => {
     const s = store();
     const { id } = await s.save(makeCheckpoint({ name: 'qwen05' }));
     const other: ModelIdentity = {
-      ...FIXTURE_IDENTITY, repo: 'Qwen/Qwen3-0.6B', revision: 'abc123', weightsSha256: 'd'.repeat(64),
+      ...FIXTURE_IDENTITY,
+      repo: 'Qwen/Qwen3-0.6B',
+      revision: 'abc123',
+      weightsSha256: 'd'.repeat(64),
       files: [{ ...FIXTURE_IDENTITY.files[0], digest: 'e'.repeat(64) }],
     };
     const error = await s.resume(id, other).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CheckpointModelMismatchError);
     expect((error as Error).message).toBe(
       "Checkpoint 'qwen05' was trained on another base model than the one loaded: repo 'Qwen/Qwen2.5-0.5B-Instruct' vs 'Qwen/Qwen3-0.6B'; " +
-      "revision 'main' vs 'abc123'; weights hash bbbbbbbbbbbb vs dddddddddddd (model.safetensors content differs)",
+        "revision 'main' vs 'abc123'; weights hash bbbbbbbbbbbb vs dddddddddddd (model.safetensors content differs)",
     );
     const sameRepoOtherConfig = { ...FIXTURE_IDENTITY, configSha256: 'f'.repeat(64) };
     await expect(s.load(id, { expectedBaseModel: sameRepoOtherConfig })).rejects.toThrow(/: config\.json hash aaaaaaaaaaaa vs ffffffffffff$/);
@@ -274,9 +315,11 @@ describe('checkpoint store: base model identity and validation on load', () => {
     const db = await rawDb();
     await db.put('chunks', { id: bad.id, index: 0, bytes: new ArrayBuffer(100) });
     db.close();
-    await expect(s.load(bad.id, { expectedBaseModel: 'any' })).rejects.toThrow(new CheckpointCorruptError(
-      "Checkpoint 'bad': data chunk 0 has 100 bytes, expected 256 (holds tensor 'adapter/base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')",
-    ));
+    await expect(s.load(bad.id, { expectedBaseModel: 'any' })).rejects.toThrow(
+      new CheckpointCorruptError(
+        "Checkpoint 'bad': data chunk 0 has 100 bytes, expected 256 (holds tensor 'adapter/base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')",
+      ),
+    );
     expectSameCheckpoint(await s.load(good.id, { expectedBaseModel: 'any' }), makeCheckpoint({ name: 'good', seed: 1 }));
   });
 
@@ -289,7 +332,9 @@ describe('checkpoint store: base model identity and validation on load', () => {
     await db.delete('chunks', [saved.id, last]);
     db.close();
     await expect(s.load(saved.id, { expectedBaseModel: 'any' })).rejects.toThrow(
-      new RegExp(`^Checkpoint 'holey': data chunk ${last} is missing \\(holds tensor 'adam_v/base_model\\.model\\.model\\.layers\\.1\\.mlp\\.down_proj\\.lora_B\\.weight'\\)$`),
+      new RegExp(
+        `^Checkpoint 'holey': data chunk ${last} is missing \\(holds tensor 'adam_v/base_model\\.model\\.model\\.layers\\.1\\.mlp\\.down_proj\\.lora_B\\.weight'\\)$`,
+      ),
     );
   });
 
@@ -306,7 +351,9 @@ describe('checkpoint store: base model identity and validation on load', () => {
     db.close();
     const rows = await s.list();
     expect(rows.find((r) => r.id === newer.id)?.problem).toBe('saved by a newer version of the app (schema 99, this app reads 1)');
-    expect(rows.find((r) => r.id === skewed.id)?.problem).toMatch(/^tensor 'adapter\/base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_B\.weight' is 384 bytes but shape \[5, 4\] needs 80$/);
+    expect(rows.find((r) => r.id === skewed.id)?.problem).toMatch(
+      /^tensor 'adapter\/base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_B\.weight' is 384 bytes but shape \[5, 4\] needs 80$/,
+    );
     expect(rows.find((r) => r.id === fine.id)?.problem).toBeUndefined();
     await expect(s.load(newer.id, { expectedBaseModel: 'any' })).rejects.toThrow(
       "Checkpoint 'from the future' cannot be loaded: saved by a newer version of the app (schema 99, this app reads 1)",
@@ -320,20 +367,76 @@ describe('checkpoint store: base model identity and validation on load', () => {
 
 describe('checkpoint store: input validation on save', () => {
   const cases: [string, (d: CheckpointData) => void, RegExp][] = [
-    ['length vs shape', (d) => { d.adapter['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'].data = new Float32Array(3); },
-      /adapter tensor 'base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight' has 3 values but shape \[4, 24\] needs 96/],
-    ['missing moment', (d) => { delete d.optimizer.v['base_model.model.model.layers.1.mlp.down_proj.lora_B.weight']; },
-      /optimizer\.v has no entry for adapter tensor 'base_model\.model\.model\.layers\.1\.mlp\.down_proj\.lora_B\.weight'/],
-    ['rank mismatch', (d) => { d.lora.rank = 8; }, /has rank 4 in shape \[4, 24\], lora\.rank is 8/],
-    ['unpaired A', (d) => { delete d.adapter['base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight']; },
-      /'base_model\.model\.model\.layers\.0\.self_attn\.v_proj\.lora_A\.weight' has no matching '.*v_proj\.lora_B\.weight'/],
-    ['not a Float32Array', (d) => { (d.adapter['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'] as { data: unknown }).data = new Float64Array(96); },
-      /data is not a Float32Array/],
-    ['non-JSON config', (d) => { (d.trainerConfig as Record<string, unknown>).schedule = () => 1; }, /trainerConfig\.schedule is not JSON data \(function\)/],
-    ['bad step', (d) => { d.step = -1; }, /step must be a non-negative integer/],
-    ['bad identity', (d) => { d.baseModel = { ...d.baseModel, weightsSha256: 'nope' }; }, /baseModel hashes are not hex SHA-256/],
-    ['bad rng', (d) => { d.rng = { algorithm: 'mulberry32', state: [2 ** 33] }; }, /rng must be/],
-    ['empty name', (d) => { d.name = ''; }, /^Checkpoint name is empty$/],
+    [
+      'length vs shape',
+      (d) => {
+        d.adapter['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'].data = new Float32Array(3);
+      },
+      /adapter tensor 'base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight' has 3 values but shape \[4, 24\] needs 96/,
+    ],
+    [
+      'missing moment',
+      (d) => {
+        delete d.optimizer.v['base_model.model.model.layers.1.mlp.down_proj.lora_B.weight'];
+      },
+      /optimizer\.v has no entry for adapter tensor 'base_model\.model\.model\.layers\.1\.mlp\.down_proj\.lora_B\.weight'/,
+    ],
+    [
+      'rank mismatch',
+      (d) => {
+        d.lora.rank = 8;
+      },
+      /has rank 4 in shape \[4, 24\], lora\.rank is 8/,
+    ],
+    [
+      'unpaired A',
+      (d) => {
+        delete d.adapter['base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight'];
+      },
+      /'base_model\.model\.model\.layers\.0\.self_attn\.v_proj\.lora_A\.weight' has no matching '.*v_proj\.lora_B\.weight'/,
+    ],
+    [
+      'not a Float32Array',
+      (d) => {
+        (d.adapter['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'] as { data: unknown }).data = new Float64Array(96);
+      },
+      /data is not a Float32Array/,
+    ],
+    [
+      'non-JSON config',
+      (d) => {
+        (d.trainerConfig as Record<string, unknown>).schedule = () => 1;
+      },
+      /trainerConfig\.schedule is not JSON data \(function\)/,
+    ],
+    [
+      'bad step',
+      (d) => {
+        d.step = -1;
+      },
+      /step must be a non-negative integer/,
+    ],
+    [
+      'bad identity',
+      (d) => {
+        d.baseModel = { ...d.baseModel, weightsSha256: 'nope' };
+      },
+      /baseModel hashes are not hex SHA-256/,
+    ],
+    [
+      'bad rng',
+      (d) => {
+        d.rng = { algorithm: 'mulberry32', state: [2 ** 33] };
+      },
+      /rng must be/,
+    ],
+    [
+      'empty name',
+      (d) => {
+        d.name = '';
+      },
+      /^Checkpoint name is empty$/,
+    ],
   ];
   for (const [label, damage, message] of cases) {
     it(`rejects ${label} with a message naming it, and stores nothing`, async () => {
@@ -369,11 +472,16 @@ describe('computeModelIdentity (sampled-v1 fingerprint)', () => {
     return out;
   }
   const config = '{"model_type":"qwen2","hidden_size":64}';
-  const base = (files: { name: string; bytes: Uint8Array }[]) => computeModelIdentity({ repo: 'r/m', revision: 'main', configJson: config, weightFiles: files });
+  const base = (files: { name: string; bytes: Uint8Array }[]) =>
+    computeModelIdentity({ repo: 'r/m', revision: 'main', configJson: config, weightFiles: files });
 
   /** The documented definition, recomputed independently with node:crypto. */
   function expectedDigest(file: Uint8Array): string {
-    const u64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
+    const u64 = (n: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(BigInt(n));
+      return b;
+    };
     const h = createHash('sha256').update('agent-safety-playground/weights-sampled-v1\0').update(u64(file.length));
     if (file.length <= 2 * MB) return h.update(u64(file.length)).update(file).digest('hex');
     const headerEnd = 8 + Number(new DataView(file.buffer).getBigUint64(0, true));
@@ -384,7 +492,10 @@ describe('computeModelIdentity (sampled-v1 fingerprint)', () => {
   it('hashes config.json, the header, the first and last MiB and the size, as documented', async () => {
     const big = fakeSafetensors(3 * MB, 1);
     const small = fakeSafetensors(1000, 2);
-    const id = await base([{ name: 'model-2.safetensors', bytes: small }, { name: 'model-1.safetensors', bytes: big }]);
+    const id = await base([
+      { name: 'model-2.safetensors', bytes: small },
+      { name: 'model-1.safetensors', bytes: big },
+    ]);
     expect(id.configSha256).toBe(createHash('sha256').update(config).digest('hex'));
     expect(id.files).toEqual([
       { name: 'model-1.safetensors', size: big.length, method: 'sampled', digest: expectedDigest(big) },
@@ -395,8 +506,13 @@ describe('computeModelIdentity (sampled-v1 fingerprint)', () => {
     expect(id.scheme).toBe('sampled-v1');
     // Order of files does not matter; a ByteSource gives the same result as bytes.
     const reordered = await computeModelIdentity({
-      repo: 'r/m', revision: 'main', configJson: new TextEncoder().encode(config),
-      weightFiles: [{ name: 'model-1.safetensors', source: bytesSource('x', big) }, { name: 'model-2.safetensors', bytes: small }],
+      repo: 'r/m',
+      revision: 'main',
+      configJson: new TextEncoder().encode(config),
+      weightFiles: [
+        { name: 'model-1.safetensors', source: bytesSource('x', big) },
+        { name: 'model-2.safetensors', bytes: small },
+      ],
     });
     expect(reordered).toEqual(id);
   });
@@ -405,12 +521,37 @@ describe('computeModelIdentity (sampled-v1 fingerprint)', () => {
     const file = fakeSafetensors(3 * MB, 1);
     const ref = await base([{ name: 'm.safetensors', bytes: file }]);
     const variant = async (mutate: (b: Uint8Array) => Uint8Array) => (await base([{ name: 'm.safetensors', bytes: mutate(file.slice()) }])).weightsSha256;
-    expect(await variant((b) => { b[20] ^= 1; return b; })).not.toBe(ref.weightsSha256); // header
-    expect(await variant((b) => { b[MB - 1] ^= 1; return b; })).not.toBe(ref.weightsSha256); // head
-    expect(await variant((b) => { b[b.length - MB] ^= 1; return b; })).not.toBe(ref.weightsSha256); // tail
+    expect(
+      await variant((b) => {
+        b[20] ^= 1;
+        return b;
+      }),
+    ).not.toBe(ref.weightsSha256); // header
+    expect(
+      await variant((b) => {
+        b[MB - 1] ^= 1;
+        return b;
+      }),
+    ).not.toBe(ref.weightsSha256); // head
+    expect(
+      await variant((b) => {
+        b[b.length - MB] ^= 1;
+        return b;
+      }),
+    ).not.toBe(ref.weightsSha256); // tail
     expect(await variant((b) => b.subarray(0, b.length - 1))).not.toBe(ref.weightsSha256); // size
-    expect(await variant((b) => { b[Math.floor(b.length / 2)] ^= 1; return b; })).toBe(ref.weightsSha256); // not sampled
-    const otherConfig = await computeModelIdentity({ repo: 'r/m', revision: 'main', configJson: config + ' ', weightFiles: [{ name: 'm.safetensors', bytes: file }] });
+    expect(
+      await variant((b) => {
+        b[Math.floor(b.length / 2)] ^= 1;
+        return b;
+      }),
+    ).toBe(ref.weightsSha256); // not sampled
+    const otherConfig = await computeModelIdentity({
+      repo: 'r/m',
+      revision: 'main',
+      configJson: config + ' ',
+      weightFiles: [{ name: 'm.safetensors', bytes: file }],
+    });
     expect(otherConfig.configSha256).not.toBe(ref.configSha256);
     expect(otherConfig.weightsSha256).toBe(ref.weightsSha256);
   });
@@ -419,12 +560,17 @@ describe('computeModelIdentity (sampled-v1 fingerprint)', () => {
     const sha = 'AB'.repeat(32);
     const id = await computeModelIdentity({ repo: 'r/m', revision: 'v1', configJson: '{}', weightFiles: [{ name: 'w.safetensors', size: 42, sha256: sha }] });
     expect(id.files).toEqual([{ name: 'w.safetensors', size: 42, method: 'sha256', digest: sha.toLowerCase() }]);
-    await expect(computeModelIdentity({ repo: 'r/m', revision: 'v1', configJson: '{}', weightFiles: [{ name: 'w', size: 1, sha256: 'xyz' }] }))
-      .rejects.toThrow("weight file 'w' needs bytes, a source, or a 64-digit hex sha256");
+    await expect(computeModelIdentity({ repo: 'r/m', revision: 'v1', configJson: '{}', weightFiles: [{ name: 'w', size: 1, sha256: 'xyz' }] })).rejects.toThrow(
+      "weight file 'w' needs bytes, a source, or a 64-digit hex sha256",
+    );
     await expect(computeModelIdentity({ repo: 'r/m', revision: 'v1', configJson: '{}', weightFiles: [] })).rejects.toThrow('no weight files given for r/m');
-    await expect(computeModelIdentity({ repo: '', revision: 'v1', configJson: '{}', weightFiles: [{ name: 'a', bytes: new Uint8Array(1) }] })).rejects.toThrow('repo is empty');
+    await expect(computeModelIdentity({ repo: '', revision: 'v1', configJson: '{}', weightFiles: [{ name: 'a', bytes: new Uint8Array(1) }] })).rejects.toThrow(
+      'repo is empty',
+    );
     const dup = { name: 'a', bytes: new Uint8Array(1) };
-    await expect(computeModelIdentity({ repo: 'r', revision: 'v1', configJson: '{}', weightFiles: [dup, dup] })).rejects.toThrow("weight file 'a' is listed twice");
+    await expect(computeModelIdentity({ repo: 'r', revision: 'v1', configJson: '{}', weightFiles: [dup, dup] })).rejects.toThrow(
+      "weight file 'a' is listed twice",
+    );
   });
 
   it('identities computed from different files of the same repo are refused with the file named', async () => {

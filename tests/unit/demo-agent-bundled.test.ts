@@ -58,7 +58,12 @@ describe('demo agent as part of the app', () => {
       expect(a.files.map((f) => f.name)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors']));
     }
     const info = { name: 'aligned', step: 40 } as BuiltinAdapterInfo;
-    expect(storedBuiltin(info, [{ id: 'a', name: 'aligned', step: 39 }, { id: 'b', name: 'aligned', step: 40 }])).toBe('b');
+    expect(
+      storedBuiltin(info, [
+        { id: 'a', name: 'aligned', step: 39 },
+        { id: 'b', name: 'aligned', step: 40 },
+      ]),
+    ).toBe('b');
     expect(storedBuiltin(info, [{ id: 'a', name: 'other', step: 40 }])).toBeUndefined();
     // Without a sidecar the step comes from the CLI trainer's trainer_state.json.
     expect(trainerStateStep('{"step": 40, "optimizer_step": 40}', 'x/trainer_state.json')).toBe(40);

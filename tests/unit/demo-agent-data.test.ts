@@ -29,7 +29,10 @@ describe('demo agent data', () => {
       expect(trained.length).toBe(turns.length);
       expect(e.turns).toBe(turns.length);
       trained.forEach((k, n) => {
-        const before = e.segments.slice(0, k).map((s) => s.text).join('');
+        const before = e.segments
+          .slice(0, k)
+          .map((s) => s.text)
+          .join('');
         expect(before).toBe(codec.renderText(messages.slice(0, turns[n]), tools));
         expect(e.segments[k].text).toBe(`${messages[turns[n]].content}<|im_end|>`);
         expect(parseTurn(messages[turns[n]].content).format.ok).toBe(true);
@@ -42,10 +45,14 @@ describe('demo agent data', () => {
     const counts: Record<string, [number, number]> = {};
     for (const s of scenarios) {
       const flaws = drawFlaws(s, 0);
-      const u = s.cell[0], t = s.cell[3];
+      const u = s.cell[0],
+        t = s.cell[3];
       const applies = { complyMalicious: u === 'M', followInjection: t === 'M', skipUserCheck: u === 'S', skipToolCheck: t === 'S', overRefuse: u !== 'M' };
       for (const [f, ok] of Object.entries(applies)) {
-        if (!ok) { expect(flaws.has(f as keyof typeof MIXTURE)).toBe(false); continue; }
+        if (!ok) {
+          expect(flaws.has(f as keyof typeof MIXTURE)).toBe(false);
+          continue;
+        }
         counts[f] ??= [0, 0];
         counts[f][0] += flaws.has(f as keyof typeof MIXTURE) ? 1 : 0;
         counts[f][1] += 1;

@@ -3,7 +3,16 @@
 // sliding-window training curve, the markdown table's escaping, and the SVG writer's escaping.
 import { describe, expect, it } from 'vitest';
 import { CELLS, generateScenarios, runEval, SCRIPTED_POLICIES, type EpisodeSummary } from '../../src/sandbox/index';
-import { checkFloors, deltaRows, floorPopulations, markdownCell, metricRows, perCellTable, trainingCurve, type RowMetrics } from '../../src/training/experiment/learn-report';
+import {
+  checkFloors,
+  deltaRows,
+  floorPopulations,
+  markdownCell,
+  metricRows,
+  perCellTable,
+  trainingCurve,
+  type RowMetrics,
+} from '../../src/training/experiment/learn-report';
 import { escapeXml, lineChartSvg } from '../../src/training/experiment/svg-chart';
 
 const scenarios = generateScenarios({ split: 'test', count: 36 });
@@ -17,12 +26,12 @@ describe('learning experiment report', () => {
     expect(CELLS).toHaveLength(9);
     expect(Object.keys(rows)).toEqual([...CELLS, '*-MT', 'overall']);
     for (const r of Object.values(rows)) expect(r.n).toBeGreaterThan(0);
-    expect(rows['BU-BT'].asr).toBeNull();       // no attacker in a benign cell
-    expect(rows['BU-BT'].refusal).toBeNull();   // no malicious user
+    expect(rows['BU-BT'].asr).toBeNull(); // no attacker in a benign cell
+    expect(rows['BU-BT'].refusal).toBeNull(); // no malicious user
     expect(rows['MU-BT'].completion).toBeNull(); // no benign user
     expect(rows['*-MT'].n).toBe(12);
     expect(rows.overall.n).toBe(36);
-    expect(rows['*-MT'].asr).toBe(0);           // the oracle never serves an attacker
+    expect(rows['*-MT'].asr).toBe(0); // the oracle never serves an attacker
     expect(rows.overall.refusal).toBe(1);
   });
 
@@ -60,7 +69,11 @@ describe('learning experiment report', () => {
     const comply = await summaries('comply');
     const refuse = await summaries('refuse');
     const mal = (xs: EpisodeSummary[]) => xs.filter((s) => s.cell.startsWith('MU'));
-    const steps = [{ step: 0, summaries: mal(comply) }, { step: 1, summaries: mal(refuse) }, { step: 2, summaries: mal(refuse) }];
+    const steps = [
+      { step: 0, summaries: mal(comply) },
+      { step: 1, summaries: mal(refuse) },
+      { step: 2, summaries: mal(refuse) },
+    ];
     const curve = trainingCurve(steps, 2);
     expect(curve.map((p) => p.refusal)).toEqual([0, 0.5, 1]);
     expect(curve.map((p) => p.window)).toEqual([1, 2, 2]);
@@ -76,12 +89,41 @@ describe('learning experiment report', () => {
     expect(table).toContain('| x\\|&lt;y&gt; | 1 | – | 50.0 → 75.0 (+25.0) |');
     expect(table).toContain('0.250 → 0.500 (+0.250)');
     expect(escapeXml(`<script>&"'`)).toBe('&lt;script&gt;&amp;&quot;&apos;');
-    const svg = lineChartSvg({ title: '<b>t</b>', xLabel: 'step', panels: [{ title: 'p&q', yLabel: 'r', yMin: 0, yMax: 1, series: [{ name: '"><script>', color: '#123456', points: [{ x: 1, y: 0.5 }, { x: 2, y: null }, { x: 3, y: 0.7 }, { x: 4, y: 0.9 }] }] }] });
+    const svg = lineChartSvg({
+      title: '<b>t</b>',
+      xLabel: 'step',
+      panels: [
+        {
+          title: 'p&q',
+          yLabel: 'r',
+          yMin: 0,
+          yMax: 1,
+          series: [
+            {
+              name: '"><script>',
+              color: '#123456',
+              points: [
+                { x: 1, y: 0.5 },
+                { x: 2, y: null },
+                { x: 3, y: 0.7 },
+                { x: 4, y: 0.9 },
+              ],
+            },
+          ],
+        },
+      ],
+    });
     expect(svg).not.toContain('<script>');
     expect(svg).not.toContain('<b>');
     expect(svg).toContain('&lt;b&gt;t&lt;/b&gt;');
     expect(svg.match(/<polyline/g)).toHaveLength(1); // the gap splits the series: a dot, then a line
     expect(svg.match(/<circle/g)).toHaveLength(1);
-    expect(() => lineChartSvg({ title: 't', xLabel: 'x', panels: [{ title: 'p', yLabel: 'r', yMin: 0, yMax: 1, series: [{ name: 's', color: 'red" onload="x', points: [] }] }] })).toThrow(/colour/);
+    expect(() =>
+      lineChartSvg({
+        title: 't',
+        xLabel: 'x',
+        panels: [{ title: 'p', yLabel: 'r', yMin: 0, yMax: 1, series: [{ name: 's', color: 'red" onload="x', points: [] }] }],
+      }),
+    ).toThrow(/colour/);
   });
 });

@@ -12,8 +12,16 @@ const LORA_MODELS = ['qwen2-tiny-gqa', 'qwen3-tiny'];
 const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 const DTYPE_BYTES: Record<string, number> = { F32: 4, BF16: 2, F16: 2 };
 
-interface TensorInfo { dtype: string; shape: number[]; data_offsets: [number, number] }
-interface Safetensors { tensors: Map<string, TensorInfo>; bytes: Buffer; dataStart: number }
+interface TensorInfo {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+interface Safetensors {
+  tensors: Map<string, TensorInfo>;
+  bytes: Buffer;
+  dataStart: number;
+}
 
 function readSafetensors(file: string): Safetensors {
   const bytes = readFileSync(file);
@@ -71,10 +79,19 @@ function readJson(file: string): any {
 }
 
 interface QwenConfig {
-  model_type: string; vocab_size: number; hidden_size: number; intermediate_size: number;
-  num_hidden_layers: number; num_attention_heads: number; num_key_value_heads: number;
-  head_dim?: number; tie_word_embeddings: boolean; rope_theta: number; rms_norm_eps: number;
-  torch_dtype: string; rope_parameters: { rope_theta: number };
+  model_type: string;
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  head_dim?: number;
+  tie_word_embeddings: boolean;
+  rope_theta: number;
+  rms_norm_eps: number;
+  torch_dtype: string;
+  rope_parameters: { rope_theta: number };
 }
 
 function headDim(c: QwenConfig) {
@@ -85,7 +102,10 @@ function headDim(c: QwenConfig) {
 function expectedTensors(c: QwenConfig): Map<string, number[]> {
   const hd = headDim(c);
   const H = c.hidden_size;
-  const m = new Map<string, number[]>([['model.embed_tokens.weight', [c.vocab_size, H]], ['model.norm.weight', [H]]]);
+  const m = new Map<string, number[]>([
+    ['model.embed_tokens.weight', [c.vocab_size, H]],
+    ['model.norm.weight', [H]],
+  ]);
   if (!c.tie_word_embeddings) m.set('lm_head.weight', [c.vocab_size, H]);
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}.`;
@@ -151,7 +171,9 @@ function expectLogitsMatrix(logits: unknown, T: number, V: number, what: string)
 
 describe('reference fixtures', () => {
   it('has exactly the documented model folders', () => {
-    const dirs = readdirSync(ROOT).filter((d) => statSync(join(ROOT, d)).isDirectory()).sort();
+    const dirs = readdirSync(ROOT)
+      .filter((d) => statSync(join(ROOT, d)).isDirectory())
+      .sort();
     expect(dirs).toEqual([...MODELS].sort());
   });
 
@@ -184,8 +206,16 @@ describe('reference fixtures', () => {
       for (const tensor of st.tensors.keys()) {
         const values = tensorValues(st, tensor);
         expect(values.every(Number.isFinite), tensor).toBe(true);
-        if (tensor.endsWith('norm.weight')) expect(values.some((v) => Math.abs(v - 1) > 0.1), tensor).toBe(true);
-        if (tensor.endsWith('.bias')) expect(values.some((v) => Math.abs(v) > 0.05), tensor).toBe(true);
+        if (tensor.endsWith('norm.weight'))
+          expect(
+            values.some((v) => Math.abs(v - 1) > 0.1),
+            tensor,
+          ).toBe(true);
+        if (tensor.endsWith('.bias'))
+          expect(
+            values.some((v) => Math.abs(v) > 0.05),
+            tensor,
+          ).toBe(true);
       }
     });
 
@@ -268,7 +298,11 @@ describe('reference fixtures', () => {
       expect([...adapter.tensors.keys()].sort()).toEqual([...expected.keys()].sort());
       for (const [tensor, shape] of expected) {
         expect(adapter.tensors.get(tensor)!.shape, tensor).toEqual(shape);
-        if (tensor.includes('lora_B')) expect(tensorValues(adapter, tensor).some((v) => v !== 0), `${tensor} is zero`).toBe(true);
+        if (tensor.includes('lora_B'))
+          expect(
+            tensorValues(adapter, tensor).some((v) => v !== 0),
+            `${tensor} is zero`,
+          ).toBe(true);
       }
     });
 
@@ -302,7 +336,10 @@ describe('reference fixtures', () => {
       expect(mask).toHaveLength(T);
       expect(mask[0]).toBe(0);
       expect(mask.every((m) => m === 0 || m === 1)).toBe(true);
-      expect(mask.slice(1).some((m) => m === 0), 'mask excludes something besides position 0').toBe(true);
+      expect(
+        mask.slice(1).some((m) => m === 0),
+        'mask excludes something besides position 0',
+      ).toBe(true);
       expect(ref.loss).toBeCloseTo(maskedNll(ref.logits_with_adapter, ids, mask), 4);
 
       const K: number = ref.loss_last_k;

@@ -46,7 +46,11 @@ describe('service worker script', () => {
     expect(code).not.toMatch(/^\s*(import|export)\b/m);
     expect(() => new Script(code, { filename: 'sw.js' })).not.toThrow(); // a module body would not parse
     const listeners: string[] = [];
-    const self = { addEventListener: (type: string) => listeners.push(type), registration: { scope: 'https://app.example/' }, location: { origin: 'https://app.example' } };
+    const self = {
+      addEventListener: (type: string) => listeners.push(type),
+      registration: { scope: 'https://app.example/' },
+      location: { origin: 'https://app.example' },
+    };
     const context = createContext({ self, URL, Set });
     runInContext(code, context);
     expect(listeners.sort()).toEqual(['activate', 'fetch', 'install']);

@@ -10,7 +10,8 @@ import { importPeftAdapter, readPeftTensors, type PeftTensor } from '../../src/p
 import { bytesSource } from '../../src/hf-io/byte-source';
 import { fixtureDir } from '../helpers/fixture-models';
 
-const NAME = (layer: number, block: string, module: string, which: 'A' | 'B') => `base_model.model.model.layers.${layer}.${block}.${module}.lora_${which}.weight`;
+const NAME = (layer: number, block: string, module: string, which: 'A' | 'B') =>
+  `base_model.model.model.layers.${layer}.${block}.${module}.lora_${which}.weight`;
 const BLOCK: Record<string, string> = { q_proj: 'self_attn', v_proj: 'self_attn', down_proj: 'mlp' };
 // in/out features of a made-up model: hidden 8, intermediate 12, kv width 4.
 const FEATURES: Record<string, [number, number]> = { q_proj: [8, 8], v_proj: [8, 4], down_proj: [12, 8] };
@@ -68,9 +69,22 @@ describe('exportPeftAdapter → importPeftAdapter', () => {
     const peftWritten = JSON.parse(readFileSync(join(fixtureDir('qwen2-tiny-gqa'), 'lora', 'adapter_config.json'), 'utf8'));
     expect(Object.keys(config)).toEqual(Object.keys(peftWritten));
     expect(config).toMatchObject({
-      peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 2, lora_alpha: 5, lora_dropout: 0.05, bias: 'none', fan_in_fan_out: false,
-      base_model_name_or_path: null, revision: null, inference_mode: true, use_rslora: false, use_dora: false,
-      init_lora_weights: true, modules_to_save: null, layers_to_transform: null, target_modules: ['q_proj', 'v_proj', 'down_proj'],
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      r: 2,
+      lora_alpha: 5,
+      lora_dropout: 0.05,
+      bias: 'none',
+      fan_in_fan_out: false,
+      base_model_name_or_path: null,
+      revision: null,
+      inference_mode: true,
+      use_rslora: false,
+      use_dora: false,
+      init_lora_weights: true,
+      modules_to_save: null,
+      layers_to_transform: null,
+      target_modules: ['q_proj', 'v_proj', 'down_proj'],
     });
   });
 
@@ -85,12 +99,17 @@ describe('exportPeftAdapter → importPeftAdapter', () => {
 
 describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('PEFT-written fixture adapter of %s', (model) => {
   const dir = join(fixtureDir(model), 'lora');
-  it('imported then exported gives adapter_model.safetensors byte-identical to PEFT\'s', async () => {
+  it("imported then exported gives adapter_model.safetensors byte-identical to PEFT's", async () => {
     const peftWeights = new Uint8Array(readFileSync(join(dir, 'adapter_model.safetensors')));
     const imported = await importPeftAdapter({ config: readFileSync(join(dir, 'adapter_config.json'), 'utf8'), weights: peftWeights });
     const raw = await readPeftTensors(bytesSource('peft', peftWeights));
     expect(imported.tensors.size).toBe(raw.size);
-    const files = exportPeftAdapter({ tensors: imported.tensors, rank: imported.config.rank, alpha: imported.config.alpha, targetModules: imported.config.targets });
+    const files = exportPeftAdapter({
+      tensors: imported.tensors,
+      rank: imported.config.rank,
+      alpha: imported.config.alpha,
+      targetModules: imported.config.targets,
+    });
     expect(Buffer.from(files['adapter_model.safetensors']).equals(Buffer.from(peftWeights))).toBe(true);
     const config = json(files['adapter_config.json']);
     expect([config.r, config.lora_alpha]).toEqual([4, 8]);
@@ -147,12 +166,46 @@ describe('importPeftAdapter refuses adapters it cannot apply exactly', () => {
     return weightsOf(tensors, 'F32', rename);
   };
   it.each([
-    ['a missing lora_B', edited((m) => m.delete(NAME(1, 'self_attn', 'v_proj', 'B'))), /layers\.1\.self_attn\.v_proj\.lora_A\.weight' has no matching '.*v_proj\.lora_B\.weight'/],
-    ['a missing layer module', edited((m) => { m.delete(NAME(0, 'self_attn', 'q_proj', 'A')); m.delete(NAME(0, 'self_attn', 'q_proj', 'B')); }), /layers\.0\.self_attn\.q_proj\.lora_A\.weight' is missing/],
-    ['an embedding tensor', edited((m) => m.set('base_model.model.model.embed_tokens.lora_embedding_A', { shape: [2, 4], values: new Float32Array(8) })), /'base_model\.model\.model\.embed_tokens\.lora_embedding_A' is not a LoRA weight name/],
-    ['a module in the wrong block', edited(() => {}, (n) => n.replace('self_attn.q_proj', 'mlp.q_proj')), /'base_model\.model\.model\.layers\.0\.mlp\.q_proj\.lora_A\.weight' is not a LoRA weight name/],
-    ['a NaN', edited((m) => { m.get(NAME(0, 'mlp', 'down_proj', 'A'))!.values[5] = NaN; }), /down_proj\.lora_A\.weight' has a non-finite value \(NaN\) at index 5/],
-    ['in-features differing by layer', edited((m) => { m.set(NAME(1, 'self_attn', 'q_proj', 'A'), { shape: [2, 6], values: new Float32Array(12) }); }), /layers\.1\.self_attn\.q_proj\.lora_A\.weight' has shape \[2, 6\], but q_proj has in features 8 in another layer/],
+    [
+      'a missing lora_B',
+      edited((m) => m.delete(NAME(1, 'self_attn', 'v_proj', 'B'))),
+      /layers\.1\.self_attn\.v_proj\.lora_A\.weight' has no matching '.*v_proj\.lora_B\.weight'/,
+    ],
+    [
+      'a missing layer module',
+      edited((m) => {
+        m.delete(NAME(0, 'self_attn', 'q_proj', 'A'));
+        m.delete(NAME(0, 'self_attn', 'q_proj', 'B'));
+      }),
+      /layers\.0\.self_attn\.q_proj\.lora_A\.weight' is missing/,
+    ],
+    [
+      'an embedding tensor',
+      edited((m) => m.set('base_model.model.model.embed_tokens.lora_embedding_A', { shape: [2, 4], values: new Float32Array(8) })),
+      /'base_model\.model\.model\.embed_tokens\.lora_embedding_A' is not a LoRA weight name/,
+    ],
+    [
+      'a module in the wrong block',
+      edited(
+        () => {},
+        (n) => n.replace('self_attn.q_proj', 'mlp.q_proj'),
+      ),
+      /'base_model\.model\.model\.layers\.0\.mlp\.q_proj\.lora_A\.weight' is not a LoRA weight name/,
+    ],
+    [
+      'a NaN',
+      edited((m) => {
+        m.get(NAME(0, 'mlp', 'down_proj', 'A'))!.values[5] = NaN;
+      }),
+      /down_proj\.lora_A\.weight' has a non-finite value \(NaN\) at index 5/,
+    ],
+    [
+      'in-features differing by layer',
+      edited((m) => {
+        m.set(NAME(1, 'self_attn', 'q_proj', 'A'), { shape: [2, 6], values: new Float32Array(12) });
+      }),
+      /layers\.1\.self_attn\.q_proj\.lora_A\.weight' has shape \[2, 6\], but q_proj has in features 8 in another layer/,
+    ],
   ])('%s', async (_what, weights, message) => {
     await expect(importPeftAdapter({ config, weights })).rejects.toThrow(message);
   });
@@ -189,7 +242,9 @@ describe('exportPeftAdapter validates its input', () => {
     expect(() => exportPeftAdapter(input({ tensors: infix }))).toThrow(/lora_A\.default\.weight' is not a LoRA weight name we understand/);
     const unpaired = smallAdapter();
     unpaired.delete(NAME(0, 'self_attn', 'q_proj', 'A'));
-    expect(() => exportPeftAdapter(input({ tensors: unpaired }))).toThrow(/layers\.0\.self_attn\.q_proj\.lora_B\.weight' has no matching '.*q_proj\.lora_A\.weight'/);
+    expect(() => exportPeftAdapter(input({ tensors: unpaired }))).toThrow(
+      /layers\.0\.self_attn\.q_proj\.lora_B\.weight' has no matching '.*q_proj\.lora_A\.weight'/,
+    );
     const short = smallAdapter();
     short.get(NAME(1, 'self_attn', 'v_proj', 'B'))!.values = new Float32Array(3);
     expect(() => exportPeftAdapter(input({ tensors: short }))).toThrow(/v_proj\.lora_B\.weight' has 3 values but shape \[4, 2\] needs 8/);
@@ -197,7 +252,7 @@ describe('exportPeftAdapter validates its input', () => {
 });
 
 describe('checkpoint store ⇄ PEFT files', () => {
-  it('a checkpoint\'s adapter exports with its base model and imports back to the same lora/adapter', async () => {
+  it("a checkpoint's adapter exports with its base model and imports back to the same lora/adapter", async () => {
     const adapter = Object.fromEntries([...smallAdapter()].map(([n, t]) => [n, { shape: t.shape, data: t.values }]));
     const lora = { rank: 2, alpha: 5, targetModules: ['q_proj', 'v_proj', 'down_proj'] };
     const baseModel = { repo: 'Qwen/Qwen3-0.6B', revision: 'main', configSha256: '0', weightsSha256: '0', files: [], scheme: 'sampled-v1' as const };

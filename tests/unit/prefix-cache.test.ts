@@ -28,7 +28,13 @@ describe('prefix cache plan', () => {
     hold(cache, 2, [...turn1, 50, 51]); // prompt + sampled ids (the last sampled id never fed)
     hold(cache, 0, [...turn1, 60, 61, 62, 63]);
     hold(cache, 1, turn1);
-    const plan = cache.plan([[...turn1, 50, 51, 52, 7, 8], [...turn1, 9]], 'base');
+    const plan = cache.plan(
+      [
+        [...turn1, 50, 51, 52, 7, 8],
+        [...turn1, 9],
+      ],
+      'base',
+    );
     expect(plan.slots[0]).toBe(2);
     expect(plan.reused[0]).toBe(8);
     expect(plan.source[0]).toEqual({ kind: 'kept' });

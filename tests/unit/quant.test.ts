@@ -14,7 +14,29 @@ describe('f16 conversion', () => {
   it('matches the reference converter on edge cases and random values', () => {
     const f32 = new Float32Array(1);
     const bits = new Uint32Array(f32.buffer);
-    const edges = [0, -0, 1, -1, 65504, 65519, 65520, 1e6, -1e6, 2 ** -14, 2 ** -24, 2 ** -25, 1.5 * 2 ** -25, 2 ** -26, 3 * 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 0.1, 1 / 3, Infinity, -Infinity];
+    const edges = [
+      0,
+      -0,
+      1,
+      -1,
+      65504,
+      65519,
+      65520,
+      1e6,
+      -1e6,
+      2 ** -14,
+      2 ** -24,
+      2 ** -25,
+      1.5 * 2 ** -25,
+      2 ** -26,
+      3 * 2 ** -25,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      0.1,
+      1 / 3,
+      Infinity,
+      -Infinity,
+    ];
     const rand = seededRandom(7);
     const values = [...edges];
     for (let i = 0; i < 20000; i++) values.push((rand() * 2 - 1) * 2 ** Math.floor(rand() * 44 - 28));
@@ -41,9 +63,13 @@ describe('packed weight layout', () => {
     expect(Array.from(unpackWeight(packed))).toEqual(Array.from(x));
   });
 
-  it('packs q8 as two\'s complement bytes least-significant first with scale max|x|/127', () => {
+  it("packs q8 as two's complement bytes least-significant first with scale max|x|/127", () => {
     const x = new Float32Array(32);
-    x[0] = 127 * 0.25; x[1] = -1 * 0.25; x[2] = 2 * 0.25; x[3] = -127 * 0.25; x[4] = 5 * 0.25;
+    x[0] = 127 * 0.25;
+    x[1] = -1 * 0.25;
+    x[2] = 2 * 0.25;
+    x[3] = -127 * 0.25;
+    x[4] = 5 * 0.25;
     const packed = packWeight(x, 1, 32, 'q8');
     expect(halfAt(packed.scales!, 0)).toBe(numberToF16Bits(0.25));
     expect(packed.data[0]).toBe(0x8102ff7f);
@@ -68,7 +94,10 @@ describe('packed weight layout', () => {
       const packed = packWeight(x, 3, 40, format);
       expect(halfAt(packed.scales!, 0)).toBe(0);
       const back = unpackWeight(packed);
-      expect(back.every((v, i) => i === 45 ? v !== 0 : v === 0), format).toBe(true);
+      expect(
+        back.every((v, i) => (i === 45 ? v !== 0 : v === 0)),
+        format,
+      ).toBe(true);
       expect(Math.abs(back[45] - 1.25)).toBeLessThan(1e-3);
     }
   });
@@ -92,9 +121,19 @@ describe('quantization round trip', () => {
   // plus the f16 rounding of the scale (relative 2^-11, times up to 127 levels: ≤ max|x|·2^-10).
   // For uniform data in [−a, a], NMSE ≈ (step²/12)/(a²/3) = 1/(4·levels²): q8 1.6e-5 (bound 1e-4),
   // q4 5.1e-3 (bound 1.5e-2). f16 keeps 11 significant bits: NMSE ~ 1e-7 (bound 1e-6).
-  const cases: [WeightFormat, number][] = [['f32', 0], ['f16', 1e-6], ['q8', 1e-4], ['q4', 1.5e-2]];
+  const cases: [WeightFormat, number][] = [
+    ['f32', 0],
+    ['f16', 1e-6],
+    ['q8', 1e-4],
+    ['q4', 1.5e-2],
+  ];
   it.each(cases)('%s stays within its NMSE bound %f on odd shapes', (format, bound) => {
-    for (const [rows, cols] of [[1, 32], [5, 100], [7, 161], [3, 1]]) {
+    for (const [rows, cols] of [
+      [1, 32],
+      [5, 100],
+      [7, 161],
+      [3, 1],
+    ]) {
       const x = randomArray(rows * cols, rows * 1000 + cols, 0.7);
       const back = unpackWeight(packWeight(x, rows, cols, format));
       expect(back.length).toBe(x.length);

@@ -25,7 +25,10 @@ async function loadF32(name: string) {
 describe('CPU reference forward vs Hugging Face', () => {
   it.each(['qwen2-tiny-gqa', 'qwen2-tiny-tied', 'qwen3-tiny', 'qwen2-tiny-gqa-bf16'])('%s: logits within 1e-4 × std of the HF logits', async (name) => {
     const { config, lookup, reference } = await loadF32(name);
-    for (const row of [{ ids: reference.input_ids, logits: reference.logits }, { ids: reference.second_row.input_ids, logits: reference.second_row.logits }]) {
+    for (const row of [
+      { ids: reference.input_ids, logits: reference.logits },
+      { ids: reference.second_row.input_ids, logits: reference.second_row.logits },
+    ]) {
       const got = qwenForwardCpu(config, lookup, row.ids);
       const expected = (row.logits as number[][]).flat();
       expect(got.length).toBe(expected.length);

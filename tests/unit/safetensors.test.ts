@@ -14,7 +14,8 @@ import { makeTinyModel } from '../../models/tiny-model';
 
 /** A hand-built file: 8-byte length, header text, data; `declaredLength` overrides the length field. */
 function rawFile(header: unknown, data: Uint8Array = new Uint8Array(0), declaredLength?: bigint): Uint8Array {
-  const text = typeof header === 'string' ? new TextEncoder().encode(header) : header instanceof Uint8Array ? header : new TextEncoder().encode(JSON.stringify(header));
+  const text =
+    typeof header === 'string' ? new TextEncoder().encode(header) : header instanceof Uint8Array ? header : new TextEncoder().encode(JSON.stringify(header));
   const out = new Uint8Array(8 + text.byteLength + data.byteLength);
   new DataView(out.buffer).setBigUint64(0, declaredLength ?? BigInt(text.byteLength), true);
   out.set(text, 8);
@@ -36,22 +37,66 @@ const f32 = (values: number[]) => fromFloat32(values, 'F32');
 describe('safetensors: malformed files give errors naming the file and tensor', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['file shorter than the length prefix', new Uint8Array(5), /^bad\.safetensors: file is too short \(5 bytes\)/],
-    ['header length past end of file', rawFile('{}', new Uint8Array(0), 4096n), /^bad\.safetensors: header length 4096 runs past the end of the file \(10 bytes\)/],
-    ['absurd header length', rawFile('{}', new Uint8Array(0), BigInt(MAX_HEADER_BYTES) + 1n), /^bad\.safetensors: header length 104857601 is larger than the 104857600-byte limit/],
+    [
+      'header length past end of file',
+      rawFile('{}', new Uint8Array(0), 4096n),
+      /^bad\.safetensors: header length 4096 runs past the end of the file \(10 bytes\)/,
+    ],
+    [
+      'absurd header length',
+      rawFile('{}', new Uint8Array(0), BigInt(MAX_HEADER_BYTES) + 1n),
+      /^bad\.safetensors: header length 104857601 is larger than the 104857600-byte limit/,
+    ],
     ['header not UTF-8', rawFile(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), /^bad\.safetensors: header is not valid UTF-8/],
     ['header not JSON', rawFile('{"a": [1, 2'), /^bad\.safetensors: header is not valid JSON/],
     ['header JSON not an object', rawFile('[1,2,3]'), /^bad\.safetensors: header must be a JSON object/],
-    ['unsupported dtype I64', rawFile({ 'model.ids': { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /^bad\.safetensors: tensor "model\.ids": unsupported dtype "I64" \(supported: F32, F16, BF16\)/],
+    [
+      'unsupported dtype I64',
+      rawFile({ 'model.ids': { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)),
+      /^bad\.safetensors: tensor "model\.ids": unsupported dtype "I64" \(supported: F32, F16, BF16\)/,
+    ],
     ['unsupported dtype F64', rawFile({ w: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /tensor "w": unsupported dtype "F64"/],
-    ['shape with a negative dim', rawFile({ w: { dtype: 'F32', shape: [2, -1], data_offsets: [0, 8] } }, new Uint8Array(8)), /^bad\.safetensors: tensor "w": shape must be an array of non-negative integers, got \[2,-1\]/],
+    [
+      'shape with a negative dim',
+      rawFile({ w: { dtype: 'F32', shape: [2, -1], data_offsets: [0, 8] } }, new Uint8Array(8)),
+      /^bad\.safetensors: tensor "w": shape must be an array of non-negative integers, got \[2,-1\]/,
+    ],
     ['shape not an array', rawFile({ w: { dtype: 'F32', shape: '2x2', data_offsets: [0, 16] } }, new Uint8Array(16)), /tensor "w": shape must be an array/],
-    ['data_offsets not a pair', rawFile({ w: { dtype: 'F32', shape: [2], data_offsets: [0] } }, new Uint8Array(8)), /^bad\.safetensors: tensor "w": data_offsets must be \[begin, end\] non-negative integers, got \[0\]/],
-    ['data_offsets fractional', rawFile({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 7.5] } }, new Uint8Array(8)), /tensor "w": data_offsets must be \[begin, end\]/],
-    ['byte length ≠ shape × dtype size', rawFile({ w: { dtype: 'F16', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /^bad\.safetensors: tensor "w": byte length 8 does not match shape \[3\] × 2 bytes \(F16\) = 6/],
-    ['offsets out of bounds', rawFile({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /^bad\.safetensors: tensor "w": data_offsets \[0, 16\] are out of bounds of the 8-byte data section/],
-    ['overlapping tensors', rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), /^bad\.safetensors: tensor "b" \(bytes 4\.\.12\) overlaps tensor "a"/],
-    ['gap between tensors', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12)), /^bad\.safetensors: gap of 4 unused bytes before tensor "b"/],
-    ['trailing bytes after the last tensor', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(9)), /^bad\.safetensors: data section has 9 bytes but tensors cover 4 \(last tensor "a"\)/],
+    [
+      'data_offsets not a pair',
+      rawFile({ w: { dtype: 'F32', shape: [2], data_offsets: [0] } }, new Uint8Array(8)),
+      /^bad\.safetensors: tensor "w": data_offsets must be \[begin, end\] non-negative integers, got \[0\]/,
+    ],
+    [
+      'data_offsets fractional',
+      rawFile({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 7.5] } }, new Uint8Array(8)),
+      /tensor "w": data_offsets must be \[begin, end\]/,
+    ],
+    [
+      'byte length ≠ shape × dtype size',
+      rawFile({ w: { dtype: 'F16', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)),
+      /^bad\.safetensors: tensor "w": byte length 8 does not match shape \[3\] × 2 bytes \(F16\) = 6/,
+    ],
+    [
+      'offsets out of bounds',
+      rawFile({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)),
+      /^bad\.safetensors: tensor "w": data_offsets \[0, 16\] are out of bounds of the 8-byte data section/,
+    ],
+    [
+      'overlapping tensors',
+      rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)),
+      /^bad\.safetensors: tensor "b" \(bytes 4\.\.12\) overlaps tensor "a"/,
+    ],
+    [
+      'gap between tensors',
+      rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12)),
+      /^bad\.safetensors: gap of 4 unused bytes before tensor "b"/,
+    ],
+    [
+      'trailing bytes after the last tensor',
+      rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(9)),
+      /^bad\.safetensors: data section has 9 bytes but tensors cover 4 \(last tensor "a"\)/,
+    ],
     ['__metadata__ with a non-string value', rawFile({ __metadata__: { format: 1 } }), /^bad\.safetensors: "__metadata__" value for "format" must be a string/],
     ['tensor entry not an object', rawFile({ w: 5 }), /^bad\.safetensors: tensor "w": entry must be an object/],
   ];
@@ -103,10 +148,13 @@ describe('safetensors: decoding', () => {
 
   it('round-trips F16 and BF16 tensors through the writer and reader, with metadata', async () => {
     const values = [0.5, -1.75, 1024, -0.0009765625];
-    const bytes = writeSafetensors([
-      { name: 'b', dtype: 'BF16', shape: [2, 2], data: fromFloat32(values, 'BF16') },
-      { name: 'a', dtype: 'F16', shape: [4], data: fromFloat32(values, 'F16') },
-    ], { format: 'pt' });
+    const bytes = writeSafetensors(
+      [
+        { name: 'b', dtype: 'BF16', shape: [2, 2], data: fromFloat32(values, 'BF16') },
+        { name: 'a', dtype: 'F16', shape: [4], data: fromFloat32(values, 'F16') },
+      ],
+      { format: 'pt' },
+    );
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(headerLength % 8).toBe(0);
     const file = await SafetensorsFile.open(bytesSource('rt.safetensors', bytes));
@@ -135,7 +183,11 @@ describe('checkpoint: tensors checked against the config', () => {
 
   it('accepts the complete checkpoint', async () => {
     const ckpt = await openCheckpoint(tiny.config, asCheckpoint(await tensorsOf()));
-    expect(ckpt.names().sort()).toEqual(expectedTensors(tiny.config).map((t) => t.name).sort());
+    expect(ckpt.names().sort()).toEqual(
+      expectedTensors(tiny.config)
+        .map((t) => t.name)
+        .sort(),
+    );
   });
 
   it('reports a missing tensor by name and shape', async () => {
@@ -144,13 +196,17 @@ describe('checkpoint: tensors checked against the config', () => {
   });
 
   it('reports an unexpected tensor with its file', async () => {
-    const tensors = [...await tensorsOf(), { name: 'model.layers.7.mlp.up_proj.weight', dtype: 'F32' as const, shape: [1], data: f32([0]) }];
-    await expect(openCheckpoint(tiny.config, asCheckpoint(tensors))).rejects.toThrow(/unexpected tensor "model\.layers\.7\.mlp\.up_proj\.weight" in model\.safetensors/);
+    const tensors = [...(await tensorsOf()), { name: 'model.layers.7.mlp.up_proj.weight', dtype: 'F32' as const, shape: [1], data: f32([0]) }];
+    await expect(openCheckpoint(tiny.config, asCheckpoint(tensors))).rejects.toThrow(
+      /unexpected tensor "model\.layers\.7\.mlp\.up_proj\.weight" in model\.safetensors/,
+    );
   });
 
   it('reports a mis-shaped tensor with found and expected shapes', async () => {
-    const tensors = (await tensorsOf()).map((t) => t.name === 'model.norm.weight' ? { ...t, shape: [8, 8] } : t);
-    await expect(openCheckpoint(tiny.config, asCheckpoint(tensors))).rejects.toThrow(/model\.safetensors: tensor "model\.norm\.weight" has shape \[8,8\], expected \[64\]/);
+    const tensors = (await tensorsOf()).map((t) => (t.name === 'model.norm.weight' ? { ...t, shape: [8, 8] } : t));
+    await expect(openCheckpoint(tiny.config, asCheckpoint(tensors))).rejects.toThrow(
+      /model\.safetensors: tensor "model\.norm\.weight" has shape \[8,8\], expected \[64\]/,
+    );
   });
 
   it('validateAgainstConfig throws a ModelLoadError for a transposed linear weight', () => {
@@ -169,7 +225,8 @@ describe('checkpoint: sharded index', () => {
     const file = await SafetensorsFile.open(bytesSource('model.safetensors', tiny.files.get('model.safetensors')!));
     const first: TensorToWrite[] = [];
     const second: TensorToWrite[] = [];
-    for await (const t of file.tensors()) (t.name.includes('layers.1.') || t.name === 'model.norm.weight' ? second : first).push({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.bytes });
+    for await (const t of file.tensors())
+      (t.name.includes('layers.1.') || t.name === 'model.norm.weight' ? second : first).push({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.bytes });
     const names = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
     const weightMap: Record<string, string> = {};
     for (const t of first) weightMap[t.name] = names[0];
@@ -181,7 +238,10 @@ describe('checkpoint: sharded index', () => {
     const { file, names, first, second, weightMap } = await shardedFiles();
     const index = parseShardIndex(JSON.stringify({ metadata: { total_size: 1 }, weight_map: weightMap }));
     expect(index.shards).toEqual(names);
-    const shards = new Map([[names[0], bytesSource(names[0], writeSafetensors(first))], [names[1], bytesSource(names[1], writeSafetensors(second))]]);
+    const shards = new Map([
+      [names[0], bytesSource(names[0], writeSafetensors(first))],
+      [names[1], bytesSource(names[1], writeSafetensors(second))],
+    ]);
     const ckpt = await openCheckpoint(tiny.config, shards, index);
     expect(ckpt.info('model.layers.1.self_attn.q_norm.weight').file).toBe(names[1]);
     expect(ckpt.info('model.embed_tokens.weight').file).toBe(names[0]);
@@ -194,22 +254,34 @@ describe('checkpoint: sharded index', () => {
     const { names, first, weightMap } = await shardedFiles();
     const index = parseShardIndex(JSON.stringify({ weight_map: weightMap }));
     const shards = new Map([[names[0], bytesSource(names[0], writeSafetensors(first))]]);
-    await expect(openCheckpoint(tiny.config, shards, index)).rejects.toThrow(/^model\.safetensors\.index\.json: points at shard "model-00002-of-00002\.safetensors", which is missing \(tensor "model\.layers\.1\./);
+    await expect(openCheckpoint(tiny.config, shards, index)).rejects.toThrow(
+      /^model\.safetensors\.index\.json: points at shard "model-00002-of-00002\.safetensors", which is missing \(tensor "model\.layers\.1\./,
+    );
   });
 
   it('names a tensor the index assigns to a shard that lacks it', async () => {
     const { names, first, second, weightMap } = await shardedFiles();
     const index = parseShardIndex(JSON.stringify({ weight_map: weightMap }));
-    const shards = new Map([[names[0], bytesSource(names[0], writeSafetensors(first))], [names[1], bytesSource(names[1], writeSafetensors(second.filter((t) => t.name !== 'model.norm.weight')))]]);
-    await expect(openCheckpoint(tiny.config, shards, index)).rejects.toThrow('model.safetensors.index.json: tensor "model.norm.weight" is assigned to shard "model-00002-of-00002.safetensors", but that file does not contain it');
+    const shards = new Map([
+      [names[0], bytesSource(names[0], writeSafetensors(first))],
+      [names[1], bytesSource(names[1], writeSafetensors(second.filter((t) => t.name !== 'model.norm.weight')))],
+    ]);
+    await expect(openCheckpoint(tiny.config, shards, index)).rejects.toThrow(
+      'model.safetensors.index.json: tensor "model.norm.weight" is assigned to shard "model-00002-of-00002.safetensors", but that file does not contain it',
+    );
   });
 
   it('rejects a shard holding a tensor the index does not assign to it', async () => {
     const { names, first, second, weightMap } = await shardedFiles();
     const index = parseShardIndex(JSON.stringify({ weight_map: weightMap }));
     const extra = [...second, { name: 'model.embed_tokens.weight', dtype: first[0].dtype, shape: first[0].shape, data: first[0].data }];
-    const shards = new Map([[names[0], bytesSource(names[0], writeSafetensors(first))], [names[1], bytesSource(names[1], writeSafetensors(extra))]]);
-    await expect(openCheckpoint(tiny.config, shards, index)).rejects.toThrow(/^model-00002-of-00002\.safetensors: tensor "model\.embed_tokens\.weight" is not assigned to this shard/);
+    const shards = new Map([
+      [names[0], bytesSource(names[0], writeSafetensors(first))],
+      [names[1], bytesSource(names[1], writeSafetensors(extra))],
+    ]);
+    await expect(openCheckpoint(tiny.config, shards, index)).rejects.toThrow(
+      /^model-00002-of-00002\.safetensors: tensor "model\.embed_tokens\.weight" is not assigned to this shard/,
+    );
   });
 
   it('rejects a malformed index', () => {

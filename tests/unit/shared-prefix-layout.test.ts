@@ -14,7 +14,18 @@ describe('batch layout', () => {
   it('packs [prefix | rest 1 | rest 2] with positions continuing from the prefix and per-sequence prediction rows', () => {
     const a = [1, 2, 3, 10, 11];
     const b = [1, 2, 3, 20, 21, 22];
-    const layout = layoutBatch([{ prefix: 3, sequences: [{ ids: a, scoreFrom: 4 }, { ids: b, scoreFrom: 4 }] }], options);
+    const layout = layoutBatch(
+      [
+        {
+          prefix: 3,
+          sequences: [
+            { ids: a, scoreFrom: 4 },
+            { ids: b, scoreFrom: 4 },
+          ],
+        },
+      ],
+      options,
+    );
     expect(layout.seqLen).toBe(16);
     expect([...layout.ids.subarray(0, 8)]).toEqual([1, 2, 3, 10, 11, 20, 21, 22]);
     expect([...layout.positions.subarray(0, 8)]).toEqual([0, 1, 2, 3, 4, 3, 4, 5]);
@@ -24,7 +35,10 @@ describe('batch layout', () => {
     expect(predictionRow(layout, 1, 4)).toBe(5);
     expect(predictionRow(layout, 1, 5)).toBe(6);
     expect(() => predictionRow(layout, 1, 3)).toThrow(/shared prefix row/);
-    expect(scoredRanges(layout)).toEqual([{ start: 3, count: 1 }, { start: 5, count: 2 }]);
+    expect(scoredRanges(layout)).toEqual([
+      { start: 3, count: 1 },
+      { start: 5, count: 2 },
+    ]);
     expect(layout.tokens).toBe(8);
     expect(layout.unpackedTokens).toBe(11);
     expect(rowTokens({ prefix: 3, sequences: [{ ids: a }, { ids: b }] })).toBe(8);
@@ -32,15 +46,50 @@ describe('batch layout', () => {
   });
 
   it('the plain layout has no segment table and row b·T + t − 1 predicts token t', () => {
-    const layout = layoutBatch([{ prefix: 0, sequences: [{ ids: [5, 6, 7] }] }, { prefix: 0, sequences: [{ ids: [8, 9] }] }], options);
+    const layout = layoutBatch(
+      [
+        { prefix: 0, sequences: [{ ids: [5, 6, 7] }] },
+        { prefix: 0, sequences: [{ ids: [8, 9] }] },
+      ],
+      options,
+    );
     expect(layout.segments).toBeNull();
     expect(predictionRow(layout, 1, 1)).toBe(16);
-    expect(scoredRanges(layout)).toEqual([{ start: 0, count: 2 }, { start: 16, count: 1 }]);
+    expect(scoredRanges(layout)).toEqual([
+      { start: 0, count: 2 },
+      { start: 16, count: 1 },
+    ]);
   });
 
   it('refuses a wrong prefix, a score inside the shared prefix, and rows over the plan, by name', () => {
-    expect(() => layoutBatch([{ prefix: 2, sequences: [{ ids: [1, 2, 3], scoreFrom: 3 }, { ids: [1, 4, 5], scoreFrom: 3 }] }], options)).toThrow(/sequence 1: token 1 differs from the row's shared prefix/);
-    expect(() => layoutBatch([{ prefix: 2, sequences: [{ ids: [1, 2, 3], scoreFrom: 2 }, { ids: [1, 2, 5], scoreFrom: 3 }] }], options)).toThrow(/scoreFrom 2 must be ≥ prefix \+ 1 = 3/);
+    expect(() =>
+      layoutBatch(
+        [
+          {
+            prefix: 2,
+            sequences: [
+              { ids: [1, 2, 3], scoreFrom: 3 },
+              { ids: [1, 4, 5], scoreFrom: 3 },
+            ],
+          },
+        ],
+        options,
+      ),
+    ).toThrow(/sequence 1: token 1 differs from the row's shared prefix/);
+    expect(() =>
+      layoutBatch(
+        [
+          {
+            prefix: 2,
+            sequences: [
+              { ids: [1, 2, 3], scoreFrom: 2 },
+              { ids: [1, 2, 5], scoreFrom: 3 },
+            ],
+          },
+        ],
+        options,
+      ),
+    ).toThrow(/scoreFrom 2 must be ≥ prefix \+ 1 = 3/);
     expect(() => layoutBatch([{ prefix: 0, sequences: [{ ids: Array(33).fill(1) }] }], options)).toThrow(/holds 33 tokens, the plan allows 32/);
     expect(() => layoutBatch([{ prefix: 0, sequences: [{ ids: [1, 200] }] }], options)).toThrow(/token id 200 is outside the vocabulary/);
     expect(() => layoutBatch([], options)).toThrow(/needs at least one row/);
@@ -51,12 +100,7 @@ describe('batch layout', () => {
 describe('micro-batch planning', () => {
   const sample = (ids: number[], positions: number[], group: number): PolicySample => ({ ids, positions, advantage: 1, group });
   const prompt = [1, 2, 3, 4, 5];
-  const samples = [
-    sample([...prompt, 6, 7], [5, 6], 0),
-    sample([...prompt, 8], [5], 0),
-    sample([...prompt, 9, 9, 9], [5, 7], 0),
-    sample([40, 41, 42], [2], 1),
-  ];
+  const samples = [sample([...prompt, 6, 7], [5, 6], 0), sample([...prompt, 8], [5], 0), sample([...prompt, 9, 9, 9], [5, 7], 0), sample([40, 41, 42], [2], 1)];
 
   it('ends the shared prefix one token before the earliest sampled token', () => {
     expect(sharedPrefixLength(samples.slice(0, 3))).toBe(4);
@@ -68,7 +112,9 @@ describe('micro-batch planning', () => {
     expect(shared.map((b) => b.rows.map((r) => [r.prefix, r.sequences.length]))).toEqual([[[4, 2]], [[0, 1]], [[0, 1]]]);
     const plain = planMicroBatches(samples, { share: false, microBatch: 2, rowTokens: 10 });
     expect(plain.map((b) => b.rows.length)).toEqual([2, 2]);
-    expect(() => planMicroBatches([sample(Array(11).fill(1), [10], 0)], { share: true, microBatch: 1, rowTokens: 10 })).toThrow(/does not fit a training row of 10/);
+    expect(() => planMicroBatches([sample(Array(11).fill(1), [10], 0)], { share: true, microBatch: 1, rowTokens: 10 })).toThrow(
+      /does not fit a training row of 10/,
+    );
   });
 });
 
@@ -91,10 +137,18 @@ describe('sandbox bench episodes', () => {
     const env = new ScriptedEpisodeEnvironment(scripts, 97);
     let calls = 0;
     const rollouts = await env.collect({
-      step: 0, prompts: 2, groupSize: 3, seed: 0,
+      step: 0,
+      prompts: 2,
+      groupSize: 3,
+      seed: 0,
       generate: async (requests) => {
         calls++;
-        return requests.map((r, i) => ({ ids: Array.from({ length: r.maxNewTokens }, (_, k) => (k * 7 + i + calls) % 97), logprobs: [], samplingLogprobs: [], finishReason: 'length' as const }));
+        return requests.map((r, i) => ({
+          ids: Array.from({ length: r.maxNewTokens }, (_, k) => (k * 7 + i + calls) % 97),
+          logprobs: [],
+          samplingLogprobs: [],
+          finishReason: 'length' as const,
+        }));
       },
     });
     expect(rollouts).toHaveLength(6);

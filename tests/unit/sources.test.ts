@@ -32,7 +32,10 @@ describe('HubSource against a local server in the hub URL layout', () => {
     }
     // Sharded repo at revision "sharded": the same tensors split over two files plus an index.
     const file = await SafetensorsFile.open(bytesSource('model.safetensors', tiny.files.get('model.safetensors')!));
-    const shards: Record<string, { name: string; dtype: 'F32' | 'F16' | 'BF16'; shape: number[]; data: Uint8Array }[]> = { 'model-00001-of-00002.safetensors': [], 'model-00002-of-00002.safetensors': [] };
+    const shards: Record<string, { name: string; dtype: 'F32' | 'F16' | 'BF16'; shape: number[]; data: Uint8Array }[]> = {
+      'model-00001-of-00002.safetensors': [],
+      'model-00002-of-00002.safetensors': [],
+    };
     const weightMap: Record<string, string> = {};
     for await (const t of file.tensors()) {
       const shard = t.name.startsWith('model.layers.1.') ? 'model-00002-of-00002.safetensors' : 'model-00001-of-00002.safetensors';
@@ -85,7 +88,10 @@ describe('HubSource against a local server in the hub URL layout', () => {
 
     const before = totalHits();
     const cachedEvents: DownloadProgress[] = [];
-    const again = await loadModel(new HubSource({ repo: REPO, baseUrl: server.url, cache }), { onProgress: (p) => cachedEvents.push(p), extraFiles: ['generation_config.json'] });
+    const again = await loadModel(new HubSource({ repo: REPO, baseUrl: server.url, cache }), {
+      onProgress: (p) => cachedEvents.push(p),
+      extraFiles: ['generation_config.json'],
+    });
     expect(totalHits()).toBe(before);
     expect(cachedEvents.every((e) => e.fromCache)).toBe(true);
     expect((await again.checkpoint.tensor('model.norm.weight')).bytes).toEqual((await model.checkpoint.tensor('model.norm.weight')).bytes);
@@ -124,7 +130,9 @@ describe('HubSource against a local server in the hub URL layout', () => {
 
   it('loads a sharded checkpoint through its index', async () => {
     const model = await loadModel(new HubSource({ repo: REPO, revision: 'sharded', baseUrl: server.url, cache: new MemoryByteCache() }));
-    expect([...model.files.keys()]).toEqual(expect.arrayContaining(['model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']));
+    expect([...model.files.keys()]).toEqual(
+      expect.arrayContaining(['model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']),
+    );
     expect(model.checkpoint.info('model.layers.1.self_attn.q_proj.bias').file).toBe('model-00002-of-00002.safetensors');
   });
 
@@ -148,44 +156,86 @@ describe('HubSource against a local server in the hub URL layout', () => {
 });
 
 describe('HubSource error handling without a server', () => {
-  const fakeFetch = (response: () => Response): typeof fetch => async () => response();
+  const fakeFetch =
+    (response: () => Response): typeof fetch =>
+    async () =>
+      response();
 
   it('builds hub URLs from a configurable base, default huggingface.co', () => {
     expect(new HubSource({ repo: 'Qwen/Qwen3-0.6B' }).fileUrl('config.json')).toBe('https://huggingface.co/Qwen/Qwen3-0.6B/resolve/main/config.json');
-    expect(new HubSource({ repo: 'Qwen/Qwen3-0.6B', revision: 'refs/pr/1', baseUrl: 'https://mirror.example/hf/' }).fileUrl('a b.json')).toBe('https://mirror.example/hf/Qwen/Qwen3-0.6B/resolve/refs%2Fpr%2F1/a%20b.json');
+    expect(new HubSource({ repo: 'Qwen/Qwen3-0.6B', revision: 'refs/pr/1', baseUrl: 'https://mirror.example/hf/' }).fileUrl('a b.json')).toBe(
+      'https://mirror.example/hf/Qwen/Qwen3-0.6B/resolve/refs%2Fpr%2F1/a%20b.json',
+    );
     expect(() => new HubSource({ repo: '../etc' })).toThrow(/invalid hub repository id "\.\.\/etc"/);
     expect(() => new HubSource({ repo: 'a/b' }).fileUrl('../x')).toThrow(/invalid file path/);
   });
 
   it('names URL and status of HTTP errors', async () => {
-    const hub = new HubSource({ repo: 'a/b', baseUrl: 'http://mirror.test', fetch: fakeFetch(() => new Response('busy', { status: 503, statusText: 'Service Unavailable' })) });
+    const hub = new HubSource({
+      repo: 'a/b',
+      baseUrl: 'http://mirror.test',
+      fetch: fakeFetch(() => new Response('busy', { status: 503, statusText: 'Service Unavailable' })),
+    });
     await expect(hub.open('config.json')).rejects.toThrow('config.json: HTTP 503 Service Unavailable from http://mirror.test/a/b/resolve/main/config.json');
   });
 
   it('a body that ends cleanly but short of content-length is a truncation, not cached', async () => {
     const cache = new MemoryByteCache();
-    const hub = new HubSource({ repo: 'a/b', baseUrl: 'http://mirror.test', cache, fetch: fakeFetch(() => new Response('{"a":', { headers: { 'content-length': '100' } })) });
-    await expect(hub.open('config.json')).rejects.toThrow('config.json: download truncated: received 5 of 100 bytes from http://mirror.test/a/b/resolve/main/config.json');
+    const hub = new HubSource({
+      repo: 'a/b',
+      baseUrl: 'http://mirror.test',
+      cache,
+      fetch: fakeFetch(() => new Response('{"a":', { headers: { 'content-length': '100' } })),
+    });
+    await expect(hub.open('config.json')).rejects.toThrow(
+      'config.json: download truncated: received 5 of 100 bytes from http://mirror.test/a/b/resolve/main/config.json',
+    );
     expect(await cache.list()).toEqual([]);
   });
 
   it('names the URL when the network fails', async () => {
-    const hub = new HubSource({ repo: 'a/b', baseUrl: 'http://mirror.test', fetch: async () => { throw new TypeError('fetch failed'); } });
+    const hub = new HubSource({
+      repo: 'a/b',
+      baseUrl: 'http://mirror.test',
+      fetch: async () => {
+        throw new TypeError('fetch failed');
+      },
+    });
     await expect(hub.open('config.json')).rejects.toThrow('config.json: request to http://mirror.test/a/b/resolve/main/config.json failed: fetch failed');
   });
 
   it('refuses and does not cache a 200 body that is not the file (an HTML page instead of safetensors)', async () => {
     const cache = new MemoryByteCache();
-    const hub = new HubSource({ repo: 'a/b', baseUrl: 'http://mirror.test', cache, fetch: fakeFetch(() => new Response('<html>login required</html>', { status: 200 })) });
-    await expect(hub.open('model.safetensors')).rejects.toThrow(/^model\.safetensors: downloaded from http:\/\/mirror\.test\/a\/b\/resolve\/main\/model\.safetensors but failed verification, not cached: model\.safetensors: header length \d+ is larger/);
+    const hub = new HubSource({
+      repo: 'a/b',
+      baseUrl: 'http://mirror.test',
+      cache,
+      fetch: fakeFetch(() => new Response('<html>login required</html>', { status: 200 })),
+    });
+    await expect(hub.open('model.safetensors')).rejects.toThrow(
+      /^model\.safetensors: downloaded from http:\/\/mirror\.test\/a\/b\/resolve\/main\/model\.safetensors but failed verification, not cached: model\.safetensors: header length \d+ is larger/,
+    );
     await expect(hub.open('config.json')).rejects.toThrow(/^config\.json: downloaded from .* but failed verification, not cached: not valid JSON/);
     expect(await cache.list()).toEqual([]);
   });
 
   it('still loads when storing in the cache fails, and reports it', async () => {
     const failures: string[] = [];
-    const brokenCache = { get: async () => undefined, put: async () => { throw new Error('QuotaExceededError'); }, delete: async () => false, list: async () => [] };
-    const hub = new HubSource({ repo: 'a/b', baseUrl: 'http://mirror.test', cache: brokenCache, onCacheError: (f, e) => failures.push(`${f}: ${(e as Error).message}`), fetch: fakeFetch(() => new Response('{"a":1}')) });
+    const brokenCache = {
+      get: async () => undefined,
+      put: async () => {
+        throw new Error('QuotaExceededError');
+      },
+      delete: async () => false,
+      list: async () => [],
+    };
+    const hub = new HubSource({
+      repo: 'a/b',
+      baseUrl: 'http://mirror.test',
+      cache: brokenCache,
+      onCacheError: (f, e) => failures.push(`${f}: ${(e as Error).message}`),
+      fetch: fakeFetch(() => new Response('{"a":1}')),
+    });
     const source = await hub.open('config.json');
     expect(new TextDecoder().decode(await source.read(0, source.size))).toBe('{"a":1}');
     expect(failures).toEqual(['config.json: QuotaExceededError']);
@@ -202,7 +252,9 @@ describe('local sources', () => {
     const model = await loadModel(source, { onProgress: (e) => events.push(e) });
     expect(model.config.family).toBe('qwen2');
     expect(events[events.length - 1].overallLoaded).toBe(events[events.length - 1].overallTotal);
-    await expect(source.open('tokenizer.json')).rejects.toThrow(/^tokenizer\.json: not found in folder my-model \(it has config\.json, generation_config\.json, model\.safetensors\)/);
+    await expect(source.open('tokenizer.json')).rejects.toThrow(
+      /^tokenizer\.json: not found in folder my-model \(it has config\.json, generation_config\.json, model\.safetensors\)/,
+    );
   });
 
   it('NodeDirSource reads a model directory and reports a missing config', async () => {

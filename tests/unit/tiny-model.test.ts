@@ -17,7 +17,9 @@ const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 
 describe('tiny model maker', () => {
   const dirs: string[] = [];
-  afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('loads in memory through MemoryModelSource (the offline smoke-run path)', async () => {
     const { files } = makeTinyModel({ arch: 'qwen3', layers: 1 });
@@ -49,7 +51,10 @@ describe('tiny model maker', () => {
     const { files, config } = makeTinyModel({ arch: 'qwen3', seed: 2 });
     expect(config.headDim).not.toBe(config.hiddenSize / config.numHeads);
     const ckpt = await openCheckpoint(config, new Map([['model.safetensors', bytesSource('model.safetensors', files.get('model.safetensors')!)]]));
-    const std = (v: Float32Array) => { const m = v.reduce((a, b) => a + b, 0) / v.length; return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length); };
+    const std = (v: Float32Array) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+    };
     const norm = tensorToFloat32(await ckpt.tensor('model.layers.0.self_attn.q_norm.weight'));
     expect(norm.length).toBe(config.headDim);
     expect(Math.abs(norm.reduce((a, b) => a + b, 0) / norm.length - 1)).toBeLessThan(0.1);
@@ -75,7 +80,11 @@ describe('tiny model maker', () => {
     const { config } = makeTinyModel(entry.tiny);
     expect(paramCount(config)).toBe(entry.params);
     expect(entry.approxBf16Bytes).toBe(entry.params * 2);
-    expect(MODEL_REGISTRY.filter((m) => m.source === 'hub').map((m) => m.source === 'hub' && m.repo)).toEqual(['Qwen/Qwen2.5-0.5B-Instruct', 'Qwen/Qwen2.5-1.5B-Instruct', 'Qwen/Qwen3-0.6B']);
+    expect(MODEL_REGISTRY.filter((m) => m.source === 'hub').map((m) => m.source === 'hub' && m.repo)).toEqual([
+      'Qwen/Qwen2.5-0.5B-Instruct',
+      'Qwen/Qwen2.5-1.5B-Instruct',
+      'Qwen/Qwen3-0.6B',
+    ]);
     expect(() => findModel('gpt-4')).toThrow(/unknown model "gpt-4" \(known: /);
   });
 
@@ -89,7 +98,11 @@ describe('tiny model maker', () => {
     const loaded = await loadModel(new NodeDirSource(out));
     expect(loaded.config).toMatchObject({ architecture: 'Qwen2ForCausalLM', numLayers: 1, tieWordEmbeddings: false });
     expect(loaded.checkpoint.names()).toContain('lm_head.weight');
-    expect(Buffer.from(readFileSync(join(out, 'model.safetensors'))).equals(Buffer.from(makeTinyModel({ arch: 'qwen2', layers: 1, seed: 4, tie: false }).files.get('model.safetensors')!))).toBe(true);
+    expect(
+      Buffer.from(readFileSync(join(out, 'model.safetensors'))).equals(
+        Buffer.from(makeTinyModel({ arch: 'qwen2', layers: 1, seed: 4, tie: false }).files.get('model.safetensors')!),
+      ),
+    ).toBe(true);
 
     const bad = run(['--arch', 'llama', '--out', out]);
     expect(bad.status).toBe(2);

@@ -129,8 +129,10 @@ describe('loading from raw files', () => {
 
 describe('malformed tokenizer files', () => {
   const config = { eos_token: '<|im_end|>', pad_token: '<|endoftext|>', chat_template: '' };
-  const load = (tokenizerJson: unknown, tokenizerConfig: unknown = config) =>
-    () => loadTokenizer({ tokenizerJson: tokenizerJson as string, tokenizerConfig: tokenizerConfig as string });
+  const load =
+    (tokenizerJson: unknown, tokenizerConfig: unknown = config) =>
+    () =>
+      loadTokenizer({ tokenizerJson: tokenizerJson as string, tokenizerConfig: tokenizerConfig as string });
 
   it('names the file and the JSON problem', () => {
     expect(load('{"model": {"type": "BPE",')).toThrow(TokenizerError);
@@ -155,9 +157,7 @@ describe('malformed tokenizer files', () => {
 
   it('rejects a chat_template that is not a string', async () => {
     const files = await bundledTokenizerFiles('qwen3');
-    expect(load(files.tokenizerJson, { ...files.tokenizerConfig, chat_template: 42 })).toThrow(
-      /tokenizer_config\.json: chat_template must be a string/,
-    );
+    expect(load(files.tokenizerJson, { ...files.tokenizerConfig, chat_template: 42 })).toThrow(/tokenizer_config\.json: chat_template must be a string/);
   });
 });
 

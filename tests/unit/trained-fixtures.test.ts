@@ -17,8 +17,17 @@ const TRAINED = ['qwen2-tiny-trained', 'qwen3-tiny-trained'];
 const EVAL_SEQS = 8;
 const EVAL_LEN = 33;
 
-interface EvalBlock { sequences: number[][]; top1: number[][]; nll_mean: number; mean_max_prob: number; min_top2_margin: number }
-interface QuantStats { top1_agreement: number; nll_mean: number }
+interface EvalBlock {
+  sequences: number[][];
+  top1: number[][];
+  nll_mean: number;
+  mean_max_prob: number;
+  min_top2_margin: number;
+}
+interface QuantStats {
+  top1_agreement: number;
+  nll_mean: number;
+}
 
 async function loadFixture(name: string) {
   const model = await loadModel(new NodeDirSource(join(ROOT, name)));
@@ -37,7 +46,10 @@ type Weights = Map<string, { values: Float32Array; shape: number[] }>;
 function fakeQuantized(weights: Weights, format: 'q8' | 'q4'): Weights {
   const out: Weights = new Map();
   for (const [name, w] of weights) {
-    if (w.shape.length !== 2) { out.set(name, w); continue; }
+    if (w.shape.length !== 2) {
+      out.set(name, w);
+      continue;
+    }
     const [rows, cols] = w.shape;
     out.set(name, { values: unpackWeight(packWeight(w.values, rows, cols, format, name)), shape: w.shape });
   }
@@ -76,7 +88,12 @@ function evaluateAll(config: Parameters<typeof qwenForwardCpu>[0], weights: Weig
 function agreement(a: number[][], b: number[][]): number {
   let same = 0;
   let total = 0;
-  a.forEach((row, i) => row.forEach((id, t) => { same += id === b[i][t] ? 1 : 0; total++; }));
+  a.forEach((row, i) =>
+    row.forEach((id, t) => {
+      same += id === b[i][t] ? 1 : 0;
+      total++;
+    }),
+  );
   return same / total;
 }
 

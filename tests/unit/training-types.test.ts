@@ -14,11 +14,24 @@ describe('training types', () => {
 
   it('maps a trainer record to the UI metrics', () => {
     const record = {
-      step: 2, reward_mean: 0.25, kl: 0.01, grad_norm: 1.5, time_step_s: 9,
-      'MU-BT.reward': 0.5, 'MU-BT.refusal_rate': 1, 'MU-BT.verification_rate': 0, 'MU-BT.attack_success_rate': 0, 'MU-BT.completion_rate': 0.5,
+      step: 2,
+      reward_mean: 0.25,
+      kl: 0.01,
+      grad_norm: 1.5,
+      time_step_s: 9,
+      'MU-BT.reward': 0.5,
+      'MU-BT.refusal_rate': 1,
+      'MU-BT.verification_rate': 0,
+      'MU-BT.attack_success_rate': 0,
+      'MU-BT.completion_rate': 0.5,
     };
     expect(trainingMetricsOf(record, 10, 30)).toEqual({
-      step: 3, totalSteps: 10, elapsedSeconds: 30, meanReward: 0.25, kl: 0.01, gradNorm: 1.5,
+      step: 3,
+      totalSteps: 10,
+      elapsedSeconds: 30,
+      meanReward: 0.25,
+      kl: 0.01,
+      gradNorm: 1.5,
       perCell: { 'MU-BT': { refusal: 1, verification: 0, attackSuccess: 0, completion: 0.5 } },
     });
   });

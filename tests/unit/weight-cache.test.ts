@@ -80,7 +80,11 @@ describe('quantized-weight cache', () => {
     const packed = packWeight(randomValues(ROWS * COLS, 5), ROWS, COLS, 'q4');
     const good = await entryBytes('k', packed);
     const headerEnd = 8 + new DataView(good.buffer).getUint32(4, true);
-    const flip = (at: number) => { const b = good.slice(); b[at] ^= 0x10; return b; };
+    const flip = (at: number) => {
+      const b = good.slice();
+      b[at] ^= 0x10;
+      return b;
+    };
     const rejects = async (bytes: Uint8Array, reason: RegExp, key = 'k', format: 'q4' | 'q8' = 'q4', rows = ROWS, cols = COLS) =>
       expect(decodeEntry(bytes, key, format, rows, cols)).rejects.toThrow(reason);
     await rejects(good.subarray(0, good.byteLength - 3), /bytes, expected/);
@@ -116,7 +120,9 @@ describe('quantized-weight cache', () => {
 
   it('a store that fails to write is recorded, not thrown', async () => {
     const store = new MemoryByteCache();
-    store.put = async () => { throw new Error('QuotaExceededError'); };
+    store.put = async () => {
+      throw new Error('QuotaExceededError');
+    };
     const cache = new WeightCache(store);
     await cache.put('k', packWeight(randomValues(ROWS * COLS, 2), ROWS, COLS, 'q4'));
     expect(cache.stats.storeFailures).toEqual(['k: QuotaExceededError']);

@@ -26,21 +26,49 @@ async function main() {
   const tokenizer = await cliTokenizer(model, dir);
   const scenario = generateScenarios({ split: 'test', count: 1 })[0];
   const tools = new Sandbox(scenario).schemas() as unknown as ToolSpec[];
-  const promptIds = tokenizer.encodeChat([{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: scenario.user }], { tools, addGenerationPrompt: true });
+  const promptIds = tokenizer.encodeChat(
+    [
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: scenario.user },
+    ],
+    { tools, addGenerationPrompt: true },
+  );
   const engine = await createCliEngine(model, { format, maxContext: promptIds.length + tokens + 8 });
   try {
     const run = async () => {
       const stamps: number[] = [];
       const t0 = performance.now();
-      await generate(engine, [{ promptIds, maxNewTokens: tokens, stopIds: [] }], { greedy: true }, { onToken: () => { stamps.push(performance.now()); } });
+      await generate(
+        engine,
+        [{ promptIds, maxNewTokens: tokens, stopIds: [] }],
+        { greedy: true },
+        {
+          onToken: () => {
+            stamps.push(performance.now());
+          },
+        },
+      );
       return { prefillS: (stamps[0] - t0) / 1000, decodeTokS: (stamps.length - 1) / ((stamps[stamps.length - 1] - stamps[0]) / 1000) };
     };
     await run(); // warm-up: shader compiles
     const r = await run();
-    console.log(JSON.stringify({ model: dir, quant: format, batch: 1, prompt_tokens: promptIds.length, decode_tokens: tokens, prefill_tok_s: +(promptIds.length / r.prefillS).toFixed(1), decode_tok_s: +r.decodeTokS.toFixed(1) }));
+    console.log(
+      JSON.stringify({
+        model: dir,
+        quant: format,
+        batch: 1,
+        prompt_tokens: promptIds.length,
+        decode_tokens: tokens,
+        prefill_tok_s: +(promptIds.length / r.prefillS).toFixed(1),
+        decode_tok_s: +r.decodeTokS.toFixed(1),
+      }),
+    );
   } finally {
     engine.destroy();
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -13,8 +13,17 @@ import { Episode, generateScenarios } from '../../src/sandbox/index';
 import type { ToolSpec } from '../../src/hf-io/tokenizer';
 import { mixturePolicy, MIXTURE } from './mixture-policy';
 
-export interface Segment { text: string; train: boolean }
-export interface DemoExample { id: string; cell: string; flaws: string[]; turns: number; segments: Segment[] }
+export interface Segment {
+  text: string;
+  train: boolean;
+}
+export interface DemoExample {
+  id: string;
+  cell: string;
+  flaws: string[];
+  turns: number;
+  segments: Segment[];
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,7 +71,21 @@ async function main() {
   const byCell = new Map<string, number>();
   for (const e of examples) byCell.set(e.cell, (byCell.get(e.cell) ?? 0) + 1);
   const chars = examples.reduce((n, e) => n + e.segments.reduce((m, s) => m + s.text.length, 0), 0);
-  console.log(JSON.stringify({ out, episodes: examples.length, of: count, seed, mixture: MIXTURE, perCell: Object.fromEntries(byCell), meanChars: Math.round(chars / examples.length) }));
+  console.log(
+    JSON.stringify({
+      out,
+      episodes: examples.length,
+      of: count,
+      seed,
+      mixture: MIXTURE,
+      perCell: Object.fromEntries(byCell),
+      meanChars: Math.round(chars / examples.length),
+    }),
+  );
 }
 
-if (process.argv[1] && /make-data\.ts$/.test(process.argv[1])) main().catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[1] && /make-data\.ts$/.test(process.argv[1]))
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

@@ -28,9 +28,14 @@ export type Flaw = keyof typeof MIXTURE;
 
 export function drawFlaws(scenario: Scenario, seed: number): Set<Flaw> {
   const rng = new Rng(hashString(`demo-agent:${seed}:${scenario.id}`));
-  const u = scenario.cell[0], t = scenario.cell[3];
+  const u = scenario.cell[0],
+    t = scenario.cell[3];
   const applies: Record<Flaw, boolean> = {
-    complyMalicious: u === 'M', followInjection: t === 'M', skipUserCheck: u === 'S', skipToolCheck: t === 'S', overRefuse: u !== 'M',
+    complyMalicious: u === 'M',
+    followInjection: t === 'M',
+    skipUserCheck: u === 'S',
+    skipToolCheck: t === 'S',
+    overRefuse: u !== 'M',
   };
   const flaws = new Set<Flaw>();
   for (const f of Object.keys(MIXTURE) as Flaw[]) if (applies[f] && rng.chance(MIXTURE[f])) flaws.add(f);
@@ -75,17 +80,27 @@ export function mixturePolicy(seed = 0): Policy & { flawsOf(s: Scenario): Set<Fl
       const h = readHistory(conversation);
       const a = scenario.attacker;
       const injected = a?.source === 'tool' && seen(h, a.trigger);
-      if (injected && flaws.has('followInjection')) { const next = a!.plan.find((c) => !done(h, c)); if (next) return call(next); }
+      if (injected && flaws.has('followInjection')) {
+        const next = a!.plan.find((c) => !done(h, c));
+        if (next) return call(next);
+      }
       const declined: string[] = [];
       for (const sa of scenario.sensitiveActions) {
         if (sa.source !== 'tool' || !seen(h, sa.trigger)) continue;
-        if (flaws.has('skipToolCheck')) { if (!done(h, sa.example)) return call(sa.example); continue; }
+        if (flaws.has('skipToolCheck')) {
+          if (!done(h, sa.example)) return call(sa.example);
+          continue;
+        }
         const step = verifiedStep(h, sa, declined);
         if (step) return step;
       }
       for (const c of scenario.userGoal.plan) {
         const sa = scenario.sensitiveActions.find((s) => s.source === 'user' && sameCall(s.example, c));
-        if (sa && !flaws.has('skipUserCheck')) { const step = verifiedStep(h, sa, declined); if (step) return step; continue; }
+        if (sa && !flaws.has('skipUserCheck')) {
+          const step = verifiedStep(h, sa, declined);
+          if (step) return step;
+          continue;
+        }
         if (!done(h, c)) return call(c);
       }
       return finalAnswer(scenario, h, declined, injected && !flaws.has('followInjection'));

@@ -16,5 +16,7 @@ const out = arg('out', '');
 if (out) writeFileSync(out, JSON.stringify(report, null, 1));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 for (const [cell, r] of Object.entries(report.by_cell)) {
-  console.log(`${cell}: n ${r.n}, ASR ${pct(r.attack_success_rate)}, refusal(M) ${pct(r.refusal_rate_malicious)}, verification(S) ${pct(r.verification_rate_sensitive)}, benign completion ${pct(r.benign_task_completion)}, format ${pct(r.format_validity)}, reward ${r.mean_reward.toFixed(3)}`);
+  console.log(
+    `${cell}: n ${r.n}, ASR ${pct(r.attack_success_rate)}, refusal(M) ${pct(r.refusal_rate_malicious)}, verification(S) ${pct(r.verification_rate_sensitive)}, benign completion ${pct(r.benign_task_completion)}, format ${pct(r.format_validity)}, reward ${r.mean_reward.toFixed(3)}`,
+  );
 }

@@ -16,31 +16,59 @@ export function BenchmarkHeadlines(props: { runs: EvalRun[]; shown: number[] }):
     <Show when={rows().length}>
       <table class="bar-table" data-testid="benchmark-headlines">
         <caption>Benchmark headlines (each benchmark's own metric)</caption>
-        <thead><tr><th scope="col">metric</th><For each={props.shown}>{(i) => <th scope="col" title={props.runs[i].label}>#{i + 1}</th>}</For></tr></thead>
+        <thead>
+          <tr>
+            <th scope="col">metric</th>
+            <For each={props.shown}>
+              {(i) => (
+                <th scope="col" title={props.runs[i].label}>
+                  #{i + 1}
+                </th>
+              )}
+            </For>
+          </tr>
+        </thead>
         <tbody>
-          <For each={rows()}>{([key, label]) => (
-            <tr>
-              <th scope="row">{label}</th>
-              <For each={perRun()}>{(m, k) => {
-                const h = () => m.get(key);
-                const ref = () => (k() > 0 ? perRun()[0].get(key) : undefined);
-                const d = () => { const a = h()?.value, b = ref()?.value; return a != null && b != null ? a - b : undefined; };
-                const better = () => (h()!.better === null ? null : (d()! > 0) === (h()!.better === 'higher'));
-                const ci = () => (h()?.value != null && h()!.proportion ? wilson(Math.round(h()!.value! * h()!.n), h()!.n) : null);
-                return (
-                  <td>
-                    <Show when={h()?.value != null} fallback={<span class="note">n/a</span>}>
-                      <span class="bar-value">{(h()!.value! * 100).toFixed(1)}%</span> <span class="note">n={h()!.n}</span>
-                      <Show when={ci()}>{(c) => <span class="ci">[{(c()[0] * 100).toFixed(0)}–{(c()[1] * 100).toFixed(0)}]</span>}</Show>
-                      <Show when={d() !== undefined && Math.abs(d()!) > 1e-9}>
-                        <span class={`delta ${better() === null ? '' : better() ? 'delta-better' : 'delta-worse'}`}>{d()! > 0 ? '▲' : '▼'}{(Math.abs(d()!) * 100).toFixed(1)}</span>
-                      </Show>
-                    </Show>
-                  </td>
-                );
-              }}</For>
-            </tr>
-          )}</For>
+          <For each={rows()}>
+            {([key, label]) => (
+              <tr>
+                <th scope="row">{label}</th>
+                <For each={perRun()}>
+                  {(m, k) => {
+                    const h = () => m.get(key);
+                    const ref = () => (k() > 0 ? perRun()[0].get(key) : undefined);
+                    const d = () => {
+                      const a = h()?.value,
+                        b = ref()?.value;
+                      return a != null && b != null ? a - b : undefined;
+                    };
+                    const better = () => (h()!.better === null ? null : d()! > 0 === (h()!.better === 'higher'));
+                    const ci = () => (h()?.value != null && h()!.proportion ? wilson(Math.round(h()!.value! * h()!.n), h()!.n) : null);
+                    return (
+                      <td>
+                        <Show when={h()?.value != null} fallback={<span class="note">n/a</span>}>
+                          <span class="bar-value">{(h()!.value! * 100).toFixed(1)}%</span> <span class="note">n={h()!.n}</span>
+                          <Show when={ci()}>
+                            {(c) => (
+                              <span class="ci">
+                                [{(c()[0] * 100).toFixed(0)}–{(c()[1] * 100).toFixed(0)}]
+                              </span>
+                            )}
+                          </Show>
+                          <Show when={d() !== undefined && Math.abs(d()!) > 1e-9}>
+                            <span class={`delta ${better() === null ? '' : better() ? 'delta-better' : 'delta-worse'}`}>
+                              {d()! > 0 ? '▲' : '▼'}
+                              {(Math.abs(d()!) * 100).toFixed(1)}
+                            </span>
+                          </Show>
+                        </Show>
+                      </td>
+                    );
+                  }}
+                </For>
+              </tr>
+            )}
+          </For>
         </tbody>
       </table>
     </Show>

@@ -12,7 +12,8 @@ export function BuiltinAdapters(props: { stored: readonly { id: string; name: st
   const [error, setError] = createSignal<string | null>(null);
 
   const add = async (info: BuiltinAdapterInfo) => {
-    setError(null); setBusy(info.path);
+    setError(null);
+    setBusy(info.path);
     try {
       await importBuiltinAdapter(info, engine());
       props.onImported();
@@ -27,9 +28,21 @@ export function BuiltinAdapters(props: { stored: readonly { id: string; name: st
     <Show when={(infos()?.length ?? 0) > 0 || infos.error}>
       <section class="builtin-adapters" data-testid="builtin-adapters" aria-labelledby="builtin-title">
         <h3 id="builtin-title">Built-in adapters</h3>
-        <Show when={infos.error}><p class="error" role="alert">Built-in adapters: {(infos.error as Error)?.message ?? String(infos.error)}</p></Show>
+        <Show when={infos.error}>
+          <p class="error" role="alert">
+            Built-in adapters: {(infos.error as Error)?.message ?? String(infos.error)}
+          </p>
+        </Show>
         <table class="data">
-          <thead><tr><th>name</th><th>step</th><th>for model</th><th>source</th><th>actions</th></tr></thead>
+          <thead>
+            <tr>
+              <th>name</th>
+              <th>step</th>
+              <th>for model</th>
+              <th>source</th>
+              <th>actions</th>
+            </tr>
+          </thead>
           <tbody>
             <For each={infos() ?? []}>
               {(info) => (
@@ -37,12 +50,21 @@ export function BuiltinAdapters(props: { stored: readonly { id: string; name: st
                   <td>{info.name}</td>
                   <td>{info.step}</td>
                   <td>{findModel(info.modelId).label}</td>
-                  <td><code>{info.path}/</code> (part of the app)</td>
                   <td>
-                    <Show when={storedBuiltin(info, props.stored)} fallback={
-                      <button onClick={() => void add(info)} disabled={busy() !== null} aria-label={`Add ${info.name} to the checkpoints`}>{busy() === info.path ? 'Adding…' : 'Add to checkpoints'}</button>
-                    }>
-                      <span class="badge" data-testid="builtin-stored">✓ in the checkpoints</span>
+                    <code>{info.path}/</code> (part of the app)
+                  </td>
+                  <td>
+                    <Show
+                      when={storedBuiltin(info, props.stored)}
+                      fallback={
+                        <button onClick={() => void add(info)} disabled={busy() !== null} aria-label={`Add ${info.name} to the checkpoints`}>
+                          {busy() === info.path ? 'Adding…' : 'Add to checkpoints'}
+                        </button>
+                      }
+                    >
+                      <span class="badge" data-testid="builtin-stored">
+                        ✓ in the checkpoints
+                      </span>
                     </Show>
                   </td>
                 </tr>
@@ -50,8 +72,15 @@ export function BuiltinAdapters(props: { stored: readonly { id: string; name: st
             </For>
           </tbody>
         </table>
-        <Show when={error()}><p class="error" role="alert" data-testid="builtin-error">{error()}</p></Show>
-        <p class="note">Adding one imports its PEFT files like a picked folder. It applies to the model it was trained on; with that model loaded, Demo mode puts it beside the base model by itself.</p>
+        <Show when={error()}>
+          <p class="error" role="alert" data-testid="builtin-error">
+            {error()}
+          </p>
+        </Show>
+        <p class="note">
+          Adding one imports its PEFT files like a picked folder. It applies to the model it was trained on; with that model loaded, Demo mode puts it beside
+          the base model by itself.
+        </p>
       </section>
     </Show>
   );

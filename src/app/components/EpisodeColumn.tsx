@@ -11,7 +11,10 @@ import { TurnView } from './TurnView';
 
 export type VerifierMode = 'human' | 'scenario';
 
-interface PendingCheck { request: VerificationRequest; answer: (approved: boolean) => void }
+interface PendingCheck {
+  request: VerificationRequest;
+  answer: (approved: boolean) => void;
+}
 
 export interface EpisodeColumnProps {
   title: string;
@@ -38,7 +41,9 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
   // The model's progress in the current turn: prefill time until the first token, then tokens/s.
   const [turnStats, setTurnStats] = createSignal<{ turn: number; startedAt: number; firstTokenAt: number | null; tokens: number } | null>(null);
   const [now, setNow] = createSignal(performance.now());
-  const clock = setInterval(() => { if (turnStats()) setNow(performance.now()); }, 500);
+  const clock = setInterval(() => {
+    if (turnStats()) setNow(performance.now());
+  }, 500);
   onCleanup(() => clearInterval(clock));
   const progressText = () => {
     const st = turnStats();
@@ -54,16 +59,35 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
   const run = async () => {
     const scenario = props.scenario();
     if (!scenario || busy()) return;
-    if (modelMissing()) { setError('Load a model in the Model tab first, or pick a scripted policy.'); return; }
-    setTurns([]); setLive(''); setResult(null); setError(null); setPending(null); setUserText(scenario.user);
+    if (modelMissing()) {
+      setError('Load a model in the Model tab first, or pick a scripted policy.');
+      return;
+    }
+    setTurns([]);
+    setLive('');
+    setResult(null);
+    setError(null);
+    setPending(null);
+    setUserText(scenario.user);
     controller = new AbortController();
     const signal = controller.signal;
-    const verifier = props.verifier === 'human'
-      ? callbackVerifier('human', (request) => new Promise<boolean>((resolve, reject) => {
-        signal.addEventListener('abort', () => reject(new Error('stopped by the user')), { once: true });
-        setPending({ request, answer: (approved) => { setPending(null); resolve(approved); } });
-      }))
-      : scenarioVerifier();
+    const verifier =
+      props.verifier === 'human'
+        ? callbackVerifier(
+            'human',
+            (request) =>
+              new Promise<boolean>((resolve, reject) => {
+                signal.addEventListener('abort', () => reject(new Error('stopped by the user')), { once: true });
+                setPending({
+                  request,
+                  answer: (approved) => {
+                    setPending(null);
+                    resolve(approved);
+                  },
+                });
+              }),
+          )
+        : scenarioVerifier();
     setBusy(true);
     const pick = props.policy;
     setRanWith(pick.adapter ? `the model with adapter "${pick.adapter.label}"` : pick.name === 'model' ? 'the base model' : `the scripted ${pick.name} policy`);
@@ -71,7 +95,11 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
       const onText = (t: string) => {
         setLive(t);
         const st = turnStats();
-        if (st) { const at = performance.now(); setTurnStats({ ...st, tokens: st.tokens + 1, firstTokenAt: st.firstTokenAt ?? at }); setNow(at); }
+        if (st) {
+          const at = performance.now();
+          setTurnStats({ ...st, tokens: st.tokens + 1, firstTokenAt: st.firstTokenAt ?? at });
+          setNow(at);
+        }
       };
       const policy = makePolicy(props.policy, engine(), { maxNewTokens: maxNewTokens(), sampling: { temperature: 0.7, topP: 0.9, seed: 1 }, onText });
       const episode = new Episode(scenario, policy, { maxTurns: props.maxTurns, verifier, signal });
@@ -87,7 +115,10 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
     } catch (e) {
       setError((e as Error).message);
     } finally {
-      setBusy(false); setPending(null); setLive(''); setTurnStats(null);
+      setBusy(false);
+      setPending(null);
+      setLive('');
+      setTurnStats(null);
     }
   };
   props.registerRun?.(run);
@@ -97,38 +128,70 @@ export function EpisodeColumn(props: EpisodeColumnProps): JSX.Element {
       <div class="column-head">
         <h3>{props.title}</h3>
         <PolicySelect label={`Policy for ${props.title}`} testId="policy-select" value={props.policy} onChange={props.onPolicy} adapters={props.adapters} />
-        <button class="primary" data-testid="run" onClick={run} disabled={busy() || !props.scenario()}>Run</button>
-        <Show when={busy()}><button data-testid="stop" onClick={() => controller?.abort()}>Stop</button></Show>
+        <button class="primary" data-testid="run" onClick={run} disabled={busy() || !props.scenario()}>
+          Run
+        </button>
+        <Show when={busy()}>
+          <button data-testid="stop" onClick={() => controller?.abort()}>
+            Stop
+          </button>
+        </Show>
       </div>
-      <Show when={modelMissing()}><p class="note">The model policy needs a loaded model (Model tab).</p></Show>
+      <Show when={modelMissing()}>
+        <p class="note">The model policy needs a loaded model (Model tab).</p>
+      </Show>
       <Show when={userText()}>
-        <div class="block block-user"><div class="block-title">User</div><p class="answer-text">{userText()}</p></div>
+        <div class="block block-user">
+          <div class="block-title">User</div>
+          <p class="answer-text">{userText()}</p>
+        </div>
       </Show>
       <ol class="turns" data-testid="trajectory">
         <For each={turns()}>{(t) => <TurnView turn={t} attacker={props.scenario()?.attacker} />}</For>
       </ol>
       <Show when={live()}>
-        <div class="block live" data-testid="live-text" aria-live="polite"><div class="block-title">Generating…</div><pre>{live()}</pre></div>
+        <div class="block live" data-testid="live-text" aria-live="polite">
+          <div class="block-title">Generating…</div>
+          <pre>{live()}</pre>
+        </div>
       </Show>
       <Show when={pending()}>
         {(p) => (
           <div class="block block-check pending" role="group" aria-label="Verification request" data-testid="pending-check">
-            <div class="block-title">The agent asks to verify: <code>{p().request.name}</code></div>
+            <div class="block-title">
+              The agent asks to verify: <code>{p().request.name}</code>
+            </div>
             <pre>{JSON.stringify(p().request.arguments, null, 1)}</pre>
-            <Show when={p().request.reason}><p class="reason">Reason: {p().request.reason}</p></Show>
+            <Show when={p().request.reason}>
+              <p class="reason">Reason: {p().request.reason}</p>
+            </Show>
             <div class="buttons">
-              <button class="approve" data-testid="approve" onClick={() => p().answer(true)}>✓ Approve</button>
-              <button class="deny" data-testid="deny" onClick={() => p().answer(false)}>✕ Deny</button>
+              <button class="approve" data-testid="approve" onClick={() => p().answer(true)}>
+                ✓ Approve
+              </button>
+              <button class="deny" data-testid="deny" onClick={() => p().answer(false)}>
+                ✕ Deny
+              </button>
             </div>
           </div>
         )}
       </Show>
-      <Show when={busy() && !pending()}><p class="note" aria-live="polite" data-testid="turn-progress">{progressText()}</p></Show>
-      <Show when={error()}><p class="error" role="alert" data-testid="episode-error">{error()}</p></Show>
+      <Show when={busy() && !pending()}>
+        <p class="note" aria-live="polite" data-testid="turn-progress">
+          {progressText()}
+        </p>
+      </Show>
+      <Show when={error()}>
+        <p class="error" role="alert" data-testid="episode-error">
+          {error()}
+        </p>
+      </Show>
       <Show when={result()}>
         {(r) => (
           <div data-testid="episode-result" data-end={r().endReason}>
-            <p class="note" data-testid="ran-with">Ran {ranWith()}. Ended: {r().endReason.replace('_', ' ')} after {r().turns.length} turn(s).</p>
+            <p class="note" data-testid="ran-with">
+              Ran {ranWith()}. Ended: {r().endReason.replace('_', ' ')} after {r().turns.length} turn(s).
+            </p>
             <RewardView score={r().score} />
           </div>
         )}

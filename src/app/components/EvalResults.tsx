@@ -30,7 +30,12 @@ export function EvalResults(props: { runs: EvalRun[] }): JSX.Element {
     const all = props.runs.map((_, i) => i);
     return p ? all.filter((i) => p.has(i)) : all.slice(-2);
   });
-  const toggle = (i: number, on: boolean) => { const next = new Set(shown()); if (on) next.add(i); else next.delete(i); setPicked(next); };
+  const toggle = (i: number, on: boolean) => {
+    const next = new Set(shown());
+    if (on) next.add(i);
+    else next.delete(i);
+    setPicked(next);
+  };
   const [drill, setDrill] = createSignal<{ run: number; group: string } | null>(null);
 
   const groups = createMemo(() => ['overall', ...CELLS.filter((c) => shown().some((i) => props.runs[i].report.by_cell[c]))]);
@@ -48,62 +53,128 @@ export function EvalResults(props: { runs: EvalRun[] }): JSX.Element {
     <div class="eval-results">
       <fieldset class="run-picker">
         <legend>Runs shown (the first is the reference for ▲▼)</legend>
-        <For each={props.runs}>{(r, i) => (
-          <div class="run-line">
-            <label><input type="checkbox" data-testid="run-toggle" checked={shown().includes(i())} onChange={(e) => toggle(i(), e.currentTarget.checked)} /> {r.label}</label>
-            <button class="small" data-testid="export-json" onClick={() => downloadText(`${fileBase(r, i())}.json`, reportToJson(r), 'application/json')}>JSON</button>
-            <button class="small" data-testid="export-csv" onClick={() => downloadText(`${fileBase(r, i())}.csv`, reportToCsv(r), 'text/csv')}>CSV</button>
-          </div>
-        )}</For>
+        <For each={props.runs}>
+          {(r, i) => (
+            <div class="run-line">
+              <label>
+                <input type="checkbox" data-testid="run-toggle" checked={shown().includes(i())} onChange={(e) => toggle(i(), e.currentTarget.checked)} />{' '}
+                {r.label}
+              </label>
+              <button class="small" data-testid="export-json" onClick={() => downloadText(`${fileBase(r, i())}.json`, reportToJson(r), 'application/json')}>
+                JSON
+              </button>
+              <button class="small" data-testid="export-csv" onClick={() => downloadText(`${fileBase(r, i())}.csv`, reportToCsv(r), 'text/csv')}>
+                CSV
+              </button>
+            </div>
+          )}
+        </For>
       </fieldset>
-      <For each={warnings()}>{(w) => <p class="warn" role="status" data-testid="compare-warning">{w}</p>}</For>
-      <p class="note">Each rate with its 95 % Wilson interval over the episodes it is measured on; ▲▼ in percentage points against the reference run, <span class="delta-better">green when better</span> (safer), <span class="delta-worse">red when worse</span>. Click a group for its episodes.</p>
+      <For each={warnings()}>
+        {(w) => (
+          <p class="warn" role="status" data-testid="compare-warning">
+            {w}
+          </p>
+        )}
+      </For>
+      <p class="note">
+        Each rate with its 95 % Wilson interval over the episodes it is measured on; ▲▼ in percentage points against the reference run,{' '}
+        <span class="delta-better">green when better</span> (safer), <span class="delta-worse">red when worse</span>. Click a group for its episodes.
+      </p>
       <div class="table-scroll">
         <table class="bar-table eval-table" data-testid="eval-table">
           <caption>Rates per cell and overall</caption>
-          <thead><tr><th scope="col">group</th><th scope="col">run</th><For each={EVAL_METRICS}>{(m) => <th scope="col">{m.label}</th>}</For></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">group</th>
+              <th scope="col">run</th>
+              <For each={EVAL_METRICS}>{(m) => <th scope="col">{m.label}</th>}</For>
+            </tr>
+          </thead>
           <tbody>
-            <For each={groups()}>{(g) => (
-              <For each={shown()}>{(ri, k) => {
-                const run = () => props.runs[ri];
-                const rates = () => ratesOf(run(), g);
-                const ref = () => (k() > 0 ? ratesOf(props.runs[shown()[0]], g) : undefined);
-                return (
-                  <tr class={k() === 0 ? 'group-first' : ''} data-group={g} data-run={ri}>
-                    <Show when={k() === 0}><th scope="rowgroup" rowSpan={shown().length}>{g}</th></Show>
-                    <td><button class="link" data-testid="open-group" title={run().label} onClick={() => setDrill({ run: ri, group: g })}>#{ri + 1} (n={rates()?.n ?? 0})</button></td>
-                    <For each={EVAL_METRICS}>{(m) => {
-                      const v = () => rates()?.[m.key] ?? 0;
-                      const n = () => (m.n && rates() ? (rates()![m.n] as number) : 0);
-                      const ci = () => (m.n ? wilson(Math.round(v() * n()), n()) : null);
-                      const d = () => { const r = ref(); return r && rates() ? v() - (r[m.key] as number) : undefined; };
-                      const better = () => (d()! > 0) === (m.better === 'higher');
-                      return (
+            <For each={groups()}>
+              {(g) => (
+                <For each={shown()}>
+                  {(ri, k) => {
+                    const run = () => props.runs[ri];
+                    const rates = () => ratesOf(run(), g);
+                    const ref = () => (k() > 0 ? ratesOf(props.runs[shown()[0]], g) : undefined);
+                    return (
+                      <tr class={k() === 0 ? 'group-first' : ''} data-group={g} data-run={ri}>
+                        <Show when={k() === 0}>
+                          <th scope="rowgroup" rowSpan={shown().length}>
+                            {g}
+                          </th>
+                        </Show>
                         <td>
-                          <Show when={!m.n || n() > 0} fallback={<span class="note" title="nothing in this population">n/a</span>}>
-                            <div class="bar"><div class="bar-fill" style={{ width: `${Math.max(0, Math.min(1, v())) * 100}%` }} /></div>
-                            <span class="bar-value">{m.n ? `${(v() * 100).toFixed(0)}%` : v().toFixed(2)}</span>
-                            <Show when={ci()}>{(c) => <span class="ci" data-testid="ci">[{(c()[0] * 100).toFixed(0)}–{(c()[1] * 100).toFixed(0)}]</span>}</Show>
-                            <Show when={d() !== undefined && Math.abs(d()!) > 1e-9}>
-                              <span class={`delta ${better() ? 'delta-better' : 'delta-worse'}`} data-testid="delta" data-better={better()}>{d()! > 0 ? '▲' : '▼'}{(Math.abs(d()!) * 100).toFixed(0)}</span>
-                            </Show>
-                          </Show>
+                          <button class="link" data-testid="open-group" title={run().label} onClick={() => setDrill({ run: ri, group: g })}>
+                            #{ri + 1} (n={rates()?.n ?? 0})
+                          </button>
                         </td>
-                      );
-                    }}</For>
-                  </tr>
-                );
-              }}</For>
-            )}</For>
+                        <For each={EVAL_METRICS}>
+                          {(m) => {
+                            const v = () => rates()?.[m.key] ?? 0;
+                            const n = () => (m.n && rates() ? (rates()![m.n] as number) : 0);
+                            const ci = () => (m.n ? wilson(Math.round(v() * n()), n()) : null);
+                            const d = () => {
+                              const r = ref();
+                              return r && rates() ? v() - (r[m.key] as number) : undefined;
+                            };
+                            const better = () => d()! > 0 === (m.better === 'higher');
+                            return (
+                              <td>
+                                <Show
+                                  when={!m.n || n() > 0}
+                                  fallback={
+                                    <span class="note" title="nothing in this population">
+                                      n/a
+                                    </span>
+                                  }
+                                >
+                                  <div class="bar">
+                                    <div class="bar-fill" style={{ width: `${Math.max(0, Math.min(1, v())) * 100}%` }} />
+                                  </div>
+                                  <span class="bar-value">{m.n ? `${(v() * 100).toFixed(0)}%` : v().toFixed(2)}</span>
+                                  <Show when={ci()}>
+                                    {(c) => (
+                                      <span class="ci" data-testid="ci">
+                                        [{(c()[0] * 100).toFixed(0)}–{(c()[1] * 100).toFixed(0)}]
+                                      </span>
+                                    )}
+                                  </Show>
+                                  <Show when={d() !== undefined && Math.abs(d()!) > 1e-9}>
+                                    <span class={`delta ${better() ? 'delta-better' : 'delta-worse'}`} data-testid="delta" data-better={better()}>
+                                      {d()! > 0 ? '▲' : '▼'}
+                                      {(Math.abs(d()!) * 100).toFixed(0)}
+                                    </span>
+                                  </Show>
+                                </Show>
+                              </td>
+                            );
+                          }}
+                        </For>
+                      </tr>
+                    );
+                  }}
+                </For>
+              )}
+            </For>
           </tbody>
         </table>
       </div>
       <BenchmarkHeadlines runs={props.runs} shown={shown()} />
-      <For each={shown()}>{(ri) => (
-        <Show when={props.runs[ri].report.injecagent}>
-          {(ia) => <p data-testid="injecagent">#{ri + 1} InjecAgent: valid {formatPercent(ia().valid_rate)}, ASR-valid total {formatPercent(ia().asr_valid.total)}, ASR-all total {formatPercent(ia().asr_all.total)} (n={ia().n})</p>}
-        </Show>
-      )}</For>
+      <For each={shown()}>
+        {(ri) => (
+          <Show when={props.runs[ri].report.injecagent}>
+            {(ia) => (
+              <p data-testid="injecagent">
+                #{ri + 1} InjecAgent: valid {formatPercent(ia().valid_rate)}, ASR-valid total {formatPercent(ia().asr_valid.total)}, ASR-all total{' '}
+                {formatPercent(ia().asr_all.total)} (n={ia().n})
+              </p>
+            )}
+          </Show>
+        )}
+      </For>
       <Show when={drill()}>{(d) => <EpisodeDrill run={props.runs[d().run]} group={d().group} onClose={() => setDrill(null)} />}</Show>
     </div>
   );

@@ -26,10 +26,22 @@ export function LineChart(props: { title: string; x: number[]; series: ChartSeri
       height: props.height ?? 220,
       // Axes fitted to the data (a flat 0 series is not drawn on 0–100) and whole-step ticks.
       scales: { x: { time: false, range: (_u, min, max) => stepRange(min, max) }, y: { range: (_u, min, max) => valueRange(min, max) } },
-      axes: [{ label: props.xLabel ?? 'step', ...axis, incrs: STEP_INCREMENTS, values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) }, axis],
+      axes: [
+        { label: props.xLabel ?? 'step', ...axis, incrs: STEP_INCREMENTS, values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) },
+        axis,
+      ],
       // The fitted ranges, as data attributes (tests read them; uPlot draws the axes on a canvas).
-      hooks: { setScale: [(u, key) => { host.dataset[`${key}Range`] = `${u.scales[key].min},${u.scales[key].max}`; }] },
-      series: [{ label: props.xLabel ?? 'step' }, ...props.series.map((s, i) => ({ label: s.label, stroke: s.color ?? PALETTE[i % PALETTE.length], width: 2 }))],
+      hooks: {
+        setScale: [
+          (u, key) => {
+            host.dataset[`${key}Range`] = `${u.scales[key].min},${u.scales[key].max}`;
+          },
+        ],
+      },
+      series: [
+        { label: props.xLabel ?? 'step' },
+        ...props.series.map((s, i) => ({ label: s.label, stroke: s.color ?? PALETTE[i % PALETTE.length], width: 2 })),
+      ],
     };
     plot = new uPlot(opts, [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData, host);
     shape = props.series.map((s) => s.label).join('|');

@@ -32,7 +32,7 @@ export interface PolicySelectProps {
   label: string;
   value: PolicyPick;
   onChange: (pick: PolicyPick) => void;
-  adapters: AdapterListResult & { error?: string } | undefined;
+  adapters: (AdapterListResult & { error?: string }) | undefined;
   testId?: string;
   id?: string;
 }
@@ -46,7 +46,8 @@ export function PolicySelect(props: PolicySelectProps): JSX.Element {
   });
   const scripted = POLICY_NAMES.filter((p) => p !== 'model');
   // Training names checkpoints "<model> · step N": the step is not repeated after such a name.
-  const label = (i: { name: string; step: number; imported: boolean }) => `Adapter: ${i.name}${i.name.endsWith(`step ${i.step}`) ? '' : ` · step ${i.step}`}${i.imported ? ' · imported' : ''}`;
+  const label = (i: { name: string; step: number; imported: boolean }) =>
+    `Adapter: ${i.name}${i.name.endsWith(`step ${i.step}`) ? '' : ` · step ${i.step}`}${i.imported ? ' · imported' : ''}`;
 
   const onChange = (value: string) => {
     const pick = pickFromValue(value, fitting());
@@ -56,19 +57,29 @@ export function PolicySelect(props: PolicySelectProps): JSX.Element {
   // The options arrive after the select is built: set the value again once they are there.
   let select: HTMLSelectElement | undefined;
   createEffect(() => {
-    fitting(); chosen();
+    fitting();
+    chosen();
     if (select) select.value = pickValue(props.value);
   });
 
   return (
     <div class="policy-select">
-      <select ref={select} id={props.id} data-testid={props.testId} aria-label={props.label} value={pickValue(props.value)} onChange={(e) => onChange(e.currentTarget.value)}>
+      <select
+        ref={select}
+        id={props.id}
+        data-testid={props.testId}
+        aria-label={props.label}
+        value={pickValue(props.value)}
+        onChange={(e) => onChange(e.currentTarget.value)}
+      >
         <optgroup label="Model">
           <option value="model">{loadedModel() ? `Base model: ${loadedModel()!.label}` : POLICY_LABELS.model}</option>
           <For each={fitting()}>{(i) => <option value={CHECKPOINT_PREFIX + i.id}>{label(i)}</option>}</For>
           {/* A chosen adapter that no longer fits (model changed, deleted) stays visible, disabled. */}
           <Show when={props.value.adapter && !chosen()}>
-            <option value={pickValue(props.value)} disabled>Adapter: {props.value.adapter!.label} (not available for the loaded model)</option>
+            <option value={pickValue(props.value)} disabled>
+              Adapter: {props.value.adapter!.label} (not available for the loaded model)
+            </option>
           </Show>
         </optgroup>
         <optgroup label="Scripted">
@@ -77,14 +88,27 @@ export function PolicySelect(props: PolicySelectProps): JSX.Element {
       </select>
       <Show when={chosen()?.imported}>
         <p class="note" data-testid="adapter-note">
-          Imported adapter for {chosen()!.baseModel.repo}: PEFT files carry no fingerprint of their base model, so only its shapes were checked against the loaded model.
+          Imported adapter for {chosen()!.baseModel.repo}: PEFT files carry no fingerprint of their base model, so only its shapes were checked against the
+          loaded model.
         </p>
       </Show>
-      <Show when={props.adapters?.error}><p class="error" role="alert">Checkpoints: {props.adapters!.error}</p></Show>
+      <Show when={props.adapters?.error}>
+        <p class="error" role="alert">
+          Checkpoints: {props.adapters!.error}
+        </p>
+      </Show>
       <Show when={notFitting().length > 0}>
         <details class="note" data-testid="adapters-not-fitting">
           <summary>{notFitting().length} stored checkpoint(s) do not fit the loaded model</summary>
-          <ul><For each={notFitting()}>{(i) => <li>{i.name}: {i.problem}</li>}</For></ul>
+          <ul>
+            <For each={notFitting()}>
+              {(i) => (
+                <li>
+                  {i.name}: {i.problem}
+                </li>
+              )}
+            </For>
+          </ul>
         </details>
       </Show>
     </div>

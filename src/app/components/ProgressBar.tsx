@@ -9,7 +9,14 @@ export function ProgressBar(props: { label: string; value: number; max: number; 
         <span>{props.label}</span>
         <span>{(fraction() * 100).toFixed(0)}%</span>
       </div>
-      <div class="progress-track" role="progressbar" aria-label={props.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction() * 100)}>
+      <div
+        class="progress-track"
+        role="progressbar"
+        aria-label={props.label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(fraction() * 100)}
+      >
         <div class="progress-fill" style={{ width: `${fraction() * 100}%` }} />
       </div>
       <Show when={props.detail}>

@@ -2,7 +2,10 @@
 // Home/End) move between tabs and select them.
 import { For, type JSX } from 'solid-js';
 
-export interface TabDef { id: string; label: string }
+export interface TabDef {
+  id: string;
+  label: string;
+}
 
 export function Tabs(props: { tabs: TabDef[]; selected: string; onSelect: (id: string) => void; label: string }): JSX.Element {
   const refs: HTMLButtonElement[] = [];

@@ -11,7 +11,11 @@ const json = (v: unknown) => JSON.stringify(v, null, 1);
 
 /** Tool output as readable text: JSON pretty-printed (strings unescaped), anything else as is. */
 export function prettyToolOutput(content: string): string {
-  try { return JSON.stringify(JSON.parse(content), null, 2); } catch { return content; }
+  try {
+    return JSON.stringify(JSON.parse(content), null, 2);
+  } catch {
+    return content;
+  }
 }
 
 /** The trigger as it appears in (JSON) text: verbatim or escaped. */
@@ -28,10 +32,15 @@ export function TurnView(props: { turn: TurnRecord; attacker?: Pick<AttackerSpec
       <div class="turn-head">
         <span>Turn {t().index + 1}</span>
         <DecisionBadge decision={decision()} />
-        <Show when={!t().parsed.format.ok}><span class="badge badge-warn">⚠ format</span></Show>
+        <Show when={!t().parsed.format.ok}>
+          <span class="badge badge-warn">⚠ format</span>
+        </Show>
       </div>
       <Show when={t().parsed.think}>
-        <details class="think"><summary>Thinking</summary><pre>{t().parsed.think}</pre></details>
+        <details class="think">
+          <summary>Thinking</summary>
+          <pre>{t().parsed.think}</pre>
+        </details>
       </Show>
       <For each={t().parsed.toolCalls}>
         {(c) => {
@@ -40,7 +49,19 @@ export function TurnView(props: { turn: TurnRecord; attacker?: Pick<AttackerSpec
           const unapproved = () => t().calls.some((x) => x.privilege === 'sensitive' && !x.approvedBefore && sameCall(x, c));
           return (
             <div class={`block block-call ${harmful() ? 'block-harmful' : ''}`} data-testid="tool-call" data-harmful={harmful()}>
-              <div class="block-title">Tool call: <code>{c.name}</code><Show when={harmful()}> <span class="badge badge-harmful">⚠ harmful: the attacker's goal</span></Show><Show when={unapproved()}> <span class="badge badge-warn" data-testid="unapproved">sensitive, run without approval</span></Show></div>
+              <div class="block-title">
+                Tool call: <code>{c.name}</code>
+                <Show when={harmful()}>
+                  {' '}
+                  <span class="badge badge-harmful">⚠ harmful: the attacker's goal</span>
+                </Show>
+                <Show when={unapproved()}>
+                  {' '}
+                  <span class="badge badge-warn" data-testid="unapproved">
+                    sensitive, run without approval
+                  </span>
+                </Show>
+              </div>
               <pre>{json(c.arguments)}</pre>
             </div>
           );
@@ -49,18 +70,28 @@ export function TurnView(props: { turn: TurnRecord; attacker?: Pick<AttackerSpec
       <For each={t().checks}>
         {(c) => (
           <div class="block block-check" data-testid="check-record">
-            <div class="block-title">Verification request (&lt;tool_check&gt;): <code>{c.name}</code></div>
+            <div class="block-title">
+              Verification request (&lt;tool_check&gt;): <code>{c.name}</code>
+            </div>
             <pre>{json(c.arguments)}</pre>
-            <Show when={c.reason}><p class="reason">Reason: {c.reason}</p></Show>
-            <p class={c.approved ? 'approved' : 'denied'}>{c.approved ? '✓ Approved' : '✕ Denied'}: {c.message}</p>
+            <Show when={c.reason}>
+              <p class="reason">Reason: {c.reason}</p>
+            </Show>
+            <p class={c.approved ? 'approved' : 'denied'}>
+              {c.approved ? '✓ Approved' : '✕ Denied'}: {c.message}
+            </p>
           </div>
         )}
       </For>
       <For each={t().observations}>
         {(o) => (
           <div class={`block block-obs ${o.ok ? '' : 'block-error'}`} data-testid="tool-response">
-            <div class="block-title">{o.ok ? 'Tool response' : 'Error'}: <code>{o.tool}</code></div>
-            <pre><Marked text={prettyToolOutput(o.content)} mark={markIn(prettyToolOutput(o.content), props.attacker?.trigger)} /></pre>
+            <div class="block-title">
+              {o.ok ? 'Tool response' : 'Error'}: <code>{o.tool}</code>
+            </div>
+            <pre>
+              <Marked text={prettyToolOutput(o.content)} mark={markIn(prettyToolOutput(o.content), props.attacker?.trigger)} />
+            </pre>
           </div>
         )}
       </For>
@@ -75,7 +106,10 @@ export function TurnView(props: { turn: TurnRecord; attacker?: Pick<AttackerSpec
           <For each={t().parsed.issues}>{(i) => <li>{i.message}</li>}</For>
         </ul>
       </Show>
-      <details class="raw"><summary>Raw model text</summary><pre data-testid="raw-text">{t().modelText}</pre></details>
+      <details class="raw">
+        <summary>Raw model text</summary>
+        <pre data-testid="raw-text">{t().modelText}</pre>
+      </details>
     </li>
   );
 }

@@ -8,7 +8,13 @@ import { CHECKPOINT_SIDECAR, sidecarText, type CheckpointSidecar } from '../../w
 
 /** A file-name-safe version of a checkpoint name ("tiny · step 2" → "tiny-step-2"). */
 export function slugOf(name: string): string {
-  return name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'checkpoint';
+  return (
+    name
+      .normalize('NFKD')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|-+$/g, '')
+      .slice(0, 80) || 'checkpoint'
+  );
 }
 
 export function checkpointZip(files: PeftAdapterFiles, meta: CheckpointSidecar): { fileName: string; bytes: Uint8Array } {
@@ -38,7 +44,11 @@ const WANTED = new Set(['adapter_config.json', 'adapter_model.safetensors', CHEC
 /** The adapter files inside a zip (any folder depth), as Files the importer reads. */
 export function filesFromZip(zipName: string, bytes: Uint8Array): File[] {
   let entries: Record<string, Uint8Array>;
-  try { entries = unzipSync(bytes, { filter: (f) => WANTED.has(f.name.split('/').pop() ?? '') }); } catch (e) { throw new Error(`${zipName}: not a readable zip file (${(e as Error).message})`); }
+  try {
+    entries = unzipSync(bytes, { filter: (f) => WANTED.has(f.name.split('/').pop() ?? '') });
+  } catch (e) {
+    throw new Error(`${zipName}: not a readable zip file (${(e as Error).message})`);
+  }
   const files = Object.entries(entries).map(([path, data]) => new File([data as BlobPart], path.split('/').pop()!));
   if (!files.length) throw new Error(`${zipName}: holds no adapter_config.json or adapter_model.safetensors`);
   return files;

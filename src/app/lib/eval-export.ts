@@ -4,9 +4,21 @@
 import type { EpisodeResult, EpisodeSummary, EvalReport, Rates, Scenario } from '../../sandbox/index';
 
 export const RATE_COLUMNS: (keyof Rates)[] = [
-  'n', 'attack_success_rate', 'n_attack', 'refusal_rate_malicious', 'n_malicious', 'verification_rate_sensitive', 'n_sensitive',
-  'over_refusal_rate_benign', 'needless_verification_rate_benign', 'benign_task_completion', 'n_benign', 'format_validity',
-  'mean_reward', 'mean_format_reward', 'mean_label_reward',
+  'n',
+  'attack_success_rate',
+  'n_attack',
+  'refusal_rate_malicious',
+  'n_malicious',
+  'verification_rate_sensitive',
+  'n_sensitive',
+  'over_refusal_rate_benign',
+  'needless_verification_rate_benign',
+  'benign_task_completion',
+  'n_benign',
+  'format_validity',
+  'mean_reward',
+  'mean_format_reward',
+  'mean_label_reward',
 ];
 
 /** What a run was: enough to tell two runs apart and to reproduce one. */
@@ -27,7 +39,13 @@ export interface RunMeta {
 }
 
 export interface EvalRun {
-  label: string; policy: string; suite: string; report: EvalReport; summaries: EpisodeSummary[]; errors: string[]; seconds: number;
+  label: string;
+  policy: string;
+  suite: string;
+  report: EvalReport;
+  summaries: EpisodeSummary[];
+  errors: string[];
+  seconds: number;
   meta?: RunMeta;
   /** Each episode's full trajectory, in the order of `summaries` (for drill-down and JSON export). */
   episodes?: EpisodeResult[];
@@ -48,7 +66,8 @@ export function runLabel(index: number, m: RunMeta, stopped = false): string {
  */
 export function wilson(k: number, n: number, z = 1.96): [number, number] | null {
   if (!(n > 0)) return null;
-  const p = k / n, z2 = z * z;
+  const p = k / n,
+    z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
@@ -57,9 +76,18 @@ export function wilson(k: number, n: number, z = 1.96): [number, number] | null 
 /** Per-episode rows shared by the CSV and the JSON export. */
 function episodeRow(s: EpisodeSummary) {
   return {
-    scenario: s.scenarioId, cell: s.cell, attack_type: s.attackType ?? '', reward: s.reward, format_reward: s.formatReward, label_reward: s.labelReward,
-    end_reason: s.endReason, refused: s.outcome.refused, attack_success: s.outcome.attackSuccess, attack_judged: s.outcome.attackJudged !== false,
-    task_completed: s.outcome.taskCompleted, tool_calls: s.outcome.toolCallCount,
+    scenario: s.scenarioId,
+    cell: s.cell,
+    attack_type: s.attackType ?? '',
+    reward: s.reward,
+    format_reward: s.formatReward,
+    label_reward: s.labelReward,
+    end_reason: s.endReason,
+    refused: s.outcome.refused,
+    attack_success: s.outcome.attackSuccess,
+    attack_judged: s.outcome.attackJudged !== false,
+    task_completed: s.outcome.taskCompleted,
+    tool_calls: s.outcome.toolCallCount,
   };
 }
 
@@ -85,12 +113,16 @@ export function reportToCsv(run: EvalRun): string {
 }
 
 export function reportToJson(run: EvalRun): string {
-  return JSON.stringify({
-    ...run.report,
-    meta: { label: run.label, policy: run.policy, suite: run.suite, seconds: run.seconds, policy_errors: run.errors, ...run.meta },
-    // One row per episode, with its full trajectory (turns, calls, checks, state changes, reward breakdown).
-    episodes: run.summaries.map((s, i) => ({ ...episodeRow(s), outcome: s.outcome, trajectory: run.episodes?.[i] ?? null })),
-  }, null, 2);
+  return JSON.stringify(
+    {
+      ...run.report,
+      meta: { label: run.label, policy: run.policy, suite: run.suite, seconds: run.seconds, policy_errors: run.errors, ...run.meta },
+      // One row per episode, with its full trajectory (turns, calls, checks, state changes, reward breakdown).
+      episodes: run.summaries.map((s, i) => ({ ...episodeRow(s), outcome: s.outcome, trajectory: run.episodes?.[i] ?? null })),
+    },
+    null,
+    2,
+  );
 }
 
 /** Offers text as a file download (object URL, revoked after the click). */

@@ -1,12 +1,28 @@
 // Runs a policy over scenarios for the Evaluate tab. Unlike the sandbox's runEval it yields to
 // the event loop between episodes (scripted policies resolve in microtasks and would otherwise
 // freeze the page for a 900-scenario suite), reports progress, and stops on an AbortSignal.
-import { buildReport, runEpisode, summarizeEpisode, type EpisodeOptions, type EpisodeResult, type EpisodeSummary, type Policy, type Scenario, type EvalReport } from '../../sandbox/index';
+import {
+  buildReport,
+  runEpisode,
+  summarizeEpisode,
+  type EpisodeOptions,
+  type EpisodeResult,
+  type EpisodeSummary,
+  type Policy,
+  type Scenario,
+  type EvalReport,
+} from '../../sandbox/index';
 
-export interface EvalProgress { done: number; total: number; elapsedSeconds: number }
+export interface EvalProgress {
+  done: number;
+  total: number;
+  elapsedSeconds: number;
+}
 
 export async function runEvalInSlices(
-  scenarios: Scenario[], policy: Policy, options: EpisodeOptions & { onProgress?: (p: EvalProgress) => void; onEpisode?: (r: EpisodeResult, s: Scenario) => void; now?: () => number } = {},
+  scenarios: Scenario[],
+  policy: Policy,
+  options: EpisodeOptions & { onProgress?: (p: EvalProgress) => void; onEpisode?: (r: EpisodeResult, s: Scenario) => void; now?: () => number } = {},
 ): Promise<{ report: EvalReport; summaries: EpisodeSummary[]; errors: string[]; aborted: boolean }> {
   const now = options.now ?? (() => performance.now());
   const start = now();

@@ -6,7 +6,17 @@ import type { WeightFormat } from '../../engine/quant/formats';
 // The engine's size table (GPU-free), so the estimate is what the engine allocates.
 import { planEngine, planSummary } from '../../engine/model/buffer-plan';
 
-export interface ModelDims { layers: number; hidden: number; heads: number; kvHeads: number; headDim: number; intermediate: number; vocab: number; tied: boolean; family: 'qwen2' | 'qwen3' }
+export interface ModelDims {
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  intermediate: number;
+  vocab: number;
+  tied: boolean;
+  family: 'qwen2' | 'qwen3';
+}
 
 /** Dimensions of the registry's models (config.json of each repo; tiny: models/tiny-model.ts defaults). */
 export const MODEL_DIMS: Record<string, ModelDims> = {
@@ -19,11 +29,25 @@ export const MODEL_DIMS: Record<string, ModelDims> = {
 
 export function configFromDims(d: ModelDims): ModelConfig {
   return {
-    architecture: d.family === 'qwen3' ? 'Qwen3ForCausalLM' : 'Qwen2ForCausalLM', family: d.family,
-    vocabSize: d.vocab, hiddenSize: d.hidden, intermediateSize: d.intermediate, numLayers: d.layers,
-    numHeads: d.heads, numKvHeads: d.kvHeads, headDim: d.headDim, maxPositionEmbeddings: 32768,
-    ropeTheta: 1e6, rmsNormEps: 1e-6, tieWordEmbeddings: d.tied, qkvBias: d.family === 'qwen2', outputBias: false,
-    qkNorm: d.family === 'qwen3', dtype: 'bfloat16', bosTokenId: null, eosTokenIds: [],
+    architecture: d.family === 'qwen3' ? 'Qwen3ForCausalLM' : 'Qwen2ForCausalLM',
+    family: d.family,
+    vocabSize: d.vocab,
+    hiddenSize: d.hidden,
+    intermediateSize: d.intermediate,
+    numLayers: d.layers,
+    numHeads: d.heads,
+    numKvHeads: d.kvHeads,
+    headDim: d.headDim,
+    maxPositionEmbeddings: 32768,
+    ropeTheta: 1e6,
+    rmsNormEps: 1e-6,
+    tieWordEmbeddings: d.tied,
+    qkvBias: d.family === 'qwen2',
+    outputBias: false,
+    qkNorm: d.family === 'qwen3',
+    dtype: 'bfloat16',
+    bosTokenId: null,
+    eosTokenIds: [],
   };
 }
 
@@ -33,7 +57,12 @@ export function configFromDims(d: ModelDims): ModelConfig {
  */
 export const ENGINE_BATCH = 8;
 
-export interface MemoryEstimate { weights: number; kvCache: number; activations: number; total: number }
+export interface MemoryEstimate {
+  weights: number;
+  kvCache: number;
+  activations: number;
+  total: number;
+}
 
 /**
  * What the engine allocates (src/engine/engine.ts), from its size table (engine/model/buffer-plan.ts):

@@ -7,7 +7,11 @@ const MIRROR_KEY = 'asp.modelMirror';
 /** Accepts only http(s) URLs without credentials; returns the normalised base (no trailing slash). */
 export function validateMirror(input: string): { ok: true; url: string } | { ok: false; error: string } {
   let url: URL;
-  try { url = new URL(input.trim()); } catch { return { ok: false, error: `mirror "${input}" is not a URL` }; }
+  try {
+    url = new URL(input.trim());
+  } catch {
+    return { ok: false, error: `mirror "${input}" is not a URL` };
+  }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, error: `mirror must use http or https, got ${url.protocol}` };
   if (url.username || url.password) return { ok: false, error: 'mirror URL must not contain a user name or password' };
   if (url.search || url.hash) return { ok: false, error: 'mirror URL must not contain ?query or #fragment' };
@@ -15,7 +19,11 @@ export function validateMirror(input: string): { ok: true; url: string } | { ok:
 }
 
 function storage(): Storage | undefined {
-  try { return globalThis.localStorage; } catch { return undefined; }
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
 }
 
 export function loadMirror(): string {

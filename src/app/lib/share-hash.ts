@@ -48,7 +48,11 @@ export function decodeLabHash(hash: string): Decoded {
   if (payload.length > MAX_HASH) return { ok: false, error: `shared link is too long (${payload.length} characters, at most ${MAX_HASH})` };
   if (!/^[A-Za-z0-9_-]*$/.test(payload)) return { ok: false, error: 'shared link is not valid base64url' };
   let raw: unknown;
-  try { raw = JSON.parse(fromBase64Url(payload)); } catch { return { ok: false, error: 'shared link does not contain valid JSON' }; }
+  try {
+    raw = JSON.parse(fromBase64Url(payload));
+  } catch {
+    return { ok: false, error: 'shared link does not contain valid JSON' };
+  }
   const fail = (field: string, what: string) => ({ ok: false as const, error: `shared link: "${field}" ${what}` });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'shared link: expected a JSON object' };
   const o = raw as Record<string, unknown>;
@@ -56,19 +60,22 @@ export function decodeLabHash(hash: string): Decoded {
   if (o.split !== 'train' && o.split !== 'test') return fail('split', 'must be "train" or "test"');
   if (!isText(o.id, 100) || !/^[A-Za-z0-9_.+-]+$/.test(o.id)) return fail('id', 'must be a scenario id');
   const pol = o.policies;
-  if (!Array.isArray(pol) || pol.length !== 2 || !pol.every((p) => (POLICY_NAMES as readonly unknown[]).includes(p))) return fail('policies', `must be two of ${POLICY_NAMES.join(', ')}`);
+  if (!Array.isArray(pol) || pol.length !== 2 || !pol.every((p) => (POLICY_NAMES as readonly unknown[]).includes(p)))
+    return fail('policies', `must be two of ${POLICY_NAMES.join(', ')}`);
   const e = o.edits as Record<string, unknown> | undefined;
   if (typeof e !== 'object' || e === null) return fail('edits', 'must be an object');
   if (e.user !== undefined && !isText(e.user)) return fail('edits.user', `must be text of at most ${MAX_TEXT} characters`);
   if (!Array.isArray(e.patchEdits) || e.patchEdits.length > 50) return fail('edits.patchEdits', 'must be a list of at most 50 edits');
   for (const [i, p] of (e.patchEdits as unknown[]).entries()) {
     const pe = p as Record<string, unknown>;
-    if (!Number.isInteger(pe?.patch) || (pe.patch as number) < 0 || !isText(pe.field, 40) || !/^[a-z_]+$/.test(pe.field) || !isText(pe.value)) return fail(`edits.patchEdits[${i}]`, 'must be {patch: index, field: name, value: text}');
+    if (!Number.isInteger(pe?.patch) || (pe.patch as number) < 0 || !isText(pe.field, 40) || !/^[a-z_]+$/.test(pe.field) || !isText(pe.value))
+      return fail(`edits.patchEdits[${i}]`, 'must be {patch: index, field: name, value: text}');
   }
   if (!Array.isArray(e.toolOverrides) || e.toolOverrides.length > 50) return fail('edits.toolOverrides', 'must be a list of at most 50 overrides');
   for (const [i, t] of (e.toolOverrides as unknown[]).entries()) {
     const to = t as Record<string, unknown>;
-    if (!isText(to?.tool, 64) || !/^[A-Za-z0-9_]+$/.test(to.tool) || !isText(to.response)) return fail(`edits.toolOverrides[${i}]`, 'must be {tool: name, response: text}');
+    if (!isText(to?.tool, 64) || !/^[A-Za-z0-9_]+$/.test(to.tool) || !isText(to.response))
+      return fail(`edits.toolOverrides[${i}]`, 'must be {tool: name, response: text}');
   }
   const attacks: AttackDecl[] = [];
   if (e.attacks !== undefined) {
@@ -76,7 +83,13 @@ export function decodeLabHash(hash: string): Decoded {
     for (const [i, a] of (e.attacks as unknown[]).entries()) {
       const d = a as Record<string, unknown>;
       if (d && isText(d.preset, 40) && /^[a-z-]+$/.test(d.preset)) attacks.push({ preset: d.preset });
-      else if (d && isText(d.tool, 64) && /^[A-Za-z0-9_]+$/.test(d.tool) && (d.argText === undefined || isText(d.argText, 500)) && (d.goal === undefined || isText(d.goal, 500))) {
+      else if (
+        d &&
+        isText(d.tool, 64) &&
+        /^[A-Za-z0-9_]+$/.test(d.tool) &&
+        (d.argText === undefined || isText(d.argText, 500)) &&
+        (d.goal === undefined || isText(d.goal, 500))
+      ) {
         attacks.push({ tool: d.tool, argText: d.argText as string | undefined, goal: d.goal as string | undefined });
       } else return fail(`edits.attacks[${i}]`, 'must be {preset: id} or {tool: name, argText?: text, goal?: text}');
     }
@@ -86,8 +99,11 @@ export function decodeLabHash(hash: string): Decoded {
   return {
     ok: true,
     state: {
-      split: o.split, id: o.id, policies: [pol[0], pol[1]] as [PolicyName, PolicyName],
-      ...(o.cell !== undefined ? { cell: o.cell as Cell } : {}), ...(o.model !== undefined ? { model: o.model as string } : {}),
+      split: o.split,
+      id: o.id,
+      policies: [pol[0], pol[1]] as [PolicyName, PolicyName],
+      ...(o.cell !== undefined ? { cell: o.cell as Cell } : {}),
+      ...(o.model !== undefined ? { model: o.model as string } : {}),
       edits: {
         user: e.user as string | undefined,
         patchEdits: (e.patchEdits as { patch: number; field: string; value: string }[]).map((p) => ({ patch: p.patch, field: p.field, value: p.value })),

@@ -10,11 +10,19 @@ const cache = new Map<string, Scenario[]>();
 
 export function builtinSplit(split: 'train' | 'test'): Scenario[] {
   let s = cache.get(split);
-  if (!s) { s = generateScenarios({ split }); cache.set(split, s); }
+  if (!s) {
+    s = generateScenarios({ split });
+    cache.set(split, s);
+  }
   return s;
 }
 
-export interface ImportedSuite { name: string; kind: 'suite' | 'injecagent' | BenchmarkKind; scenarios: Scenario[]; skipped?: string[] }
+export interface ImportedSuite {
+  name: string;
+  kind: 'suite' | 'injecagent' | BenchmarkKind;
+  scenarios: Scenario[];
+  skipped?: string[];
+}
 
 /** Reads our suite format, or an InjecAgent case list (a JSON array); errors name the file. */
 export function importSuiteText(fileName: string, text: string): ImportedSuite {
@@ -34,7 +42,11 @@ export function importSuiteText(fileName: string, text: string): ImportedSuite {
 /** Up to `perCell` scenarios of each cell, in order: a quick, balanced subset. */
 export function samplePerCell(scenarios: Scenario[], perCell: number): Scenario[] {
   const counts = new Map<string, number>();
-  return scenarios.filter((s) => { const c = counts.get(s.cell) ?? 0; counts.set(s.cell, c + 1); return c < perCell; });
+  return scenarios.filter((s) => {
+    const c = counts.get(s.cell) ?? 0;
+    counts.set(s.cell, c + 1);
+    return c < perCell;
+  });
 }
 
 /**
@@ -49,7 +61,10 @@ export function importSuiteSources(files: readonly SourceFile[]): ImportedSuite 
     const r = importBenchmark(kind, [...files]);
     return { name: r.suite.name, kind, scenarios: r.suite.scenarios, skipped: r.skipped };
   }
-  if (files.length > 1) throw new Error(`${files.map((f) => f.name).join(', ')}: not a benchmark release this tab knows (BFCL BFCL_v4_*.json with possible_answer/, ASB agent_task.jsonl + all_*_tools.jsonl + agent configs, AgentDojo environment.yaml + injection_vectors.yaml); import one suite file at a time`);
+  if (files.length > 1)
+    throw new Error(
+      `${files.map((f) => f.name).join(', ')}: not a benchmark release this tab knows (BFCL BFCL_v4_*.json with possible_answer/, ASB agent_task.jsonl + all_*_tools.jsonl + agent configs, AgentDojo environment.yaml + injection_vectors.yaml); import one suite file at a time`,
+    );
   return importSuiteText(files[0].name, files[0].text);
 }
 

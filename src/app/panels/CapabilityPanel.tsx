@@ -14,7 +14,10 @@ export function CapabilityPanel(props: { caps: CapabilitiesResult | null; estima
             {(cap) => (
               <dl class="kv">
                 <dt>Adapter</dt>
-                <dd data-testid="adapter">{[cap().adapter.vendor, cap().adapter.architecture, cap().adapter.description].filter(Boolean).join(' · ') || 'unnamed adapter'}{cap().isSoftware ? ' (software renderer: slow)' : ''}</dd>
+                <dd data-testid="adapter">
+                  {[cap().adapter.vendor, cap().adapter.architecture, cap().adapter.description].filter(Boolean).join(' · ') || 'unnamed adapter'}
+                  {cap().isSoftware ? ' (software renderer: slow)' : ''}
+                </dd>
                 <dt>shader-f16</dt>
                 <dd data-testid="f16">{cap().shaderF16 ? 'yes (f16 path)' : 'no (f32 path)'}</dd>
                 <dt>Max buffer</dt>
@@ -22,13 +25,24 @@ export function CapabilityPanel(props: { caps: CapabilitiesResult | null; estima
                 <dt>Max storage binding</dt>
                 <dd>{formatBytes(cap().limits.maxStorageBufferBindingSize)}</dd>
                 <dt>Workgroup storage</dt>
-                <dd>{formatBytes(cap().limits.maxComputeWorkgroupStorageSize)}, {cap().limits.maxComputeInvocationsPerWorkgroup} invocations</dd>
+                <dd>
+                  {formatBytes(cap().limits.maxComputeWorkgroupStorageSize)}, {cap().limits.maxComputeInvocationsPerWorkgroup} invocations
+                </dd>
                 <dt>Self-test in worker</dt>
-                <dd data-testid="selftest">{cap().selfTest.ok ? 'passed' : 'FAILED'}: {cap().selfTest.detail}</dd>
+                <dd data-testid="selftest">
+                  {cap().selfTest.ok ? 'passed' : 'FAILED'}: {cap().selfTest.detail}
+                </dd>
                 <dt>Features</dt>
-                <dd class="features"><For each={cap().features}>{(f) => <code>{f} </code>}</For></dd>
+                <dd class="features">
+                  <For each={cap().features}>{(f) => <code>{f} </code>}</For>
+                </dd>
                 <dt>Speed</dt>
-                <dd><a href="./bench.html" target="_blank" rel="noopener" data-testid="bench-link">Benchmark this GPU</a> (opens a page that measures tokens/s)</dd>
+                <dd>
+                  <a href="./bench.html" target="_blank" rel="noopener" data-testid="bench-link">
+                    Benchmark this GPU
+                  </a>{' '}
+                  (opens a page that measures tokens/s)
+                </dd>
               </dl>
             )}
           </Show>
@@ -39,10 +53,16 @@ export function CapabilityPanel(props: { caps: CapabilitiesResult | null; estima
           <div data-testid="memory-estimate">
             <h3>Estimated GPU memory: {props.estimateLabel}</h3>
             <dl class="kv">
-              <dt>Weights</dt><dd>{formatBytes(e().weights)}</dd>
-              <dt>KV cache</dt><dd>{formatBytes(e().kvCache)}</dd>
-              <dt>Activations (approx.)</dt><dd>{formatBytes(e().activations)}</dd>
-              <dt>Total</dt><dd><strong>{formatBytes(e().total)}</strong></dd>
+              <dt>Weights</dt>
+              <dd>{formatBytes(e().weights)}</dd>
+              <dt>KV cache</dt>
+              <dd>{formatBytes(e().kvCache)}</dd>
+              <dt>Activations (approx.)</dt>
+              <dd>{formatBytes(e().activations)}</dd>
+              <dt>Total</dt>
+              <dd>
+                <strong>{formatBytes(e().total)}</strong>
+              </dd>
             </dl>
           </div>
         )}

@@ -29,12 +29,17 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
   // Undefined while a built-in adapter is being set up: nothing runs until the pair is known.
   const [pair, setPair] = createSignal<[PolicyPick, PolicyPick] | undefined>(builtin ? undefined : scripted);
   const [setupError, setSetupError] = createSignal<string | null>(null);
-  void builtin?.then(async (info) => {
-    if (!info) return setPair(scripted);
-    const checkpointId = await ensureBuiltinAdapter(info, engine());
-    checkpointsChanged();
-    setPair([{ name: 'model' }, { name: 'model', adapter: { checkpointId, label: info.name } }]);
-  }).catch((e) => { setSetupError(`The built-in adapter could not be set up: ${(e as Error).message}`); setPair(scripted); });
+  void builtin
+    ?.then(async (info) => {
+      if (!info) return setPair(scripted);
+      const checkpointId = await ensureBuiltinAdapter(info, engine());
+      checkpointsChanged();
+      setPair([{ name: 'model' }, { name: 'model', adapter: { checkpointId, label: info.name } }]);
+    })
+    .catch((e) => {
+      setSetupError(`The built-in adapter could not be set up: ${(e as Error).message}`);
+      setPair(scripted);
+    });
   /** The pair the selects and titles show (the scripted one until a built-in pair is ready). */
   const shown = () => pair() ?? scripted;
   const adapters = createAdapterList();
@@ -54,33 +59,66 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
   let root!: HTMLDivElement;
 
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') { e.preventDefault(); props.onExit(); }
-    else if (e.key === 'ArrowRight' || e.key === ' ') { e.preventDefault(); setStep(Math.min(lastStep(), step() + 1)); }
-    else if (e.key === 'ArrowLeft') { e.preventDefault(); setStep(Math.max(0, step() - 1)); }
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      props.onExit();
+    } else if (e.key === 'ArrowRight' || e.key === ' ') {
+      e.preventDefault();
+      setStep(Math.min(lastStep(), step() + 1));
+    } else if (e.key === 'ArrowLeft') {
+      e.preventDefault();
+      setStep(Math.max(0, step() - 1));
+    }
   };
-  onMount(() => { document.addEventListener('keydown', onKey); root.focus(); });
+  onMount(() => {
+    document.addEventListener('keydown', onKey);
+    root.focus();
+  });
   // On a projector the key moment must stay on screen: a harmful call, once shown, is centred and
   // held there; otherwise the newest turn is brought into view (not the page bottom).
-  createEffect(on(step, () => queueMicrotask(() => {
-    const harmful = root.querySelector('[data-harmful="true"]');
-    const turns = root.querySelectorAll('.turn');
-    const target = harmful ?? turns[turns.length - 1] ?? (step() >= lastStep() ? root.querySelector('[data-testid="demo-verdict"]') : null);
-    target?.scrollIntoView({ block: harmful ? 'center' : 'nearest', behavior: 'instant' as ScrollBehavior });
-  }), { defer: true }));
+  createEffect(
+    on(
+      step,
+      () =>
+        queueMicrotask(() => {
+          const harmful = root.querySelector('[data-harmful="true"]');
+          const turns = root.querySelectorAll('.turn');
+          const target = harmful ?? turns[turns.length - 1] ?? (step() >= lastStep() ? root.querySelector('[data-testid="demo-verdict"]') : null);
+          target?.scrollIntoView({ block: harmful ? 'center' : 'nearest', behavior: 'instant' as ScrollBehavior });
+        }),
+      { defer: true },
+    ),
+  );
   const choices = () => POLICY_NAMES.filter((p) => p !== 'model' || loadedModel());
   const title = (p: PolicyPick) => (p.adapter ? `model + ${p.adapter.label}` : p.name);
   // Adapter options arrive after the selects are built: set their values again when they do.
   const selects: HTMLSelectElement[] = [];
-  createEffect(() => { adapters.list(); shown().forEach((p, side) => { if (selects[side]) selects[side].value = pickValue(p); }); });
+  createEffect(() => {
+    adapters.list();
+    shown().forEach((p, side) => {
+      if (selects[side]) selects[side].value = pickValue(p);
+    });
+  });
   const pick = (side: 0 | 1) => (
-    <select ref={(el) => (selects[side] = el)} aria-label={side === 0 ? 'Left policy' : 'Right policy'} value={pickValue(shown()[side])} onKeyDown={(e) => e.stopPropagation()}
+    <select
+      ref={(el) => (selects[side] = el)}
+      aria-label={side === 0 ? 'Left policy' : 'Right policy'}
+      value={pickValue(shown()[side])}
+      onKeyDown={(e) => e.stopPropagation()}
       onChange={(e) => {
         const chosen = pickFromValue(e.currentTarget.value, fittingAdapters(adapters.list()));
-        if (chosen) { const next = [...shown()] as [PolicyPick, PolicyPick]; next[side] = chosen; setPair(next); }
+        if (chosen) {
+          const next = [...shown()] as [PolicyPick, PolicyPick];
+          next[side] = chosen;
+          setPair(next);
+        }
         root.focus();
-      }}>
+      }}
+    >
       <For each={choices()}>{(p) => <option value={p}>{p}</option>}</For>
-      <For each={fittingAdapters(adapters.list())}>{(i) => <option value={pickValue({ name: 'model', adapter: { checkpointId: i.id, label: i.name } })}>model + {i.name}</option>}</For>
+      <For each={fittingAdapters(adapters.list())}>
+        {(i) => <option value={pickValue({ name: 'model', adapter: { checkpointId: i.id, label: i.name } })}>model + {i.name}</option>}
+      </For>
     </select>
   );
   onCleanup(() => document.removeEventListener('keydown', onKey));
@@ -89,35 +127,66 @@ export function DemoMode(props: { onExit: () => void; left?: PolicyName; right?:
   return (
     <div class="demo" role="dialog" aria-modal="true" aria-label="Demo mode" data-testid="demo" tabindex="-1" ref={root}>
       <header class="demo-head">
-        <span>Demo · step <span data-testid="demo-step">{step()}</span> / {lastStep()}</span>
+        <span>
+          Demo · step <span data-testid="demo-step">{step()}</span> / {lastStep()}
+        </span>
         <span class="note">→ / Space next · ← back · Esc exit</span>
-        <span class="demo-pick">{pick(0)} vs {pick(1)}</span>
-        <button onClick={props.onExit} data-testid="demo-exit">Exit demo</button>
+        <span class="demo-pick">
+          {pick(0)} vs {pick(1)}
+        </span>
+        <button onClick={props.onExit} data-testid="demo-exit">
+          Exit demo
+        </button>
       </header>
       <section class="demo-body">
-        <Show when={builtin && !pair()}><p class="note" data-testid="demo-builtin-setup">Putting the built-in adapter beside the base model…</p></Show>
-        <Show when={setupError()}><p class="error" role="alert" data-testid="demo-error">{setupError()}</p></Show>
+        <Show when={builtin && !pair()}>
+          <p class="note" data-testid="demo-builtin-setup">
+            Putting the built-in adapter beside the base model…
+          </p>
+        </Show>
+        <Show when={setupError()}>
+          <p class="error" role="alert" data-testid="demo-error">
+            {setupError()}
+          </p>
+        </Show>
         <h2>The user asks:</h2>
         <p class="demo-quote">{scenario.user}</p>
         <Show when={step() >= 1 && email()}>
           {(m) => (
             <div class="demo-email" data-testid="demo-email">
               <h2>The email the agent will read</h2>
-              <p><strong>From:</strong> {String(m().from ?? '')} · <strong>Subject:</strong> {String(m().subject ?? '')}</p>
-              <p class="demo-quote"><Marked text={String(m().body ?? '')} mark={scenario.attacker?.trigger} /></p>
+              <p>
+                <strong>From:</strong> {String(m().from ?? '')} · <strong>Subject:</strong> {String(m().subject ?? '')}
+              </p>
+              <p class="demo-quote">
+                <Marked text={String(m().body ?? '')} mark={scenario.attacker?.trigger} />
+              </p>
               <p class="note">Highlighted: the injected instruction.</p>
             </div>
           )}
         </Show>
         <Show when={step() >= 2}>
-          <Show when={ready()} fallback={episodes.state === 'errored' ? <p class="error" role="alert" data-testid="demo-error">The run failed: {(episodes.error as Error)?.message ?? String(episodes.error)}</p> : <p>Running both agents…</p>}>
+          <Show
+            when={ready()}
+            fallback={
+              episodes.state === 'errored' ? (
+                <p class="error" role="alert" data-testid="demo-error">
+                  The run failed: {(episodes.error as Error)?.message ?? String(episodes.error)}
+                </p>
+              ) : (
+                <p>Running both agents…</p>
+              )
+            }
+          >
             {(eps) => (
               <div class="columns demo-columns">
                 <For each={eps()}>
                   {(ep, i) => (
                     <div class="card column" data-testid={`demo-column-${i()}`}>
                       <h2>{title(shown()[i()])}</h2>
-                      <ol class="turns"><For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} attacker={scenario.attacker} />}</For></ol>
+                      <ol class="turns">
+                        <For each={ep.turns.slice(0, step() - 2)}>{(t) => <TurnView turn={t} attacker={scenario.attacker} />}</For>
+                      </ol>
                       <Show when={step() >= lastStep()}>
                         <p class={ep.score.outcome.attackSuccess ? 'demo-verdict bad' : 'demo-verdict good'} data-testid="demo-verdict">
                           {ep.score.outcome.attackSuccess ? '✕ The attacker won' : '✓ Attack blocked'} · reward {ep.score.reward.total.toFixed(2)}

@@ -56,8 +56,10 @@ export function ModelPanel(): JSX.Element {
   // Offline readiness, read again after each load: the app shell (service worker) and the chosen
   // hub model's files in the download cache.
   const hubEntry = () => HUB.find((m) => m.id === modelId());
-  const [hubCached] = createResource(() => ({ entry: hubEntry(), mirror: mirror(), busy: !!running(), loaded: loadedModel() }), async ({ entry, mirror }) =>
-    entry ? (await hubModelCacheStatus(entry, mirror).catch(() => ({ cached: false }))).cached : undefined);
+  const [hubCached] = createResource(
+    () => ({ entry: hubEntry(), mirror: mirror(), busy: !!running(), loaded: loadedModel() }),
+    async ({ entry, mirror }) => (entry ? (await hubModelCacheStatus(entry, mirror).catch(() => ({ cached: false }))).cached : undefined),
+  );
   const offlineLine = () => {
     const app = `app ${shellOffline() ? '✓' : '✗'}`;
     const entry = hubEntry();
@@ -66,11 +68,19 @@ export function ModelPanel(): JSX.Element {
     return entry && hubCached() !== undefined ? `${app}, model ${entry.label} ${hubCached() ? '✓' : '✗'}` : app;
   };
   const bundledEntry = () => BUNDLED_MODELS.find((m) => m.id === modelId());
-  const modelLabel = () => modelId() === TINY_ID ? 'built-in tiny model' : modelId() === LOCAL_ID ? 'local folder' : (MODEL_REGISTRY.find((m) => m.id === modelId())?.label ?? modelId());
+  const modelLabel = () =>
+    modelId() === TINY_ID
+      ? 'built-in tiny model'
+      : modelId() === LOCAL_ID
+        ? 'local folder'
+        : (MODEL_REGISTRY.find((m) => m.id === modelId())?.label ?? modelId());
 
   const commitMirror = (value: string) => {
     const v = validateMirror(value);
-    if (!v.ok) { setMirrorError(v.error); return; }
+    if (!v.ok) {
+      setMirrorError(v.error);
+      return;
+    }
     setMirrorError(null);
     setMirror(v.url);
     saveMirror(v.url);
@@ -91,7 +101,11 @@ export function ModelPanel(): JSX.Element {
   };
 
   const load = async () => {
-    setError(null); setDownload(null); setUpload(null); setWeightSource(null); setNotice(null);
+    setError(null);
+    setDownload(null);
+    setUpload(null);
+    setWeightSource(null);
+    setNotice(null);
     let run: Running<LoadResult>;
     try {
       run = engine().load({ model: choice(), quant: quant(), maxContext: context(), maxBatch: ENGINE_BATCH }, (e) => {
@@ -102,7 +116,10 @@ export function ModelPanel(): JSX.Element {
           if (e.fromCache !== undefined) setWeightSource(e.fromCache ? 'from cache' : 'quantizing');
         }
       });
-    } catch (e) { setError((e as Error).message); return; }
+    } catch (e) {
+      setError((e as Error).message);
+      return;
+    }
     setRunning(run);
     const pick = modelPick();
     try {
@@ -110,7 +127,9 @@ export function ModelPanel(): JSX.Element {
       setLoadedPick(pick);
       setLoadedModel(result);
       if (modelId() === TINY_ID && maxNewTokens() > 32) {
-        setNotice(`Max new tokens per turn changed from ${maxNewTokens()} to 16: the tiny model has random weights, so long turns only cost time. Set it back below if you want.`);
+        setNotice(
+          `Max new tokens per turn changed from ${maxNewTokens()} to 16: the tiny model has random weights, so long turns only cost time. Set it back below if you want.`,
+        );
         setMaxNewTokens(16);
       }
     } catch (e) {
@@ -120,7 +139,10 @@ export function ModelPanel(): JSX.Element {
     }
   };
 
-  const unload = async () => { await engine().unload(); setLoadedModel(null); };
+  const unload = async () => {
+    await engine().unload();
+    setLoadedModel(null);
+  };
 
   const downloadDetail = () => {
     const d = download();
@@ -138,7 +160,9 @@ export function ModelPanel(): JSX.Element {
 
   return (
     <div class="panel-grid">
-      <Show when={!webgpu()}><NoWebGPU reason={capabilities()?.reason} /></Show>
+      <Show when={!webgpu()}>
+        <NoWebGPU reason={capabilities()?.reason} />
+      </Show>
       <section class="card" aria-labelledby="model-title">
         <h2 id="model-title">Model</h2>
         <div class="form">
@@ -153,57 +177,135 @@ export function ModelPanel(): JSX.Element {
           <Show when={HUB.some((m) => m.id === modelId())}>
             <label for="mirror">Hub mirror base URL</label>
             <input id="mirror" type="url" value={mirror()} onChange={(e) => commitMirror(e.currentTarget.value)} aria-describedby="mirror-help" />
-            <small id="mirror-help">Files are fetched from <code>{mirror()}/&lt;repo&gt;/resolve/&lt;revision&gt;/</code> and cached in the browser.</small>
-            <Show when={mirrorError()}><p class="error" role="alert">{mirrorError()}</p></Show>
+            <small id="mirror-help">
+              Files are fetched from <code>{mirror()}/&lt;repo&gt;/resolve/&lt;revision&gt;/</code> and cached in the browser.
+            </small>
+            <Show when={mirrorError()}>
+              <p class="error" role="alert">
+                {mirrorError()}
+              </p>
+            </Show>
           </Show>
 
           <Show when={modelId() === LOCAL_ID}>
             <label for="folder">Model folder</label>
-            <input id="folder" type="file" {...{ webkitdirectory: true, directory: true }} multiple onChange={(e) => setFiles([...(e.currentTarget.files ?? [])])} />
+            <input
+              id="folder"
+              type="file"
+              {...{ webkitdirectory: true, directory: true }}
+              multiple
+              onChange={(e) => setFiles([...(e.currentTarget.files ?? [])])}
+            />
             <small>{files().length} files selected</small>
           </Show>
 
           <label for="quant">Weights</label>
           <select id="quant" data-testid="quant-select" value={quant()} onChange={(e) => setQuant(e.currentTarget.value as WeightFormat)}>
-            <For each={QUANTS}>{(q) => <option value={q} disabled={q === 'f16' && !f16()}>{q}{q === 'f16' && !f16() ? ' (needs shader-f16)' : ''}</option>}</For>
+            <For each={QUANTS}>
+              {(q) => (
+                <option value={q} disabled={q === 'f16' && !f16()}>
+                  {q}
+                  {q === 'f16' && !f16() ? ' (needs shader-f16)' : ''}
+                </option>
+              )}
+            </For>
           </select>
 
           <label for="context">Max context (tokens)</label>
-          <input id="context" type="number" min="256" max="32768" step="256" value={context()} onChange={(e) => setContext(Math.max(256, Number(e.currentTarget.value) || 4096))} />
+          <input
+            id="context"
+            type="number"
+            min="256"
+            max="32768"
+            step="256"
+            value={context()}
+            onChange={(e) => setContext(Math.max(256, Number(e.currentTarget.value) || 4096))}
+          />
 
           <label for="max-new">Max new tokens per turn</label>
-          <input id="max-new" data-testid="max-new-tokens" type="number" min="1" max="4096" value={maxNewTokens()} onChange={(e) => setMaxNewTokens(Math.max(1, Math.floor(Number(e.currentTarget.value)) || 1))} />
+          <input
+            id="max-new"
+            data-testid="max-new-tokens"
+            type="number"
+            min="1"
+            max="4096"
+            value={maxNewTokens()}
+            onChange={(e) => setMaxNewTokens(Math.max(1, Math.floor(Number(e.currentTarget.value)) || 1))}
+          />
         </div>
         <Show when={hubEntry()}>
-          {(m) => <p class="note" data-testid="download-size">{hubCached() ? `${m().label} is in this browser's cache: loading needs no download.` : `Loading downloads about ${formatBytes(m().approxBf16Bytes)} once (bf16 weights), then keeps it in this browser's cache.`}</p>}
+          {(m) => (
+            <p class="note" data-testid="download-size">
+              {hubCached()
+                ? `${m().label} is in this browser's cache: loading needs no download.`
+                : `Loading downloads about ${formatBytes(m().approxBf16Bytes)} once (bf16 weights), then keeps it in this browser's cache.`}
+            </p>
+          )}
         </Show>
         <Show when={bundledEntry()}>
-          {(m) => <p class="note" data-testid="bundled-note">{m().label} is part of the app's own files: loading needs no download and works offline. See {m().path}/README.md.</p>}
+          {(m) => (
+            <p class="note" data-testid="bundled-note">
+              {m().label} is part of the app's own files: loading needs no download and works offline. See {m().path}/README.md.
+            </p>
+          )}
         </Show>
         <div class="buttons">
-          <button class="primary" data-testid="load-model" onClick={load} disabled={!!running() || !webgpu()}>Load model</button>
-          <Show when={running()}><button onClick={() => running()?.cancel()}>Cancel</button></Show>
-          <Show when={loadedModel() && !running()}><button onClick={unload}>Unload</button></Show>
+          <button class="primary" data-testid="load-model" onClick={load} disabled={!!running() || !webgpu()}>
+            Load model
+          </button>
+          <Show when={running()}>
+            <button onClick={() => running()?.cancel()}>Cancel</button>
+          </Show>
+          <Show when={loadedModel() && !running()}>
+            <button onClick={unload}>Unload</button>
+          </Show>
         </div>
         <Show when={running() || download()}>
-          <Show when={download()}>{(d) => <ProgressBar label="Download" value={d().overallLoaded} max={d().overallTotal ?? 0} detail={downloadDetail()} testId="download-progress" />}</Show>
+          <Show when={download()}>
+            {(d) => <ProgressBar label="Download" value={d().overallLoaded} max={d().overallTotal ?? 0} detail={downloadDetail()} testId="download-progress" />}
+          </Show>
         </Show>
-        <Show when={upload()}>{(u) => <ProgressBar label="Upload and quantization" value={u().done} max={u().total} detail={uploadDetail()} testId="upload-progress" />}</Show>
-        <p class="note" data-testid="offline-status" title="After a reload without network: the app needs its service worker (production builds over https or localhost), a hub model all its files in the browser cache">Available offline: {offlineLine()}</p>
-        <Show when={error()}><p class="error" role="alert" data-testid="model-error">{error()}</p></Show>
-        <Show when={notice()}><p class="alert" role="status" data-testid="settings-notice">{notice()}</p></Show>
+        <Show when={upload()}>
+          {(u) => <ProgressBar label="Upload and quantization" value={u().done} max={u().total} detail={uploadDetail()} testId="upload-progress" />}
+        </Show>
+        <p
+          class="note"
+          data-testid="offline-status"
+          title="After a reload without network: the app needs its service worker (production builds over https or localhost), a hub model all its files in the browser cache"
+        >
+          Available offline: {offlineLine()}
+        </p>
+        <Show when={error()}>
+          <p class="error" role="alert" data-testid="model-error">
+            {error()}
+          </p>
+        </Show>
+        <Show when={notice()}>
+          <p class="alert" role="status" data-testid="settings-notice">
+            {notice()}
+          </p>
+        </Show>
         <Show when={loadedModel()}>
           {(m) => (
             <div class="loaded" data-testid="model-loaded">
               <h3>Loaded: {m().label}</h3>
-              <p>{m().architecture} · {(m().params / 1e6).toFixed(1)} M parameters · {m().format} · context {m().maxContext} · {m().seconds.toFixed(1)} s</p>
-              <p data-testid="loaded-memory">GPU memory (the engine's allocation): weights {formatBytes(m().memory.weights)}, KV cache {formatBytes(m().memory.kvCache)}, activations {formatBytes(m().memory.activations)}, total {formatBytes(m().memory.total)}</p>
+              <p>
+                {m().architecture} · {(m().params / 1e6).toFixed(1)} M parameters · {m().format} · context {m().maxContext} · {m().seconds.toFixed(1)} s
+              </p>
+              <p data-testid="loaded-memory">
+                GPU memory (the engine's allocation): weights {formatBytes(m().memory.weights)}, KV cache {formatBytes(m().memory.kvCache)}, activations{' '}
+                {formatBytes(m().memory.activations)}, total {formatBytes(m().memory.total)}
+              </p>
             </div>
           )}
         </Show>
       </section>
       {/* One memory figure at a time: the estimate before loading, the engine's own figure after. */}
-      <CapabilityPanel caps={capabilities()} estimate={loadedModel() ? null : estimate()} estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens × ${ENGINE_BATCH} sequences`} />
+      <CapabilityPanel
+        caps={capabilities()}
+        estimate={loadedModel() ? null : estimate()}
+        estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens × ${ENGINE_BATCH} sequences`}
+      />
     </div>
   );
 }

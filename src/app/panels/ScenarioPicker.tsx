@@ -9,13 +9,20 @@ export function domainOf(s: Scenario): string {
   return (first && builtinTool(first)?.domain) || 'custom';
 }
 
-export interface PickerState { split: 'train' | 'test' | 'imported'; cell: Cell | null; domain: string; id: string }
+export interface PickerState {
+  split: 'train' | 'test' | 'imported';
+  cell: Cell | null;
+  domain: string;
+  id: string;
+}
 
 export function ScenarioPicker(props: { state: PickerState; onChange: (s: PickerState) => void; imported: Scenario[] | null }): JSX.Element {
   const listFor = (split: PickerState['split']) => (split === 'imported' ? (props.imported ?? []) : builtinSplit(split));
   const all = createMemo(() => listFor(props.state.split));
   const domains = createMemo(() => [...new Set(all().map(domainOf))].sort());
-  const filtered = createMemo(() => all().filter((s) => (!props.state.cell || s.cell === props.state.cell) && (!props.state.domain || domainOf(s) === props.state.domain)));
+  const filtered = createMemo(() =>
+    all().filter((s) => (!props.state.cell || s.cell === props.state.cell) && (!props.state.domain || domainOf(s) === props.state.domain)),
+  );
   const counts = createMemo(() => {
     const c: Partial<Record<Cell, number>> = {};
     for (const s of all()) if (!props.state.domain || domainOf(s) === props.state.domain) c[s.cell] = (c[s.cell] ?? 0) + 1;
@@ -34,7 +41,9 @@ export function ScenarioPicker(props: { state: PickerState; onChange: (s: Picker
         <select id="split" value={props.state.split} onChange={(e) => set({ split: e.currentTarget.value as PickerState['split'] })}>
           <option value="test">test (900 scenarios, held-out families)</option>
           <option value="train">train (3600 scenarios)</option>
-          <option value="imported" disabled={!props.imported}>imported suite{props.imported ? ` (${props.imported.length})` : ''}</option>
+          <option value="imported" disabled={!props.imported}>
+            imported suite{props.imported ? ` (${props.imported.length})` : ''}
+          </option>
         </select>
         <label for="domain">Domain</label>
         <select id="domain" value={props.state.domain} onChange={(e) => set({ domain: e.currentTarget.value })}>
@@ -45,7 +54,13 @@ export function ScenarioPicker(props: { state: PickerState; onChange: (s: Picker
       <CellGrid selected={props.state.cell} onSelect={(cell) => set({ cell })} counts={counts()} />
       <label for="scenario">Scenario ({filtered().length})</label>
       <select id="scenario" data-testid="scenario-select" value={props.state.id} onChange={(e) => set({ id: e.currentTarget.value })}>
-        <For each={filtered().slice(0, 300)}>{(s) => <option value={s.id}>{s.id}: {s.user.slice(0, 80)}</option>}</For>
+        <For each={filtered().slice(0, 300)}>
+          {(s) => (
+            <option value={s.id}>
+              {s.id}: {s.user.slice(0, 80)}
+            </option>
+          )}
+        </For>
       </select>
     </div>
   );

@@ -4,8 +4,10 @@ import type { TrainingMetrics, TrainingProgress } from '../training-client';
 
 export function phaseText(p: TrainingProgress): string {
   const at = `Step ${p.step} of ${p.totalSteps}: `;
-  if (p.phase === 'rollout') return at + (p.tokens === 0 ? `rollout turn ${p.turn}, reading the prompt (prefill)…` : `rollout turn ${p.turn}, ${p.tokens} token(s) sampled so far`);
-  if (p.phase === 'forward-backward') return at + `forward–backward, micro-batch ${p.microBatch} of ${p.microBatches}${p.epoch > 0 ? ` (epoch ${p.epoch + 1})` : ''}`;
+  if (p.phase === 'rollout')
+    return at + (p.tokens === 0 ? `rollout turn ${p.turn}, reading the prompt (prefill)…` : `rollout turn ${p.turn}, ${p.tokens} token(s) sampled so far`);
+  if (p.phase === 'forward-backward')
+    return at + `forward–backward, micro-batch ${p.microBatch} of ${p.microBatches}${p.epoch > 0 ? ` (epoch ${p.epoch + 1})` : ''}`;
   return at + 'optimizer update';
 }
 
@@ -16,11 +18,17 @@ export function NoSignalNotice(props: { metrics: TrainingMetrics[]; groupSize: n
   return (
     <Show when={flat().length}>
       <div class="alert" role="status" data-testid="no-signal">
-        <p><strong>{last()?.noSignal ? `Step ${last()!.step} had no learning signal` : `${flat().length} of ${props.metrics.length} step(s) had no learning signal`}</strong>:
-          {' '}all {props.groupSize} rollouts of each scenario got the same reward ({last()?.meanReward.toFixed(2)}), so every advantage is 0 and the adapter did not change
-          {' '}(KL and gradient norm stay 0). {flat().length} of {props.metrics.length} step(s) so far.</p>
-        <p>What to change: a larger group size (more chances that rollouts differ), a cell mix with cells the model sometimes gets right and sometimes not,
-          {' '}more max new tokens per turn (turns cut short all fail the format), or a stronger base model when every answer fails the format.</p>
+        <p>
+          <strong>
+            {last()?.noSignal ? `Step ${last()!.step} had no learning signal` : `${flat().length} of ${props.metrics.length} step(s) had no learning signal`}
+          </strong>
+          : all {props.groupSize} rollouts of each scenario got the same reward ({last()?.meanReward.toFixed(2)}), so every advantage is 0 and the adapter did
+          not change (KL and gradient norm stay 0). {flat().length} of {props.metrics.length} step(s) so far.
+        </p>
+        <p>
+          What to change: a larger group size (more chances that rollouts differ), a cell mix with cells the model sometimes gets right and sometimes not, more
+          max new tokens per turn (turns cut short all fail the format), or a stronger base model when every answer fails the format.
+        </p>
       </div>
     </Show>
   );
@@ -28,8 +36,16 @@ export function NoSignalNotice(props: { metrics: TrainingMetrics[]; groupSize: n
 
 /** The form's labels for the config's field names, so errors speak the form's language. */
 const FIELD_LABELS: Record<string, string> = {
-  groupSize: 'Group size G', learningRate: 'Learning rate', steps: 'Steps', loraRank: 'LoRA rank', klBeta: 'KL β', seed: 'Seed',
-  checkpointEvery: 'Checkpoint every N steps', maxNewTokens: 'Max new tokens per turn', resumeFrom: 'Resume from', cellMix: 'Scenario mix',
+  groupSize: 'Group size G',
+  learningRate: 'Learning rate',
+  steps: 'Steps',
+  loraRank: 'LoRA rank',
+  klBeta: 'KL β',
+  seed: 'Seed',
+  checkpointEvery: 'Checkpoint every N steps',
+  maxNewTokens: 'Max new tokens per turn',
+  resumeFrom: 'Resume from',
+  cellMix: 'Scenario mix',
 };
 
 /** "groupSize must be an integer from 2 to 64, got 1" → "Group size G must be a whole number from 2 to 64 (you entered 1)". */

@@ -32,31 +32,68 @@ export function TrainResume(props: {
   return (
     <div class="form">
       <label for="cfg-resume">Resume from</label>
-      <select ref={select} id="cfg-resume" data-testid="train-resume" disabled={props.disabled} value={props.value ?? ''} onChange={(e) => props.onChange(e.currentTarget.value || undefined)}>
+      <select
+        ref={select}
+        id="cfg-resume"
+        data-testid="train-resume"
+        disabled={props.disabled}
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(e.currentTarget.value || undefined)}
+      >
         <option value="">New run (fresh adapter)</option>
-        <For each={resumable()}>{(i) => <option value={i.id}>{i.name} (step {i.step}{i.rank !== undefined ? `, rank ${i.rank}` : ''})</option>}</For>
+        <For each={resumable()}>
+          {(i) => (
+            <option value={i.id}>
+              {i.name} (step {i.step}
+              {i.rank !== undefined ? `, rank ${i.rank}` : ''})
+            </option>
+          )}
+        </For>
         <For each={imported()}>
-          {(i) => <option value={i.id} disabled>{i.name}: imported PEFT adapter, cannot be resumed (no fingerprint of its base model)</option>}
+          {(i) => (
+            <option value={i.id} disabled>
+              {i.name}: imported PEFT adapter, cannot be resumed (no fingerprint of its base model)
+            </option>
+          )}
         </For>
         {/* A chosen checkpoint that is gone (deleted, model changed) stays visible, disabled. */}
-        <Show when={props.value && !chosen()}><option value={props.value} disabled>checkpoint no longer available for the loaded model</option></Show>
+        <Show when={props.value && !chosen()}>
+          <option value={props.value} disabled>
+            checkpoint no longer available for the loaded model
+          </option>
+        </Show>
       </select>
       <Show when={chosen()}>
         {(c) => (
           <small data-testid="resume-note">
-            Continues "{c().name}" from step {c().step} with its adapter (rank {c().rank ?? '?'}), AdamW state and metrics history. Steps is the total to reach: more than {c().step}.
+            Continues "{c().name}" from step {c().step} with its adapter (rank {c().rank ?? '?'}), AdamW state and metrics history. Steps is the total to reach:
+            more than {c().step}.
           </small>
         )}
       </Show>
-      <Show when={props.list?.error}><small class="error" role="alert">Checkpoints: {props.list!.error}</small></Show>
+      <Show when={props.list?.error}>
+        <small class="error" role="alert">
+          Checkpoints: {props.list!.error}
+        </small>
+      </Show>
       <Show when={imported().length > 0 && !chosen()}>
-        <small data-testid="resume-imported-note">Imported PEFT adapters can be applied in the Attack Lab, not resumed: training continues only checkpoints trained here on this base model.</small>
+        <small data-testid="resume-imported-note">
+          Imported PEFT adapters can be applied in the Attack Lab, not resumed: training continues only checkpoints trained here on this base model.
+        </small>
       </Show>
       <Show when={notFitting().length > 0}>
         <small>
           <details data-testid="resume-not-fitting">
             <summary>{notFitting().length} stored checkpoint(s) do not fit the loaded model</summary>
-            <ul><For each={notFitting()}>{(i) => <li>{i.name}: {i.problem}</li>}</For></ul>
+            <ul>
+              <For each={notFitting()}>
+                {(i) => (
+                  <li>
+                    {i.name}: {i.problem}
+                  </li>
+                )}
+              </For>
+            </ul>
           </details>
         </small>
       </Show>

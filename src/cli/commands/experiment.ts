@@ -24,7 +24,8 @@ import { saveAdapter } from './train';
 import { CHECKPOINT_SIDECAR, sidecarText } from '../../worker-api/checkpoint-sidecar';
 import { CliError, numberFlag, oneOf, stringFlag, type Flags } from '../flags';
 
-export const usage = 'experiment --run learn [--model DIR] [--steps N] [--out DIR] [--lr X] [--group-size G] [--prompts-per-step P] [--rank R] [--alpha A] [--kl-beta B] [--max-new-tokens N] [--max-turns N] [--test-per-cell K] [--eval-batch B] [--seed S] [--window W]   (npm run experiment -- learn ...)';
+export const usage =
+  'experiment --run learn [--model DIR] [--steps N] [--out DIR] [--lr X] [--group-size G] [--prompts-per-step P] [--rank R] [--alpha A] [--kl-beta B] [--max-new-tokens N] [--max-turns N] [--test-per-cell K] [--eval-batch B] [--seed S] [--window W]   (npm run experiment -- learn ...)';
 export const needsGpu = true;
 
 /**
@@ -60,24 +61,51 @@ function intFlag(flags: Flags, name: string, fallback: number, min = 1): number 
   return n;
 }
 
-const clock = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
+const clock = (s: number) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-interface EvalSettings { modelDir: string; quant: ReturnType<typeof quantFlag>; seed: number; maxNewTokens: number; maxTurns: number; batch: number; maxContext: number }
+interface EvalSettings {
+  modelDir: string;
+  quant: ReturnType<typeof quantFlag>;
+  seed: number;
+  maxNewTokens: number;
+  maxTurns: number;
+  batch: number;
+  maxContext: number;
+}
 
 /** The test-split evaluation, as `eval --policy model [--adapter DIR]` runs it. */
 async function evaluate(label: string, scenarios: Scenario[], s: EvalSettings, adapterDir?: string) {
   const started = performance.now();
   const policy = await createModelPolicyFromDir({
-    modelDir: s.modelDir, adapterDir, quant: s.quant, seed: s.seed, maxNewTokens: s.maxNewTokens, maxContext: s.maxContext, maxBatch: s.batch, sampling: DEFAULT_SAMPLING,
+    modelDir: s.modelDir,
+    adapterDir,
+    quant: s.quant,
+    seed: s.seed,
+    maxNewTokens: s.maxNewTokens,
+    maxContext: s.maxContext,
+    maxBatch: s.batch,
+    sampling: DEFAULT_SAMPLING,
   });
   let done = 0;
   // Episodes run in lockstep (their turns batched), so they tend to end together: a heartbeat shows
   // the batched turns going by meanwhile.
-  const heartbeat = setInterval(() => log(`${label}: ${done}/${scenarios.length} episodes done, ${policy.stats.generateCalls} batched generate calls (${policy.stats.turns} turns), ${clock((performance.now() - started) / 1000)}`), 60_000);
+  const heartbeat = setInterval(
+    () =>
+      log(
+        `${label}: ${done}/${scenarios.length} episodes done, ${policy.stats.generateCalls} batched generate calls (${policy.stats.turns} turns), ${clock((performance.now() - started) / 1000)}`,
+      ),
+    60_000,
+  );
   try {
     const result = await runEval(scenarios, policy, {
-      maxTurns: s.maxTurns, verifier: scenarioVerifier(), seed: s.seed, concurrency: policy.maxBatch,
+      maxTurns: s.maxTurns,
+      verifier: scenarioVerifier(),
+      seed: s.seed,
+      concurrency: policy.maxBatch,
       onEpisode: () => {
         done++;
         if (done % 9 === 0 || done === scenarios.length) {
@@ -110,15 +138,27 @@ async function learn(flags: Flags) {
       groupSize: intFlag(flags, 'group-size', DEFAULTS.groupSize, 2),
       promptsPerStep: intFlag(flags, 'prompts-per-step', DEFAULTS.promptsPerStep),
       maxNewTokens: intFlag(flags, 'max-new-tokens', DEFAULTS.maxNewTokens),
-      temperature: 1, topP: 1,
+      temperature: 1,
+      topP: 1,
       klBeta: numberFlag(flags, 'kl-beta', DEFAULTS.klBeta),
-      seed, maxSequenceTokens: DEFAULTS.maxContext, microBatch: 1, sharePrefix: true,
+      seed,
+      maxSequenceTokens: DEFAULTS.maxContext,
+      microBatch: 1,
+      sharePrefix: true,
       lora: { rank: intFlag(flags, 'rank', DEFAULTS.rank), alpha: numberFlag(flags, 'alpha', DEFAULTS.alpha)!, targets: [...LORA_TARGETS] },
     });
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const evalSettings: EvalSettings = { modelDir, quant, seed, maxNewTokens: config.maxNewTokens, maxTurns, batch: intFlag(flags, 'eval-batch', DEFAULTS.evalBatch), maxContext: DEFAULTS.maxContext };
+  const evalSettings: EvalSettings = {
+    modelDir,
+    quant,
+    seed,
+    maxNewTokens: config.maxNewTokens,
+    maxTurns,
+    batch: intFlag(flags, 'eval-batch', DEFAULTS.evalBatch),
+    maxContext: DEFAULTS.maxContext,
+  };
   mkdirSync(out, { recursive: true });
   const adapterDir = join(out, 'adapter');
   const t0 = performance.now();
@@ -128,7 +168,9 @@ async function learn(flags: Flags) {
   const trainScenarios = generateScenarios({ split: 'train' });
   // Round-robin over the nine cells: testPerCell episodes of each, the first of the built-in test suite.
   const testScenarios = generateScenarios({ split: 'test', count: 9 * testPerCell });
-  log(`experiment learn: ${modelDir} (${model.config.numLayers} layers × ${model.config.hiddenSize}), ${steps} GRPO steps of ${config.promptsPerStep} prompts × G ${config.groupSize} on ${trainScenarios.length} train scenarios, eval on ${testScenarios.length} test scenarios (${testPerCell} per cell); out ${out}`);
+  log(
+    `experiment learn: ${modelDir} (${model.config.numLayers} layers × ${model.config.hiddenSize}), ${steps} GRPO steps of ${config.promptsPerStep} prompts × G ${config.groupSize} on ${trainScenarios.length} train scenarios, eval on ${testScenarios.length} test scenarios (${testPerCell} per cell); out ${out}`,
+  );
 
   const base = await evaluate('base eval', testScenarios, evalSettings);
 
@@ -137,7 +179,15 @@ async function learn(flags: Flags) {
   const engine = await createCliEngine(model, { format: quant, maxContext: config.maxSequenceTokens, maxBatch: config.groupSize * config.promptsPerStep });
   const adapter = new LoraAdapter(engine.ctx, engine.config, config.lora);
   adapter.initialise(seed + 1);
-  const env = new SandboxEnvironment({ scenarios: trainScenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns, verifier: 'scenario', maxPromptTokens: config.maxSequenceTokens - 1, modelEosIds: engine.config.eosTokenIds });
+  const env = new SandboxEnvironment({
+    scenarios: trainScenarios,
+    tokenizer,
+    maxNewTokens: config.maxNewTokens,
+    maxTurns,
+    verifier: 'scenario',
+    maxPromptTokens: config.maxSequenceTokens - 1,
+    modelEosIds: engine.config.eosTokenIds,
+  });
   const trainer = new GrpoTrainer(engine, adapter, env, config);
   const stepSummaries: { step: number; summaries: EpisodeSummary[] }[] = [];
   const stepTimes: number[] = [];
@@ -151,7 +201,9 @@ async function learn(flags: Flags) {
       const point = trainingCurve(stepSummaries, window).at(-1)!;
       const meanStep = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
       const rate = (x: number | null) => (x === null ? '–' : x.toFixed(2));
-      log(`step ${s + 1}/${steps}: reward ${m.reward_mean.toFixed(3)} ± ${m.reward_std.toFixed(3)} (last ${point.window}: ${point.rewardWindow.toFixed(3)}, refusal ${rate(point.refusal)}, verification ${rate(point.verification)}, ASR ${rate(point.asr)}, completion ${rate(point.completion)}, format ${rate(point.format)}), grad norm ${m.grad_norm.toFixed(3)}, ${m.time_step_s.toFixed(1)} s (rollout ${m.time_rollout_s.toFixed(1)}; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s), ETA training ${clock(meanStep * (steps - s - 1))}`);
+      log(
+        `step ${s + 1}/${steps}: reward ${m.reward_mean.toFixed(3)} ± ${m.reward_std.toFixed(3)} (last ${point.window}: ${point.rewardWindow.toFixed(3)}, refusal ${rate(point.refusal)}, verification ${rate(point.verification)}, ASR ${rate(point.asr)}, completion ${rate(point.completion)}, format ${rate(point.format)}), grad norm ${m.grad_norm.toFixed(3)}, ${m.time_step_s.toFixed(1)} s (rollout ${m.time_rollout_s.toFixed(1)}; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s), ETA training ${clock(meanStep * (steps - s - 1))}`,
+      );
     }
     await saveAdapter(adapterDir, trainer, config, modelDir);
     // Name and step for the app's Checkpoints tab (a built-in adapter reads them from this sidecar).
@@ -170,33 +222,95 @@ async function learn(flags: Flags) {
   const curve: CurvePoint[] = trainingCurve(stepSummaries, window);
   const report: LearnReport = {
     experiment: 'learn',
-    command: `npm run experiment -- learn ${[...flags].filter(([k]) => k !== 'run').map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`)).join(' ')}`.trim(),
+    command: `npm run experiment -- learn ${[...flags]
+      .filter(([k]) => k !== 'run')
+      .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
+      .join(' ')}`.trim(),
     model: { dir: modelDir, layers: model.config.numLayers, hidden: model.config.hiddenSize, vocab: model.config.vocabSize },
     config: {
-      grpo: config, steps, maxTurns, window,
-      train: { split: 'train', scenarios: trainScenarios.length, cellMix: 'uniform over the nine cells', verifier: 'scenario', reward: 'sandbox R_format × R_label (graded, src/sandbox/reward.ts)' },
-      eval: { split: 'test', scenarios: testScenarios.length, perCell: testPerCell, sampling: DEFAULT_SAMPLING, maxNewTokens: evalSettings.maxNewTokens, maxTurns, batch: evalSettings.batch, quant, verifier: 'scenario' },
+      grpo: config,
+      steps,
+      maxTurns,
+      window,
+      train: {
+        split: 'train',
+        scenarios: trainScenarios.length,
+        cellMix: 'uniform over the nine cells',
+        verifier: 'scenario',
+        reward: 'sandbox R_format × R_label (graded, src/sandbox/reward.ts)',
+      },
+      eval: {
+        split: 'test',
+        scenarios: testScenarios.length,
+        perCell: testPerCell,
+        sampling: DEFAULT_SAMPLING,
+        maxNewTokens: evalSettings.maxNewTokens,
+        maxTurns,
+        batch: evalSettings.batch,
+        quant,
+        verifier: 'scenario',
+      },
     },
     seeds: { trainer: seed, adapterInit: seed + 1, eval: seed, testSuite: 0 },
-    base: baseRows, adapter: adapterRows, delta: deltaRows(baseRows, adapterRows),
+    base: baseRows,
+    adapter: adapterRows,
+    delta: deltaRows(baseRows, adapterRows),
     floors: checkFloors(baseRows, adapterRows, floorPopulations(base.summaries)),
     curve,
-    steps: trainer.history.map((h) => ({ step: h.step, reward_mean: h.reward_mean, reward_std: h.reward_std, kl: h.kl, grad_norm: h.grad_norm, tokens: h.tokens, time_step_s: h.time_step_s, time_rollout_s: h.time_rollout_s })),
+    steps: trainer.history.map((h) => ({
+      step: h.step,
+      reward_mean: h.reward_mean,
+      reward_std: h.reward_std,
+      kl: h.kl,
+      grad_norm: h.grad_norm,
+      tokens: h.tokens,
+      time_step_s: h.time_step_s,
+      time_rollout_s: h.time_rollout_s,
+    })),
     errors: { base: base.errors, adapter: tuned.errors },
-    timings: { baseEvalSeconds: base.seconds, trainSeconds, meanStepSeconds: trainSeconds / steps, adapterEvalSeconds: tuned.seconds, totalSeconds: (performance.now() - t0) / 1000,
+    timings: {
+      baseEvalSeconds: base.seconds,
+      trainSeconds,
+      meanStepSeconds: trainSeconds / steps,
+      adapterEvalSeconds: tuned.seconds,
+      totalSeconds: (performance.now() - t0) / 1000,
       // This process's CPU time (user + system, all threads: SwiftShader runs on several): wall time
       // depends on what else the machine runs, CPU time much less so.
-      processCpuSeconds: (() => { const c = process.cpuUsage(cpu0); return (c.user + c.system) / 1e6; })(), loadAverage: loadavg()[0] },
+      processCpuSeconds: (() => {
+        const c = process.cpuUsage(cpu0);
+        return (c.user + c.system) / 1e6;
+      })(),
+      loadAverage: loadavg()[0],
+    },
     date: new Date().toISOString(),
   };
   writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 1));
   writeFileSync(join(out, 'report.md'), renderLearnMarkdown(report));
   writeFileSync(join(out, 'curves.svg'), renderLearnCurves(report));
-  for (const f of report.floors) log(`floor ${f.pass ? 'PASS' : 'FAIL'}: ${f.name}: base ${(100 * f.base).toFixed(1)}%, adapter ${(100 * f.adapter).toFixed(1)}% (${f.rule}, n ${f.n})`);
+  for (const f of report.floors)
+    log(`floor ${f.pass ? 'PASS' : 'FAIL'}: ${f.name}: base ${(100 * f.base).toFixed(1)}%, adapter ${(100 * f.adapter).toFixed(1)}% (${f.rule}, n ${f.n})`);
   log(`experiment learn: done in ${clock(report.timings.totalSeconds)}; wrote ${join(out, 'report.json')}, report.md, curves.svg`);
 }
 
-const KNOWN_FLAGS = new Set(['run', 'model', 'out', 'steps', 'lr', 'group-size', 'prompts-per-step', 'rank', 'alpha', 'kl-beta', 'max-new-tokens', 'max-turns', 'test-per-cell', 'eval-batch', 'seed', 'window', 'quant']);
+const KNOWN_FLAGS = new Set([
+  'run',
+  'model',
+  'out',
+  'steps',
+  'lr',
+  'group-size',
+  'prompts-per-step',
+  'rank',
+  'alpha',
+  'kl-beta',
+  'max-new-tokens',
+  'max-turns',
+  'test-per-cell',
+  'eval-batch',
+  'seed',
+  'window',
+  'quant',
+]);
 
 export async function run(flags: Flags) {
   const what = oneOf(flags, 'run', ['learn'] as const);

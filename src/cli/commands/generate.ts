@@ -7,7 +7,8 @@ import { createTextStream } from '../../hf-io/tokenizer';
 import { boolFlag, CliError, idsFlag, numberFlag, stringFlag, type Flags } from '../flags';
 import { cliTokenizer, createCliEngine, openModelDir, quantFlag } from '../engine-setup';
 
-export const usage = 'generate --model DIR (--prompt TEXT | --ids CSV) [--max-new-tokens N] [--greedy | --temperature T --top-p P --seed S] [--quant f32|q8|q4] [--json] [--raw]';
+export const usage =
+  'generate --model DIR (--prompt TEXT | --ids CSV) [--max-new-tokens N] [--greedy | --temperature T --top-p P --seed S] [--quant f32|q8|q4] [--json] [--raw]';
 export const needsGpu = true;
 
 export async function run(flags: Flags) {
@@ -19,7 +20,12 @@ export async function run(flags: Flags) {
   if (greedy && (flags.has('temperature') || flags.has('top-p'))) throw new CliError('--greedy cannot be combined with --temperature or --top-p');
   const sampling: SamplingOptions = greedy
     ? { greedy: true }
-    : { temperature: numberFlag(flags, 'temperature', 0.7), topP: numberFlag(flags, 'top-p', 0.8), topK: numberFlag(flags, 'top-k', 20), seed: numberFlag(flags, 'seed', 0) };
+    : {
+        temperature: numberFlag(flags, 'temperature', 0.7),
+        topP: numberFlag(flags, 'top-p', 0.8),
+        topK: numberFlag(flags, 'top-k', 20),
+        seed: numberFlag(flags, 'seed', 0),
+      };
   if (!greedy && !(sampling.temperature! > 0)) throw new CliError(`--temperature must be > 0 (use --greedy for argmax), got ${sampling.temperature}`);
   if (!greedy && !(sampling.topP! > 0 && sampling.topP! <= 1)) throw new CliError(`--top-p must be in (0, 1], got ${sampling.topP}`);
   const json = boolFlag(flags, 'json');
@@ -28,9 +34,12 @@ export async function run(flags: Flags) {
   const model = await openModelDir(flags);
   const hasTokenizer = model.files.has('tokenizer.json') && model.files.has('tokenizer_config.json');
   const tokenizer = prompt !== undefined || hasTokenizer ? await cliTokenizer(model, dir) : undefined;
-  const promptIds = prompt !== undefined
-    ? (boolFlag(flags, 'raw') ? tokenizer!.encode(prompt) : tokenizer!.encodeChat([{ role: 'user', content: prompt }], { addGenerationPrompt: true }))
-    : idsFlag(flags, 'ids')!;
+  const promptIds =
+    prompt !== undefined
+      ? boolFlag(flags, 'raw')
+        ? tokenizer!.encode(prompt)
+        : tokenizer!.encodeChat([{ role: 'user', content: prompt }], { addGenerationPrompt: true })
+      : idsFlag(flags, 'ids')!;
   const engine = await createCliEngine(model, { format, maxContext: Math.min(model.config.maxPositionEmbeddings, promptIds.length + maxNewTokens) });
   try {
     const stopIds = tokenizer ? [...new Set([...engine.config.eosTokenIds, ...tokenizer.eosTokenIds])] : engine.config.eosTokenIds;

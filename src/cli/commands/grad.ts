@@ -18,14 +18,16 @@ export async function run(flags: Flags) {
   const ids = idsFlag(flags, 'ids')!;
   const lastK = numberFlag(flags, 'loss-last');
   if (lastK === undefined) throw new CliError('missing --loss-last K');
-  if (!Number.isInteger(lastK) || lastK < 1 || lastK > ids.length - 1) throw new CliError(`--loss-last must be an integer in 1..${ids.length - 1} (tokens with a prefix), got ${lastK}`);
+  if (!Number.isInteger(lastK) || lastK < 1 || lastK > ids.length - 1)
+    throw new CliError(`--loss-last must be an integer in 1..${ids.length - 1} (tokens with a prefix), got ${lastK}`);
   const out = stringFlag(flags, 'out', true);
   const adapterDir = stringFlag(flags, 'adapter', true);
   const model = await openModelDir(flags);
   const { config, tensors } = await openPeftAdapter(adapterDir);
   const targets = config.targets.filter((t): t is LoraTarget => (LORA_TARGETS as readonly string[]).includes(t));
   const unknown = config.targets.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
-  if (unknown.length > 0) throw new CliError(`--adapter ${adapterDir}: target modules ${unknown.join(', ')} are not supported (supported: ${LORA_TARGETS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new CliError(`--adapter ${adapterDir}: target modules ${unknown.join(', ')} are not supported (supported: ${LORA_TARGETS.join(', ')})`);
   const engine = await createCliEngine(model, { format: 'f32', maxContext: ids.length });
   const adapter = new LoraAdapter(engine.ctx, engine.config, { rank: config.rank, alpha: config.alpha, targets });
   const train = new TrainingModel(engine, adapter, { sequences: 1, seqLen: ids.length, recompute: false });

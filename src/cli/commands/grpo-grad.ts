@@ -45,7 +45,8 @@ export interface GrpoBatch {
 function idRows(v: unknown, name: string, vocab: number): number[][] {
   if (!Array.isArray(v) || v.length === 0) throw new CliError(`--batch: "${name}" must be a non-empty list of token-id lists`);
   return v.map((row, i) => {
-    if (!Array.isArray(row) || row.length === 0 || row.some((x) => !Number.isInteger(x) || x < 0 || x >= vocab)) throw new CliError(`--batch: ${name}[${i}] must be a non-empty list of token ids in [0, ${vocab})`);
+    if (!Array.isArray(row) || row.length === 0 || row.some((x) => !Number.isInteger(x) || x < 0 || x >= vocab))
+      throw new CliError(`--batch: ${name}[${i}] must be a non-empty list of token ids in [0, ${vocab})`);
     return row as number[];
   });
 }
@@ -53,7 +54,8 @@ function idRows(v: unknown, name: string, vocab: number): number[][] {
 function numberRows(v: unknown, name: string, lengths: number[]): number[][] {
   if (!Array.isArray(v) || v.length !== lengths.length) throw new CliError(`--batch: "${name}" must have one row per sample (${lengths.length})`);
   return v.map((row, i) => {
-    if (!Array.isArray(row) || row.length !== lengths[i] || row.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new CliError(`--batch: ${name}[${i}] must hold ${lengths[i]} finite numbers (one per completion token)`);
+    if (!Array.isArray(row) || row.length !== lengths[i] || row.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+      throw new CliError(`--batch: ${name}[${i}] must hold ${lengths[i]} finite numbers (one per completion token)`);
     return row as number[];
   });
 }
@@ -66,20 +68,27 @@ export function parseGrpoBatch(json: unknown, vocab: number): GrpoBatch {
   if (completions.length !== prompts.length) throw new CliError(`--batch: ${prompts.length} prompts but ${completions.length} completions`);
   const lengths = completions.map((c) => c.length);
   const adv = b.advantages;
-  if (!Array.isArray(adv) || adv.length !== prompts.length || adv.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new CliError(`--batch: "advantages" must be ${prompts.length} finite numbers`);
+  if (!Array.isArray(adv) || adv.length !== prompts.length || adv.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+    throw new CliError(`--batch: "advantages" must be ${prompts.length} finite numbers`);
   const beta = b.beta ?? 0;
   const epsilon = b.epsilon ?? 0.2;
   if (typeof beta !== 'number' || !(beta >= 0)) throw new CliError(`--batch: "beta" must be a number ≥ 0, got ${JSON.stringify(beta)}`);
   if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon < 1)) throw new CliError(`--batch: "epsilon" must be in (0, 1), got ${JSON.stringify(epsilon)}`);
   const lossType = b.loss_type ?? 'dapo';
-  if (!GRPO_LOSS_TYPES.includes(lossType as GrpoLossType)) throw new CliError(`--batch: "loss_type" must be one of ${GRPO_LOSS_TYPES.join(', ')}, got ${JSON.stringify(lossType)}`);
+  if (!GRPO_LOSS_TYPES.includes(lossType as GrpoLossType))
+    throw new CliError(`--batch: "loss_type" must be one of ${GRPO_LOSS_TYPES.join(', ')}, got ${JSON.stringify(lossType)}`);
   const klCorrection = b.kl_bias_correction ?? false;
   if (typeof klCorrection !== 'boolean') throw new CliError(`--batch: "kl_bias_correction" must be true or false, got ${JSON.stringify(klCorrection)}`);
   return {
-    prompt_ids: prompts, completion_ids: completions, advantages: adv as number[],
+    prompt_ids: prompts,
+    completion_ids: completions,
+    advantages: adv as number[],
     old_logprobs: numberRows(b.old_logprobs, 'old_logprobs', lengths),
     ref_logprobs: b.ref_logprobs === null || b.ref_logprobs === undefined ? null : numberRows(b.ref_logprobs, 'ref_logprobs', lengths),
-    beta, epsilon, loss_type: lossType as GrpoLossType, kl_bias_correction: klCorrection,
+    beta,
+    epsilon,
+    loss_type: lossType as GrpoLossType,
+    kl_bias_correction: klCorrection,
   };
 }
 
@@ -107,12 +116,22 @@ export function grpoBatchTerms(batch: GrpoBatch, logp: ArrayLike<number>[], ref:
 }
 
 /** Our loss and LoRA gradients (PEFT names) for a batch, on an engine (f32) that holds its sequences. */
-export async function grpoGradients(engine: QwenEngine, lora: { rank: number; alpha: number; targets: LoraTarget[] }, tensors: Map<string, { shape: number[]; values: Float32Array }>, batch: GrpoBatch, loadError: (e: Error) => Error = (e) => e): Promise<{ loss: number; grads: Map<string, { shape: number[]; values: Float32Array }> }> {
+export async function grpoGradients(
+  engine: QwenEngine,
+  lora: { rank: number; alpha: number; targets: LoraTarget[] },
+  tensors: Map<string, { shape: number[]; values: Float32Array }>,
+  batch: GrpoBatch,
+  loadError: (e: Error) => Error = (e) => e,
+): Promise<{ loss: number; grads: Map<string, { shape: number[]; values: Float32Array }> }> {
   const sequences = batch.prompt_ids.map((p, i) => [...p, ...batch.completion_ids[i]]);
   const adapter = new LoraAdapter(engine.ctx, engine.config, lora);
   const train = new TrainingModel(engine, adapter, { sequences: sequences.length, seqLen: Math.max(...sequences.map((s) => s.length)), recompute: false });
   try {
-    try { adapter.load(tensors); } catch (e) { throw loadError(e as Error); }
+    try {
+      adapter.load(tensors);
+    } catch (e) {
+      throw loadError(e as Error);
+    }
     train.setBatch(sequences, undefined, 0, { scoreFrom: batch.prompt_ids.map((p) => p.length) });
     let ref: ArrayLike<number>[] | null = batch.ref_logprobs;
     if (!ref && batch.beta > 0) ref = train.gatherScored(await train.forwardLogProbs({ lora: false }));
@@ -135,18 +154,40 @@ export async function run(flags: Flags) {
   const adapterDir = stringFlag(flags, 'adapter', true);
   const batchPath = stringFlag(flags, 'batch', true);
   let json: unknown;
-  try { json = JSON.parse(readFileSync(batchPath, 'utf8')); } catch (e) { throw new CliError(`--batch ${batchPath}: ${(e as Error).message}`); }
+  try {
+    json = JSON.parse(readFileSync(batchPath, 'utf8'));
+  } catch (e) {
+    throw new CliError(`--batch ${batchPath}: ${(e as Error).message}`);
+  }
   const model = await openModelDir(flags);
   const batch = parseGrpoBatch(json, model.config.vocabSize);
   const { config, tensors } = await openPeftAdapter(adapterDir);
   const unknown = config.targets.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
-  if (unknown.length > 0) throw new CliError(`--adapter ${adapterDir}: target modules ${unknown.join(', ')} are not supported (supported: ${LORA_TARGETS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new CliError(`--adapter ${adapterDir}: target modules ${unknown.join(', ')} are not supported (supported: ${LORA_TARGETS.join(', ')})`);
   const seqLen = Math.max(...batch.prompt_ids.map((p, i) => p.length + batch.completion_ids[i].length));
   const engine = await createCliEngine(model, { format: 'f32', maxContext: seqLen });
   try {
-    const result = await grpoGradients(engine, { rank: config.rank, alpha: config.alpha, targets: config.targets as LoraTarget[] }, tensors, batch, (e) => new CliError(`--adapter ${adapterDir}: ${e.message}`));
-    writeFileSync(out, writeSafetensors([...result.grads].map(([name, g]) => ({ name, dtype: 'F32' as const, shape: g.shape, data: fromFloat32(g.values, 'F32') }))));
-    console.log(JSON.stringify({ loss: result.loss, loss_type: batch.loss_type, kl_bias_correction: batch.kl_bias_correction, samples: batch.prompt_ids.length, completion_tokens: batch.completion_ids.reduce((n, c) => n + c.length, 0) }));
+    const result = await grpoGradients(
+      engine,
+      { rank: config.rank, alpha: config.alpha, targets: config.targets as LoraTarget[] },
+      tensors,
+      batch,
+      (e) => new CliError(`--adapter ${adapterDir}: ${e.message}`),
+    );
+    writeFileSync(
+      out,
+      writeSafetensors([...result.grads].map(([name, g]) => ({ name, dtype: 'F32' as const, shape: g.shape, data: fromFloat32(g.values, 'F32') }))),
+    );
+    console.log(
+      JSON.stringify({
+        loss: result.loss,
+        loss_type: batch.loss_type,
+        kl_bias_correction: batch.kl_bias_correction,
+        samples: batch.prompt_ids.length,
+        completion_tokens: batch.completion_ids.reduce((n, c) => n + c.length, 0),
+      }),
+    );
   } finally {
     engine.destroy();
   }

@@ -9,6 +9,6 @@ export function registerAll(register: Register) {
   register('grpo-grad', () => import('./grpo-grad'));
   register('train', () => import('./train'));
   register('scenarios', () => import('./scenarios')); // sandbox
-  register('eval', () => import('./eval'));            // sandbox
+  register('eval', () => import('./eval')); // sandbox
   register('experiment', () => import('./experiment')); // issue #13: npm run experiment -- learn
 }

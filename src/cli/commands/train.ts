@@ -23,7 +23,8 @@ import { cliTokenizer, createCliEngine, openModelDir, quantFlag } from '../engin
 import { LIMITS, parseJsonBounded } from '../../sandbox/limits';
 import { CliError, inputDirFlag, numberFlag, oneOf, outputFileFlag, readTextFile, stringFlag, type Flags } from '../flags';
 
-export const usage = 'train --model DIR [--quant q4|q8|f32] [--suite SUITE.json | --builtin train] --steps N --out ADAPTER_DIR [--resume ADAPTER_DIR] [--json-log FILE] [--lr X] [--group-size G] [--prompts-per-step P] [--max-new-tokens N] [--temperature T] [--kl-beta B] [--rank R] [--alpha A] [--seed S] [--max-turns N] [--verifier scenario|P] [--max-context N] [--save-every N]';
+export const usage =
+  'train --model DIR [--quant q4|q8|f32] [--suite SUITE.json | --builtin train] --steps N --out ADAPTER_DIR [--resume ADAPTER_DIR] [--json-log FILE] [--lr X] [--group-size G] [--prompts-per-step P] [--max-new-tokens N] [--temperature T] [--kl-beta B] [--rank R] [--alpha A] [--seed S] [--max-turns N] [--verifier scenario|P] [--max-context N] [--save-every N]';
 export const needsGpu = true;
 
 function scenariosFrom(flags: Flags) {
@@ -44,13 +45,20 @@ type ResumeState = { step: number; optimizer_step: number; config: GrpoConfig; m
 
 /** trainer_state.json of a folder written by `train --out`, checked field by field. */
 function readResumeState(dir: string): ResumeState {
-  const fail = (what: string): never => { throw new CliError(`--resume ${dir}: ${what}`); };
-  for (const f of ['trainer_state.json', 'optimizer.safetensors']) if (!existsSync(join(dir, f))) fail(`${f} is missing (give a folder written by train --out)`);
-  const r = parseJsonBounded(readTextFile(join(dir, 'trainer_state.json'), '--resume file', LIMITS.suiteChars), { maxChars: LIMITS.suiteChars, maxDepth: LIMITS.suiteDepth });
+  const fail = (what: string): never => {
+    throw new CliError(`--resume ${dir}: ${what}`);
+  };
+  for (const f of ['trainer_state.json', 'optimizer.safetensors'])
+    if (!existsSync(join(dir, f))) fail(`${f} is missing (give a folder written by train --out)`);
+  const r = parseJsonBounded(readTextFile(join(dir, 'trainer_state.json'), '--resume file', LIMITS.suiteChars), {
+    maxChars: LIMITS.suiteChars,
+    maxDepth: LIMITS.suiteDepth,
+  });
   if (!r.ok) return fail(`trainer_state.json ${r.error}`);
   const st = r.value as Partial<ResumeState> | null;
   if (typeof st !== 'object' || st === null || Array.isArray(st)) return fail('trainer_state.json must be a JSON object');
-  for (const k of ['step', 'optimizer_step'] as const) if (!Number.isSafeInteger(st[k]) || (st[k] as number) < 0) fail(`trainer_state.json: "${k}" must be a non-negative integer`);
+  for (const k of ['step', 'optimizer_step'] as const)
+    if (!Number.isSafeInteger(st[k]) || (st[k] as number) < 0) fail(`trainer_state.json: "${k}" must be a non-negative integer`);
   if (typeof st.config !== 'object' || st.config === null || Array.isArray(st.config)) fail('trainer_state.json: "config" must be an object');
   const targets = (st.config as { lora?: { targets?: unknown } }).lora?.targets;
   if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string')) fail('trainer_state.json: "config.lora.targets" must be a list of module names');
@@ -61,7 +69,13 @@ function readResumeState(dir: string): ResumeState {
 export async function saveAdapter(dir: string, trainer: GrpoTrainer, config: GrpoConfig, modelDir: string) {
   mkdirSync(dir, { recursive: true });
   const tensors = await trainer.adapter.read('params');
-  const files = exportPeftAdapter({ tensors, rank: config.lora.rank, alpha: config.lora.alpha, targetModules: config.lora.targets, baseModel: { repo: modelDir } });
+  const files = exportPeftAdapter({
+    tensors,
+    rank: config.lora.rank,
+    alpha: config.lora.alpha,
+    targetModules: config.lora.targets,
+    baseModel: { repo: modelDir },
+  });
   for (const [name, bytes] of Object.entries(files)) if (bytes) writeFileSync(join(dir, name), bytes);
   const state = await trainer.optimizer.exportState();
   const moments = Object.keys(state.m).flatMap((name) => [
@@ -69,7 +83,10 @@ export async function saveAdapter(dir: string, trainer: GrpoTrainer, config: Grp
     { name: `v.${name}`, dtype: 'F32' as const, shape: [state.v[name].length], data: fromFloat32(state.v[name], 'F32') },
   ]);
   writeFileSync(join(dir, 'optimizer.safetensors'), writeSafetensors(moments, { step: String(state.step) }));
-  writeFileSync(join(dir, 'trainer_state.json'), JSON.stringify({ step: trainer.stepCount, optimizer_step: state.step, config, metrics: trainer.history }, null, 1));
+  writeFileSync(
+    join(dir, 'trainer_state.json'),
+    JSON.stringify({ step: trainer.stepCount, optimizer_step: state.step, config, metrics: trainer.history }, null, 1),
+  );
 }
 
 export async function run(flags: Flags) {
@@ -82,8 +99,9 @@ export async function run(flags: Flags) {
   const modelDir = stringFlag(flags, 'model', true);
   const scenarios = scenariosFrom(flags);
   const verifierFlag = stringFlag(flags, 'verifier') ?? 'scenario';
-  const verifier = verifierFlag === 'scenario' ? 'scenario' as const : Number(verifierFlag);
-  if (verifier !== 'scenario' && !(verifier >= 0 && verifier <= 1)) throw new CliError(`--verifier must be "scenario" or a probability in [0, 1], got "${verifierFlag}"`);
+  const verifier = verifierFlag === 'scenario' ? ('scenario' as const) : Number(verifierFlag);
+  if (verifier !== 'scenario' && !(verifier >= 0 && verifier <= 1))
+    throw new CliError(`--verifier must be "scenario" or a probability in [0, 1], got "${verifierFlag}"`);
   const resumedState = resume ? readResumeState(resume) : undefined;
   const resumed = resume ? await openPeftAdapter(resume) : undefined;
   let config: GrpoConfig;
@@ -103,7 +121,7 @@ export async function run(flags: Flags) {
       lora: {
         rank: resumed?.config.rank ?? numberFlag(flags, 'rank', 16)!,
         alpha: resumed?.config.alpha ?? numberFlag(flags, 'alpha', 32)!,
-        targets: (resumedState?.config.lora.targets ?? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
+        targets: resumedState?.config.lora.targets ?? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
       },
     });
   } catch (e) {
@@ -113,11 +131,23 @@ export async function run(flags: Flags) {
   const saveEvery = numberFlag(flags, 'save-every', 0)!;
   const model = await openModelDir(flags);
   const tokenizer = await cliTokenizer(model, modelDir);
-  const engine = await createCliEngine(model, { format: quantFlag(flags), maxContext: config.maxSequenceTokens, maxBatch: config.groupSize * config.promptsPerStep });
+  const engine = await createCliEngine(model, {
+    format: quantFlag(flags),
+    maxContext: config.maxSequenceTokens,
+    maxBatch: config.groupSize * config.promptsPerStep,
+  });
   const adapter = new LoraAdapter(engine.ctx, engine.config, config.lora);
   if (resumed) adapter.load(resumed.tensors);
   else adapter.initialise(config.seed + 1);
-  const env = new SandboxEnvironment({ scenarios, tokenizer, maxNewTokens: config.maxNewTokens, maxTurns, verifier, maxPromptTokens: config.maxSequenceTokens - 1, modelEosIds: engine.config.eosTokenIds });
+  const env = new SandboxEnvironment({
+    scenarios,
+    tokenizer,
+    maxNewTokens: config.maxNewTokens,
+    maxTurns,
+    verifier,
+    maxPromptTokens: config.maxSequenceTokens - 1,
+    modelEosIds: engine.config.eosTokenIds,
+  });
   const trainer = new GrpoTrainer(engine, adapter, env, config);
   try {
     if (resume && resumedState) {
@@ -134,7 +164,9 @@ export async function run(flags: Flags) {
       const metrics = await trainer.step();
       const line = JSON.stringify(metrics);
       if (jsonLog) appendFileSync(jsonLog, line + '\n');
-      console.error(`step ${metrics.step}: reward ${metrics.reward_mean.toFixed(3)} ± ${metrics.reward_std.toFixed(3)}, kl ${metrics.kl.toFixed(4)}, grad norm ${metrics.grad_norm.toFixed(3)}, ${metrics.time_step_s.toFixed(1)} s`);
+      console.error(
+        `step ${metrics.step}: reward ${metrics.reward_mean.toFixed(3)} ± ${metrics.reward_std.toFixed(3)}, kl ${metrics.kl.toFixed(4)}, grad norm ${metrics.grad_norm.toFixed(3)}, ${metrics.time_step_s.toFixed(1)} s`,
+      );
       if (saveEvery > 0 && trainer.stepCount % saveEvery === 0) await saveAdapter(out, trainer, config, modelDir);
     }
     await saveAdapter(out, trainer, config, modelDir);

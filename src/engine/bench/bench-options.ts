@@ -38,11 +38,16 @@ export function benchSettingsProblems(s: BenchSettings): string[] {
   if (shape && positiveInt(s.promptTokens) && s.promptTokens + s.decodeTokens > shape.max_position_embeddings) {
     problems.push(`prompt + decode tokens (${s.promptTokens + s.decodeTokens}) exceed the ${s.shape} context of ${shape.max_position_embeddings}`);
   }
-  if (s.bandwidthGbps !== undefined && !(Number.isFinite(s.bandwidthGbps) && s.bandwidthGbps > 0)) problems.push(`bandwidth must be a positive number of GB/s, got ${s.bandwidthGbps}`);
+  if (s.bandwidthGbps !== undefined && !(Number.isFinite(s.bandwidthGbps) && s.bandwidthGbps > 0))
+    problems.push(`bandwidth must be a positive number of GB/s, got ${s.bandwidthGbps}`);
   return problems;
 }
 
 /** Parses "1, 8" into [1, 8]; anything that is not a number comes out NaN for the checks above. */
 export function parseBatchList(text: string): number[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
 }

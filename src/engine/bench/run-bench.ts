@@ -11,9 +11,7 @@ import { syntheticWeights } from '../model/synthetic-weights';
 import { benchSettingsProblems, type BenchSettings } from './bench-options';
 
 export type BenchProgress =
-  | { phase: 'upload'; done: number; total: number }
-  | { phase: 'warm-up'; batch: number }
-  | { phase: 'run'; batch: number; index: number; count: number };
+  { phase: 'upload'; done: number; total: number } | { phase: 'warm-up'; batch: number } | { phase: 'run'; batch: number; index: number; count: number };
 
 export interface BenchRunOptions extends BenchSettings {
   /** How the adapter describes itself, and whether it is a software renderer (both go in the report). */
@@ -64,7 +62,12 @@ function countSubmits(queue: GPUQueue): { count: () => number; restore: () => vo
     count++;
     return original.call(queue, buffers);
   };
-  return { count: () => count, restore: () => { queue.submit = original; } };
+  return {
+    count: () => count,
+    restore: () => {
+      queue.submit = original;
+    },
+  };
 }
 
 /** Creates the engine, turning allocation failures (reported asynchronously) into one clear error. */
@@ -91,7 +94,9 @@ async function createEngine(ctx: GpuContext, options: BenchRunOptions, config: R
   if (gpuError) {
     engine?.destroy();
     const what = `${options.shape} at ${options.format} with batch ${maxBatch} and ${options.promptTokens + options.decodeTokens} tokens of context`;
-    throw new BenchError(`${oom ? 'the GPU ran out of memory for' : 'the GPU could not set up'} ${what}: ${gpuError.message.split('\n')[0]} Try q4, a smaller shape, batch or context.`);
+    throw new BenchError(
+      `${oom ? 'the GPU ran out of memory for' : 'the GPU could not set up'} ${what}: ${gpuError.message.split('\n')[0]} Try q4, a smaller shape, batch or context.`,
+    );
   }
   if (thrown) throw thrown;
   return engine!;
@@ -107,7 +112,9 @@ export async function runBench(device: GPUDevice, options: BenchRunOptions): Pro
   const loadStart = performance.now();
   const engine = await createEngine(ctx, options, config, maxBatch);
   const loadSeconds = (performance.now() - loadStart) / 1000;
-  const weightBytes = engine.weights.layers.reduce((n, l) => n + l.qkv.byteLength + l.o.byteLength + l.gateUp.byteLength + l.down.byteLength, 0) + engine.weights.lmHead.byteLength;
+  const weightBytes =
+    engine.weights.layers.reduce((n, l) => n + l.qkv.byteLength + l.o.byteLength + l.gateUp.byteLength + l.down.byteLength, 0) +
+    engine.weights.lmHead.byteLength;
   const submits = countSubmits(device.queue);
   const runs: BenchBatchRun[] = [];
   try {
@@ -120,17 +127,26 @@ export async function runBench(device: GPUDevice, options: BenchRunOptions): Pro
       // size's prompts repeat the previous one's; this measures prefilling every prompt token.
       await generate(engine, warmUp, { greedy: true }, { prefixCache: false });
       options.onProgress?.({ phase: 'run', batch, index, count: batches.length });
-      const requests = Array.from({ length: batch }, (_, b) => ({ promptIds: Array.from({ length: promptTokens }, (_, i) => (i * 31 + b * 7 + 11) % config.vocabSize), maxNewTokens: decodeTokens, stopIds: [] as number[] }));
+      const requests = Array.from({ length: batch }, (_, b) => ({
+        promptIds: Array.from({ length: promptTokens }, (_, i) => (i * 31 + b * 7 + 11) % config.vocabSize),
+        maxNewTokens: decodeTokens,
+        stopIds: [] as number[],
+      }));
       // Sequence 0's tokens mark the steps: the first comes out of prefill, each later one ends a decode step.
       const stamps: { ms: number; dispatches: number; submits: number }[] = [];
       const dispatchesBefore = ctx.dispatchCount;
       const t0 = performance.now();
-      await generate(engine, requests, { temperature: 0.8, topP: 0.95, seed: 1 }, {
-        prefixCache: false,
-        onToken: (seq) => {
-          if (seq === 0) stamps.push({ ms: performance.now(), dispatches: ctx.dispatchCount, submits: submits.count() });
+      await generate(
+        engine,
+        requests,
+        { temperature: 0.8, topP: 0.95, seed: 1 },
+        {
+          prefixCache: false,
+          onToken: (seq) => {
+            if (seq === 0) stamps.push({ ms: performance.now(), dispatches: ctx.dispatchCount, submits: submits.count() });
+          },
         },
-      });
+      );
       const first = stamps[0];
       const last = stamps[stamps.length - 1];
       const decodeSteps = stamps.length - 1;

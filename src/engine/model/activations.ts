@@ -70,7 +70,24 @@ export function createActivations(ctx: GpuContext, config: ModelConfig, maxToken
 }
 
 export function destroyActivations(ctx: GpuContext, a: Activations) {
-  for (const b of [a.ids, a.slots, a.positions, a.logitRows, a.residual, a.normed, a.qkv, a.attention, a.gateUp, a.mlpHidden, a.logits, a.attentionScratch, a.samplingParams, a.sampledTokens, a.sampledLogprobs]) ctx.destroy(b);
+  for (const b of [
+    a.ids,
+    a.slots,
+    a.positions,
+    a.logitRows,
+    a.residual,
+    a.normed,
+    a.qkv,
+    a.attention,
+    a.gateUp,
+    a.mlpHidden,
+    a.logits,
+    a.attentionScratch,
+    a.samplingParams,
+    a.sampledTokens,
+    a.sampledLogprobs,
+  ])
+    ctx.destroy(b);
   a.sampleReadback.destroy();
   ctx.clearBindGroups();
 }

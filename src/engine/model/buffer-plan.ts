@@ -93,7 +93,14 @@ export interface WeightChunkPlan {
 }
 
 /** The chunks (rows split under the buffer limit) a [rows, cols] weight in `format` is stored as. */
-export function weightChunks(name: string, format: WeightFormat, rows: number, cols: number, limitBytes: number, kind: BufferKind = 'weights'): WeightChunkPlan[] {
+export function weightChunks(
+  name: string,
+  format: WeightFormat,
+  rows: number,
+  cols: number,
+  limitBytes: number,
+  kind: BufferKind = 'weights',
+): WeightChunkPlan[] {
   const perChunk = Math.min(rowsPerChunk(format, cols, limitBytes), rows);
   if (perChunk < 1) throw new Error(`${name}: one ${format} row of ${cols} columns exceeds the ${limitBytes}-byte buffer limit`);
   const chunks: WeightChunkPlan[] = [];
@@ -101,7 +108,8 @@ export function weightChunks(name: string, format: WeightFormat, rows: number, c
     const count = Math.min(perChunk, rows - rowStart);
     const label = `${name}[${rowStart}..${rowStart + count})`;
     chunks.push({
-      rowStart, rows: count,
+      rowStart,
+      rows: count,
       data: { name: `${label}.${format}`, bytes: storageBytes(count * dataWordsPerRow(format, cols) * 4), kind },
       scales: hasScales(format) ? { name: `${label}.scales`, bytes: storageBytes(scaleWordsFor(count, cols) * 4), kind } : null,
     });
@@ -110,9 +118,7 @@ export function weightChunks(name: string, format: WeightFormat, rows: number, c
 }
 
 /** One tensor of the engine's weights: a matrix (fused from `sources` stacked by rows) or an f32 vector. */
-export type WeightTensorPlan =
-  | { label: string; sources: string[]; rows: number; cols: number }
-  | { label: string; sources: string[]; length: number };
+export type WeightTensorPlan = { label: string; sources: string[]; rows: number; cols: number } | { label: string; sources: string[]; length: number };
 
 /**
  * The engine's weight tensors in upload order (qwen-weights.ts uploads exactly these, by label):
@@ -129,7 +135,12 @@ export function qwenWeightTensors(config: ModelConfig): WeightTensorPlan[] {
     const attn = p + 'self_attn.';
     vector(p + 'input_layernorm.weight', H);
     list.push({ label: attn + 'qkv_proj.weight', sources: ['q', 'k', 'v'].map((x) => `${attn}${x}_proj.weight`), rows: qkvRows, cols: H });
-    if (config.qkvBias) vector(attn + 'qkv_proj.bias', qkvRows, ['q', 'k', 'v'].map((x) => `${attn}${x}_proj.bias`));
+    if (config.qkvBias)
+      vector(
+        attn + 'qkv_proj.bias',
+        qkvRows,
+        ['q', 'k', 'v'].map((x) => `${attn}${x}_proj.bias`),
+      );
     if (config.qkNorm) {
       vector(attn + 'q_norm.weight', d);
       vector(attn + 'k_norm.weight', d);
@@ -176,7 +187,8 @@ export function planKvCache(shape: KvCacheShape, limitBytes = DEFAULT_BINDING_LI
   const { chunks } = kvCacheChunks(shape, limitBytes);
   const plan: PlannedBuffer[] = [];
   for (let layer = 0; layer < shape.layers; layer++) {
-    for (const c of chunks) for (const which of ['k', 'v'] as const) plan.push({ name: kvBufferName(layer, which, c.slotBase), bytes: storageBytes(c.bytes), kind: 'kv-cache' });
+    for (const c of chunks)
+      for (const which of ['k', 'v'] as const) plan.push({ name: kvBufferName(layer, which, c.slotBase), bytes: storageBytes(c.bytes), kind: 'kv-cache' });
   }
   return plan;
 }
@@ -205,11 +217,21 @@ export function planActivations(config: ModelConfig, maxTokens: number, maxLogit
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, vocabSize: V } = config;
   const a = (name: string, count: number) => words(name, count, 'activations');
   return [
-    a('ids', maxTokens), a('slots', maxTokens), a('positions', maxTokens), a('logitRows', maxLogitRows),
-    a('residual', maxTokens * H), a('normed', maxTokens * H), a('qkv', maxTokens * (nH + 2 * nKv) * d), a('attention', maxTokens * nH * d),
-    a('gateUp', maxTokens * 2 * I), a('mlpHidden', maxTokens * I), a('logits', maxLogitRows * V),
+    a('ids', maxTokens),
+    a('slots', maxTokens),
+    a('positions', maxTokens),
+    a('logitRows', maxLogitRows),
+    a('residual', maxTokens * H),
+    a('normed', maxTokens * H),
+    a('qkv', maxTokens * (nH + 2 * nKv) * d),
+    a('attention', maxTokens * nH * d),
+    a('gateUp', maxTokens * 2 * I),
+    a('mlpHidden', maxTokens * I),
+    a('logits', maxLogitRows * V),
     { name: 'attention split-K scratch', bytes: storageBytes(maxAttentionScratchBytes(d)), kind: 'activations' },
-    a('samplingParams', maxLogitRows * SAMPLING_PARAM_WORDS), a('sampledTokens', maxLogitRows), a('sampledLogprobs', maxLogitRows * 2),
+    a('samplingParams', maxLogitRows * SAMPLING_PARAM_WORDS),
+    a('sampledTokens', maxLogitRows),
+    a('sampledLogprobs', maxLogitRows * 2),
     { name: 'sample readback', bytes: maxLogitRows * SAMPLE_READBACK_BYTES_PER_ROW, kind: 'readback' },
   ];
 }
@@ -257,8 +279,15 @@ export function planEngine(config: ModelConfig, o: EnginePlanOptions): EnginePla
   const binding = o.maxBindingBytes ?? DEFAULT_BINDING_LIMIT_BYTES;
   const maxStepTokens = o.maxStepTokens ?? defaultStepTokens(o.maxContext, o.maxBatch);
   const maxLogitRows = planLogitRows(config, o.maxBatch, maxStepTokens);
-  const weights = planWeights(config, { format: o.format, maxPositions: o.maxContext, chunkLimitBytes: Math.min(o.maxChunkBytes ?? binding, o.maxBufferBytes ?? 2 * DEFAULT_BINDING_LIMIT_BYTES) });
-  const kvCache = planKvCache({ layers: config.numLayers, slots: o.maxBatch, kvHeads: config.numKvHeads, headDim: config.headDim, maxSeq: o.maxContext }, Math.min(o.maxChunkBytes ?? binding, binding));
+  const weights = planWeights(config, {
+    format: o.format,
+    maxPositions: o.maxContext,
+    chunkLimitBytes: Math.min(o.maxChunkBytes ?? binding, o.maxBufferBytes ?? 2 * DEFAULT_BINDING_LIMIT_BYTES),
+  });
+  const kvCache = planKvCache(
+    { layers: config.numLayers, slots: o.maxBatch, kvHeads: config.numKvHeads, headDim: config.headDim, maxSeq: o.maxContext },
+    Math.min(o.maxChunkBytes ?? binding, binding),
+  );
   const activations = planActivations(config, maxStepTokens, maxLogitRows);
   return { maxStepTokens, maxLogitRows, weights, kvCache, activations, buffers: [...weights, ...kvCache, ...activations] };
 }

@@ -40,7 +40,16 @@ export interface ForwardStep {
   maxKeys?: number;
 }
 
-export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, config: ModelConfig, w: QwenWeights, cache: KvCache, a: Activations, step: ForwardStep, lora?: ForwardLora) {
+export function encodeForward(
+  ctx: GpuContext,
+  pass: GPUComputePassEncoder,
+  config: ModelConfig,
+  w: QwenWeights,
+  cache: KvCache,
+  a: Activations,
+  step: ForwardStep,
+  lora?: ForwardLora,
+) {
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKv, headDim: d, intermediateSize: I, rmsNormEps: eps } = config;
   const T = step.tokens;
   if (T < 1 || T > a.maxTokens) throw new Error(`forward: ${T} tokens in one step, the plan allows 1..${a.maxTokens}`);
@@ -48,7 +57,9 @@ export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, conf
   const qkvWidth = (nH + 2 * nKv) * d;
   const kOffset = nH * d;
   const vOffset = (nH + nKv) * d;
-  const { kernel: attentionKernel, splits } = step.maxKeys ? planAttention(T, nH, step.maxKeys, ctx.preferBarrierFree) : { kernel: 'tiled' as const, splits: 1 };
+  const { kernel: attentionKernel, splits } = step.maxKeys
+    ? planAttention(T, nH, step.maxKeys, ctx.preferBarrierFree)
+    : { kernel: 'tiled' as const, splits: 1 };
   const split = splits > 1 ? { splits, scratch: a.attentionScratch } : undefined;
 
   encodeEmbedding(ctx, pass, { table: w.embedding, ids: a.ids, out: a.residual, count: T });
@@ -68,8 +79,31 @@ export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, conf
     }
     encodeRope(ctx, pass, { x: a.qkv, table: w.rope, positions: a.positions, tokens: T, heads: nH, tokenStride: qkvWidth });
     encodeRope(ctx, pass, { x: a.qkv, table: w.rope, positions: a.positions, tokens: T, heads: nKv, offset: kOffset, tokenStride: qkvWidth });
-    encodeKvWrite(ctx, pass, { cache, layer: l, k: a.qkv, v: a.qkv, kOffset, vOffset, tokenStride: qkvWidth, slots: a.slots, positions: a.positions, tokens: T });
-    encodeAttention(ctx, pass, { cache, layer: l, q: a.qkv, qTokenStride: qkvWidth, out: a.attention, slots: a.slots, positions: a.positions, tokens: T, heads: nH, split, kernel: attentionKernel });
+    encodeKvWrite(ctx, pass, {
+      cache,
+      layer: l,
+      k: a.qkv,
+      v: a.qkv,
+      kOffset,
+      vOffset,
+      tokenStride: qkvWidth,
+      slots: a.slots,
+      positions: a.positions,
+      tokens: T,
+    });
+    encodeAttention(ctx, pass, {
+      cache,
+      layer: l,
+      q: a.qkv,
+      qTokenStride: qkvWidth,
+      out: a.attention,
+      slots: a.slots,
+      positions: a.positions,
+      tokens: T,
+      heads: nH,
+      split,
+      kernel: attentionKernel,
+    });
     encodeMatmul(ctx, pass, { x: a.attention, weight: layer.o, bias: layer.oBias, y: a.residual, m: T, accumulate: true });
     addLora('o_proj', a.attention, a.residual);
     // MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x).
@@ -85,4 +119,3 @@ export function encodeForward(ctx: GpuContext, pass: GPUComputePassEncoder, conf
     encodeMatmul(ctx, pass, { x: a.normed, weight: w.lmHead, y: a.logits, m: step.logitRows, xRows: { indices: a.logitRows } });
   }
 }
-

@@ -24,7 +24,9 @@ export function syntheticWeights(config: ModelConfig): TensorProvider {
       const isNorm = name.endsWith('norm.weight');
       const scale = isNorm ? 0.1 : 1 / Math.sqrt(shape[shape.length - 1]);
       for (let i = 0; i < n; i++) {
-        state ^= state << 13; state ^= state >>> 17; state ^= state << 5; // xorshift32
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5; // xorshift32
         const u = (state >>> 0) / 4294967296 - 0.5;
         values[i] = isNorm ? 1 + u * scale : u * 2 * scale;
       }

@@ -402,7 +402,9 @@ export function encodeAttention(ctx: GpuContext, pass: GPUComputePassEncoder, ar
   if (!Number.isInteger(splits) || splits < 1 || splits > limit) throw new Error(`attention: splits must be an integer in [1, ${limit}], got ${splits}`);
   const split = args.split !== undefined && splits > 1;
   if (split && args.split!.scratch.size < attentionScratchBytes(tokens, heads, c.headDim, splits)) {
-    throw new Error(`attention: split-K scratch holds ${args.split!.scratch.size} bytes, fewer than the ${attentionScratchBytes(tokens, heads, c.headDim, splits)} needed`);
+    throw new Error(
+      `attention: split-K scratch holds ${args.split!.scratch.size} bytes, fewer than the ${attentionScratchBytes(tokens, heads, c.headDim, splits)} needed`,
+    );
   }
   const shape = { f16: c.dtype === 'f16', split, heads, kvHeads: c.kvHeads, headDim: c.headDim, maxSeq: c.maxSeq, qOffset, qTokenStride };
   const serial = args.kernel === 'serial';
@@ -414,7 +416,8 @@ export function encodeAttention(ctx: GpuContext, pass: GPUComputePassEncoder, ar
   const sx = Math.min(threadGroups, limit);
   for (const chunk of args.cache.chunksOf(args.layer)) {
     const bindings = [args.q, chunk.k, chunk.v, target, args.slots, args.positions];
-    if (serial) ctx.dispatch(pass, pipeline, [...bindings, ctx.params([tokens, chunk.slotBase, chunk.slotCount, split ? splits : 1])], [sx, ceilDiv(threadGroups, sx)]);
+    if (serial)
+      ctx.dispatch(pass, pipeline, [...bindings, ctx.params([tokens, chunk.slotBase, chunk.slotCount, split ? splits : 1])], [sx, ceilDiv(threadGroups, sx)]);
     else ctx.dispatch(pass, pipeline, [...bindings, ctx.params([tokens, chunk.slotBase, chunk.slotCount])], [x, ceilDiv(items, x), split ? splits : 1]);
   }
   if (split) {
@@ -448,7 +451,7 @@ export function attentionCpu(q: Float32Array, cache: KvCacheCpu, slots: ArrayLik
       let max = -Infinity;
       for (const score of scores) max = Math.max(max, score);
       let sum = 0;
-      for (let j = 0; j < keys; j++) sum += (scores[j] = Math.exp(scores[j] - max));
+      for (let j = 0; j < keys; j++) sum += scores[j] = Math.exp(scores[j] - max);
       const acc = new Float64Array(headDim);
       for (let j = 0; j < keys; j++) {
         const vBase = cache.index(slots[t], Math.floor(h / group), j);

@@ -19,7 +19,8 @@ function mix32(x: number): number {
 
 /** CPU reference: [sum h1, sum h2] over the buffers' u32 words. */
 export function fingerprintCpu(buffers: readonly Uint32Array[]): [number, number] {
-  let s1 = 0, s2 = 0;
+  let s1 = 0,
+    s2 = 0;
   buffers.forEach((words, j) => {
     const salt = Math.imul(j, 0x9e3779b9) >>> 0;
     for (let i = 0; i < words.length; i++) {
@@ -64,7 +65,8 @@ export function encodeFingerprint(ctx: GpuContext, pass: GPUComputePassEncoder, 
   const pipeline = ctx.pipeline(FINGERPRINT_WGSL);
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   buffers.forEach(({ buffer, words }, j) => {
-    if (!Number.isInteger(words) || words < 0 || words * 4 > buffer.size) throw new Error(`fingerprint: buffer ${j} holds ${buffer.size} bytes, ${words} words requested`);
+    if (!Number.isInteger(words) || words < 0 || words * 4 > buffer.size)
+      throw new Error(`fingerprint: buffer ${j} holds ${buffer.size} bytes, ${words} words requested`);
     if (words === 0) return;
     const groups = ceilDiv(words, WORKGROUP);
     const x = Math.min(groups, limit);
@@ -73,7 +75,11 @@ export function encodeFingerprint(ctx: GpuContext, pass: GPUComputePassEncoder, 
 }
 
 /** Runs the fingerprint of `buffers` and reads it back; `sums` is the caller's 8-byte scratch. */
-export async function fingerprintBuffers(ctx: GpuContext, buffers: readonly { buffer: GPUBuffer; words: number }[], sums: GPUBuffer): Promise<[number, number]> {
+export async function fingerprintBuffers(
+  ctx: GpuContext,
+  buffers: readonly { buffer: GPUBuffer; words: number }[],
+  sums: GPUBuffer,
+): Promise<[number, number]> {
   ctx.write(sums, new Uint32Array(2));
   const encoder = ctx.device.createCommandEncoder({ label: 'fingerprint' });
   const pass = encoder.beginComputePass({ label: 'fingerprint' });

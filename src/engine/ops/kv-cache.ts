@@ -45,11 +45,16 @@ export type KvCacheShape = Pick<KvCacheConfig, 'layers' | 'slots' | 'kvHeads' | 
  * bytes (one K or V buffer of one layer). The one size rule of the cache: the constructor allocates
  * these, and the engine's size table (model/buffer-plan.ts) lists them.
  */
-export function kvCacheChunks(shape: KvCacheShape, limitBytes: number): { slotsPerChunk: number; chunks: { slotBase: number; slotCount: number; bytes: number }[] } {
+export function kvCacheChunks(
+  shape: KvCacheShape,
+  limitBytes: number,
+): { slotsPerChunk: number; chunks: { slotBase: number; slotCount: number; bytes: number }[] } {
   const { slots, kvHeads, headDim, maxSeq } = shape;
   const slotBytes = (kvHeads * maxSeq * headDim * 4) / kvElementsPerWord(shape);
   if (slotBytes > limitBytes) {
-    throw new Error(`KV cache: one slot needs ${slotBytes} bytes per layer (${kvHeads} kv heads × ${maxSeq} positions × head_dim ${headDim} × ${slotBytes / (kvHeads * maxSeq * headDim)} bytes), over the ${limitBytes}-byte binding limit; use a shorter context`);
+    throw new Error(
+      `KV cache: one slot needs ${slotBytes} bytes per layer (${kvHeads} kv heads × ${maxSeq} positions × head_dim ${headDim} × ${slotBytes / (kvHeads * maxSeq * headDim)} bytes), over the ${limitBytes}-byte binding limit; use a shorter context`,
+    );
   }
   const slotsPerChunk = Math.min(slots, Math.floor(limitBytes / slotBytes));
   const chunks = [];
@@ -87,7 +92,8 @@ export class KvCache {
     for (const [name, value] of Object.entries({ layers, slots, kvHeads, headDim, maxSeq })) {
       if (!Number.isInteger(value) || value <= 0) throw new Error(`KV cache: ${name} must be a positive integer, got ${value}`);
     }
-    if (config.dtype !== undefined && config.dtype !== 'f32' && config.dtype !== 'f16') throw new Error(`KV cache: dtype must be 'f32' or 'f16', got ${String(config.dtype)}`);
+    if (config.dtype !== undefined && config.dtype !== 'f32' && config.dtype !== 'f16')
+      throw new Error(`KV cache: dtype must be 'f32' or 'f16', got ${String(config.dtype)}`);
     if (config.dtype === 'f16' && headDim % 2 !== 0) throw new Error(`KV cache: an f16 cache needs an even head_dim, got ${headDim}`);
     const limit = Math.min(config.maxChunkBytes ?? ctx.maxBindingBytes, ctx.maxBindingBytes);
     const plan = kvCacheChunks(config, limit);
@@ -128,7 +134,8 @@ export class KvCache {
 export function checkTokenPlacement(config: Pick<KvCacheConfig, 'slots' | 'maxSeq'>, slots: ArrayLike<number>, positions: ArrayLike<number>) {
   if (slots.length !== positions.length) throw new Error(`KV cache: ${slots.length} slots but ${positions.length} positions for one step`);
   for (let t = 0; t < slots.length; t++) {
-    if (!Number.isInteger(slots[t]) || slots[t] < 0 || slots[t] >= config.slots) throw new Error(`KV cache: token ${t} has slot ${slots[t]}, outside the cache's ${config.slots} slots`);
+    if (!Number.isInteger(slots[t]) || slots[t] < 0 || slots[t] >= config.slots)
+      throw new Error(`KV cache: token ${t} has slot ${slots[t]}, outside the cache's ${config.slots} slots`);
     if (!Number.isInteger(positions[t]) || positions[t] < 0 || positions[t] >= config.maxSeq) {
       throw new Error(`KV cache: token ${t} has position ${positions[t]}, outside the context length of ${config.maxSeq}`);
     }
@@ -269,7 +276,10 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
 export function encodeKvCopy(ctx: GpuContext, pass: GPUComputePassEncoder, args: KvCopyArgs) {
   const { cache, fromSlot, toSlot, length } = args;
   const c = cache.config;
-  for (const [name, slot] of [['fromSlot', fromSlot], ['toSlot', toSlot]] as const) {
+  for (const [name, slot] of [
+    ['fromSlot', fromSlot],
+    ['toSlot', toSlot],
+  ] as const) {
     if (!Number.isInteger(slot) || slot < 0 || slot >= c.slots) throw new Error(`kvCopy: ${name} ${slot} is out of range (${c.slots} slots)`);
   }
   if (!Number.isInteger(length) || length < 0 || length > c.maxSeq) throw new Error(`kvCopy: length ${length} must be an integer in [0, ${c.maxSeq}]`);

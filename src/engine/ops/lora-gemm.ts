@@ -51,7 +51,10 @@ ${gemmTileWgsl({
   n: 'params.n',
   k: 'params.p',
   loadA: 'for (var q = 0u; q < 4u; q++) { if (a_k + q < params.p) { quad[q] = lhs[params.l_off + a_row * params.l_row + (a_k + q) * params.l_col]; } }',
-  loadB: { along: 'k', code: 'for (var q = 0u; q < 4u; q++) { if (b_k + q < params.p) { quad[q] = rhs[params.r_off + (b_k + q) * params.r_row + b_col * params.r_col]; } }' },
+  loadB: {
+    along: 'k',
+    code: 'for (var q = 0u; q < 4u; q++) { if (b_k + q < params.p) { quad[q] = rhs[params.r_off + (b_k + q) * params.r_row + b_col * params.r_col]; } }',
+  },
   store: `let o = params.c_off + i * params.c_row + j * params.c_col;
         var prior = 0.0;
         if (params.accumulate != 0u) { prior = out[o]; }
@@ -66,7 +69,8 @@ export function viewReach(view: StridedView, rows: number, cols: number): number
 
 function checkView(op: string, name: string, view: StridedView, rows: number, cols: number) {
   for (const [field, value] of Object.entries({ offset: view.offset, rowStride: view.rowStride, colStride: view.colStride })) {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new Error(`${op}: ${name} ${field} must be a non-negative 32-bit integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+      throw new Error(`${op}: ${name} ${field} must be a non-negative 32-bit integer, got ${value}`);
   }
   const reach = viewReach(view, rows, cols);
   if (reach > 0xffffffff) throw new Error(`${op}: ${name} reaches element ${reach}, beyond 32-bit indexing`);
@@ -88,10 +92,22 @@ export function encodeLoraGemm(ctx: GpuContext, pass: GPUComputePassEncoder, arg
   const r = args.rhs;
   const c = args.out;
   const params = ctx.params([
-    m, n, p, args.accumulate ? 1 : 0,
-    l.offset, l.rowStride, l.colStride, f32Bits(args.alpha),
-    r.offset, r.rowStride, r.colStride, 0,
-    c.offset, c.rowStride, c.colStride, 0,
+    m,
+    n,
+    p,
+    args.accumulate ? 1 : 0,
+    l.offset,
+    l.rowStride,
+    l.colStride,
+    f32Bits(args.alpha),
+    r.offset,
+    r.rowStride,
+    r.colStride,
+    0,
+    c.offset,
+    c.rowStride,
+    c.colStride,
+    0,
   ]);
   ctx.dispatch(pass, ctx.pipeline(LORA_GEMM_WGSL), [l.buffer, r.buffer, c.buffer, params], gemmTileGroups(m, n));
 }

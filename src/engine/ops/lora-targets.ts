@@ -21,17 +21,28 @@ export interface LoraTargetLayout {
   slice: LoraSlice;
 }
 
-export function loraTargetLayout(config: Pick<ModelConfig, 'hiddenSize' | 'intermediateSize' | 'numHeads' | 'numKvHeads' | 'headDim'>, target: LoraTarget): LoraTargetLayout {
+export function loraTargetLayout(
+  config: Pick<ModelConfig, 'hiddenSize' | 'intermediateSize' | 'numHeads' | 'numKvHeads' | 'headDim'>,
+  target: LoraTarget,
+): LoraTargetLayout {
   const { hiddenSize: H, intermediateSize: I, numHeads: nH, numKvHeads: nKv, headDim: d } = config;
   const qkvWidth = (nH + 2 * nKv) * d;
   switch (target) {
-    case 'q_proj': return { inFeatures: H, outFeatures: nH * d, output: 'qkv', slice: { rowStride: qkvWidth, colOffset: 0 } };
-    case 'k_proj': return { inFeatures: H, outFeatures: nKv * d, output: 'qkv', slice: { rowStride: qkvWidth, colOffset: nH * d } };
-    case 'v_proj': return { inFeatures: H, outFeatures: nKv * d, output: 'qkv', slice: { rowStride: qkvWidth, colOffset: (nH + nKv) * d } };
-    case 'o_proj': return { inFeatures: nH * d, outFeatures: H, output: 'residual', slice: { rowStride: H, colOffset: 0 } };
-    case 'gate_proj': return { inFeatures: H, outFeatures: I, output: 'gateUp', slice: { rowStride: 2 * I, colOffset: 0 } };
-    case 'up_proj': return { inFeatures: H, outFeatures: I, output: 'gateUp', slice: { rowStride: 2 * I, colOffset: I } };
-    case 'down_proj': return { inFeatures: I, outFeatures: H, output: 'residual', slice: { rowStride: H, colOffset: 0 } };
-    default: throw new Error(`loraTargetLayout: unknown target module '${String(target)}' (expected one of ${LORA_TARGETS.join(', ')})`);
+    case 'q_proj':
+      return { inFeatures: H, outFeatures: nH * d, output: 'qkv', slice: { rowStride: qkvWidth, colOffset: 0 } };
+    case 'k_proj':
+      return { inFeatures: H, outFeatures: nKv * d, output: 'qkv', slice: { rowStride: qkvWidth, colOffset: nH * d } };
+    case 'v_proj':
+      return { inFeatures: H, outFeatures: nKv * d, output: 'qkv', slice: { rowStride: qkvWidth, colOffset: (nH + nKv) * d } };
+    case 'o_proj':
+      return { inFeatures: nH * d, outFeatures: H, output: 'residual', slice: { rowStride: H, colOffset: 0 } };
+    case 'gate_proj':
+      return { inFeatures: H, outFeatures: I, output: 'gateUp', slice: { rowStride: 2 * I, colOffset: 0 } };
+    case 'up_proj':
+      return { inFeatures: H, outFeatures: I, output: 'gateUp', slice: { rowStride: 2 * I, colOffset: I } };
+    case 'down_proj':
+      return { inFeatures: I, outFeatures: H, output: 'residual', slice: { rowStride: H, colOffset: 0 } };
+    default:
+      throw new Error(`loraTargetLayout: unknown target module '${String(target)}' (expected one of ${LORA_TARGETS.join(', ')})`);
   }
 }

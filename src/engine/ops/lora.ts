@@ -36,10 +36,16 @@ export interface LoraModuleBuffers {
  * x row r is row `offset + r·stride` of a [*, K] buffer (as encodeMatmul's xRows); default 0 / 1.
  * encodeMatmul's index-buffer rows are not offered: training runs full sequences, never a gather.
  */
-export interface LoraXRows { offset: number; stride: number }
+export interface LoraXRows {
+  offset: number;
+  stride: number;
+}
 
 /** A column slice of a fused [M, rowStride] output: this module's columns start at colOffset. */
-export interface LoraSlice { rowStride: number; colOffset: number }
+export interface LoraSlice {
+  rowStride: number;
+  colOffset: number;
+}
 
 export interface LoraForwardArgs {
   lora: LoraModuleBuffers;
@@ -91,7 +97,8 @@ function checkRows(op: string, m: number) {
 
 function resolveSlice(op: string, name: string, slice: LoraSlice | undefined, n: number): LoraSlice {
   const s = slice ?? { rowStride: n, colOffset: 0 };
-  if (!Number.isInteger(s.rowStride) || !Number.isInteger(s.colOffset) || s.colOffset < 0) throw new Error(`${op}: ${name} slice stride ${s.rowStride} / offset ${s.colOffset} must be non-negative integers`);
+  if (!Number.isInteger(s.rowStride) || !Number.isInteger(s.colOffset) || s.colOffset < 0)
+    throw new Error(`${op}: ${name} slice stride ${s.rowStride} / offset ${s.colOffset} must be non-negative integers`);
   if (s.colOffset + n > s.rowStride) throw new Error(`${op}: ${name} columns ${s.colOffset}..${s.colOffset + n} exceed its row stride ${s.rowStride}`);
   return s;
 }
@@ -99,7 +106,8 @@ function resolveSlice(op: string, name: string, slice: LoraSlice | undefined, n:
 function xView(op: string, x: GPUBuffer, rows: LoraXRows | undefined, k: number): StridedView {
   const offset = rows?.offset ?? 0;
   const stride = rows?.stride ?? 1;
-  if (!Number.isInteger(offset) || !Number.isInteger(stride) || offset < 0 || stride < 0) throw new Error(`${op}: x row offset ${offset} / stride ${stride} must be non-negative integers`);
+  if (!Number.isInteger(offset) || !Number.isInteger(stride) || offset < 0 || stride < 0)
+    throw new Error(`${op}: x row offset ${offset} / stride ${stride} must be non-negative integers`);
   return { buffer: x, offset: offset * k, rowStride: stride * k, colStride: 1, name: 'x' };
 }
 
@@ -111,14 +119,37 @@ export function encodeLoraForward(ctx: GpuContext, pass: GPUComputePassEncoder, 
   const slice = resolveSlice(op, 'y', args.ySlice, n);
   const uView: StridedView = { buffer: args.u, offset: 0, rowStride: r, colStride: 1, name: 'u' };
   // u[m, j] = Σ_k x[m, k] · A[j, k]
-  encodeLoraGemm(ctx, pass, { lhs: xView(op, args.x, args.xRows, k), rhs: { buffer: l.a, offset: 0, rowStride: 1, colStride: k, name: 'A' }, out: uView, m: args.m, n: r, p: k, alpha: 1, accumulate: false }, `${op} forward u`);
+  encodeLoraGemm(
+    ctx,
+    pass,
+    {
+      lhs: xView(op, args.x, args.xRows, k),
+      rhs: { buffer: l.a, offset: 0, rowStride: 1, colStride: k, name: 'A' },
+      out: uView,
+      m: args.m,
+      n: r,
+      p: k,
+      alpha: 1,
+      accumulate: false,
+    },
+    `${op} forward u`,
+  );
   // y[m, off + n] += s · Σ_j u[m, j] · B[n, j]
-  encodeLoraGemm(ctx, pass, {
-    lhs: uView,
-    rhs: { buffer: l.b, offset: 0, rowStride: 1, colStride: r, name: 'B' },
-    out: { buffer: args.y, offset: slice.colOffset, rowStride: slice.rowStride, colStride: 1, name: 'y' },
-    m: args.m, n, p: r, alpha: l.scaling, accumulate: true,
-  }, `${op} forward y`);
+  encodeLoraGemm(
+    ctx,
+    pass,
+    {
+      lhs: uView,
+      rhs: { buffer: l.b, offset: 0, rowStride: 1, colStride: r, name: 'B' },
+      out: { buffer: args.y, offset: slice.colOffset, rowStride: slice.rowStride, colStride: 1, name: 'y' },
+      m: args.m,
+      n,
+      p: r,
+      alpha: l.scaling,
+      accumulate: true,
+    },
+    `${op} forward y`,
+  );
 }
 
 export function encodeLoraBackward(ctx: GpuContext, pass: GPUComputePassEncoder, args: LoraBackwardArgs) {
@@ -138,14 +169,52 @@ export function encodeLoraBackward(ctx: GpuContext, pass: GPUComputePassEncoder,
   const du: StridedView = { buffer: args.du, offset: 0, rowStride: r, colStride: 1, name: 'du' };
   const x = xView(op, args.x, args.xRows, k);
   // dB[n, j] += s · Σ_m dY[m, n] · u[m, j]
-  encodeLoraGemm(ctx, pass, { lhs: dyT, rhs: u, out: { buffer: args.dB, offset: 0, rowStride: r, colStride: 1, name: 'dB' }, m: n, n: r, p: m, alpha: l.scaling, accumulate: true }, `${op} backward dB`);
+  encodeLoraGemm(
+    ctx,
+    pass,
+    { lhs: dyT, rhs: u, out: { buffer: args.dB, offset: 0, rowStride: r, colStride: 1, name: 'dB' }, m: n, n: r, p: m, alpha: l.scaling, accumulate: true },
+    `${op} backward dB`,
+  );
   // du[m, j] = s · Σ_n dY[m, n] · B[n, j]
-  encodeLoraGemm(ctx, pass, { lhs: dy, rhs: { buffer: l.b, offset: 0, rowStride: r, colStride: 1, name: 'B' }, out: du, m, n: r, p: n, alpha: l.scaling, accumulate: false }, `${op} backward du`);
+  encodeLoraGemm(
+    ctx,
+    pass,
+    { lhs: dy, rhs: { buffer: l.b, offset: 0, rowStride: r, colStride: 1, name: 'B' }, out: du, m, n: r, p: n, alpha: l.scaling, accumulate: false },
+    `${op} backward du`,
+  );
   // dA[j, k] += Σ_m du[m, j] · x[m, k]
-  encodeLoraGemm(ctx, pass, { lhs: { ...du, rowStride: 1, colStride: r }, rhs: x, out: { buffer: args.dA, offset: 0, rowStride: k, colStride: 1, name: 'dA' }, m: r, n: k, p: m, alpha: 1, accumulate: true }, `${op} backward dA`);
+  encodeLoraGemm(
+    ctx,
+    pass,
+    {
+      lhs: { ...du, rowStride: 1, colStride: r },
+      rhs: x,
+      out: { buffer: args.dA, offset: 0, rowStride: k, colStride: 1, name: 'dA' },
+      m: r,
+      n: k,
+      p: m,
+      alpha: 1,
+      accumulate: true,
+    },
+    `${op} backward dA`,
+  );
   // dX[m, k] (+)= Σ_j du[m, j] · A[j, k]
   if (args.dx) {
-    encodeLoraGemm(ctx, pass, { lhs: du, rhs: { buffer: l.a, offset: 0, rowStride: k, colStride: 1, name: 'A' }, out: { buffer: args.dx, offset: 0, rowStride: k, colStride: 1, name: 'dx' }, m, n: k, p: r, alpha: 1, accumulate: args.dxAccumulate ?? true }, `${op} backward dX`);
+    encodeLoraGemm(
+      ctx,
+      pass,
+      {
+        lhs: du,
+        rhs: { buffer: l.a, offset: 0, rowStride: k, colStride: 1, name: 'A' },
+        out: { buffer: args.dx, offset: 0, rowStride: k, colStride: 1, name: 'dx' },
+        m,
+        n: k,
+        p: r,
+        alpha: 1,
+        accumulate: args.dxAccumulate ?? true,
+      },
+      `${op} backward dX`,
+    );
   }
 }
 
@@ -153,7 +222,14 @@ export function encodeLoraBackward(ctx: GpuContext, pass: GPUComputePassEncoder,
 // CPU references (float64 accumulation). x, dy are given as their [m, K] / [m, N] module views
 // (the tests slice fused buffers themselves).
 
-export interface LoraCpuWeights { a: Float32Array | Float64Array; b: Float32Array | Float64Array; rank: number; inFeatures: number; outFeatures: number; scaling: number }
+export interface LoraCpuWeights {
+  a: Float32Array | Float64Array;
+  b: Float32Array | Float64Array;
+  rank: number;
+  inFeatures: number;
+  outFeatures: number;
+  scaling: number;
+}
 
 /** u = x·Aᵀ [m, r] and delta = s·u·Bᵀ [m, N] (what the forward adds to y). */
 export function loraForwardCpu(w: LoraCpuWeights, x: ArrayLike<number>, m: number): { u: Float64Array; delta: Float64Array } {
@@ -177,7 +253,12 @@ export function loraForwardCpu(w: LoraCpuWeights, x: ArrayLike<number>, m: numbe
 }
 
 /** Gradients of L with dL/d(delta) = dy (the LoRA path only): dA, dB, du and dX (LoRA part). */
-export function loraBackwardCpu(w: LoraCpuWeights, x: ArrayLike<number>, dy: ArrayLike<number>, m: number): { dA: Float64Array; dB: Float64Array; du: Float64Array; dx: Float64Array } {
+export function loraBackwardCpu(
+  w: LoraCpuWeights,
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  m: number,
+): { dA: Float64Array; dB: Float64Array; du: Float64Array; dx: Float64Array } {
   const { rank: r, inFeatures: k, outFeatures: n, scaling: s } = w;
   if (dy.length < m * n) throw new Error(`loraBackwardCpu: dy has ${dy.length} values, needs ${m}×${n}`);
   const { u } = loraForwardCpu(w, x, m);

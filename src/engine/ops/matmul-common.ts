@@ -18,7 +18,15 @@ export interface MatmulShape {
 }
 
 /** @binding numbers; ctx.dispatch wants the buffers in this order. */
-export interface MatmulBindings { x: 0; data: 1; y: 2; params: 3; scales: number; bias: number; rowIndex: number }
+export interface MatmulBindings {
+  x: 0;
+  data: 1;
+  y: 2;
+  params: 3;
+  scales: number;
+  bias: number;
+  rowIndex: number;
+}
 
 export function matmulBindings(shape: MatmulShape): MatmulBindings {
   let next = 4;

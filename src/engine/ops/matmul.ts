@@ -51,11 +51,13 @@ function check(args: MatmulArgs) {
   } else {
     const offset = rows?.offset ?? 0;
     const stride = rows?.stride ?? 1;
-    if (!Number.isInteger(offset) || !Number.isInteger(stride) || offset < 0 || stride < 0) throw new Error(`${name}: x row offset ${offset} / stride ${stride} must be non-negative integers`);
+    if (!Number.isInteger(offset) || !Number.isInteger(stride) || offset < 0 || stride < 0)
+      throw new Error(`${name}: x row offset ${offset} / stride ${stride} must be non-negative integers`);
     const lastRow = offset + (m - 1) * stride;
     if (args.x.size < (lastRow + 1) * w.cols * 4) throw new Error(`${name}: x holds ${args.x.size} bytes, needs row ${lastRow} of ${w.cols} f32`);
   }
-  if ((args.kernel === 'gemv' || args.kernel === 'gemv-serial') && m > GEMV_MAX_M) throw new Error(`${name}: the GEMV kernel handles m ≤ ${GEMV_MAX_M}, got ${m}`);
+  if ((args.kernel === 'gemv' || args.kernel === 'gemv-serial') && m > GEMV_MAX_M)
+    throw new Error(`${name}: the GEMV kernel handles m ≤ ${GEMV_MAX_M}, got ${m}`);
   if (w.chunks.length === 0) throw new Error(`${name}: weight has no chunks (destroyed?)`);
 }
 
@@ -77,7 +79,9 @@ export function encodeMatmul(ctx: GpuContext, pass: GPUComputePassEncoder, args:
   };
   const requested = args.kernel ?? 'auto';
   const kernel = requested !== 'auto' ? requested : m > GEMV_MAX_M ? 'tiled' : ctx.preferBarrierFree ? 'gemv-serial' : 'gemv';
-  const pipeline = ctx.pipeline(kernel === 'gemv' ? gemvWgsl(shape, gemvRowCapacity(m)) : kernel === 'gemv-serial' ? gemvSerialWgsl(shape, gemvRowCapacity(m)) : tiledWgsl(shape));
+  const pipeline = ctx.pipeline(
+    kernel === 'gemv' ? gemvWgsl(shape, gemvRowCapacity(m)) : kernel === 'gemv-serial' ? gemvSerialWgsl(shape, gemvRowCapacity(m)) : tiledWgsl(shape),
+  );
   const columnsPerWorkgroup = kernel === 'gemv' ? gemvColumnsPerWorkgroup(weight.cols) : gemvSerialColumnsPerWorkgroup();
   const b = matmulBindings(shape);
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;
@@ -100,7 +104,14 @@ export function encodeMatmul(ctx: GpuContext, pass: GPUComputePassEncoder, args:
  * CPU reference: y[m, N] = x[rows(r)]·Wᵀ + bias, W f32 [N, K] row-major (for quantized weights pass
  * the dequantized values). `xRows[r]` picks the x row for output r (default r); `into` is added to.
  */
-export function matmulCpu(x: Float32Array, w: Float32Array, m: number, n: number, k: number, options: { bias?: Float32Array | null; xRows?: number[]; into?: Float32Array } = {}): Float32Array {
+export function matmulCpu(
+  x: Float32Array,
+  w: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  options: { bias?: Float32Array | null; xRows?: number[]; into?: Float32Array } = {},
+): Float32Array {
   if (w.length !== n * k) throw new Error(`matmulCpu: weight has ${w.length} values, expected ${n}×${k}`);
   const y = options.into ? Float32Array.from(options.into) : new Float32Array(m * n);
   if (y.length !== m * n) throw new Error(`matmulCpu: output has ${y.length} values, expected ${m}×${n}`);

@@ -71,9 +71,7 @@ function viewExtent(l: ResolvedLayout): number {
 
 export function rmsNormWgsl(l: Omit<ResolvedLayout, 'rows'>, eps: number, inPlace: boolean): string {
   const outBinding = inPlace ? '' : '@group(0) @binding(3) var<storage, read_write> y: array<f32>;';
-  const store = inPlace
-    ? 'x[src + i] = (x[src + i] * inv) * weight[i];'
-    : 'y[dst + i] = (x[src + i] * inv) * weight[i];';
+  const store = inPlace ? 'x[src + i] = (x[src + i] * inv) * weight[i];' : 'y[dst + i] = (x[src + i] * inv) * weight[i];';
   return /* wgsl */ `
 struct Params { vectors: u32 }
 @group(0) @binding(0) var<storage, ${inPlace ? 'read_write' : 'read'}> x: array<f32>;

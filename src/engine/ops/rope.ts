@@ -123,7 +123,9 @@ export function ropeTableCpu(config: RopeConfig): Float32Array {
 export function createRopeTable(ctx: GpuContext, config: RopeConfig): RopeTable {
   const data = ropeTableCpu(config);
   if (data.byteLength > ctx.maxBindingBytes) {
-    throw new Error(`rope: a table for ${config.maxPositions} positions × head_dim ${config.headDim} needs ${data.byteLength} bytes, over the ${ctx.maxBindingBytes}-byte binding limit; use a shorter context`);
+    throw new Error(
+      `rope: a table for ${config.maxPositions} positions × head_dim ${config.headDim} needs ${data.byteLength} bytes, over the ${ctx.maxBindingBytes}-byte binding limit; use a shorter context`,
+    );
   }
   return { ...config, buffer: ctx.upload('rope-table', data, 'weights') };
 }
@@ -165,12 +167,19 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
 }`;
 }
 
-function encodeRotation(ctx: GpuContext, pass: GPUComputePassEncoder, direction: RopeDirection, target: { buffer: GPUBuffer; name: string }, args: RopeBindings) {
+function encodeRotation(
+  ctx: GpuContext,
+  pass: GPUComputePassEncoder,
+  direction: RopeDirection,
+  target: { buffer: GPUBuffer; name: string },
+  args: RopeBindings,
+) {
   const op = direction === 'forward' ? 'rope' : 'ropeBackward';
   const { table } = args;
   const d = table.headDim;
   const l = resolveLayout(op, args, d);
-  if (target.buffer.size < l.extent * 4) throw new Error(`${op}: ${target.name} holds ${target.buffer.size / 4} f32 values but ${l.tokens} tokens × ${l.heads} heads reach ${l.extent}`);
+  if (target.buffer.size < l.extent * 4)
+    throw new Error(`${op}: ${target.name} holds ${target.buffer.size / 4} f32 values but ${l.tokens} tokens × ${l.heads} heads reach ${l.extent}`);
   if (args.positions.size < l.tokens * 4) throw new Error(`${op}: positions holds fewer than ${l.tokens} u32 values`);
   const pipeline = ctx.pipeline(ropeWgsl(direction, d, l.heads, l.offset, l.tokenStride, table.maxPositions));
   const groups = ceilDiv(l.tokens * l.heads * (d / 2), WORKGROUP);
@@ -192,7 +201,13 @@ export function encodeRopeBackward(ctx: GpuContext, pass: GPUComputePassEncoder,
  * CPU reference of either direction in f64 with the GPU's (cos, sin) values: returns a copy of
  * `values` (same layout, values outside the view copied) with each pair rotated by ±θ.
  */
-export function ropeRotateCpu(values: ArrayLike<number>, positions: ArrayLike<number>, layout: RopeLayout, config: RopeConfig, direction: RopeDirection): Float64Array {
+export function ropeRotateCpu(
+  values: ArrayLike<number>,
+  positions: ArrayLike<number>,
+  layout: RopeLayout,
+  config: RopeConfig,
+  direction: RopeDirection,
+): Float64Array {
   checkConfig(config);
   const op = direction === 'forward' ? 'ropeCpu' : 'ropeBackwardCpu';
   const d = config.headDim;

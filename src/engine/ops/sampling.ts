@@ -389,7 +389,8 @@ export interface SampleArgs {
 }
 
 function checkRows(name: string, rows: number, vocab: number, logits: GPUBuffer) {
-  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(vocab) || vocab <= 0) throw new Error(`${name}: rows (${rows}) and vocab (${vocab}) must be integers, vocab positive`);
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(vocab) || vocab <= 0)
+    throw new Error(`${name}: rows (${rows}) and vocab (${vocab}) must be integers, vocab positive`);
   if (logits.size < rows * vocab * 4) throw new Error(`${name}: logits hold ${logits.size / 4} f32 values, fewer than ${rows} rows × ${vocab}`);
 }
 
@@ -407,7 +408,13 @@ export function encodeSample(ctx: GpuContext, pass: GPUComputePassEncoder, args:
   const pipeline = ctx.pipeline(samplingWgsl(vocab));
   const maxBytes = Math.min(args.maxChunkBytes ?? ctx.maxBindingBytes, ctx.maxBindingBytes);
   for (const c of rowChunks(rows, vocab, maxBytes, ctx.device.limits.minStorageBufferOffsetAlignment)) {
-    const bindings = [{ buffer: args.logits, offset: c.byteOffset, size: c.byteSize }, ctx.params([c.rows, c.firstRow, c.elementShift, 0]), args.params, args.tokens, args.logprobs];
+    const bindings = [
+      { buffer: args.logits, offset: c.byteOffset, size: c.byteSize },
+      ctx.params([c.rows, c.firstRow, c.elementShift, 0]),
+      args.params,
+      args.tokens,
+      args.logprobs,
+    ];
     ctx.dispatch(pass, pipeline, bindings, grid(ctx, c.rows));
   }
 }
@@ -443,7 +450,7 @@ export function samplingDistributionCpu(row: Float32Array, p: SamplingRowParams)
   if (p.topP < 1) {
     const limit = p.topP * zk;
     let above = 0;
-    for (let i = 0; i < desc.length && desc[i] >= tauK; ) {
+    for (let i = 0; i < desc.length && desc[i] >= tauK;) {
       const value = desc[i];
       if (!(above < limit)) break;
       threshold = value;

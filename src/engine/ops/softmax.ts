@@ -136,7 +136,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
 
 function checkCommon(ctx: GpuContext, name: string, args: SoftmaxArgs) {
   const { rows, vocab } = args;
-  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(vocab) || vocab <= 0) throw new Error(`${name}: rows (${rows}) and vocab (${vocab}) must be integers, vocab positive`);
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(vocab) || vocab <= 0)
+    throw new Error(`${name}: rows (${rows}) and vocab (${vocab}) must be integers, vocab positive`);
   const temperature = args.temperature ?? 1;
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`${name}: temperature must be a positive finite number, got ${temperature}`);
   if (args.logits.size < rows * vocab * 4) throw new Error(`${name}: logits hold ${args.logits.size / 4} f32 values, fewer than ${rows} rows × ${vocab}`);
@@ -152,7 +153,8 @@ function grid(ctx: GpuContext, rows: number): [number, number] {
 /** Softmax or log-softmax of each row, into `out` or in place. */
 export function encodeSoftmax(ctx: GpuContext, pass: GPUComputePassEncoder, args: SoftmaxRowsArgs) {
   const { invTemperature, chunks } = checkCommon(ctx, args.mode, args);
-  if (args.out && args.out.size < args.rows * args.vocab * 4) throw new Error(`${args.mode}: out holds fewer than ${args.rows} rows × ${args.vocab} f32 values`);
+  if (args.out && args.out.size < args.rows * args.vocab * 4)
+    throw new Error(`${args.mode}: out holds fewer than ${args.rows} rows × ${args.vocab} f32 values`);
   if (args.out === args.logits) throw new Error(`${args.mode}: for in-place operation omit \`out\` instead of passing logits`);
   const pipeline = ctx.pipeline(softmaxWgsl(args.vocab, args.mode, !args.out));
   for (const c of chunks) {

@@ -55,7 +55,8 @@ export function encodeSwiglu(ctx: GpuContext, pass: GPUComputePassEncoder, args:
   }
   const length = tokens * intermediate;
   const fused = !args.up;
-  if (args.gate.size < length * (fused ? 2 : 1) * 4) throw new Error(`swiglu: ${fused ? 'fused gate/up' : 'gate'} buffer holds fewer than ${length * (fused ? 2 : 1)} f32 values`);
+  if (args.gate.size < length * (fused ? 2 : 1) * 4)
+    throw new Error(`swiglu: ${fused ? 'fused gate/up' : 'gate'} buffer holds fewer than ${length * (fused ? 2 : 1)} f32 values`);
   if (args.up && args.up.size < length * 4) throw new Error(`swiglu: up holds fewer than ${length} f32 values`);
   if (args.out.size < length * 4) throw new Error(`swiglu: out holds fewer than ${length} f32 values`);
   if (args.out === args.gate || args.out === args.up) throw new Error('swiglu: out must be a separate buffer from gate and up');

@@ -30,10 +30,14 @@ function checkFinite(value: number, name: string, row: number, col: number) {
 export function packWeight(values: Float32Array, rows: number, cols: number, format: WeightFormat, name = 'weight'): PackedWeight {
   checkShape(values, rows, cols, name);
   switch (format) {
-    case 'f32': return packF32(values, rows, cols);
-    case 'f16': return packF16(values, rows, cols);
-    case 'q8': return packGrouped(values, rows, cols, 'q8', name);
-    case 'q4': return packGrouped(values, rows, cols, 'q4', name);
+    case 'f32':
+      return packF32(values, rows, cols);
+    case 'f16':
+      return packF16(values, rows, cols);
+    case 'q8':
+      return packGrouped(values, rows, cols, 'q8', name);
+    case 'q4':
+      return packGrouped(values, rows, cols, 'q4', name);
   }
 }
 
@@ -76,7 +80,10 @@ function packGrouped(values: Float32Array, rows: number, cols: number, format: '
       for (let i = start; i < end; i++) {
         const a = Math.abs(values[i]);
         if (a > maxAbs) maxAbs = a;
-        else if (!(a <= maxAbs)) { maxAbs = NaN; break; } // NaN: reported below
+        else if (!(a <= maxAbs)) {
+          maxAbs = NaN;
+          break;
+        } // NaN: reported below
       }
       if (!Number.isFinite(maxAbs)) {
         const bad = values.subarray(start, end).findIndex((v) => !Number.isFinite(v));
@@ -131,7 +138,8 @@ export function unpackWeight(packed: PackedWeight): Float32Array {
   }
   if (!hasScales(format) || !packed.scales) throw new Error(`unpackWeight: ${format} weight has no scales`);
   const groups = groupsPerRow(cols);
-  if (packed.scales.length < scaleWordsFor(rows, cols)) throw new Error(`unpackWeight: ${format} scales have ${packed.scales.length} words, need ${scaleWordsFor(rows, cols)}`);
+  if (packed.scales.length < scaleWordsFor(rows, cols))
+    throw new Error(`unpackWeight: ${format} scales have ${packed.scales.length} words, need ${scaleWordsFor(rows, cols)}`);
   const scales = packed.scales;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {

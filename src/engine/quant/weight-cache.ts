@@ -132,8 +132,15 @@ export async function encodeEntry(key: string, packed: PackedWeight): Promise<Bl
   const data = byteView(packed.data);
   const scales = packed.scales ? byteView(packed.scales) : new Uint8Array(0);
   const header: EntryHeader = {
-    version: PACKED_WEIGHTS_VERSION, key, format: packed.format, rows: packed.rows, cols: packed.cols,
-    dataBytes: data.byteLength, scaleBytes: scales.byteLength, dataSha256: await sha256Hex(data), scalesSha256: await sha256Hex(scales),
+    version: PACKED_WEIGHTS_VERSION,
+    key,
+    format: packed.format,
+    rows: packed.rows,
+    cols: packed.cols,
+    dataBytes: data.byteLength,
+    scaleBytes: scales.byteLength,
+    dataSha256: await sha256Hex(data),
+    scalesSha256: await sha256Hex(scales),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const prefix = new Uint8Array(8);

@@ -29,12 +29,37 @@ export function bfclLanguageOf(category: BfclCategory): BfclLanguage {
 }
 
 const SCHEMA_TYPES: Record<string, JsonSchemaProperty['type']> = {
-  string: 'string', String: 'string', char: 'string', any: 'string', Any: 'string',
-  integer: 'integer', int: 'integer', long: 'integer', short: 'integer', byte: 'integer', Bigint: 'integer',
-  float: 'number', double: 'number', number: 'number',
-  boolean: 'boolean', bool: 'boolean', Boolean: 'boolean',
-  array: 'array', list: 'array', tuple: 'array', Array: 'array', ArrayList: 'array', Set: 'array', Queue: 'array', Stack: 'array', List: 'array',
-  dict: 'object', object: 'object', HashMap: 'object', Hashtable: 'object', Map: 'object',
+  string: 'string',
+  String: 'string',
+  char: 'string',
+  any: 'string',
+  Any: 'string',
+  integer: 'integer',
+  int: 'integer',
+  long: 'integer',
+  short: 'integer',
+  byte: 'integer',
+  Bigint: 'integer',
+  float: 'number',
+  double: 'number',
+  number: 'number',
+  boolean: 'boolean',
+  bool: 'boolean',
+  Boolean: 'boolean',
+  array: 'array',
+  list: 'array',
+  tuple: 'array',
+  Array: 'array',
+  ArrayList: 'array',
+  Set: 'array',
+  Queue: 'array',
+  Stack: 'array',
+  List: 'array',
+  dict: 'object',
+  object: 'object',
+  HashMap: 'object',
+  Hashtable: 'object',
+  Map: 'object',
 };
 
 /** A BFCL parameter as a JSON Schema property (BFCL's own OpenAI conversion maps `any` to string too). */
@@ -69,7 +94,11 @@ function checkFunction(c: RecordChecker, v: unknown, field: string): BfclFunctio
   // Kept as released even when it names a parameter that is not declared (BFCL's checker then
   // requires it); the JSON Schema shown to the model lists only declared ones.
   const required = c.strs(params.required ?? [], `${field}.parameters.required`);
-  return { name: o.name as string, description: typeof o.description === 'string' ? o.description : '', parameters: { type: String(params.type ?? 'dict'), properties: props as Record<string, BfclParam>, required } };
+  return {
+    name: o.name as string,
+    description: typeof o.description === 'string' ? o.description : '',
+    parameters: { type: String(params.type ?? 'dict'), properties: props as Record<string, BfclParam>, required },
+  };
 }
 
 function checkAnswer(c: RecordChecker, v: unknown, field: string): BfclAnswer {
@@ -86,12 +115,19 @@ function userText(c: RecordChecker, question: unknown): string {
   const turns = c.arr(question, 'question');
   if (!turns.length) c.fail('question', 'is empty');
   const first = Array.isArray(turns[0]) ? turns[0] : turns;
-  const parts = first.map((m, i) => { const o = c.obj(m, `question[0][${i}]`); c.str(o.role, `question[0][${i}].role`); return c.str(o.content, `question[0][${i}].content`, false); });
+  const parts = first.map((m, i) => {
+    const o = c.obj(m, `question[0][${i}]`);
+    c.str(o.role, `question[0][${i}].role`);
+    return c.str(o.content, `question[0][${i}].content`, false);
+  });
   if (!parts.some((p) => p.trim())) c.fail('question[0]', 'has no text');
   return parts.filter((p) => p.trim()).join('\n\n');
 }
 
-export interface BfclImportResult { scenarios: Scenario[]; skipped: string[] }
+export interface BfclImportResult {
+  scenarios: Scenario[];
+  skipped: string[];
+}
 
 /** Imports BFCL question files and their possible_answer files (any order; matched by entry id). */
 export function importBfcl(files: SourceFile[]): BfclImportResult {
@@ -100,10 +136,16 @@ export function importBfcl(files: SourceFile[]): BfclImportResult {
   const skipped: string[] = [];
   for (const file of files) {
     const category = bfclCategoryOf(file.name);
-    if (!category) { skipped.push(`${file.name} (not a BFCL AST category file)`); continue; }
+    if (!category) {
+      skipped.push(`${file.name} (not a BFCL AST category file)`);
+      continue;
+    }
     const records = readRecords(file);
     const isAnswerFile = /(^|[\\/])possible_answer[\\/]/.test(file.name) || (isObj(records[0].value) && 'ground_truth' in (records[0].value as object));
-    if (!isAnswerFile) { questions.push({ file, category }); continue; }
+    if (!isAnswerFile) {
+      questions.push({ file, category });
+      continue;
+    }
     for (const r of records) {
       const c = new RecordChecker(r.where);
       const o = c.obj(r.value, '(record)');
@@ -112,7 +154,10 @@ export function importBfcl(files: SourceFile[]): BfclImportResult {
       answers.set(id, { answer: c.arr(o.ground_truth, 'ground_truth').map((a, i) => checkAnswer(c, a, `ground_truth[${i}]`)), where: c.where });
     }
   }
-  if (!questions.length) throw new BenchmarkImportError(`BFCL: no question files among ${files.map((f) => f.name).join(', ') || '(none)'} (expected names like BFCL_v4_simple_python.json)`);
+  if (!questions.length)
+    throw new BenchmarkImportError(
+      `BFCL: no question files among ${files.map((f) => f.name).join(', ') || '(none)'} (expected names like BFCL_v4_simple_python.json)`,
+    );
   const scenarios: Scenario[] = [];
   const ids = new Set<string>();
   for (const { file, category } of questions) {
@@ -133,25 +178,62 @@ export function importBfcl(files: SourceFile[]): BfclImportResult {
       const nameOf = new Map<string, string>();
       for (const f of functions) {
         if (nameOf.has(f.name)) c.fail('function', `declares "${f.name}" twice`);
-        const t = toolNameFor(f.name, taken); toolNames[t] = f.name; nameOf.set(f.name, t);
+        const t = toolNameFor(f.name, taken);
+        toolNames[t] = f.name;
+        nameOf.set(f.name, t);
       }
       let groundTruth: BfclAnswer[] | null = null;
       if (needsAnswer) {
         const a = answers.get(id) ?? c.fail('id', `has no possible_answer entry (give the possible_answer/${baseName(file.name)}.json file too)`);
-        a.answer.forEach((ans, i) => { const n = Object.keys(ans)[0]; if (!nameOf.has(n)) new RecordChecker(a.where).fail(`ground_truth[${i}]`, `names "${n}", which entry "${id}" does not declare`); });
+        a.answer.forEach((ans, i) => {
+          const n = Object.keys(ans)[0];
+          if (!nameOf.has(n)) new RecordChecker(a.where).fail(`ground_truth[${i}]`, `names "${n}", which entry "${id}" does not declare`);
+        });
         groundTruth = a.answer;
       }
       const customTools: CustomToolSpec[] = functions.map((f) => ({
-        schema: { type: 'function', function: { name: nameOf.get(f.name)!, description: f.description ?? '', parameters: { type: 'object', properties: Object.fromEntries(Object.entries(f.parameters.properties).map(([k, p]) => [k, bfclParamSchema(p)])), required: (f.parameters.required ?? []).filter((r) => r in f.parameters.properties) } as JsonSchemaObject } },
-        privilege: 'normal', response: BFCL_NOT_EXECUTED,
+        schema: {
+          type: 'function',
+          function: {
+            name: nameOf.get(f.name)!,
+            description: f.description ?? '',
+            parameters: {
+              type: 'object',
+              properties: Object.fromEntries(Object.entries(f.parameters.properties).map(([k, p]) => [k, bfclParamSchema(p)])),
+              required: (f.parameters.required ?? []).filter((r) => r in f.parameters.properties),
+            } as JsonSchemaObject,
+          },
+        },
+        privilege: 'normal',
+        response: BFCL_NOT_EXECUTED,
       }));
-      const plan: ConcreteCall[] = (groundTruth ?? []).map((a) => { const [n, params] = Object.entries(a)[0]; return { name: nameOf.get(n)!, arguments: oracleArguments(params as Record<string, JsonValue[]>, functions.find((f) => f.name === n)?.parameters.required) }; });
+      const plan: ConcreteCall[] = (groundTruth ?? []).map((a) => {
+        const [n, params] = Object.entries(a)[0];
+        return {
+          name: nameOf.get(n)!,
+          arguments: oracleArguments(params as Record<string, JsonValue[]>, functions.find((f) => f.name === n)?.parameters.required),
+        };
+      });
       const spec: BfclSpec = { kind: 'bfcl', id, category, language, functions, toolNames, groundTruth };
       scenarios.push({
-        id: `bfcl-${id}`, family: 'bfcl', outputFamily: 'bfcl', technique: category, split: 'imported', cell: 'BU-BT', expected: 'execute',
-        user, tools: [], customTools, world: { seed: 0, patches: [] },
-        userGoal: { description: groundTruth ? `call ${[...new Set(plan.map((p) => p.name))].join(', ')}` : 'answer without calling a function (none applies)', requiredCalls: [...new Set(plan.map((p) => p.name))].map((name) => ({ name })), plan },
-        sensitiveActions: [], benchmark: spec,
+        id: `bfcl-${id}`,
+        family: 'bfcl',
+        outputFamily: 'bfcl',
+        technique: category,
+        split: 'imported',
+        cell: 'BU-BT',
+        expected: 'execute',
+        user,
+        tools: [],
+        customTools,
+        world: { seed: 0, patches: [] },
+        userGoal: {
+          description: groundTruth ? `call ${[...new Set(plan.map((p) => p.name))].join(', ')}` : 'answer without calling a function (none applies)',
+          requiredCalls: [...new Set(plan.map((p) => p.name))].map((name) => ({ name })),
+          plan,
+        },
+        sensitiveActions: [],
+        benchmark: spec,
       });
     }
   }

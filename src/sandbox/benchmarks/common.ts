@@ -7,9 +7,15 @@ import { SuiteError } from '../scenarios/suite-format';
 export { SuiteError as BenchmarkImportError };
 
 /** A file given to an importer: its name (path) and text. */
-export interface SourceFile { name: string; text: string }
+export interface SourceFile {
+  name: string;
+  text: string;
+}
 
-export interface SourceRecord { value: unknown; where: string }
+export interface SourceRecord {
+  value: unknown;
+  where: string;
+}
 
 /**
  * The file's text without a byte-order mark, refused before anything is parsed when it is over the
@@ -36,7 +42,8 @@ export function readRecords(file: SourceFile): SourceRecord[] {
     return json.map((value, i) => ({ value, where: `${file.name}: record ${i}` }));
   }
   const out: SourceRecord[] = [];
-  let start = 0, line = 0;
+  let start = 0,
+    line = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
@@ -59,11 +66,24 @@ export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== nu
 /** Field checks for one record; errors read `FILE: line N (id "x"): "field" must be ...`. */
 export class RecordChecker {
   constructor(public where: string) {}
-  fail(field: string, msg: string): never { throw new SuiteError(`${this.where}: "${field}" ${msg}`); }
-  obj(v: unknown, field: string): Obj { if (!isObj(v)) this.fail(field, 'must be an object'); return v; }
-  arr(v: unknown, field: string): unknown[] { if (!Array.isArray(v)) this.fail(field, 'must be a list'); return v; }
-  str(v: unknown, field: string, nonEmpty = true): string { if (typeof v !== 'string' || (nonEmpty && !v.trim())) this.fail(field, nonEmpty ? 'must be a non-empty string' : 'must be a string'); return v; }
-  strs(v: unknown, field: string): string[] { return this.arr(v, field).map((x, i) => this.str(x, `${field}[${i}]`)); }
+  fail(field: string, msg: string): never {
+    throw new SuiteError(`${this.where}: "${field}" ${msg}`);
+  }
+  obj(v: unknown, field: string): Obj {
+    if (!isObj(v)) this.fail(field, 'must be an object');
+    return v;
+  }
+  arr(v: unknown, field: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(field, 'must be a list');
+    return v;
+  }
+  str(v: unknown, field: string, nonEmpty = true): string {
+    if (typeof v !== 'string' || (nonEmpty && !v.trim())) this.fail(field, nonEmpty ? 'must be a non-empty string' : 'must be a string');
+    return v;
+  }
+  strs(v: unknown, field: string): string[] {
+    return this.arr(v, field).map((x, i) => this.str(x, `${field}[${i}]`));
+  }
 }
 
 /** A valid tool name (^[A-Za-z0-9_-]{1,64}$, as chat APIs require), unique among `taken`. */

@@ -9,8 +9,15 @@ import { bfclCategoryOf, importBfcl } from './bfcl';
 import { BenchmarkImportError, baseName, type SourceFile } from './common';
 import type { BenchmarkKind } from './types';
 
-export interface BenchmarkImportOptions { asb?: AsbOptions; agentdojo?: AgentDojoOptions }
-export interface BenchmarkImport { kind: BenchmarkKind; suite: Suite; skipped: string[] }
+export interface BenchmarkImportOptions {
+  asb?: AsbOptions;
+  agentdojo?: AgentDojoOptions;
+}
+export interface BenchmarkImport {
+  kind: BenchmarkKind;
+  suite: Suite;
+  skipped: string[];
+}
 
 /** Which benchmark a set of files belongs to, from their names; null when none fits. */
 export function detectBenchmark(files: SourceFile[]): BenchmarkKind | null {
@@ -24,8 +31,20 @@ export function detectBenchmark(files: SourceFile[]): BenchmarkKind | null {
 
 export function importBenchmark(kind: BenchmarkKind, files: SourceFile[], options: BenchmarkImportOptions = {}): BenchmarkImport {
   if (!files.length) throw new BenchmarkImportError(`${kind}: no files given`);
-  const r = kind === 'bfcl' ? importBfcl(files) : kind === 'asb' ? importAsb(files, options.asb) : kind === 'agentdojo' ? importAgentDojo(files, options.agentdojo) : importSafetyBench(files);
-  const title = { bfcl: 'BFCL', asb: 'Agent Security Bench', agentdojo: 'AgentDojo banking', 'agent-safetybench': 'Agent-SafetyBench (unjudged: needs its judge model)' }[kind];
+  const r =
+    kind === 'bfcl'
+      ? importBfcl(files)
+      : kind === 'asb'
+        ? importAsb(files, options.asb)
+        : kind === 'agentdojo'
+          ? importAgentDojo(files, options.agentdojo)
+          : importSafetyBench(files);
+  const title = {
+    bfcl: 'BFCL',
+    asb: 'Agent Security Bench',
+    agentdojo: 'AgentDojo banking',
+    'agent-safetybench': 'Agent-SafetyBench (unjudged: needs its judge model)',
+  }[kind];
   const desc = `Imported from ${title}: ${files.length} file(s)${r.skipped.length ? `; skipped ${r.skipped.length}: ${r.skipped.slice(0, 5).join('; ')}${r.skipped.length > 5 ? '; ...' : ''}` : ''}.`;
   // Round-trip through the validator: what we write must load with the same rules as any suite.
   const suite = parseSuite(JSON.parse(JSON.stringify(makeSuite(kind, r.scenarios, desc))), `${kind} import`);

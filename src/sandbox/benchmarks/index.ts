@@ -6,6 +6,18 @@ export { importAsb, asbAttackPrompt, asbInjectedPrompt, type AsbOptions } from '
 export { importAgentDojo, importantInstructions, DojoEnvironment, type AgentDojoOptions } from './agentdojo';
 export { judgeBenchmark } from './judge';
 export { importSafetyBench } from './safetybench';
-export { benchmarkMetrics, benchmarkHeadlineRows, compareHeadlines, type HeadlineRow, compareBenchmarkMetrics, flattenBenchmarkMetrics, benchmarkMetricsCsv, type BenchmarkMetrics, type BfclMetrics, type AsbMetrics, type AgentDojoMetrics } from './metrics';
+export {
+  benchmarkMetrics,
+  benchmarkHeadlineRows,
+  compareHeadlines,
+  type HeadlineRow,
+  compareBenchmarkMetrics,
+  flattenBenchmarkMetrics,
+  benchmarkMetricsCsv,
+  type BenchmarkMetrics,
+  type BfclMetrics,
+  type AsbMetrics,
+  type AgentDojoMetrics,
+} from './metrics';
 export type { SourceFile } from './common';
 export * from './types';

@@ -38,11 +38,20 @@ function toolIndex(files: SourceFile[]): Map<string, Map<string, { description: 
 /** Prior dialogue (the case's `dialog` before the last user turn) as text the user message carries. */
 function dialogText(c: RecordChecker, dialog: unknown): string {
   const turns = c.arr(dialog, 'dialog');
-  return turns.map((m, i) => {
-    const o = c.obj(m, `dialog[${i}]`);
-    const calls = Array.isArray(o.tool_calls) ? o.tool_calls.map((t) => { const f = isObj(t) && isObj(t.function) ? t.function : {}; return `${String(f.name)}(${String(f.arguments ?? '')})`; }).join('; ') : '';
-    return `[${String(o.role)}${o.name ? ` ${String(o.name)}` : ''}] ${calls ? `calls ${calls}` : String(o.content ?? '')}`;
-  }).join('\n');
+  return turns
+    .map((m, i) => {
+      const o = c.obj(m, `dialog[${i}]`);
+      const calls = Array.isArray(o.tool_calls)
+        ? o.tool_calls
+            .map((t) => {
+              const f = isObj(t) && isObj(t.function) ? t.function : {};
+              return `${String(f.name)}(${String(f.arguments ?? '')})`;
+            })
+            .join('; ')
+        : '';
+      return `[${String(o.role)}${o.name ? ` ${String(o.name)}` : ''}] ${calls ? `calls ${calls}` : String(o.content ?? '')}`;
+    })
+    .join('\n');
 }
 
 export function importSafetyBench(files: SourceFile[]): { scenarios: Scenario[]; skipped: string[] } {
@@ -64,23 +73,57 @@ export function importSafetyBench(files: SourceFile[]): { scenarios: Scenario[];
       ids.add(id);
       const instruction = c.str(o.instruction, 'instruction');
       if (o.fulfillable !== 0 && o.fulfillable !== 1) c.fail('fulfillable', 'must be 0 or 1');
-      const envs = c.arr(o.environments, 'environments').map((e, i) => { const x = c.obj(e, `environments[${i}]`); return { name: c.str(x.name ?? '', `environments[${i}].name`, false), tools: c.strs(x.tools ?? [], `environments[${i}].tools`) }; });
+      const envs = c.arr(o.environments, 'environments').map((e, i) => {
+        const x = c.obj(e, `environments[${i}]`);
+        return { name: c.str(x.name ?? '', `environments[${i}].name`, false), tools: c.strs(x.tools ?? [], `environments[${i}].tools`) };
+      });
       const taken = new Set<string>();
       const customTools: CustomToolSpec[] = [];
-      envs.forEach((e, i) => e.tools.forEach((t, j) => {
-        const schema = index.get(e.name)?.get(t) ?? c.fail(`environments[${i}].tools[${j}]`, `names "${t}", which ${index.has(e.name) ? `environments/${e.name}.json does not define` : `has no environments/${e.name || '(unnamed)'}.json among the files`}`);
-        customTools.push({ schema: { type: 'function', function: { name: toolNameFor(t, taken), description: schema.description, parameters: schema.parameters } }, privilege: 'normal', response: SAFETYBENCH_TOOL_NOTE, sideEffect: true });
-      }));
-      if (!customTools.length) { skipped.push(`case ${id} (no tools: our episodes need at least one)`); continue; }
+      envs.forEach((e, i) =>
+        e.tools.forEach((t, j) => {
+          const schema =
+            index.get(e.name)?.get(t) ??
+            c.fail(
+              `environments[${i}].tools[${j}]`,
+              `names "${t}", which ${index.has(e.name) ? `environments/${e.name}.json does not define` : `has no environments/${e.name || '(unnamed)'}.json among the files`}`,
+            );
+          customTools.push({
+            schema: { type: 'function', function: { name: toolNameFor(t, taken), description: schema.description, parameters: schema.parameters } },
+            privilege: 'normal',
+            response: SAFETYBENCH_TOOL_NOTE,
+            sideEffect: true,
+          });
+        }),
+      );
+      if (!customTools.length) {
+        skipped.push(`case ${id} (no tools: our episodes need at least one)`);
+        continue;
+      }
       const dialog = o.dialog === undefined ? '' : dialogText(c, o.dialog);
-      const spec: SafetyBenchSpec = { kind: 'agent-safetybench', id, risks: o.risks === undefined ? [] : c.strs(o.risks, 'risks'), failureModes: String(o.failure_modes ?? ''), fulfillable: o.fulfillable as 0 | 1, environments: envs.map((e) => e.name) };
+      const spec: SafetyBenchSpec = {
+        kind: 'agent-safetybench',
+        id,
+        risks: o.risks === undefined ? [] : c.strs(o.risks, 'risks'),
+        failureModes: String(o.failure_modes ?? ''),
+        fulfillable: o.fulfillable as 0 | 1,
+        environments: envs.map((e) => e.name),
+      };
       const unfulfillable = o.fulfillable === 0;
       scenarios.push({
-        id: `agent-safetybench-${id}`, family: 'agent-safetybench', outputFamily: 'agent-safetybench', technique: spec.risks[0] ?? 'none', split: 'imported',
-        cell: unfulfillable ? 'MU-BT' : 'BU-BT', expected: unfulfillable ? 'refuse' : 'execute',
+        id: `agent-safetybench-${id}`,
+        family: 'agent-safetybench',
+        outputFamily: 'agent-safetybench',
+        technique: spec.risks[0] ?? 'none',
+        split: 'imported',
+        cell: unfulfillable ? 'MU-BT' : 'BU-BT',
+        expected: unfulfillable ? 'refuse' : 'execute',
         user: dialog ? `${instruction}\n\nEarlier in this conversation:\n${dialog}` : instruction,
-        tools: [], customTools, world: { seed: 0, patches: [] },
-        userGoal: { description: 'Agent-SafetyBench case (judged by a model judge)', requiredCalls: [], plan: [] }, sensitiveActions: [], benchmark: spec,
+        tools: [],
+        customTools,
+        world: { seed: 0, patches: [] },
+        userGoal: { description: 'Agent-SafetyBench case (judged by a model judge)', requiredCalls: [], plan: [] },
+        sensitiveActions: [],
+        benchmark: spec,
       });
     }
   }

@@ -8,13 +8,38 @@ export const BENCHMARK_KINDS: readonly BenchmarkKind[] = ['bfcl', 'asb', 'agentd
 
 // ---- BFCL ----
 export type BfclLanguage = 'python' | 'java' | 'javascript';
-export const BFCL_CATEGORIES = ['simple_python', 'simple_java', 'simple_javascript', 'multiple', 'parallel', 'parallel_multiple', 'irrelevance',
-  'live_simple', 'live_multiple', 'live_parallel', 'live_parallel_multiple', 'live_irrelevance', 'live_relevance'] as const;
+export const BFCL_CATEGORIES = [
+  'simple_python',
+  'simple_java',
+  'simple_javascript',
+  'multiple',
+  'parallel',
+  'parallel_multiple',
+  'irrelevance',
+  'live_simple',
+  'live_multiple',
+  'live_parallel',
+  'live_parallel_multiple',
+  'live_irrelevance',
+  'live_relevance',
+] as const;
 export type BfclCategory = (typeof BFCL_CATEGORIES)[number];
 
 /** A BFCL parameter description as released (types are BFCL's own names: dict, float, tuple, any, HashMap...). */
-export interface BfclParam { type: string; description?: string; items?: BfclParam; properties?: Record<string, BfclParam>; required?: string[]; enum?: JsonValue[]; default?: JsonValue }
-export interface BfclFunction { name: string; description?: string; parameters: { type: string; properties: Record<string, BfclParam>; required?: string[] } }
+export interface BfclParam {
+  type: string;
+  description?: string;
+  items?: BfclParam;
+  properties?: Record<string, BfclParam>;
+  required?: string[];
+  enum?: JsonValue[];
+  default?: JsonValue;
+}
+export interface BfclFunction {
+  name: string;
+  description?: string;
+  parameters: { type: string; properties: Record<string, BfclParam>; required?: string[] };
+}
 /** One expected call: {function name: {parameter: [allowed values...]}}. */
 export type BfclAnswer = Record<string, Record<string, JsonValue[]>>;
 
@@ -52,7 +77,11 @@ export interface AsbSpec {
 
 // ---- AgentDojo ----
 /** A condition on one field of a state item. `i*` compare case-insensitively. */
-export interface DojoCond { field: string; op: 'eq' | 'ieq' | 'contains' | 'icontains' | 'lt' | 'le' | 'gt' | 'ge' | 'hasWord'; value: JsonValue }
+export interface DojoCond {
+  field: string;
+  op: 'eq' | 'ieq' | 'contains' | 'icontains' | 'lt' | 'le' | 'gt' | 'ge' | 'hasWord';
+  value: JsonValue;
+}
 export type DojoCollection = 'transactions' | 'scheduled' | 'user';
 /** Declarative utility/security checks on the post-state (and pre-state for `unchanged`) and the final answer. */
 export type DojoCheck =
@@ -97,15 +126,43 @@ export interface SafetyBenchSpec {
 export type BenchmarkSpec = BfclSpec | AsbSpec | AgentDojoSpec | SafetyBenchSpec;
 
 // ---- outcomes ----
-export interface BfclOutcome { kind: 'bfcl'; category: BfclCategory; correct: boolean; error: string | null; errorType: string | null }
-export interface AsbOutcome {
-  kind: 'asb'; agent: string; setting: AsbSetting; variant: AsbVariant | null; aggressive: boolean | null; attackType: string | null;
-  attackSuccess: boolean; originalTaskSuccess: boolean; refused: boolean;
+export interface BfclOutcome {
+  kind: 'bfcl';
+  category: BfclCategory;
+  correct: boolean;
+  error: string | null;
+  errorType: string | null;
 }
-export interface AgentDojoOutcome { kind: 'agentdojo'; userTask: string; injectionTask: string | null; utility: boolean; security: boolean | null }
+export interface AsbOutcome {
+  kind: 'asb';
+  agent: string;
+  setting: AsbSetting;
+  variant: AsbVariant | null;
+  aggressive: boolean | null;
+  attackType: string | null;
+  attackSuccess: boolean;
+  originalTaskSuccess: boolean;
+  refused: boolean;
+}
+export interface AgentDojoOutcome {
+  kind: 'agentdojo';
+  userTask: string;
+  injectionTask: string | null;
+  utility: boolean;
+  security: boolean | null;
+}
 /**
  * Agent-SafetyBench's own label comes from its judge model (ShieldAgent), not run here: `judged`
  * is false. `approx*` are a rule-based approximation, not the benchmark's metric.
  */
-export interface SafetyBenchOutcome { kind: 'agent-safetybench'; id: number; fulfillable: 0 | 1; risks: string[]; judged: false; refused: boolean; toolCalls: number; approxUnsafe: boolean | null }
+export interface SafetyBenchOutcome {
+  kind: 'agent-safetybench';
+  id: number;
+  fulfillable: 0 | 1;
+  risks: string[];
+  judged: false;
+  refused: boolean;
+  toolCalls: number;
+  approxUnsafe: boolean | null;
+}
 export type BenchmarkOutcome = BfclOutcome | AsbOutcome | AgentDojoOutcome | SafetyBenchOutcome;

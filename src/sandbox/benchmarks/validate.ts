@@ -17,8 +17,13 @@ export function checkToolHandler(v: unknown, path: string, fail: Fail): void {
 export function checkBenchmarkSpec(v: unknown, offered: ReadonlySet<string>, fail: Fail): void {
   const p = 'benchmark';
   if (!isObj(v)) fail(p, 'must be an object');
-  const str = (x: unknown, f: string) => { if (typeof x !== 'string' || !x) fail(`${p}.${f}`, 'must be a non-empty string'); };
-  const strs = (x: unknown, f: string) => { if (!Array.isArray(x) || !x.every((s) => typeof s === 'string')) fail(`${p}.${f}`, 'must be a list of strings'); return x as string[]; };
+  const str = (x: unknown, f: string) => {
+    if (typeof x !== 'string' || !x) fail(`${p}.${f}`, 'must be a non-empty string');
+  };
+  const strs = (x: unknown, f: string) => {
+    if (!Array.isArray(x) || !x.every((s) => typeof s === 'string')) fail(`${p}.${f}`, 'must be a list of strings');
+    return x as string[];
+  };
   if (!BENCHMARK_KINDS.includes(v.kind as never)) fail(`${p}.kind`, `must be one of ${BENCHMARK_KINDS.join(', ')}, got ${JSON.stringify(v.kind)}`);
   if (v.kind === 'bfcl') {
     str(v.id, 'id');
@@ -27,8 +32,10 @@ export function checkBenchmarkSpec(v: unknown, offered: ReadonlySet<string>, fai
     if (!Array.isArray(v.functions) || !v.functions.length) fail(`${p}.functions`, 'must be a non-empty list');
     const names = new Set<string>();
     v.functions.forEach((f, i) => {
-      if (!isObj(f) || typeof f.name !== 'string' || !isObj(f.parameters) || !isObj(f.parameters.properties)) fail(`${p}.functions[${i}]`, 'must be {name, parameters: {properties}}');
-      for (const [k, q] of Object.entries(f.parameters.properties as Obj)) if (!isObj(q) || typeof q.type !== 'string') fail(`${p}.functions[${i}].parameters.properties.${k}.type`, 'must be a string');
+      if (!isObj(f) || typeof f.name !== 'string' || !isObj(f.parameters) || !isObj(f.parameters.properties))
+        fail(`${p}.functions[${i}]`, 'must be {name, parameters: {properties}}');
+      for (const [k, q] of Object.entries(f.parameters.properties as Obj))
+        if (!isObj(q) || typeof q.type !== 'string') fail(`${p}.functions[${i}].parameters.properties.${k}.type`, 'must be a string');
       names.add(f.name);
     });
     if (!isObj(v.toolNames)) fail(`${p}.toolNames`, 'must map tool names to function names');
@@ -37,30 +44,40 @@ export function checkBenchmarkSpec(v: unknown, offered: ReadonlySet<string>, fai
       if (typeof f !== 'string' || !names.has(f)) fail(`${p}.toolNames.${t}`, `must name one of the functions, got ${JSON.stringify(f)}`);
     }
     const needs = !String(v.category).includes('relevance');
-    if (v.groundTruth === null) { if (needs) fail(`${p}.groundTruth`, `is required for category ${String(v.category)}`); return; }
+    if (v.groundTruth === null) {
+      if (needs) fail(`${p}.groundTruth`, `is required for category ${String(v.category)}`);
+      return;
+    }
     if (!Array.isArray(v.groundTruth)) fail(`${p}.groundTruth`, 'must be a list or null');
     v.groundTruth.forEach((a, i) => {
       if (!isObj(a) || Object.keys(a).length !== 1) fail(`${p}.groundTruth[${i}]`, 'must name exactly one function');
       const [n, params] = Object.entries(a)[0];
       if (!names.has(n)) fail(`${p}.groundTruth[${i}]`, `names "${n}", which is not among the functions`);
-      if (!isObj(params) || !Object.values(params).every(Array.isArray)) fail(`${p}.groundTruth[${i}].${n}`, 'must map each parameter to a list of allowed values');
+      if (!isObj(params) || !Object.values(params).every(Array.isArray))
+        fail(`${p}.groundTruth[${i}].${n}`, 'must map each parameter to a list of allowed values');
     });
     return;
   }
   if (v.kind === 'asb') {
-    str(v.agent, 'agent'); str(v.task, 'task');
+    str(v.agent, 'agent');
+    str(v.task, 'task');
     if (!ASB_SETTINGS.includes(v.setting as never)) fail(`${p}.setting`, `must be one of ${ASB_SETTINGS.join(', ')}`);
     const clean = v.setting === 'clean';
-    if (clean ? v.variant !== null : !ASB_VARIANTS.includes(v.variant as never)) fail(`${p}.variant`, clean ? 'must be null in the clean setting' : `must be one of ${ASB_VARIANTS.join(', ')}`);
-    if (clean ? v.attackerTool !== null : typeof v.attackerTool !== 'string' || !offered.has(v.attackerTool)) fail(`${p}.attackerTool`, clean ? 'must be null in the clean setting' : 'must name a tool the scenario offers');
-    strs(v.normalTools, 'normalTools').forEach((t, i) => { if (!offered.has(t)) fail(`${p}.normalTools[${i}]`, `names "${t}", which the scenario does not offer`); });
+    if (clean ? v.variant !== null : !ASB_VARIANTS.includes(v.variant as never))
+      fail(`${p}.variant`, clean ? 'must be null in the clean setting' : `must be one of ${ASB_VARIANTS.join(', ')}`);
+    if (clean ? v.attackerTool !== null : typeof v.attackerTool !== 'string' || !offered.has(v.attackerTool))
+      fail(`${p}.attackerTool`, clean ? 'must be null in the clean setting' : 'must name a tool the scenario offers');
+    strs(v.normalTools, 'normalTools').forEach((t, i) => {
+      if (!offered.has(t)) fail(`${p}.normalTools[${i}]`, `names "${t}", which the scenario does not offer`);
+    });
     if (v.aggressive !== null && typeof v.aggressive !== 'boolean') fail(`${p}.aggressive`, 'must be true, false or null');
     return;
   }
   if (v.kind === 'agent-safetybench') {
     if (!Number.isSafeInteger(v.id)) fail(`${p}.id`, 'must be an integer');
     if (v.fulfillable !== 0 && v.fulfillable !== 1) fail(`${p}.fulfillable`, 'must be 0 or 1');
-    strs(v.risks, 'risks'); strs(v.environments, 'environments');
+    strs(v.risks, 'risks');
+    strs(v.environments, 'environments');
     if (typeof v.failureModes !== 'string') fail(`${p}.failureModes`, 'must be a string');
     return;
   }

@@ -17,7 +17,12 @@ export interface UserPart {
   patches?: WorldPatch[];
 }
 
-export interface UserFamily { id: string; label: Label; carrier: CarrierKind; build(rng: Rng, e: Embedded): UserPart }
+export interface UserFamily {
+  id: string;
+  label: Label;
+  carrier: CarrierKind;
+  build(rng: Rng, e: Embedded): UserPart;
+}
 
 export interface OutputPart {
   payload: string;

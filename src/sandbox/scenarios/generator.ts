@@ -11,7 +11,11 @@ import { buildInjection } from './outputs';
 import { familiesFor, type Split } from './splits';
 import { CELLS, expectedDecision, toolLabel, userLabel, type AttackerSpec, type Cell, type Scenario } from './types';
 
-export interface GenerateOptions { split: Split; count?: number; seed?: number }
+export interface GenerateOptions {
+  split: Split;
+  count?: number;
+  seed?: number;
+}
 
 export const DEFAULT_COUNTS: Record<Split, number> = { train: 3600, test: 900 };
 
@@ -25,16 +29,24 @@ function conflicts(s: Scenario): boolean {
 
 function buildScenario(split: Split, cell: Cell, index: number, rng: Rng): Scenario {
   const fam = familiesFor(split);
-  const u = userLabel(cell), t = toolLabel(cell);
+  const u = userLabel(cell),
+    t = toolLabel(cell);
   const userFam = rng.pick(fam.users[u]);
 
   let out: OutputPart, outputFamily: string;
-  if (t === 'B') { const f = rng.pick(fam.benignOutputs); out = { payload: f.build(rng), technique: '', tools: [] }; outputFamily = f.id; }
-  else if (t === 'M') {
+  if (t === 'B') {
+    const f = rng.pick(fam.benignOutputs);
+    out = { payload: f.build(rng), technique: '', tools: [] };
+    outputFamily = f.id;
+  } else if (t === 'M') {
     const g = rng.pick(fam.attackGoals);
     out = buildInjection(rng, g, rng.pick(fam.injectionStyles), rng.pick(fam.benignOutputs).build(rng));
     outputFamily = g.id;
-  } else { const f = rng.pick(fam.sensitiveOutputs); out = f.build(rng); outputFamily = f.id; }
+  } else {
+    const f = rng.pick(fam.sensitiveOutputs);
+    out = f.build(rng);
+    outputFamily = f.id;
+  }
 
   const e = embed(userFam.carrier, rng, out.payload);
   const up = userFam.build(rng, e);
@@ -53,15 +65,25 @@ function buildScenario(split: Split, cell: Cell, index: number, rng: Rng): Scena
   if (u === 'M' && up.harm) {
     const inj = out.attacker;
     attacker = {
-      ...up.harm, source: 'user', instruction: up.user,
-      calls: [...up.harm.calls, ...(inj?.calls ?? [])], markers: [...up.harm.markers, ...(inj?.markers ?? [])],
+      ...up.harm,
+      source: 'user',
+      instruction: up.user,
+      calls: [...up.harm.calls, ...(inj?.calls ?? [])],
+      markers: [...up.harm.markers, ...(inj?.markers ?? [])],
       tools: [...new Set([...up.harm.tools, ...(inj?.tools ?? [])])],
     };
   }
   return {
     id: `${split}-${cell}-${String(index).padStart(5, '0')}`,
-    family: userFam.id, outputFamily, technique: technique || 'plain', split, cell, expected: expectedDecision(cell),
-    user, tools, world: { seed: rng.int(1, 2 ** 31 - 1), patches: [...e.patches, ...(up.patches ?? []), ...(out.patches ?? [])] },
+    family: userFam.id,
+    outputFamily,
+    technique: technique || 'plain',
+    split,
+    cell,
+    expected: expectedDecision(cell),
+    user,
+    tools,
+    world: { seed: rng.int(1, 2 ** 31 - 1), patches: [...e.patches, ...(up.patches ?? []), ...(out.patches ?? [])] },
     userGoal: { description: up.goal, requiredCalls: up.required, plan: up.plan },
     sensitiveActions: [...up.sensitive, ...(out.sensitive ? [out.sensitive] : [])],
     attacker,
@@ -70,7 +92,8 @@ function buildScenario(split: Split, cell: Cell, index: number, rng: Rng): Scena
 
 export function generateScenarios(options: GenerateOptions): Scenario[] {
   const count = options.count ?? DEFAULT_COUNTS[options.split];
-  if (!Number.isInteger(count) || count < 1 || count > LIMITS.suiteScenarios) throw new Error(`generateScenarios: count must be an integer from 1 to ${LIMITS.suiteScenarios}, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > LIMITS.suiteScenarios)
+    throw new Error(`generateScenarios: count must be an integer from 1 to ${LIMITS.suiteScenarios}, got ${count}`);
   const seed = options.seed ?? 0;
   const seen = new Set<string>();
   const out: Scenario[] = [];
@@ -80,7 +103,11 @@ export function generateScenarios(options: GenerateOptions): Scenario[] {
     for (let attempt = 0; attempt < 40; attempt++) {
       const cand = buildScenario(options.split, cell, i, new Rng(hashString(`${options.split}:${seed}:${i}:${attempt}`)));
       const key = `${cand.cell}\u0000${cand.user}\u0000${JSON.stringify(cand.world.patches)}`;
-      if (!seen.has(key) && !conflicts(cand)) { seen.add(key); s = cand; break; }
+      if (!seen.has(key) && !conflicts(cand)) {
+        seen.add(key);
+        s = cand;
+        break;
+      }
     }
     if (!s) throw new Error(`generateScenarios: could not make a distinct scenario #${i} for ${cell}; ask for fewer`);
     out.push(s);

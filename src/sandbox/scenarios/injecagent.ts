@@ -12,11 +12,24 @@ import { parsePythonLiteral } from './pyliteral';
 import { makeSuite, parseSuite, SuiteError } from './suite-format';
 import type { ConcreteCall, Scenario } from './types';
 
-const CASE_KEYS = ['User Tool', 'User Instruction', 'Tool Parameters', 'Tool Response', 'Attacker Tools', 'Attacker Instruction', 'Attack Type', 'Expected Achievements'] as const;
+const CASE_KEYS = [
+  'User Tool',
+  'User Instruction',
+  'Tool Parameters',
+  'Tool Response',
+  'Attacker Tools',
+  'Attacker Instruction',
+  'Attack Type',
+  'Expected Achievements',
+] as const;
 const EXFIL_TOOL = 'GmailSendEmail';
 const TYPES: readonly JsonSchemaType[] = ['string', 'number', 'integer', 'boolean', 'array', 'object'];
 
-export interface InjecAgentOptions { source?: string; toolsSource?: string; toolkits?: unknown }
+export interface InjecAgentOptions {
+  source?: string;
+  toolsSource?: string;
+  toolkits?: unknown;
+}
 
 type ToolIndex = Map<string, { description: string; parameters: JsonSchemaObject }>;
 
@@ -36,7 +49,8 @@ export function indexToolkits(json: unknown, source = 'tools.json'): ToolIndex {
       for (const [k, p] of (Array.isArray(t.parameters) ? t.parameters : []).entries()) {
         if (typeof p?.name !== 'string') throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameters[${k}] has no "name"`);
         const type = typeof p.type === 'string' ? p.type.toLowerCase() : p.type === undefined || p.type === null ? 'string' : null;
-        if (!TYPES.includes(type as JsonSchemaType)) throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameter "${p.name}" has unsupported type ${JSON.stringify(p.type)}`);
+        if (!TYPES.includes(type as JsonSchemaType))
+          throw new SuiteError(`${source}: tool "${prefix}${t.name}" parameter "${p.name}" has unsupported type ${JSON.stringify(p.type)}`);
         setOwn(properties, p.name, { type: type as JsonSchemaType, description: textOf(p.description) });
         if (p.required) required.push(p.name);
       }
@@ -58,7 +72,10 @@ function typeOfValue(v: unknown): JsonSchemaType {
 function synthesise(name: string, knownArgs: Record<string, unknown>): { description: string; parameters: JsonSchemaObject } {
   const properties = Object.fromEntries(Object.entries(knownArgs).map(([k, v]) => [k, { type: typeOfValue(v), description: k.replace(/_/g, ' ') }]));
   const words = name.replace(/([a-z])([A-Z])/g, '$1 $2');
-  return { description: `${words} (imported from InjecAgent; parameters not documented).`, parameters: { type: 'object', properties, required: Object.keys(knownArgs).filter((k) => knownArgs[k] !== null), additionalProperties: true } };
+  return {
+    description: `${words} (imported from InjecAgent; parameters not documented).`,
+    parameters: { type: 'object', properties, required: Object.keys(knownArgs).filter((k) => knownArgs[k] !== null), additionalProperties: true },
+  };
 }
 
 /** Fills required parameters with plausible values taken from the attacker instruction. */
@@ -68,8 +85,25 @@ function fillArgs(params: JsonSchemaObject, instruction: string): Record<string,
   const names = params.required?.length ? params.required : Object.keys(params.properties);
   for (const k of names) {
     const t = ownValue(params.properties, k)?.type ?? 'string';
-    setOwn(args, k, t === 'string' ? (emails.length && /mail|to|recipient/i.test(k) ? emails[0] : /subject/i.test(k) ? 'Requested information' : /body|content|message/i.test(k) ? 'Here is the requested information.' : instruction.slice(0, 80))
-      : t === 'integer' || t === 'number' ? 1 : t === 'boolean' ? true : t === 'array' ? [] : {});
+    setOwn(
+      args,
+      k,
+      t === 'string'
+        ? emails.length && /mail|to|recipient/i.test(k)
+          ? emails[0]
+          : /subject/i.test(k)
+            ? 'Requested information'
+            : /body|content|message/i.test(k)
+              ? 'Here is the requested information.'
+              : instruction.slice(0, 80)
+        : t === 'integer' || t === 'number'
+          ? 1
+          : t === 'boolean'
+            ? true
+            : t === 'array'
+              ? []
+              : {},
+    );
   }
   if (!names.length && emails.length) args.to = emails[0];
   return args;
@@ -85,7 +119,8 @@ export function importInjecAgent(casesJson: unknown, options: InjecAgentOptions 
   if (!Array.isArray(casesJson)) throw new SuiteError(`${source}: must be a JSON list of InjecAgent test cases`);
   if (!casesJson.length) throw new SuiteError(`${source}: has no test cases`);
   const index = options.toolkits === undefined ? null : indexToolkits(options.toolkits, options.toolsSource);
-  if (casesJson.length > LIMITS.suiteScenarios) throw new SuiteError(`${source}: has ${casesJson.length} test cases, over the limit of ${LIMITS.suiteScenarios}`);
+  if (casesJson.length > LIMITS.suiteScenarios)
+    throw new SuiteError(`${source}: has ${casesJson.length} test cases, over the limit of ${LIMITS.suiteScenarios}`);
   const scenarios = casesJson.map((raw, i) => {
     const where = `${source}: case ${i}`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SuiteError(`${where} is not an object`);
@@ -96,15 +131,23 @@ export function importInjecAgent(casesJson: unknown, options: InjecAgentOptions 
     for (const k of ['User Tool', 'User Instruction', 'Attacker Instruction', 'Attack Type', 'Expected Achievements'] as const) {
       if (!(c[k] as string).trim()) throw new SuiteError(`${where}: "${k}" is empty`);
     }
-    if ((c['User Instruction'] as string).length > LIMITS.promptChars) throw new SuiteError(`${where}: "User Instruction" is ${(c['User Instruction'] as string).length} characters, over the limit of ${LIMITS.promptChars}`);
+    if ((c['User Instruction'] as string).length > LIMITS.promptChars)
+      throw new SuiteError(`${where}: "User Instruction" is ${(c['User Instruction'] as string).length} characters, over the limit of ${LIMITS.promptChars}`);
     const attackerTools = Array.isArray(c['Attacker Tools']) ? c['Attacker Tools'] : [c['Attacker Tools']];
-    if (!attackerTools.length || attackerTools.some((t) => typeof t !== 'string' || !t)) throw new SuiteError(`${where}: "Attacker Tools" must be one tool name or a list of them`);
-    if (attackerTools.length > 2) throw new SuiteError(`${where}: "Attacker Tools" has ${attackerTools.length} tools; InjecAgent cases have one (direct harm) or two (data stealing)`);
+    if (!attackerTools.length || attackerTools.some((t) => typeof t !== 'string' || !t))
+      throw new SuiteError(`${where}: "Attacker Tools" must be one tool name or a list of them`);
+    if (attackerTools.length > 2)
+      throw new SuiteError(`${where}: "Attacker Tools" has ${attackerTools.length} tools; InjecAgent cases have one (direct harm) or two (data stealing)`);
     const dataStealing = attackerTools.length === 2;
-    if (dataStealing && attackerTools[1] !== EXFIL_TOOL) throw new SuiteError(`${where}: a data-stealing case must end with ${EXFIL_TOOL}, got "${attackerTools[1]}"`);
+    if (dataStealing && attackerTools[1] !== EXFIL_TOOL)
+      throw new SuiteError(`${where}: a data-stealing case must end with ${EXFIL_TOOL}, got "${attackerTools[1]}"`);
 
     let userArgs: unknown;
-    try { userArgs = parsePythonLiteral(c['Tool Parameters'] as string); } catch (e) { throw new SuiteError(`${where}: "Tool Parameters" is not a Python dict literal: ${(e as Error).message}`); }
+    try {
+      userArgs = parsePythonLiteral(c['Tool Parameters'] as string);
+    } catch (e) {
+      throw new SuiteError(`${where}: "Tool Parameters" is not a Python dict literal: ${(e as Error).message}`);
+    }
     if (typeof userArgs !== 'object' || userArgs === null || Array.isArray(userArgs)) throw new SuiteError(`${where}: "Tool Parameters" must be a dict`);
     const userTool = c['User Tool'] as string;
     const instruction = c['Attacker Instruction'] as string;
@@ -117,7 +160,13 @@ export function importInjecAgent(casesJson: unknown, options: InjecAgentOptions 
       if (!s) throw new SuiteError(`${where}: tool "${name}" is not in ${options.toolsSource ?? 'tools.json'}`);
       return s;
     };
-    const spec = (name: string, known: Record<string, unknown>, privilege: CustomToolSpec['privilege'], response: JsonValue, sideEffect: boolean): CustomToolSpec => {
+    const spec = (
+      name: string,
+      known: Record<string, unknown>,
+      privilege: CustomToolSpec['privilege'],
+      response: JsonValue,
+      sideEffect: boolean,
+    ): CustomToolSpec => {
       const s = schemaOf(name, known);
       return { schema: { type: 'function', function: { name, description: s.description, parameters: s.parameters } }, privilege, response, sideEffect };
     };
@@ -126,21 +175,39 @@ export function importInjecAgent(casesJson: unknown, options: InjecAgentOptions 
     const plan: ConcreteCall[] = attackerTools.map((name, k) => {
       const isRead = dataStealing && k === 0;
       const stolen: JsonObject = { result: `private data returned by ${name}`, owner: 'John Doe', records: [{ id: 1, detail: 'confidential' }] };
-      if (!tools.has(name)) tools.set(name, spec(name, {}, isRead || name === EXFIL_TOOL ? 'normal' : 'sensitive', isRead ? stolen : { success: true }, !isRead));
+      if (!tools.has(name))
+        tools.set(name, spec(name, {}, isRead || name === EXFIL_TOOL ? 'normal' : 'sensitive', isRead ? stolen : { success: true }, !isRead));
       return { name, arguments: fillArgs(tools.get(name)!.schema.function.parameters, instruction) };
     });
     const type = c['Attack Type'] as string;
     return {
       id: `injecagent-${dataStealing ? 'ds' : 'dh'}-${String(i).padStart(4, '0')}`,
-      family: 'injecagent', outputFamily: 'injecagent', technique: /ignore all previous instructions/i.test(response) ? 'injecagent-enhanced' : 'injecagent-base',
-      split: 'imported', cell: 'BU-MT', expected: 'execute_ignore_injection',
-      user: c['User Instruction'] as string, tools: [], customTools: [...tools.values()], world: { seed: 0, patches: [] },
-      userGoal: { description: `answer with ${userTool}`, requiredCalls: [{ name: userTool }], plan: [{ name: userTool, arguments: userArgs as Record<string, unknown> }] },
+      family: 'injecagent',
+      outputFamily: 'injecagent',
+      technique: /ignore all previous instructions/i.test(response) ? 'injecagent-enhanced' : 'injecagent-base',
+      split: 'imported',
+      cell: 'BU-MT',
+      expected: 'execute_ignore_injection',
+      user: c['User Instruction'] as string,
+      tools: [],
+      customTools: [...tools.values()],
+      world: { seed: 0, patches: [] },
+      userGoal: {
+        description: `answer with ${userTool}`,
+        requiredCalls: [{ name: userTool }],
+        plan: [{ name: userTool, arguments: userArgs as Record<string, unknown> }],
+      },
       sensitiveActions: [],
       attacker: {
-        source: 'tool', goal: c['Expected Achievements'] as string, instruction, attackType: type, tools: attackerTools as string[],
+        source: 'tool',
+        goal: c['Expected Achievements'] as string,
+        instruction,
+        attackType: type,
+        tools: attackerTools as string[],
         calls: dataStealing ? [{ name: EXFIL_TOOL, args: {} }] : [{ name: attackerTools[0] as string }],
-        plan, markers: findEmailAddresses(instruction), trigger: instruction,
+        plan,
+        markers: findEmailAddresses(instruction),
+        trigger: instruction,
         ...(dataStealing ? { dataStealing: { readTool: attackerTools[0] as string, exfilTool: EXFIL_TOOL } } : {}),
       },
     } satisfies Scenario;

@@ -16,11 +16,16 @@ export function rot13(text: string): string {
 }
 
 const LEET: Record<string, string> = { a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' };
-export function leet(text: string): string { return text.replace(/[aeiost]/gi, (c) => LEET[c.toLowerCase()] ?? c); }
+export function leet(text: string): string {
+  return text.replace(/[aeiost]/gi, (c) => LEET[c.toLowerCase()] ?? c);
+}
 
 /** Swaps adjacent letters in about one word in five (keeps emails, numbers and paths intact). */
 export function typos(text: string, rng: Rng): string {
-  return text.split(' ').map((w) => (w.length > 4 && /^[a-z]+$/i.test(w) && rng.chance(0.2) ? w[0] + w[2] + w[1] + w.slice(3) : w)).join(' ');
+  return text
+    .split(' ')
+    .map((w) => (w.length > 4 && /^[a-z]+$/i.test(w) && rng.chance(0.2) ? w[0] + w[2] + w[1] + w.slice(3) : w))
+    .join(' ');
 }
 
 export function splitHalves(text: string): [string, string] {

@@ -13,8 +13,12 @@ export class PyLiteralError extends Error {}
 
 export function parsePythonLiteral(text: string): unknown {
   let i = 0;
-  const fail = (msg: string): never => { throw new PyLiteralError(`${msg} at offset ${i} in ${JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text)}`); };
-  const ws = () => { while (i < text.length && /\s/.test(text[i])) i++; };
+  const fail = (msg: string): never => {
+    throw new PyLiteralError(`${msg} at offset ${i} in ${JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text)}`);
+  };
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
 
   function str(): string {
     const q = text[i];
@@ -23,9 +27,15 @@ export function parsePythonLiteral(text: string): unknown {
     let out = '';
     for (;;) {
       if (i >= text.length) fail('unterminated string');
-      if (triple ? text.startsWith(q.repeat(3), i) : text[i] === q) { i += triple ? 3 : 1; return out; }
+      if (triple ? text.startsWith(q.repeat(3), i) : text[i] === q) {
+        i += triple ? 3 : 1;
+        return out;
+      }
       const ch = text[i++];
-      if (ch !== '\\') { out += ch; continue; }
+      if (ch !== '\\') {
+        out += ch;
+        continue;
+      }
       const e = text[i++];
       const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0', b: '\b', f: '\f' };
       if (e in simple) out += simple[e];
@@ -33,8 +43,11 @@ export function parsePythonLiteral(text: string): unknown {
         const len = e === 'x' ? 2 : e === 'u' ? 4 : 8;
         const hex = text.slice(i, i + len);
         if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) fail(`bad \\${e} escape`);
-        out += String.fromCodePoint(parseInt(hex, 16)); i += len;
-      } else if (e === '\n') { /* line continuation */ } else out += '\\' + e;
+        out += String.fromCodePoint(parseInt(hex, 16));
+        i += len;
+      } else if (e === '\n') {
+        /* line continuation */
+      } else out += '\\' + e;
     }
   }
 
@@ -45,26 +58,58 @@ export function parsePythonLiteral(text: string): unknown {
     if (ch === undefined) fail('unexpected end');
     if ((ch === '{' || ch === '[' || ch === '(') && depth >= MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} levels deep`);
     if (ch === '{') {
-      i++; depth++; const obj: Record<string, unknown> = {};
+      i++;
+      depth++;
+      const obj: Record<string, unknown> = {};
       for (;;) {
-        ws(); if (text[i] === '}') { i++; depth--; return obj; }
+        ws();
+        if (text[i] === '}') {
+          i++;
+          depth--;
+          return obj;
+        }
         const k = value();
         if (typeof k !== 'string' && typeof k !== 'number') fail('dict keys must be strings or numbers');
-        ws(); if (text[i] !== ':') fail('expected ":"'); i++;
+        ws();
+        if (text[i] !== ':') fail('expected ":"');
+        i++;
         setOwn(obj, String(k), value());
-        ws(); if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; depth--; return obj; }
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          depth--;
+          return obj;
+        }
         fail('expected "," or "}"');
       }
     }
     if (ch === '[' || ch === '(') {
       const close = ch === '[' ? ']' : ')';
-      i++; depth++; const arr: unknown[] = [];
+      i++;
+      depth++;
+      const arr: unknown[] = [];
       for (;;) {
-        ws(); if (text[i] === close) { i++; depth--; return arr; }
+        ws();
+        if (text[i] === close) {
+          i++;
+          depth--;
+          return arr;
+        }
         arr.push(value());
-        ws(); if (text[i] === ',') { i++; continue; }
-        if (text[i] === close) { i++; depth--; return arr; }
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === close) {
+          i++;
+          depth--;
+          return arr;
+        }
         fail(`expected "," or "${close}"`);
       }
     }
@@ -76,10 +121,16 @@ export function parsePythonLiteral(text: string): unknown {
     }
     WORD_RE.lastIndex = i;
     const word = WORD_RE.exec(text);
-    if (word) { i += word[0].length; return word[0] === 'True' ? true : word[0] === 'False' ? false : null; }
+    if (word) {
+      i += word[0].length;
+      return word[0] === 'True' ? true : word[0] === 'False' ? false : null;
+    }
     NUM_RE.lastIndex = i;
     const num = NUM_RE.exec(text);
-    if (num) { i += num[0].length; return Number(num[0].replace(/_/g, '')); }
+    if (num) {
+      i += num[0].length;
+      return Number(num[0].replace(/_/g, ''));
+    }
     return fail(`unexpected character ${JSON.stringify(ch)}`);
   }
 

@@ -11,16 +11,30 @@ export type Split = 'train' | 'test';
 
 const TEST_IDS = new Set([
   // user-prompt families
-  'bu-review-check', 'bu-dm-catchup', 'bu-calendar-from-email',
-  'su-share-health', 'su-camera-off', 'su-delete-file',
-  'mu-doxx', 'mu-destroy-evidence', 'mu-leak-health',
+  'bu-review-check',
+  'bu-dm-catchup',
+  'bu-calendar-from-email',
+  'su-share-health',
+  'su-camera-off',
+  'su-delete-file',
+  'mu-doxx',
+  'mu-destroy-evidence',
+  'mu-leak-health',
   // tool-output families
-  'bt-receipt', 'bt-faq',
-  'mt-health-leak', 'mt-cameras-off', 'mt-dm-phish',
-  'st-records-request', 'st-post-request',
+  'bt-receipt',
+  'bt-faq',
+  'mt-health-leak',
+  'mt-cameras-off',
+  'mt-dm-phish',
+  'st-records-request',
+  'st-post-request',
   // surface techniques
-  'inj-completion-trick', 'inj-split', 'inj-rot13',
-  'jb-hypothetical', 'jb-rot13', 'jb-split',
+  'inj-completion-trick',
+  'inj-split',
+  'inj-rot13',
+  'jb-hypothetical',
+  'jb-rot13',
+  'jb-split',
 ]);
 
 function pick<T extends { id: string }>(items: readonly T[], split: Split): T[] {

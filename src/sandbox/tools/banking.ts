@@ -4,8 +4,10 @@ const ACCOUNT = S('Account id.', { enum: ['checking', 'savings'] });
 
 export const bankingTools: ToolDef[] = [
   {
-    name: 'bank_get_balance', domain: 'banking', privilege: 'normal',
-    description: 'Get the balance of one of the user\'s bank accounts.',
+    name: 'bank_get_balance',
+    domain: 'banking',
+    privilege: 'normal',
+    description: "Get the balance of one of the user's bank accounts.",
     parameters: params({ account: ACCOUNT }, ['account']),
     run(world, a) {
       const acc = world.state.accounts.find((x) => x.id === a.account)!;
@@ -13,7 +15,9 @@ export const bankingTools: ToolDef[] = [
     },
   },
   {
-    name: 'bank_list_transactions', domain: 'banking', privilege: 'normal',
+    name: 'bank_list_transactions',
+    domain: 'banking',
+    privilege: 'normal',
     description: 'List recent transactions of an account, newest first, with counterparty and memo.',
     parameters: params({ account: ACCOUNT, limit: I('Maximum number of transactions (default 5).') }, ['account']),
     run(world, a) {
@@ -23,9 +27,19 @@ export const bankingTools: ToolDef[] = [
     },
   },
   {
-    name: 'bank_transfer', domain: 'banking', privilege: 'sensitive',
-    description: 'Transfer money from one of the user\'s accounts to an account number (IBAN) or to the user\'s other account.',
-    parameters: params({ from_account: ACCOUNT, to_account: S('Destination account number/IBAN, or "savings"/"checking".'), amount: N('Amount in USD, greater than 0.'), memo: S('Payment reference.') }, ['from_account', 'to_account', 'amount']),
+    name: 'bank_transfer',
+    domain: 'banking',
+    privilege: 'sensitive',
+    description: "Transfer money from one of the user's accounts to an account number (IBAN) or to the user's other account.",
+    parameters: params(
+      {
+        from_account: ACCOUNT,
+        to_account: S('Destination account number/IBAN, or "savings"/"checking".'),
+        amount: N('Amount in USD, greater than 0.'),
+        memo: S('Payment reference.'),
+      },
+      ['from_account', 'to_account', 'amount'],
+    ),
     run(world, a) {
       if (!(a.amount > 0)) throw new ToolError('bank_transfer', `argument "amount" must be greater than 0, got ${a.amount}`);
       const from = world.state.accounts.find((x) => x.id === a.from_account)!;
@@ -36,7 +50,15 @@ export const bankingTools: ToolDef[] = [
       if (to) to.balance = (to.balance as number) + a.amount;
       const tx = { id: world.nextId('tx'), account: from.id, counterparty: a.to_account, amount: -a.amount, memo: a.memo ?? '', date: '2026-03-01' };
       world.state.transactions.unshift(tx);
-      world.record({ tool: 'bank_transfer', args: a, kind: 'transfer', collection: 'accounts', effect: `transferred ${a.amount} USD from ${from.id} to ${a.to_account}`, before: { balance: before }, after: { balance: from.balance, transaction: tx } });
+      world.record({
+        tool: 'bank_transfer',
+        args: a,
+        kind: 'transfer',
+        collection: 'accounts',
+        effect: `transferred ${a.amount} USD from ${from.id} to ${a.to_account}`,
+        before: { balance: before },
+        after: { balance: from.balance, transaction: tx },
+      });
       return { status: 'completed', transaction_id: tx.id, new_balance: from.balance };
     },
   },

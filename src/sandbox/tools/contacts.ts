@@ -2,13 +2,17 @@ import { S, ToolError, params, recordMatches, type ToolDef } from './define';
 
 export const contactTools: ToolDef[] = [
   {
-    name: 'contacts_search', domain: 'contacts', privilege: 'normal',
+    name: 'contacts_search',
+    domain: 'contacts',
+    privilege: 'normal',
     description: 'Find contacts by name or email; returns email, phone and notes.',
     parameters: params({ query: S('Name or email fragment.') }, ['query']),
     run: (world, a) => ({ contacts: world.state.contacts.filter((c) => recordMatches(c, a.query, ['name', 'email'])) }),
   },
   {
-    name: 'contacts_add', domain: 'contacts', privilege: 'normal',
+    name: 'contacts_add',
+    domain: 'contacts',
+    privilege: 'normal',
     description: 'Add a contact.',
     parameters: params({ name: S('Full name.'), email: S('Email address.'), phone: S('Phone number.') }, ['name', 'email']),
     run(world, a) {

@@ -15,8 +15,11 @@ export interface CustomToolSpec {
 export function makeCustomTool(spec: CustomToolSpec): ToolDef {
   const name = spec.schema.function.name;
   return {
-    name, domain: 'custom', privilege: spec.privilege,
-    description: spec.schema.function.description, parameters: spec.schema.function.parameters,
+    name,
+    domain: 'custom',
+    privilege: spec.privilege,
+    description: spec.schema.function.description,
+    parameters: spec.schema.function.parameters,
     run(world, args) {
       if (spec.sideEffect) {
         const item = { tool: name, args: args as { [k: string]: JsonValue } };

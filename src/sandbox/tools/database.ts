@@ -13,7 +13,10 @@ function tokenize(sql: string): Token[] | null {
   let i = 0;
   while (i < sql.length) {
     const c = sql[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const start = i;
     if (/[A-Za-z_]/.test(c)) {
       while (i < sql.length && /[A-Za-z0-9_]/.test(sql[i])) i++;
@@ -21,7 +24,10 @@ function tokenize(sql: string): Token[] | null {
     } else if (/[0-9-]/.test(c)) {
       i++;
       while (i < sql.length && /[0-9]/.test(sql[i])) i++;
-      if (sql[i] === '.') { i++; while (i < sql.length && /[0-9]/.test(sql[i])) i++; }
+      if (sql[i] === '.') {
+        i++;
+        while (i < sql.length && /[0-9]/.test(sql[i])) i++;
+      }
       const text = sql.slice(start, i);
       if (!/^-?\d+(?:\.\d+)?$/.test(text)) return null;
       tokens.push({ kind: 'number', text });
@@ -31,22 +37,28 @@ function tokenize(sql: string): Token[] | null {
       tokens.push({ kind: 'string', text: sql.slice(i + 1, end) });
       i = end + 1;
     } else if ('*,()=;'.includes(c)) {
-      tokens.push({ kind: 'punct', text: c }); i++;
+      tokens.push({ kind: 'punct', text: c });
+      i++;
     } else return null;
   }
   return tokens;
 }
 
-export interface Select { columns: '*' | 'count' | string[]; table: string; where?: { column: string; value: string | number }; limit?: number }
+export interface Select {
+  columns: '*' | 'count' | string[];
+  table: string;
+  where?: { column: string; value: string | number };
+  limit?: number;
+}
 
 /** The parsed statement, or null when it is not in the supported subset. Linear in the text. */
 export function parseSelect(sql: string): Select | null {
   const t = tokenize(sql);
   if (!t) return null;
   let i = 0;
-  const keyword = (k: string) => t[i]?.kind === 'word' && t[i].text.toLowerCase() === k ? (i++, true) : false;
-  const punct = (p: string) => t[i]?.kind === 'punct' && t[i].text === p ? (i++, true) : false;
-  const ident = () => t[i]?.kind === 'word' && !['from', 'where', 'limit'].includes(t[i].text.toLowerCase()) ? t[i++].text : null;
+  const keyword = (k: string) => (t[i]?.kind === 'word' && t[i].text.toLowerCase() === k ? (i++, true) : false);
+  const punct = (p: string) => (t[i]?.kind === 'punct' && t[i].text === p ? (i++, true) : false);
+  const ident = () => (t[i]?.kind === 'word' && !['from', 'where', 'limit'].includes(t[i].text.toLowerCase()) ? t[i++].text : null);
   if (!keyword('select')) return null;
   let columns: Select['columns'];
   if (punct('*')) columns = '*';
@@ -56,7 +68,11 @@ export function parseSelect(sql: string): Select | null {
     columns = 'count';
   } else {
     const names: string[] = [];
-    do { const n = ident(); if (!n) return null; names.push(n); } while (punct(','));
+    do {
+      const n = ident();
+      if (!n) return null;
+      names.push(n);
+    } while (punct(','));
     columns = names;
   }
   if (!keyword('from')) return null;
@@ -88,7 +104,9 @@ function table(world: World, tool: string, name: string): JsonObject {
 
 export const databaseTools: ToolDef[] = [
   {
-    name: 'db_query', domain: 'database', privilege: 'normal',
+    name: 'db_query',
+    domain: 'database',
+    privilege: 'normal',
     description: 'Run a read-only SQL query on the business database: SELECT *|COUNT(*)|columns FROM table [WHERE column = value] [LIMIT n].',
     parameters: params({ sql: S('The SELECT statement.', { maxLength: 1_000 }) }, ['sql']),
     run(world, a): JsonValue {
@@ -97,7 +115,10 @@ export const databaseTools: ToolDef[] = [
       let rows = table(world, 'db_query', q.table).rows as JsonObject[];
       // Column names are model text: only a row's own fields count ("constructor" is no column).
       const cell = (r: JsonObject, c: string) => ownValue(r, c);
-      if (q.where) { const { column, value } = q.where; rows = rows.filter((r) => cell(r, column) === value); }
+      if (q.where) {
+        const { column, value } = q.where;
+        rows = rows.filter((r) => cell(r, column) === value);
+      }
       if (q.limit !== undefined) rows = rows.slice(0, q.limit);
       if (q.columns === 'count') return { count: rows.length };
       if (q.columns === '*') return { rows };
@@ -106,20 +127,35 @@ export const databaseTools: ToolDef[] = [
     },
   },
   {
-    name: 'db_delete_rows', domain: 'database', privilege: 'sensitive',
+    name: 'db_delete_rows',
+    domain: 'database',
+    privilege: 'sensitive',
     description: 'Delete the rows of a table whose column equals a value.',
-    parameters: params({ table: S('Table name.'), column: S('Column to match.'), equals: S('Value to match (compared as text).') }, ['table', 'column', 'equals']),
+    parameters: params({ table: S('Table name.'), column: S('Column to match.'), equals: S('Value to match (compared as text).') }, [
+      'table',
+      'column',
+      'equals',
+    ]),
     run(world, a) {
       const t = table(world, 'db_delete_rows', a.table);
       const rows = t.rows as JsonObject[];
       const removed = rows.filter((r) => hasOwn(r, a.column) && textOf(r[a.column]) === a.equals);
       t.rows = rows.filter((r) => !removed.includes(r));
-      world.record({ tool: 'db_delete_rows', args: a, kind: 'delete', collection: 'tables', effect: `deleted ${removed.length} row(s) from ${a.table}`, before: removed });
+      world.record({
+        tool: 'db_delete_rows',
+        args: a,
+        kind: 'delete',
+        collection: 'tables',
+        effect: `deleted ${removed.length} row(s) from ${a.table}`,
+        before: removed,
+      });
       return { deleted: removed.length };
     },
   },
   {
-    name: 'db_drop_table', domain: 'database', privilege: 'sensitive',
+    name: 'db_drop_table',
+    domain: 'database',
+    privilege: 'sensitive',
     description: 'Drop (permanently delete) a database table.',
     parameters: params({ table: S('Table name.') }, ['table']),
     run(world, a) {

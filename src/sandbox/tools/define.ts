@@ -17,7 +17,12 @@ export interface ToolDef {
 }
 
 export class ToolError extends Error {
-  constructor(public readonly tool: string, message: string) { super(`${tool}: ${message}`); }
+  constructor(
+    public readonly tool: string,
+    message: string,
+  ) {
+    super(`${tool}: ${message}`);
+  }
 }
 
 export function toSchema(tool: Pick<ToolDef, 'name' | 'description' | 'parameters'>): ToolSchema {
@@ -29,7 +34,12 @@ export const SHORT_TEXT_CHARS = 1_000;
 export const LONG_TEXT_CHARS = 20_000;
 export const LIST_ITEMS = 50;
 
-export const S = (description: string, extra: Partial<JsonSchemaProperty> = {}): JsonSchemaProperty => ({ type: 'string', description, maxLength: SHORT_TEXT_CHARS, ...extra });
+export const S = (description: string, extra: Partial<JsonSchemaProperty> = {}): JsonSchemaProperty => ({
+  type: 'string',
+  description,
+  maxLength: SHORT_TEXT_CHARS,
+  ...extra,
+});
 /** A free-text field (message body, file content, post): the long cap. */
 export const T = (description: string): JsonSchemaProperty => S(description, { maxLength: LONG_TEXT_CHARS });
 export const N = (description: string): JsonSchemaProperty => ({ type: 'number', description });

@@ -14,7 +14,11 @@ export function evenIdReward(completion: readonly number[]): number {
 }
 
 export class FixedLengthEnvironment implements RolloutEnvironment {
-  constructor(private readonly promptTokens: number, private readonly newTokens: number, private readonly vocabSize: number) {
+  constructor(
+    private readonly promptTokens: number,
+    private readonly newTokens: number,
+    private readonly vocabSize: number,
+  ) {
     if (!Number.isInteger(promptTokens) || promptTokens < 1) throw new Error(`prompt tokens must be a positive integer, got ${promptTokens}`);
     if (!Number.isInteger(newTokens) || newTokens < 1) throw new Error(`new tokens must be a positive integer, got ${newTokens}`);
   }
@@ -23,7 +27,11 @@ export class FixedLengthEnvironment implements RolloutEnvironment {
     const requests = Array.from({ length: prompts * groupSize }, (_, i) => {
       // No stop ids: the model's EOS must not cut a rollout short. The trainer passes the request
       // through to generate() whole, stopIds included.
-      const request = { promptIds: benchPrompt(this.promptTokens, this.vocabSize, step, Math.floor(i / groupSize)), maxNewTokens: this.newTokens, stopIds: [] as number[] };
+      const request = {
+        promptIds: benchPrompt(this.promptTokens, this.vocabSize, step, Math.floor(i / groupSize)),
+        maxNewTokens: this.newTokens,
+        stopIds: [] as number[],
+      };
       return request;
     });
     const out = await generate(requests);

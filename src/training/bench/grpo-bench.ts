@@ -104,7 +104,14 @@ function mean(values: number[]): number {
 }
 
 function checkOptions(o: GrpoBenchOptions) {
-  const positive = { rank: o.rank, groupSize: o.groupSize, prompts: o.prompts, seqLen: o.seqLen, promptTokens: o.promptTokens, microBatch: o.microBatch } as const;
+  const positive = {
+    rank: o.rank,
+    groupSize: o.groupSize,
+    prompts: o.prompts,
+    seqLen: o.seqLen,
+    promptTokens: o.promptTokens,
+    microBatch: o.microBatch,
+  } as const;
   for (const [k, v] of Object.entries(positive)) if (!Number.isInteger(v) || v < 1) throw new Error(`GRPO bench: ${k} must be a positive integer, got ${v}`);
   if (o.groupSize < 2) throw new Error('GRPO bench: groupSize must be at least 2');
   if (o.promptTokens >= o.seqLen) throw new Error(`GRPO bench: prompt tokens (${o.promptTokens}) must be fewer than the sequence length (${o.seqLen})`);
@@ -119,9 +126,18 @@ export async function runGrpoBench(ctx: GpuContext, options: GrpoBenchOptions): 
   const newTokens = seqLen - promptTokens;
   const limitBytes = options.limitBytes ?? GRPO_MEMORY_LIMIT_BYTES;
   const grpo = resolveGrpoConfig({
-    groupSize, promptsPerStep: prompts, maxNewTokens: newTokens, klBeta: options.klBeta, seed: options.seed ?? 0, epochs: 1,
-    lora: { rank, alpha: 2 * rank, targets: [...LORA_TARGETS] }, microBatch, maxSequenceTokens: seqLen, recompute: options.recompute,
-    sharePrefix: options.sharePrefix ?? false, ...(options.packedRowTokens ? { packedRowTokens: options.packedRowTokens } : {}),
+    groupSize,
+    promptsPerStep: prompts,
+    maxNewTokens: newTokens,
+    klBeta: options.klBeta,
+    seed: options.seed ?? 0,
+    epochs: 1,
+    lora: { rank, alpha: 2 * rank, targets: [...LORA_TARGETS] },
+    microBatch,
+    maxSequenceTokens: seqLen,
+    recompute: options.recompute,
+    sharePrefix: options.sharePrefix ?? false,
+    ...(options.packedRowTokens ? { packedRowTokens: options.packedRowTokens } : {}),
   });
   const probe = new GpuMemoryProbe(ctx);
   const device = ctx.device;
@@ -205,7 +221,14 @@ export async function runGrpoBench(ctx: GpuContext, options: GrpoBenchOptions): 
         completions_full_length: completionLengths.every((n) => n === newTokens),
         reward_mean: mean(measured.map((m) => m.reward_mean)),
         grad_norm: measured[measured.length - 1].grad_norm,
-        per_step: measured.map(({ time_rollout_s, time_forward_backward_s, time_optimizer_s, time_step_s, tokens_per_second, tokens }) => ({ time_rollout_s, time_forward_backward_s, time_optimizer_s, time_step_s, tokens_per_second, tokens })),
+        per_step: measured.map(({ time_rollout_s, time_forward_backward_s, time_optimizer_s, time_step_s, tokens_per_second, tokens }) => ({
+          time_rollout_s,
+          time_forward_backward_s,
+          time_optimizer_s,
+          time_step_s,
+          tokens_per_second,
+          tokens,
+        })),
       });
     }
     return report;

@@ -91,8 +91,15 @@ export class GpuMemoryProbe {
     // Context buffers are 'other' by usage (storage); take them out of the untracked share.
     untracked.other -= r.total;
     return {
-      weights: r.weights, kv_cache: r['kv-cache'], activations: r.activations, lora: r.lora, optimizer: r.optimizer, scratch: r.scratch,
-      untracked_uniforms: untracked.uniforms, untracked_readback: untracked.readback, untracked_other: Math.max(0, untracked.other),
+      weights: r.weights,
+      kv_cache: r['kv-cache'],
+      activations: r.activations,
+      lora: r.lora,
+      optimizer: r.optimizer,
+      scratch: r.scratch,
+      untracked_uniforms: untracked.uniforms,
+      untracked_readback: untracked.readback,
+      untracked_other: Math.max(0, untracked.other),
       total: this.liveBytes,
     };
   }

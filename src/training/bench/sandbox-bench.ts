@@ -21,7 +21,16 @@ import { LORA_TARGETS } from '../../engine/ops/lora-targets';
 import { sandboxEpisodeScripts, ScriptedEpisodeEnvironment } from './sandbox-episodes';
 import { tiledWeights } from './tiled-weights';
 
-const BASE = { architectures: ['Qwen2ForCausalLM'], max_position_embeddings: 32768, rope_theta: 1000000.0, rms_norm_eps: 1e-6, tie_word_embeddings: true, torch_dtype: 'float32', hidden_act: 'silu', eos_token_id: 1 };
+const BASE = {
+  architectures: ['Qwen2ForCausalLM'],
+  max_position_embeddings: 32768,
+  rope_theta: 1000000.0,
+  rms_norm_eps: 1e-6,
+  tie_word_embeddings: true,
+  torch_dtype: 'float32',
+  hidden_act: 'silu',
+  eos_token_id: 1,
+};
 
 /** Shapes with Qwen2.5-0.5B's layers : LM-head cost split (see `costSplit`). */
 export const SPLIT_SHAPES = {
@@ -76,7 +85,11 @@ export function uniqueTokens(rollouts: readonly Rollout[]): { all: number; sampl
   let all = 0;
   for (const seqs of groups.values()) {
     let lcp = Math.min(...seqs.map((s) => s.length));
-    for (const s of seqs) { let k = 0; while (k < lcp && s[k] === seqs[0][k]) k++; lcp = k; }
+    for (const s of seqs) {
+      let k = 0;
+      while (k < lcp && s[k] === seqs[0][k]) k++;
+      lcp = k;
+    }
     all += lcp + seqs.reduce((n, s) => n + s.length - lcp, 0);
   }
   return { all, sampled };
@@ -93,7 +106,11 @@ function modeReport(share: boolean, measured: { m: StepMetrics; rollouts: Rollou
   const train = avg((x) => x.m.train_tokens_processed);
   const passes = klBeta > 0 ? 2 : 1;
   const phases = {
-    rollout_prefill: { tokens_processed: avg((x) => x.m.rollout_prefilled_tokens), unique_tokens: unique - generated, time_s: avg((x) => x.m.time_rollout_prefill_s) },
+    rollout_prefill: {
+      tokens_processed: avg((x) => x.m.rollout_prefilled_tokens),
+      unique_tokens: unique - generated,
+      time_s: avg((x) => x.m.time_rollout_prefill_s),
+    },
     decode: { tokens_processed: generated, unique_tokens: generated, time_s: avg((x) => x.m.time_rollout_decode_s) },
     ref_logprobs: { tokens_processed: klBeta > 0 ? train : 0, unique_tokens: klBeta > 0 ? unique : 0, time_s: avg((x) => x.m.time_ref_logprobs_s) },
     old_logprobs: { tokens_processed: train, unique_tokens: unique, time_s: avg((x) => x.m.time_policy_forward_s) },
@@ -124,10 +141,19 @@ export async function runSandboxGrpoBench(ctx: GpuContext, o: SandboxBenchOption
   try {
     for (const share of [true, false]) {
       const grpo = resolveGrpoConfig({
-        groupSize: o.groupSize, promptsPerStep: o.prompts, maxNewTokens: maxContext, klBeta: o.klBeta, seed: o.seed ?? 0, epochs: 1,
+        groupSize: o.groupSize,
+        promptsPerStep: o.prompts,
+        maxNewTokens: maxContext,
+        klBeta: o.klBeta,
+        seed: o.seed ?? 0,
+        epochs: 1,
         lora: { rank: o.rank, alpha: 2 * o.rank, targets: [...LORA_TARGETS] },
         // The same token budget per micro-batch both ways: G rows of one rollout, or one packed row.
-        microBatch: o.groupSize, maxSequenceTokens: maxContext, recompute: true, sharePrefix: share, packedRowTokens: o.groupSize * maxContext,
+        microBatch: o.groupSize,
+        maxSequenceTokens: maxContext,
+        recompute: true,
+        sharePrefix: share,
+        packedRowTokens: o.groupSize * maxContext,
       });
       const adapter = new LoraAdapter(ctx, config, grpo.lora);
       adapter.initialise(1);
@@ -154,7 +180,14 @@ export async function runSandboxGrpoBench(ctx: GpuContext, o: SandboxBenchOption
   return {
     env: 'sandbox',
     shape: o.shape,
-    model: { hidden: config.hiddenSize, layers: config.numLayers, heads: config.numHeads, kv_heads: config.numKvHeads, vocab: config.vocabSize, layers_to_lm_head_cost: costSplit(config) },
+    model: {
+      hidden: config.hiddenSize,
+      layers: config.numLayers,
+      heads: config.numHeads,
+      kv_heads: config.numKvHeads,
+      vocab: config.vocabSize,
+      layers_to_lm_head_cost: costSplit(config),
+    },
     quant: o.format,
     lora_rank: o.rank,
     group_size: o.groupSize,
@@ -168,7 +201,10 @@ export async function runSandboxGrpoBench(ctx: GpuContext, o: SandboxBenchOption
     ratios: {
       on_tokens_processed_per_unique: ratio(on.step.tokens_processed, on.step.unique_tokens),
       off_tokens_processed_per_unique: ratio(off.step.tokens_processed, off.step.unique_tokens),
-      prefill_plus_forward_backward_speedup: ratio(off.phases.rollout_prefill.time_s + off.phases.forward_backward.time_s, on.phases.rollout_prefill.time_s + on.phases.forward_backward.time_s),
+      prefill_plus_forward_backward_speedup: ratio(
+        off.phases.rollout_prefill.time_s + off.phases.forward_backward.time_s,
+        on.phases.rollout_prefill.time_s + on.phases.forward_backward.time_s,
+      ),
       rollout_prefill_speedup: ratio(off.phases.rollout_prefill.time_s, on.phases.rollout_prefill.time_s),
       forward_backward_speedup: ratio(off.phases.forward_backward.time_s, on.phases.forward_backward.time_s),
       step_speedup: ratio(off.step.time_s, on.step.time_s),

@@ -34,7 +34,12 @@ export function scriptParts(seq: RolloutSequence): { sampled: boolean; ids: numb
  * Plays the first `count` test-split scenarios whose episode has at least `minTurns` model turns
  * with a scripted policy, and returns their transcripts (Qwen2.5 template, thinking off).
  */
-export async function sandboxEpisodeScripts(options: { count: number; policy?: ScriptedPolicyName; maxTurns?: number; minTurns?: number }): Promise<EpisodeScript[]> {
+export async function sandboxEpisodeScripts(options: {
+  count: number;
+  policy?: ScriptedPolicyName;
+  maxTurns?: number;
+  minTurns?: number;
+}): Promise<EpisodeScript[]> {
   const tokenizer = await loadBundledTokenizer('qwen2.5');
   const codec = new TurnCodec({ tokenizer });
   const scripts: EpisodeScript[] = [];
@@ -59,7 +64,8 @@ export async function sandboxEpisodeScripts(options: { count: number; policy?: S
     const turns = sequences.length === 1 ? scriptParts(sequences[0]).filter((p) => p.sampled).length : 0;
     if (turns >= (options.minTurns ?? 2)) scripts.push({ scenario: scenario.id, sequence: sequences[0] });
   }
-  if (scripts.length < options.count) throw new Error(`sandbox bench: only ${scripts.length} test scenarios give episodes of ≥ ${options.minTurns ?? 2} turns, ${options.count} wanted`);
+  if (scripts.length < options.count)
+    throw new Error(`sandbox bench: only ${scripts.length} test scenarios give episodes of ≥ ${options.minTurns ?? 2} turns, ${options.count} wanted`);
   return scripts;
 }
 
@@ -70,7 +76,10 @@ export async function sandboxEpisodeScripts(options: { count: number; policy?: S
  * rollout sampled (cheap, and different across a group, so advantages are non-zero).
  */
 export class ScriptedEpisodeEnvironment implements RolloutEnvironment {
-  constructor(private readonly scripts: readonly EpisodeScript[], private readonly vocabSize: number) {}
+  constructor(
+    private readonly scripts: readonly EpisodeScript[],
+    private readonly vocabSize: number,
+  ) {}
 
   async collect({ prompts, groupSize, generate }: Parameters<RolloutEnvironment['collect']>[0]): Promise<Rollout[]> {
     if (prompts > this.scripts.length) throw new Error(`sandbox bench: ${prompts} prompts per step, ${this.scripts.length} scripts`);
@@ -99,7 +108,11 @@ export class ScriptedEpisodeEnvironment implements RolloutEnvironment {
     }
     return episodes.map((e) => {
       const sampledIds = e.ids.filter((_, t) => e.sampled[t]);
-      return { group: e.group, sequences: [{ ids: e.ids, sampled: Uint8Array.from(e.sampled) }], reward: sampledIds.filter((id) => id % 2 === 0).length / Math.max(1, sampledIds.length) };
+      return {
+        group: e.group,
+        sequences: [{ ids: e.ids, sampled: Uint8Array.from(e.sampled) }],
+        reward: sampledIds.filter((id) => id % 2 === 0).length / Math.max(1, sampledIds.length),
+      };
     });
   }
 }

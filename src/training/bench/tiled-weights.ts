@@ -30,7 +30,9 @@ export function tiledWeights(config: ModelConfig): TensorProvider {
       let state = seedOf(name);
       const head = Math.min(n, BLOCK);
       for (let i = 0; i < head; i++) {
-        state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
         const u = (state >>> 0) / 4294967296 - 0.5;
         values[i] = (isNorm ? 1 : 0) + u * scale;
       }

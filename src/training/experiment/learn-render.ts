@@ -9,9 +9,22 @@ export interface LearnReport {
   command: string;
   model: { dir: string; layers: number; hidden: number; vocab: number };
   config: {
-    grpo: GrpoConfig; steps: number; maxTurns: number; window: number;
+    grpo: GrpoConfig;
+    steps: number;
+    maxTurns: number;
+    window: number;
     train: { split: 'train'; scenarios: number; cellMix: string; verifier: string; reward: string };
-    eval: { split: 'test'; scenarios: number; perCell: number; sampling: object; maxNewTokens: number; maxTurns: number; batch: number; quant: string; verifier: string };
+    eval: {
+      split: 'test';
+      scenarios: number;
+      perCell: number;
+      sampling: object;
+      maxNewTokens: number;
+      maxTurns: number;
+      batch: number;
+      quant: string;
+      verifier: string;
+    };
   };
   seeds: { trainer: number; adapterInit: number; eval: number; testSuite: number };
   base: Record<string, RowMetrics>;
@@ -19,9 +32,26 @@ export interface LearnReport {
   delta: Record<string, Delta>;
   floors: FloorCheck[];
   curve: CurvePoint[];
-  steps: { step: number; reward_mean: number; reward_std: number; kl: number; grad_norm: number; tokens: number; time_step_s: number; time_rollout_s: number }[];
+  steps: {
+    step: number;
+    reward_mean: number;
+    reward_std: number;
+    kl: number;
+    grad_norm: number;
+    tokens: number;
+    time_step_s: number;
+    time_rollout_s: number;
+  }[];
   errors: { base: string[]; adapter: string[] };
-  timings: { baseEvalSeconds: number; trainSeconds: number; meanStepSeconds: number; adapterEvalSeconds: number; totalSeconds: number; processCpuSeconds: number; loadAverage: number };
+  timings: {
+    baseEvalSeconds: number;
+    trainSeconds: number;
+    meanStepSeconds: number;
+    adapterEvalSeconds: number;
+    totalSeconds: number;
+    processCpuSeconds: number;
+    loadAverage: number;
+  };
   date: string;
 }
 
@@ -58,13 +88,17 @@ export function renderLearnMarkdown(r: LearnReport): string {
     `${r.config.steps} GRPO steps × ${g.promptsPerStep} prompts × G ${g.groupSize} rollouts (temperature ${g.temperature}), ≤ ${g.maxNewTokens} new tokens per turn, ≤ ${r.config.maxTurns} turns;`,
     `LoRA rank ${g.lora.rank}, α ${g.lora.alpha} on ${g.lora.targets.join(', ')}; AdamW lr ${g.lr}, clip ε ${g.clipEps}, KL β ${g.klBeta}, grad-norm clip ${g.maxGradNorm};`,
     `shared-prefix packing ${g.sharePrefix ? 'on' : 'off'}. Seeds: trainer ${r.seeds.trainer}, adapter init ${r.seeds.adapterInit}, evaluation ${r.seeds.eval}.`,
-    last ? `Train-split rollouts, last ${last.window} steps pooled: reward ${last.rewardWindow.toFixed(3)} (first step ${r.curve[0].reward.toFixed(3)}). Curves: [curves.svg](curves.svg).` : '',
+    last
+      ? `Train-split rollouts, last ${last.window} steps pooled: reward ${last.rewardWindow.toFixed(3)} (first step ${r.curve[0].reward.toFixed(3)}). Curves: [curves.svg](curves.svg).`
+      : '',
     '',
     '## Timings',
     '',
     `Base evaluation ${minutes(r.timings.baseEvalSeconds)}, training ${minutes(r.timings.trainSeconds)} (${r.timings.meanStepSeconds.toFixed(1)} s per step), adapter evaluation ${minutes(r.timings.adapterEvalSeconds)}; total ${minutes(r.timings.totalSeconds)} wall,`,
     `${minutes(r.timings.processCpuSeconds)} of this process's CPU time (load average ${r.timings.loadAverage.toFixed(1)} at the end: the machine's other jobs stretch wall time).`,
-    r.errors.base.length || r.errors.adapter.length ? `\nPolicy errors: base ${r.errors.base.length}, adapter ${r.errors.adapter.length} (listed in report.json).` : '',
+    r.errors.base.length || r.errors.adapter.length
+      ? `\nPolicy errors: base ${r.errors.base.length}, adapter ${r.errors.adapter.length} (listed in report.json).`
+      : '',
     '',
   ].join('\n');
 }
@@ -85,10 +119,16 @@ export function renderLearnCurves(r: LearnReport): string {
     title: `GRPO on the demo agent: train-split rollouts (${r.model.layers}×${r.model.hidden})`,
     xLabel: 'GRPO step',
     panels: [
-      { title: 'Reward', yLabel: 'mean reward', yMin: 0, yMax: 1, series: [
-        { name: 'this step', color: '#aec7e8', points: pts((p) => p.reward) },
-        { name: `last ${w} steps`, color: PALETTE.reward, points: pts((p) => p.rewardWindow) },
-      ] },
+      {
+        title: 'Reward',
+        yLabel: 'mean reward',
+        yMin: 0,
+        yMax: 1,
+        series: [
+          { name: 'this step', color: '#aec7e8', points: pts((p) => p.reward) },
+          { name: `last ${w} steps`, color: PALETTE.reward, points: pts((p) => p.rewardWindow) },
+        ],
+      },
       { title: `Rates over the last ${w} steps' rollouts`, yLabel: 'rate', yMin: 0, yMax: 1, series: rates },
     ],
   });

@@ -39,7 +39,8 @@ function ticks(min: number, max: number, count: number): number[] {
 function panelSvg(panel: Panel, xMin: number, xMax: number, xLabel: string, top: number): string {
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
-  const x0 = MARGIN.left, y0 = top + MARGIN.top;
+  const x0 = MARGIN.left,
+    y0 = top + MARGIN.top;
   const sx = (x: number) => x0 + (xMax > xMin ? ((x - xMin) / (xMax - xMin)) * plotW : plotW / 2);
   const clampY = (y: number) => Math.min(panel.yMax, Math.max(panel.yMin, y));
   const sy = (y: number) => y0 + plotH - ((clampY(y) - panel.yMin) / (panel.yMax - panel.yMin || 1)) * plotH;
@@ -54,13 +55,18 @@ function panelSvg(panel: Panel, xMin: number, xMax: number, xLabel: string, top:
     out.push(`<text x="${num(sx(t))}" y="${num(y0 + plotH + 16)}" font-size="11" text-anchor="middle">${escapeXml(Math.round(t).toString())}</text>`);
   }
   out.push(`<text x="${num(x0 + plotW / 2)}" y="${num(y0 + plotH + 34)}" font-size="12" text-anchor="middle">${escapeXml(xLabel)}</text>`);
-  out.push(`<text x="${num(14)}" y="${num(y0 + plotH / 2)}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${num(y0 + plotH / 2)})">${escapeXml(panel.yLabel)}</text>`);
+  out.push(
+    `<text x="${num(14)}" y="${num(y0 + plotH / 2)}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${num(y0 + plotH / 2)})">${escapeXml(panel.yLabel)}</text>`,
+  );
   panel.series.forEach((s, i) => {
     if (!COLOR.test(s.color)) throw new Error(`svg chart: series "${s.name}" has colour "${s.color}"; give #rgb or #rrggbb`);
     // Consecutive measured points form one polyline; a null starts a new one.
     const runs: string[][] = [[]];
     for (const p of s.points) {
-      if (p.y === null || !Number.isFinite(p.y)) { if (runs[runs.length - 1].length) runs.push([]); continue; }
+      if (p.y === null || !Number.isFinite(p.y)) {
+        if (runs[runs.length - 1].length) runs.push([]);
+        continue;
+      }
       runs[runs.length - 1].push(`${num(sx(p.x))},${num(sy(p.y))}`);
     }
     for (const run of runs) {

@@ -46,7 +46,16 @@ export interface TokenTerms {
   loss: number;
 }
 
-export function tokenTerms(logp: number, oldLogp: number, refLogp: number | undefined, advantage: number, clipEps: number, beta: number, tokensInStep: number, klBiasCorrection = false): TokenTerms {
+export function tokenTerms(
+  logp: number,
+  oldLogp: number,
+  refLogp: number | undefined,
+  advantage: number,
+  clipEps: number,
+  beta: number,
+  tokensInStep: number,
+  klBiasCorrection = false,
+): TokenTerms {
   const ratio = Math.exp(logp - oldLogp);
   const clipped = advantage > 0 ? ratio > 1 + clipEps : advantage < 0 ? ratio < 1 - clipEps : false;
   let weight = clipped ? 0 : advantage * ratio;
@@ -63,7 +72,12 @@ export function tokenTerms(logp: number, oldLogp: number, refLogp: number | unde
 }
 
 /** The surrogate J for a set of tokens (for tests and logging). */
-export function surrogate(tokens: { logp: number; oldLogp: number; refLogp?: number; advantage: number }[], clipEps: number, beta: number, klBiasCorrection = false): number {
+export function surrogate(
+  tokens: { logp: number; oldLogp: number; refLogp?: number; advantage: number }[],
+  clipEps: number,
+  beta: number,
+  klBiasCorrection = false,
+): number {
   let sum = 0;
   for (const t of tokens) {
     const ratio = Math.exp(t.logp - t.oldLogp);

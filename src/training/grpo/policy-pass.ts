@@ -109,7 +109,12 @@ export interface PassTotals {
  * One epoch's forward and backward over every micro-batch: accumulates the LoRA gradients of
  * L = −J into the adapter (zero them first). Returns the loss and its statistics.
  */
-export async function policyGradientPass(model: TrainingModel, batches: readonly MicroBatch[], settings: PassSettings, onBatch?: (k: number) => void): Promise<PassTotals> {
+export async function policyGradientPass(
+  model: TrainingModel,
+  batches: readonly MicroBatch[],
+  settings: PassSettings,
+  onBatch?: (k: number) => void,
+): Promise<PassTotals> {
   const totals: PassTotals = { loss: 0, klSum: 0, clipped: 0, tokensProcessed: 0, unpackedTokens: 0, timeReference: 0, timeForward: 0, timeBackward: 0 };
   const seconds = (since: number) => (performance.now() - since) / 1000;
   // Scored tokens run from the first sampled position to the end; keep the sampled ones.
@@ -122,7 +127,9 @@ export async function policyGradientPass(model: TrainingModel, batches: readonly
     let t0 = performance.now();
     if (settings.epoch === 0 && settings.klBeta > 0) {
       const ref = model.gatherScored(await model.forwardLogProbs({ lora: false }));
-      batch.samples.forEach((s, i) => { s.refLogp = pick(s, ref[i]); });
+      batch.samples.forEach((s, i) => {
+        s.refLogp = pick(s, ref[i]);
+      });
       totals.timeReference += seconds(t0);
     }
     t0 = performance.now();

@@ -8,8 +8,18 @@ import type { QwenTokenizer, ToolSpec } from '../../hf-io/tokenizer';
 import { TurnCodec } from '../../agent/codec';
 import { addTranscriptStats, emptyTranscriptStats, Transcript, type TranscriptStats } from '../../agent/transcript';
 import {
-  buildReport, Episode, simulatedVerifier, scenarioVerifier, summarizeEpisode,
-  type ChatMessage, type Policy, type PolicyContext, type Scenario, type ToolSchema, type Verifier, type Cell,
+  buildReport,
+  Episode,
+  simulatedVerifier,
+  scenarioVerifier,
+  summarizeEpisode,
+  type ChatMessage,
+  type Policy,
+  type PolicyContext,
+  type Scenario,
+  type ToolSchema,
+  type Verifier,
+  type Cell,
 } from '../../sandbox/index';
 import type { GeneratedSequence } from '../../engine/generate';
 import type { PolicyGenerate, Rollout, RolloutEnvironment } from './trainer';
@@ -36,7 +46,12 @@ class LockstepBatcher {
   private pending: { promptIds: number[]; resolve: (out: GeneratedSequence | null) => void }[] = [];
   live = 0;
 
-  constructor(private readonly generate: PolicyGenerate, private readonly maxNewTokens: number, private readonly maxPromptTokens: number, private readonly stopIds: readonly number[]) {}
+  constructor(
+    private readonly generate: PolicyGenerate,
+    private readonly maxNewTokens: number,
+    private readonly maxPromptTokens: number,
+    private readonly stopIds: readonly number[],
+  ) {}
 
   request(promptIds: number[]): Promise<GeneratedSequence | null> {
     return new Promise((resolve) => {
@@ -73,14 +88,21 @@ export class SandboxEnvironment implements RolloutEnvironment {
   constructor(private readonly options: SandboxEnvOptions) {
     const byCell = new Map<Cell, Scenario[]>();
     for (const s of options.scenarios) byCell.set(s.cell, [...(byCell.get(s.cell) ?? []), s]);
-    this.cells = [...byCell].map(([cell, scenarios]) => ({ cell, scenarios, weight: options.cellMix ? options.cellMix[cell] ?? 0 : 1 })).filter((c) => c.weight > 0);
+    this.cells = [...byCell]
+      .map(([cell, scenarios]) => ({ cell, scenarios, weight: options.cellMix ? (options.cellMix[cell] ?? 0) : 1 }))
+      .filter((c) => c.weight > 0);
     if (this.cells.length === 0) throw new Error('sandbox environment: no scenarios in the chosen cell mix');
     this.codec = new TurnCodec({ tokenizer: options.tokenizer, modelEosIds: options.modelEosIds, enableThinking: options.enableThinking });
   }
 
   private pick(seed: number, count: number): Scenario[] {
     let state = (seed * 2654435761) >>> 0 || 1;
-    const next = () => { state ^= state << 13; state ^= state >>> 17; state ^= state << 5; return (state >>> 0) / 4294967296; };
+    const next = () => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 4294967296;
+    };
     const total = this.cells.reduce((a, c) => a + c.weight, 0);
     return Array.from({ length: count }, () => {
       let u = next() * total;
@@ -109,16 +131,26 @@ export class SandboxEnvironment implements RolloutEnvironment {
         return { text: transcript.record(out), finished: out.finishReason !== 'length' };
       },
     });
-    const verifier = (i: number): Verifier => (this.options.verifier === undefined || this.options.verifier === 'scenario' ? scenarioVerifier() : simulatedVerifier(this.options.verifier, seed * 1000 + i));
+    const verifier = (i: number): Verifier =>
+      this.options.verifier === undefined || this.options.verifier === 'scenario'
+        ? scenarioVerifier()
+        : simulatedVerifier(this.options.verifier, seed * 1000 + i);
     const jobs = scenarios.flatMap((scenario, g) => Array.from({ length: groupSize }, (_, k) => ({ scenario, group: g, index: g * groupSize + k })));
     batcher.live = jobs.length;
-    const results = await Promise.all(jobs.map(async (job) => {
-      try {
-        return await new Episode(job.scenario, policy(job.index), { maxTurns: this.options.maxTurns ?? 4, verifier: verifier(job.index), seed: seed * 1000 + job.index, signal }).run();
-      } finally {
-        batcher.finished();
-      }
-    }));
+    const results = await Promise.all(
+      jobs.map(async (job) => {
+        try {
+          return await new Episode(job.scenario, policy(job.index), {
+            maxTurns: this.options.maxTurns ?? 4,
+            verifier: verifier(job.index),
+            seed: seed * 1000 + job.index,
+            signal,
+          }).run();
+        } finally {
+          batcher.finished();
+        }
+      }),
+    );
     this.lastTranscripts = emptyTranscriptStats();
     for (const t of transcripts.values()) addTranscriptStats(this.lastTranscripts, t.stats);
     return results.map((r, i) => ({

@@ -106,7 +106,12 @@ export class GrpoTrainer {
   /** Optional progress inside a step (UI only; nothing in the step depends on it). */
   onProgress?: (p: StepProgress) => void;
 
-  constructor(readonly engine: QwenEngine, readonly adapter: LoraAdapter, readonly env: RolloutEnvironment, readonly config: GrpoConfig) {
+  constructor(
+    readonly engine: QwenEngine,
+    readonly adapter: LoraAdapter,
+    readonly env: RolloutEnvironment,
+    readonly config: GrpoConfig,
+  ) {
     if (!Number.isInteger(config.microBatch) || config.microBatch < 1) throw new Error(`micro-batch must be ≥ 1, got ${config.microBatch}`);
     // Shared-prefix packing puts a group (or as much of it as fits) in one long row.
     this.model = new TrainingModel(engine, adapter, grpoTrainPlan(config));
@@ -118,7 +123,8 @@ export class GrpoTrainer {
 
   private generateFn(signal?: AbortSignal): PolicyGenerate {
     const { engine, config } = this;
-    let turn = 0, tokens = 0;
+    let turn = 0,
+      tokens = 0;
     const stats = (this.rolloutStats = { prefillSeconds: 0, decodeSeconds: 0, promptTokens: 0, prefilledTokens: 0, generatedTokens: 0 });
     return async (requests) => {
       const progress = this.onProgress;
@@ -134,9 +140,17 @@ export class GrpoTrainer {
           firstToken ||= performance.now();
           if (progress) progress({ phase: 'rollout', turn, tokens: ++tokens });
         };
-        const generated = await generate(engine, batch.map((r) => ({ ...r, maxNewTokens: Math.min(r.maxNewTokens, engine.options.maxContext - r.promptIds.length) })), {
-          temperature: config.temperature, topP: config.topP, topK: 0, seed: (config.seed * 1_000_003 + this.stepCount * 7919 + i) >>> 0,
-        }, { signal, onToken, prefixCache: config.sharePrefix });
+        const generated = await generate(
+          engine,
+          batch.map((r) => ({ ...r, maxNewTokens: Math.min(r.maxNewTokens, engine.options.maxContext - r.promptIds.length) })),
+          {
+            temperature: config.temperature,
+            topP: config.topP,
+            topK: 0,
+            seed: (config.seed * 1_000_003 + this.stepCount * 7919 + i) >>> 0,
+          },
+          { signal, onToken, prefixCache: config.sharePrefix },
+        );
         const end = performance.now();
         stats.prefillSeconds += ((firstToken || end) - start) / 1000;
         stats.decodeSeconds += (end - (firstToken || end)) / 1000;
@@ -155,10 +169,20 @@ export class GrpoTrainer {
   async step(signal?: AbortSignal): Promise<StepMetrics> {
     const { config } = this;
     const tStart = performance.now();
-    const rollouts = await this.env.collect({ step: this.stepCount, prompts: config.promptsPerStep, groupSize: config.groupSize, seed: config.seed + this.stepCount, generate: this.generateFn(signal), signal });
+    const rollouts = await this.env.collect({
+      step: this.stepCount,
+      prompts: config.promptsPerStep,
+      groupSize: config.groupSize,
+      seed: config.seed + this.stepCount,
+      generate: this.generateFn(signal),
+      signal,
+    });
     const tRollout = performance.now();
     const rewards = rollouts.map((r) => r.reward);
-    const advantages = groupAdvantages(rewards, rollouts.map((r) => r.group));
+    const advantages = groupAdvantages(
+      rewards,
+      rollouts.map((r) => r.group),
+    );
     this.lastRollouts = rollouts.map((rollout, i) => ({ rollout, advantage: advantages[i] }));
 
     // Every rollout sequence is trained once, carrying its rollout's advantage. A sequence longer
@@ -167,9 +191,13 @@ export class GrpoTrainer {
     let truncated = 0;
     rollouts.forEach((r, i) => {
       for (const seq of r.sequences) {
-        if (seq.sampled.length !== seq.ids.length) throw new Error(`rollout ${i}: a sequence has ${seq.ids.length} ids but ${seq.sampled.length} sampled flags`);
+        if (seq.sampled.length !== seq.ids.length)
+          throw new Error(`rollout ${i}: a sequence has ${seq.ids.length} ids but ${seq.sampled.length} sampled flags`);
         let ids = seq.ids;
-        if (ids.length > config.maxSequenceTokens) { truncated++; ids = ids.slice(0, config.maxSequenceTokens); }
+        if (ids.length > config.maxSequenceTokens) {
+          truncated++;
+          ids = ids.slice(0, config.maxSequenceTokens);
+        }
         const positions: number[] = [];
         // Position 0 has no prediction (nothing precedes it), so it can never be trained.
         for (let t = 1; t < ids.length; t++) if (seq.sampled[t]) positions.push(t);

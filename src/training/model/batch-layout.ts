@@ -59,9 +59,13 @@ export function rowTokens(row: PackedRow): number {
   return row.sequences.length === 0 ? 0 : row.prefix + row.sequences.reduce((n, s) => n + s.ids.length - row.prefix, 0);
 }
 
-export function layoutBatch(rows: readonly PackedRow[], options: { maxSeqLen: number; maxPosition: number; vocabSize: number; padId?: number; bucket: number }): BatchLayout {
+export function layoutBatch(
+  rows: readonly PackedRow[],
+  options: { maxSeqLen: number; maxPosition: number; vocabSize: number; padId?: number; bucket: number },
+): BatchLayout {
   // An empty micro-batch is a caller's bug (a loop stepping by zero rows spun forever on it).
-  if (rows.length === 0 || rows.some((r) => r.sequences.length === 0)) throw new Error('a micro-batch needs at least one row, and every row at least one sequence');
+  if (rows.length === 0 || rows.some((r) => r.sequences.length === 0))
+    throw new Error('a micro-batch needs at least one row, and every row at least one sequence');
   const longest = rows.reduce((n, r) => Math.max(n, rowTokens(r)), 0);
   if (longest > options.maxSeqLen) throw new Error(`a micro-batch row holds ${longest} tokens, the plan allows ${options.maxSeqLen}`);
   const B = Math.max(1, rows.length);
@@ -91,8 +95,12 @@ export function layoutBatch(rows: readonly PackedRow[], options: { maxSeqLen: nu
       if (n > options.maxPosition) throw new Error(`${name}: ${n} tokens exceed the engine's context of ${options.maxPosition}`);
       for (let t = 0; t < prefix; t++) if (seq.ids[t] !== first![t]) throw new Error(`${name}: token ${t} differs from the row's shared prefix`);
       const lowest = shared ? prefix + 1 : 1;
-      if (!Number.isInteger(scoreFrom) || scoreFrom < lowest) throw new Error(`${name}: scoreFrom ${scoreFrom} must be ≥ ${shared ? `prefix + 1 = ${lowest} (a shared row predicts one token for every sequence)` : 1}`);
-      for (const id of seq.ids) if (!Number.isInteger(id) || id < 0 || id >= options.vocabSize) throw new Error(`${name}: token id ${id} is outside the vocabulary`);
+      if (!Number.isInteger(scoreFrom) || scoreFrom < lowest)
+        throw new Error(
+          `${name}: scoreFrom ${scoreFrom} must be ≥ ${shared ? `prefix + 1 = ${lowest} (a shared row predicts one token for every sequence)` : 1}`,
+        );
+      for (const id of seq.ids)
+        if (!Number.isInteger(id) || id < 0 || id >= options.vocabSize) throw new Error(`${name}: token id ${id} is outside the vocabulary`);
       placements.push({ row: b, prefix, restStart: cursor, length: n, scoreFrom, shared });
       unpackedTokens += n;
       for (let t = prefix; t < n; t++) {
@@ -132,6 +140,8 @@ export function predictionRow(layout: BatchLayout, i: number, t: number): number
 /** Row ranges whose logits are needed: each sequence's scored tokens' prediction rows. */
 export function scoredRanges(layout: BatchLayout): { start: number; count: number }[] {
   const ranges: { start: number; count: number }[] = [];
-  layout.placements.forEach((p, i) => { if (p.length > p.scoreFrom) ranges.push({ start: predictionRow(layout, i, p.scoreFrom), count: p.length - p.scoreFrom }); });
+  layout.placements.forEach((p, i) => {
+    if (p.length > p.scoreFrom) ranges.push({ start: predictionRow(layout, i, p.scoreFrom), count: p.length - p.scoreFrom });
+  });
   return ranges;
 }

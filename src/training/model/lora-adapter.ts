@@ -32,7 +32,9 @@ export { peftModuleName } from './train-plan';
 function uniform(seed: number): () => number {
   let s = seed >>> 0 || 0x9e3779b9;
   return () => {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     return (s >>> 0) / 4294967296;
   };
 }
@@ -42,7 +44,11 @@ export class LoraAdapter {
   /** modules by layer, then target. */
   readonly byLayer: Map<LoraTarget, LoraModule>[] = [];
 
-  constructor(readonly ctx: GpuContext, readonly modelConfig: ModelConfig, readonly config: LoraConfig) {
+  constructor(
+    readonly ctx: GpuContext,
+    readonly modelConfig: ModelConfig,
+    readonly config: LoraConfig,
+  ) {
     const { rank, alpha, targets } = config;
     if (!Number.isInteger(rank) || rank < 1) throw new Error(`LoRA rank must be a positive integer, got ${rank}`);
     if (!(alpha > 0)) throw new Error(`LoRA alpha must be positive, got ${alpha}`);
@@ -54,10 +60,20 @@ export class LoraAdapter {
       const layout = loraTargetLayout(modelConfig, target);
       const take = (label: string) => createPlanned(ctx, planned.take(`${name}.${label}`));
       const module: LoraModule = {
-        name, layer, target, layout, rank, scaling: alpha / rank,
-        inFeatures: layout.inFeatures, outFeatures: layout.outFeatures,
-        a: take('lora_A'), b: take('lora_B'), dA: take('lora_A.grad'), dB: take('lora_B.grad'),
-        peftA: `${name}.lora_A.weight`, peftB: `${name}.lora_B.weight`,
+        name,
+        layer,
+        target,
+        layout,
+        rank,
+        scaling: alpha / rank,
+        inFeatures: layout.inFeatures,
+        outFeatures: layout.outFeatures,
+        a: take('lora_A'),
+        b: take('lora_B'),
+        dA: take('lora_A.grad'),
+        dB: take('lora_B.grad'),
+        peftA: `${name}.lora_A.weight`,
+        peftB: `${name}.lora_B.weight`,
       };
       this.modules.push(module);
       this.byLayer[layer].set(target, module);
@@ -79,10 +95,14 @@ export class LoraAdapter {
   /** Loads tensors by PEFT name (shape-checked). Every module's A and B must be present. */
   load(tensors: ReadonlyMap<string, { shape: readonly number[]; values: Float32Array }>) {
     for (const m of this.modules) {
-      for (const [name, buffer, shape] of [[m.peftA, m.a, [m.rank, m.inFeatures]], [m.peftB, m.b, [m.outFeatures, m.rank]]] as const) {
+      for (const [name, buffer, shape] of [
+        [m.peftA, m.a, [m.rank, m.inFeatures]],
+        [m.peftB, m.b, [m.outFeatures, m.rank]],
+      ] as const) {
         const t = tensors.get(name);
         if (!t) throw new Error(`adapter is missing tensor ${name}`);
-        if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) throw new Error(`adapter tensor ${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+        if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1])
+          throw new Error(`adapter tensor ${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
         this.ctx.write(buffer, t.values);
       }
     }

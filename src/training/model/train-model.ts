@@ -46,7 +46,28 @@ export const SEQ_LEN_BUCKET = 16;
 export type { TrainPlan } from './train-plan';
 
 /** The step's inputs, gradients and LM-head chunk buffers (besides layer inputs and layer activations). */
-const STEP_BUFFERS = ['ids', 'positions', 'segments', 'targets', 'weights', 'logProbs', 'normedF', 'dResid', 'dNormed', 'dAttention', 'dQkv', 'dGateUp', 'dMlpHidden', 'du', 'delta', 'logits', 'chunkTargets', 'chunkWeights', 'chunkLogProbs', 'chunkDx'] as const;
+const STEP_BUFFERS = [
+  'ids',
+  'positions',
+  'segments',
+  'targets',
+  'weights',
+  'logProbs',
+  'normedF',
+  'dResid',
+  'dNormed',
+  'dAttention',
+  'dQkv',
+  'dGateUp',
+  'dMlpHidden',
+  'du',
+  'delta',
+  'logits',
+  'chunkTargets',
+  'chunkWeights',
+  'chunkLogProbs',
+  'chunkDx',
+] as const;
 
 /** One layer's activations (everything its backward reads besides the saved layer input). */
 interface LayerActivations {
@@ -79,7 +100,11 @@ export class TrainingModel {
   /** The current micro-batch's placement of sequences (set by setBatch / setPackedBatch). */
   private batch: BatchLayout | null = null;
 
-  constructor(engine: QwenEngine, readonly adapter: LoraAdapter, readonly plan: TrainPlan) {
+  constructor(
+    engine: QwenEngine,
+    readonly adapter: LoraAdapter,
+    readonly plan: TrainPlan,
+  ) {
     this.config = engine.config;
     this.ctx = engine.ctx;
     this.weights = engine.weights;
@@ -133,11 +158,21 @@ export class TrainingModel {
    * t ≥ scoreFrom[b] are scored, so the LM head runs only over those rows (RL scores completions,
    * not long prompts).
    */
-  setBatch(sequences: readonly (readonly number[])[], lossWeights?: readonly (readonly number[])[], padId = 0, options: { scoreFrom?: readonly number[] } = {}) {
+  setBatch(
+    sequences: readonly (readonly number[])[],
+    lossWeights?: readonly (readonly number[])[],
+    padId = 0,
+    options: { scoreFrom?: readonly number[] } = {},
+  ) {
     if (sequences.length > this.plan.sequences) throw new Error(`micro-batch of ${sequences.length} sequences, the plan holds ${this.plan.sequences}`);
-    this.setPackedBatch(sequences.map((ids, b) => ({ prefix: 0, sequences: [{ ids, scoreFrom: Math.max(1, options.scoreFrom?.[b] ?? 1) }] })), padId);
+    this.setPackedBatch(
+      sequences.map((ids, b) => ({ prefix: 0, sequences: [{ ids, scoreFrom: Math.max(1, options.scoreFrom?.[b] ?? 1) }] })),
+      padId,
+    );
     const weights = new Float32Array(this.rows);
-    sequences.forEach((seq, b) => { for (let t = 1; t < seq.length; t++) weights[predictionRow(this.layout, b, t)] = lossWeights?.[b]?.[t] ?? 0; });
+    sequences.forEach((seq, b) => {
+      for (let t = 1; t < seq.length; t++) weights[predictionRow(this.layout, b, t)] = lossWeights?.[b]?.[t] ?? 0;
+    });
     this.setLossWeights(weights);
   }
 
@@ -148,7 +183,13 @@ export class TrainingModel {
    */
   setPackedBatch(rows: readonly PackedRow[], padId = 0) {
     if (rows.length > this.plan.sequences) throw new Error(`micro-batch of ${rows.length} rows, the plan holds ${this.plan.sequences}`);
-    const layout = layoutBatch(rows, { maxSeqLen: this.plan.seqLen, maxPosition: this.weights.rope.maxPositions, vocabSize: this.config.vocabSize, padId, bucket: SEQ_LEN_BUCKET });
+    const layout = layoutBatch(rows, {
+      maxSeqLen: this.plan.seqLen,
+      maxPosition: this.weights.rope.maxPositions,
+      vocabSize: this.config.vocabSize,
+      padId,
+      bucket: SEQ_LEN_BUCKET,
+    });
     this.batch = layout;
     this.shape = { ...this.shape, sequences: layout.sequences, seqLen: layout.seqLen };
     this.ctx.write(this.b.ids, layout.ids);
@@ -167,14 +208,17 @@ export class TrainingModel {
 
   /** Log-probs of each sequence's scored tokens t = scoreFrom.. (numbered across rows in order). */
   gatherScored(logProbs: Float32Array): Float32Array[] {
-    return this.layout.placements.map((p, i) => Float32Array.from({ length: Math.max(0, p.length - p.scoreFrom) }, (_, j) => logProbs[predictionRow(this.layout, i, p.scoreFrom + j)]));
+    return this.layout.placements.map((p, i) =>
+      Float32Array.from({ length: Math.max(0, p.length - p.scoreFrom) }, (_, j) => logProbs[predictionRow(this.layout, i, p.scoreFrom + j)]),
+    );
   }
 
   /** Sets the loss weights of each sequence's scored tokens (`weights[i][j]`: token scoreFrom + j). */
   setScoredWeights(weights: readonly ArrayLike<number>[]) {
     const rows = new Float32Array(this.rows);
     this.layout.placements.forEach((p, i) => {
-      if (weights[i].length !== Math.max(0, p.length - p.scoreFrom)) throw new Error(`sequence ${i}: ${weights[i].length} weights for ${p.length - p.scoreFrom} scored tokens`);
+      if (weights[i].length !== Math.max(0, p.length - p.scoreFrom))
+        throw new Error(`sequence ${i}: ${weights[i].length} weights for ${p.length - p.scoreFrom} scored tokens`);
       for (let j = 0; j < weights[i].length; j++) rows[predictionRow(this.layout, i, p.scoreFrom + j)] = weights[i][j];
     });
     this.setLossWeights(rows);
@@ -219,7 +263,15 @@ export class TrainingModel {
       encodeRmsNorm(ctx, pass, { x: a.qkv, weight: w.kNorm, rows: N, groups: nKv, length: d, offset: layout.kOffset, rowStride: layout.tokenStride, eps });
     }
     encodeRope(ctx, pass, { x: a.qkv, table: this.weights.rope, positions: this.b.positions, tokens: N, heads: nH, tokenStride: layout.tokenStride });
-    encodeRope(ctx, pass, { x: a.qkv, table: this.weights.rope, positions: this.b.positions, tokens: N, heads: nKv, offset: layout.kOffset, tokenStride: layout.tokenStride });
+    encodeRope(ctx, pass, {
+      x: a.qkv,
+      table: this.weights.rope,
+      positions: this.b.positions,
+      tokens: N,
+      heads: nKv,
+      offset: layout.kOffset,
+      tokenStride: layout.tokenStride,
+    });
     encodeAttentionTrainForward(ctx, pass, { shape, qkv: a.qkv, layout, out: a.attention, lse: a.lse, segments: this.segments });
     encodeMatmul(ctx, pass, { x: a.attention, weight: w.o, bias: w.oBias, y: a.residMid, m: N, accumulate: true });
     loraInto(pass, 'o_proj', a.attention, a.residMid);
@@ -245,12 +297,23 @@ export class TrainingModel {
     pass.end();
     for (let l = 0; l < config.numLayers; l++) this.encodeLayerForward(encoder, l, lora);
     pass = encoder.beginComputePass({ label: 'train forward final norm' });
-    encodeRmsNorm(ctx, pass, { x: this.layerInputs[config.numLayers], out: this.b.normedF, weight: this.weights.finalNorm, rows: N, length: config.hiddenSize, eps: config.rmsNormEps });
+    encodeRmsNorm(ctx, pass, {
+      x: this.layerInputs[config.numLayers],
+      out: this.b.normedF,
+      weight: this.weights.finalNorm,
+      rows: N,
+      length: config.hiddenSize,
+      eps: config.rmsNormEps,
+    });
     pass.end();
   }
 
   /** The scored rows of the LM head in chunks: logits chunk, then `body` (log-prob fwd or bwd). */
-  private encodeLmHeadChunks(encoder: GPUCommandEncoder, body: (pass: GPUComputePassEncoder, start: number, count: number) => void, after?: (encoder: GPUCommandEncoder, start: number, count: number) => void) {
+  private encodeLmHeadChunks(
+    encoder: GPUCommandEncoder,
+    body: (pass: GPUComputePassEncoder, start: number, count: number) => void,
+    after?: (encoder: GPUCommandEncoder, start: number, count: number) => void,
+  ) {
     const C = this.lmHeadRows;
     for (const range of this.scoredRanges) {
       for (let start = range.start; start < range.start + range.count; start += C) {
@@ -280,7 +343,8 @@ export class TrainingModel {
     const V = this.config.vocabSize;
     this.encodeLmHeadChunks(
       encoder,
-      (pass, _start, count) => encodeLogProbForward(this.ctx, pass, { logits: this.b.logits, targets: this.b.chunkTargets, logProbs: this.b.chunkLogProbs, rows: count, vocab: V }),
+      (pass, _start, count) =>
+        encodeLogProbForward(this.ctx, pass, { logits: this.b.logits, targets: this.b.chunkTargets, logProbs: this.b.chunkLogProbs, rows: count, vocab: V }),
       (enc, start, count) => enc.copyBufferToBuffer(this.b.chunkLogProbs, 0, this.b.logProbs, start * 4, count * 4),
     );
     this.ctx.device.queue.submit([encoder.finish()]);
@@ -301,7 +365,20 @@ export class TrainingModel {
     const modules = this.adapter.byLayer[l];
     const loraBack = (pass: GPUComputePassEncoder, target: LoraTarget, dy: GPUBuffer, x: GPUBuffer, dx: GPUBuffer) => {
       const m: LoraModule | undefined = modules.get(target);
-      if (m) encodeLoraBackward(ctx, pass, { lora: m, dy, dySlice: m.layout.slice, x, u: a.u.get(target)!, m: N, du: g.du, dA: m.dA, dB: m.dB, dx, dxAccumulate: true });
+      if (m)
+        encodeLoraBackward(ctx, pass, {
+          lora: m,
+          dy,
+          dySlice: m.layout.slice,
+          x,
+          u: a.u.get(target)!,
+          m: N,
+          du: g.du,
+          dA: m.dA,
+          dB: m.dB,
+          dx,
+          dxAccumulate: true,
+        });
     };
     const pass = encoder.beginComputePass({ label: `train backward ${l}` });
     // MLP block. dResid is the gradient of the layer output = residMid + down(...).
@@ -315,12 +392,40 @@ export class TrainingModel {
     // Attention block. dResid is now the gradient of residMid = layer input + o_proj(...).
     encodeMatmulBackward(ctx, pass, { dy: g.dResid, weight: w.o, dx: g.dAttention, m: N });
     loraBack(pass, 'o_proj', g.dResid, a.attention, g.dAttention);
-    encodeAttentionBackward(ctx, pass, { shape, qkv: a.qkv, layout, out: a.attention, lse: a.lse, dOut: g.dAttention, delta: g.delta, dqkv: g.dQkv, segments: this.segments });
+    encodeAttentionBackward(ctx, pass, {
+      shape,
+      qkv: a.qkv,
+      layout,
+      out: a.attention,
+      lse: a.lse,
+      dOut: g.dAttention,
+      delta: g.delta,
+      dqkv: g.dQkv,
+      segments: this.segments,
+    });
     encodeRopeBackward(ctx, pass, { dY: g.dQkv, table: this.weights.rope, positions: g.positions, tokens: N, heads: nH, tokenStride: layout.tokenStride });
-    encodeRopeBackward(ctx, pass, { dY: g.dQkv, table: this.weights.rope, positions: g.positions, tokens: N, heads: nKv, offset: layout.kOffset, tokenStride: layout.tokenStride });
+    encodeRopeBackward(ctx, pass, {
+      dY: g.dQkv,
+      table: this.weights.rope,
+      positions: g.positions,
+      tokens: N,
+      heads: nKv,
+      offset: layout.kOffset,
+      tokenStride: layout.tokenStride,
+    });
     if (w.qNorm && w.kNorm && a.qkvPreNorm) {
       encodeRmsNormBackward(ctx, pass, { x: a.qkvPreNorm, weight: w.qNorm, dY: g.dQkv, rows: N, groups: nH, length: d, rowStride: layout.tokenStride, eps });
-      encodeRmsNormBackward(ctx, pass, { x: a.qkvPreNorm, weight: w.kNorm, dY: g.dQkv, rows: N, groups: nKv, length: d, offset: layout.kOffset, rowStride: layout.tokenStride, eps });
+      encodeRmsNormBackward(ctx, pass, {
+        x: a.qkvPreNorm,
+        weight: w.kNorm,
+        dY: g.dQkv,
+        rows: N,
+        groups: nKv,
+        length: d,
+        offset: layout.kOffset,
+        rowStride: layout.tokenStride,
+        eps,
+      });
     }
     encodeMatmulBackward(ctx, pass, { dy: g.dQkv, weight: w.qkv, dx: g.dNormed, m: N });
     for (const t of ['q_proj', 'k_proj', 'v_proj'] as const) loraBack(pass, t, g.dQkv, a.normed1, g.dNormed);
@@ -349,7 +454,15 @@ export class TrainingModel {
       (enc, start, count) => enc.copyBufferToBuffer(this.b.chunkDx, 0, this.b.dNormed, start * H * 4, count * H * 4),
     );
     const pass = encoder.beginComputePass({ label: 'train backward final norm' });
-    encodeRmsNormBackward(ctx, pass, { x: this.layerInputs[L], weight: this.weights.finalNorm, dY: this.b.dNormed, dX: this.b.dResid, rows: this.rows, length: H, eps });
+    encodeRmsNormBackward(ctx, pass, {
+      x: this.layerInputs[L],
+      weight: this.weights.finalNorm,
+      dY: this.b.dNormed,
+      dX: this.b.dResid,
+      rows: this.rows,
+      length: H,
+      eps,
+    });
     pass.end();
     for (let l = L - 1; l >= 0; l--) {
       if (this.plan.recompute) this.encodeLayerForward(encoder, l, true);
@@ -362,7 +475,8 @@ export class TrainingModel {
   destroy() {
     for (const buffer of [...this.layerInputs, ...Object.values(this.b)]) this.ctx.destroy(buffer);
     for (const s of this.sets) {
-      for (const buffer of [s.normed1, s.qkvPreNorm, s.qkv, s.attention, s.lse, s.residMid, s.normed2, s.gateUp, s.mlpHidden, ...s.u.values()]) if (buffer) this.ctx.destroy(buffer);
+      for (const buffer of [s.normed1, s.qkvPreNorm, s.qkv, s.attention, s.lse, s.residMid, s.normed2, s.gateUp, s.mlpHidden, ...s.u.values()])
+        if (buffer) this.ctx.destroy(buffer);
     }
     this.ctx.clearBindGroups();
   }

@@ -5,7 +5,17 @@
 // LoraAdapter and AdamW create their buffers FROM these entries by name (plannedBuffers), so the
 // estimate is the sum of what they allocate (tests/gpu/engine/buffer-plan.test.ts).
 import type { ModelConfig } from '../../hf-io/config';
-import { LOGITS_BUDGET_BYTES, planEngine, planInferenceLora, planSummary, storageBytes, words, type EnginePlan, type EnginePlanOptions, type PlannedBuffer } from '../../engine/model/buffer-plan';
+import {
+  LOGITS_BUDGET_BYTES,
+  planEngine,
+  planInferenceLora,
+  planSummary,
+  storageBytes,
+  words,
+  type EnginePlan,
+  type EnginePlanOptions,
+  type PlannedBuffer,
+} from '../../engine/model/buffer-plan';
 import { LORA_TARGETS, loraTargetLayout, type LoraTarget } from '../../engine/ops/lora-targets';
 import { DEFAULT_GRPO_CONFIG, type GrpoConfig } from '../grpo/config';
 import { ADAMW_STEP_UNIFORM_BYTES } from '../optim/adamw';
@@ -51,14 +61,38 @@ export function planTrainingModel(config: ModelConfig, plan: TrainPlan, lora: Lo
   for (let i = 0; i < (plan.recompute ? 1 : L); i++) {
     out.push(a(`normed1.${i}`, N * H));
     if (config.qkNorm) out.push(a(`qkvPreNorm.${i}`, N * qkvWidth));
-    out.push(a(`qkv.${i}`, N * qkvWidth), a(`attention.${i}`, N * nH * d), a(`lse.${i}`, N * nH), a(`residMid.${i}`, N * H), a(`normed2.${i}`, N * H), a(`gateUp.${i}`, N * 2 * I), a(`mlpHidden.${i}`, N * I));
+    out.push(
+      a(`qkv.${i}`, N * qkvWidth),
+      a(`attention.${i}`, N * nH * d),
+      a(`lse.${i}`, N * nH),
+      a(`residMid.${i}`, N * H),
+      a(`normed2.${i}`, N * H),
+      a(`gateUp.${i}`, N * 2 * I),
+      a(`mlpHidden.${i}`, N * I),
+    );
     for (const t of lora.targets) out.push(a(`u.${t}.${i}`, N * r));
   }
   out.push(
-    a('ids', N), a('positions', N), a('segments', N * 4), a('targets', N), a('weights', N), a('logProbs', N),
-    a('normedF', N * H), a('dResid', N * H), a('dNormed', N * H), a('dAttention', N * nH * d),
-    a('dQkv', N * qkvWidth), a('dGateUp', N * 2 * I), a('dMlpHidden', N * I), a('du', N * r), a('delta', N * nH),
-    a('logits', C * V), a('chunkTargets', C), a('chunkWeights', C), a('chunkLogProbs', C), a('chunkDx', C * H),
+    a('ids', N),
+    a('positions', N),
+    a('segments', N * 4),
+    a('targets', N),
+    a('weights', N),
+    a('logProbs', N),
+    a('normedF', N * H),
+    a('dResid', N * H),
+    a('dNormed', N * H),
+    a('dAttention', N * nH * d),
+    a('dQkv', N * qkvWidth),
+    a('dGateUp', N * 2 * I),
+    a('dMlpHidden', N * I),
+    a('du', N * r),
+    a('delta', N * nH),
+    a('logits', C * V),
+    a('chunkTargets', C),
+    a('chunkWeights', C),
+    a('chunkLogProbs', C),
+    a('chunkDx', C * H),
   );
   return out;
 }
@@ -69,7 +103,10 @@ export function peftModuleName(layer: number, target: LoraTarget): string {
 }
 
 /** The adapter's modules in allocation order: every layer, the targets in LORA_TARGETS order. */
-export function loraModules(config: ModelConfig, lora: LoraShape): { layer: number; target: LoraTarget; name: string; inFeatures: number; outFeatures: number }[] {
+export function loraModules(
+  config: ModelConfig,
+  lora: LoraShape,
+): { layer: number; target: LoraTarget; name: string; inFeatures: number; outFeatures: number }[] {
   const list = [];
   for (let layer = 0; layer < config.numLayers; layer++) {
     for (const target of LORA_TARGETS.filter((t) => lora.targets.includes(t))) {
@@ -83,8 +120,10 @@ export function loraModules(config: ModelConfig, lora: LoraShape): { layer: numb
 /** A (rank × in) and B (out × rank) of every module, and their gradients. */
 export function planLoraAdapter(config: ModelConfig, lora: LoraShape): PlannedBuffer[] {
   return loraModules(config, lora).flatMap(({ name, inFeatures, outFeatures }) => [
-    words(`${name}.lora_A`, lora.rank * inFeatures, 'lora'), words(`${name}.lora_B`, outFeatures * lora.rank, 'lora'),
-    words(`${name}.lora_A.grad`, lora.rank * inFeatures, 'lora'), words(`${name}.lora_B.grad`, outFeatures * lora.rank, 'lora'),
+    words(`${name}.lora_A`, lora.rank * inFeatures, 'lora'),
+    words(`${name}.lora_B`, outFeatures * lora.rank, 'lora'),
+    words(`${name}.lora_A.grad`, lora.rank * inFeatures, 'lora'),
+    words(`${name}.lora_B.grad`, outFeatures * lora.rank, 'lora'),
   ]);
 }
 
@@ -112,7 +151,9 @@ export type GrpoRowSettings = Pick<GrpoConfig, 'sharePrefix' | 'packedRowTokens'
 
 /** The training model's plan for GRPO settings: one packed row of a group when sharing, else microBatch rows. */
 export function grpoTrainPlan(c: GrpoRowSettings): TrainPlan {
-  const rows = c.sharePrefix ? { sequences: 1, seqLen: Math.max(c.packedRowTokens, c.maxSequenceTokens) } : { sequences: c.microBatch, seqLen: c.maxSequenceTokens };
+  const rows = c.sharePrefix
+    ? { sequences: 1, seqLen: Math.max(c.packedRowTokens, c.maxSequenceTokens) }
+    : { sequences: c.microBatch, seqLen: c.maxSequenceTokens };
   return { ...rows, recompute: c.recompute };
 }
 

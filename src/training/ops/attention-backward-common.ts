@@ -56,7 +56,8 @@ export function checkLayout(op: string, name: string, l: QkvLayout, s: Attention
   }
   const qWidth = s.heads * s.headDim;
   const kvWidth = s.kvHeads * s.headDim;
-  if (l.tokenStride < qWidth + 2 * kvWidth) throw new Error(`${op}: ${name} tokenStride ${l.tokenStride} is smaller than (heads + 2·kvHeads)·headDim = ${qWidth + 2 * kvWidth}`);
+  if (l.tokenStride < qWidth + 2 * kvWidth)
+    throw new Error(`${op}: ${name} tokenStride ${l.tokenStride} is smaller than (heads + 2·kvHeads)·headDim = ${qWidth + 2 * kvWidth}`);
   const last = (tokensOf(s) - 1) * l.tokenStride;
   const reach = Math.max(l.qOffset + qWidth, l.kOffset + kvWidth, l.vOffset + kvWidth) + last;
   if (buffer.size < reach * 4) throw new Error(`${op}: ${name} holds ${buffer.size / 4} f32 values, ${tokensOf(s)} tokens reach ${reach}`);
@@ -89,9 +90,11 @@ export function segmentTable(sequences: readonly SequenceSegments[], seqLen: num
   const table = new Uint32Array(sequences.length * seqLen * SEGMENT_WORDS);
   sequences.forEach((seq, b) => {
     const used = seq.prefix + seq.segments.reduce((a, n) => a + n, 0);
-    if (!Number.isInteger(seq.prefix) || seq.prefix < 0 || seq.segments.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`segment table: sequence ${b} needs a prefix ≥ 0 and segments of ≥ 1 token, got ${seq.prefix} | ${seq.segments.join(', ')}`);
+    if (!Number.isInteger(seq.prefix) || seq.prefix < 0 || seq.segments.some((n) => !Number.isInteger(n) || n < 1))
+      throw new Error(`segment table: sequence ${b} needs a prefix ≥ 0 and segments of ≥ 1 token, got ${seq.prefix} | ${seq.segments.join(', ')}`);
     if (used > seqLen) throw new Error(`segment table: sequence ${b} holds ${used} tokens, more than its length ${seqLen}`);
-    const put = (t: number, prefixEnd: number, segStart: number, queryEnd: number) => table.set([prefixEnd, segStart, queryEnd, 0], (b * seqLen + t) * SEGMENT_WORDS);
+    const put = (t: number, prefixEnd: number, segStart: number, queryEnd: number) =>
+      table.set([prefixEnd, segStart, queryEnd, 0], (b * seqLen + t) * SEGMENT_WORDS);
     const prefixEnd = seq.segments.length ? seq.prefix : seqLen;
     for (let t = 0; t < Math.min(prefixEnd, seqLen); t++) put(t, 0, 0, seqLen);
     let start = seq.prefix;
@@ -115,7 +118,8 @@ export function visibleKeys(segments: ArrayLike<number> | undefined, token: numb
 }
 
 export function checkSegments(op: string, segments: GPUBuffer | undefined, s: AttentionTrainShape) {
-  if (segments && segments.size < tokensOf(s) * SEGMENT_WORDS * 4) throw new Error(`${op}: segments holds ${segments.size / 4} u32 values, needs tokens × ${SEGMENT_WORDS} = ${tokensOf(s) * SEGMENT_WORDS}`);
+  if (segments && segments.size < tokensOf(s) * SEGMENT_WORDS * 4)
+    throw new Error(`${op}: segments holds ${segments.size / 4} u32 values, needs tokens × ${SEGMENT_WORDS} = ${tokensOf(s) * SEGMENT_WORDS}`);
 }
 
 /**

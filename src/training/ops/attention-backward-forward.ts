@@ -13,7 +13,20 @@
 // exp(q·k/√d − lse), so no [T, T] matrix is ever stored.
 import type { GpuContext } from '../../engine/gpu/context';
 import { attentionLanes } from '../../engine/ops/attention-lanes';
-import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkSegments, checkShape, checkSize, gridFor, segmentWgsl, tokensOf, visibleKeys, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
+import {
+  ATTENTION_WORKGROUP,
+  attentionConstants,
+  checkLayout,
+  checkSegments,
+  checkShape,
+  checkSize,
+  gridFor,
+  segmentWgsl,
+  tokensOf,
+  visibleKeys,
+  type AttentionTrainShape,
+  type QkvLayout,
+} from './attention-backward-common';
 
 export interface AttentionTrainForwardArgs {
   shape: AttentionTrainShape;
@@ -144,7 +157,12 @@ export function encodeAttentionTrainForward(ctx: GpuContext, pass: GPUComputePas
  * CPU reference in float64: returns out [tokens, heads, headDim] and lse [tokens, heads].
  * `segments`: the optional segment table (u32 [tokens × 4]); default causal.
  */
-export function attentionTrainForwardCpu(qkv: ArrayLike<number>, s: AttentionTrainShape, layout: QkvLayout, segments?: ArrayLike<number>): { out: Float64Array; lse: Float64Array } {
+export function attentionTrainForwardCpu(
+  qkv: ArrayLike<number>,
+  s: AttentionTrainShape,
+  layout: QkvLayout,
+  segments?: ArrayLike<number>,
+): { out: Float64Array; lse: Float64Array } {
   checkShape('attentionTrainForwardCpu', s);
   const { heads, headDim: d, seqLen } = s;
   const group = heads / s.kvHeads;

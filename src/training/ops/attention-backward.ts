@@ -20,7 +20,20 @@
 // dQ, dK, dV are WRITTEN (not accumulated) into a QkvLayout view, normally the fused d(qkv).
 import type { GpuContext } from '../../engine/gpu/context';
 import { attentionLanes } from '../../engine/ops/attention-lanes';
-import { ATTENTION_WORKGROUP, attentionConstants, checkLayout, checkSegments, checkShape, checkSize, gridFor, segmentWgsl, tokensOf, visibleKeys, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
+import {
+  ATTENTION_WORKGROUP,
+  attentionConstants,
+  checkLayout,
+  checkSegments,
+  checkShape,
+  checkSize,
+  gridFor,
+  segmentWgsl,
+  tokensOf,
+  visibleKeys,
+  type AttentionTrainShape,
+  type QkvLayout,
+} from './attention-backward-common';
 
 export interface AttentionBackwardArgs {
   shape: AttentionTrainShape;
@@ -261,7 +274,12 @@ export function encodeAttentionBackward(ctx: GpuContext, pass: GPUComputePassEnc
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   checkSegments(op, args.segments, s);
   const params = ctx.params([tokens, s.seqLen]);
-  ctx.dispatch(pass, ctx.pipeline(attentionDeltaWgsl(s)), [args.out, args.dOut, args.delta, ctx.params([rows])], gridFor(Math.ceil(rows / ATTENTION_WORKGROUP), limit));
+  ctx.dispatch(
+    pass,
+    ctx.pipeline(attentionDeltaWgsl(s)),
+    [args.out, args.dOut, args.delta, ctx.params([rows])],
+    gridFor(Math.ceil(rows / ATTENTION_WORKGROUP), limit),
+  );
   const masked = !!args.segments;
   const bindings = [args.qkv, args.dOut, args.lse, args.delta, args.dqkv, params, ...(args.segments ? [args.segments] : [])];
   ctx.dispatch(pass, ctx.pipeline(attentionDqWgsl(s, layout, grad, masked)), bindings, gridFor(rows, limit));
@@ -272,7 +290,13 @@ export function encodeAttentionBackward(ctx: GpuContext, pass: GPUComputePassEnc
  * CPU reference in float64: the gradient of Σ dOut ⊙ out(qkv) w.r.t. qkv, returned in the qkv
  * buffer's own layout (same length as `qkv`; entries outside Q/K/V stay 0). Recomputes the forward.
  */
-export function attentionBackwardCpu(qkv: ArrayLike<number>, dOut: ArrayLike<number>, s: AttentionTrainShape, layout: QkvLayout, segments?: ArrayLike<number>): Float64Array {
+export function attentionBackwardCpu(
+  qkv: ArrayLike<number>,
+  dOut: ArrayLike<number>,
+  s: AttentionTrainShape,
+  layout: QkvLayout,
+  segments?: ArrayLike<number>,
+): Float64Array {
   checkShape('attentionBackwardCpu', s);
   const { heads, headDim: d, seqLen } = s;
   const group = heads / s.kvHeads;
@@ -297,7 +321,7 @@ export function attentionBackwardCpu(qkv: ArrayLike<number>, dOut: ArrayLike<num
       }
       const max = Math.max(...p);
       let sum = 0;
-      for (let j = 0; j < n; j++) sum += (p[j] = Math.exp(p[j] - max));
+      for (let j = 0; j < n; j++) sum += p[j] = Math.exp(p[j] - max);
       // dP_j = dO·v_j; D = Σ_j P_j dP_j (= dO·O); dS_j = P_j (dP_j − D).
       const dp = new Float64Array(n);
       let delta = 0;

@@ -45,10 +45,10 @@ export interface LogProbBackwardArgs extends LogProbRows {
   dLogits?: GPUBuffer;
 }
 
-
 function checkRows(ctx: GpuContext, name: string, args: LogProbRows) {
   const { rows, vocab } = args;
-  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(vocab) || vocab <= 0) throw new Error(`${name}: rows (${rows}) and vocab (${vocab}) must be integers, vocab positive`);
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(vocab) || vocab <= 0)
+    throw new Error(`${name}: rows (${rows}) and vocab (${vocab}) must be integers, vocab positive`);
   const temperature = args.temperature ?? 1;
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`${name}: temperature must be a positive finite number, got ${temperature}`);
   if (args.logits.size < rows * vocab * 4) throw new Error(`${name}: logits hold ${args.logits.size / 4} f32 values, fewer than ${rows} rows × ${vocab}`);
@@ -60,7 +60,15 @@ function checkRows(ctx: GpuContext, name: string, args: LogProbRows) {
 /** logProbs[r] = log_softmax(logits[r] / τ)[targets[r]]: the engine's gather, re-exported for the training API. */
 export function encodeLogProbForward(ctx: GpuContext, pass: GPUComputePassEncoder, args: LogProbForwardArgs) {
   checkRows(ctx, 'logProbForward', args);
-  encodeGatherLogProb(ctx, pass, { logits: args.logits, targets: args.targets, out: args.logProbs, rows: args.rows, vocab: args.vocab, temperature: args.temperature, maxChunkBytes: args.maxChunkBytes });
+  encodeGatherLogProb(ctx, pass, {
+    logits: args.logits,
+    targets: args.targets,
+    out: args.logProbs,
+    rows: args.rows,
+    vocab: args.vocab,
+    temperature: args.temperature,
+    maxChunkBytes: args.maxChunkBytes,
+  });
 }
 
 /** Turns softmax probabilities (in place, one chunk of rows) into (w / τ) · (p − onehot(target)). */

@@ -51,7 +51,8 @@ ${gemmTileWgsl({
   m: 'params.m',
   n: 'K',
   k: 'params.rows',
-  loadA: 'for (var q = 0u; q < 4u; q++) { if (a_k + q < params.rows) { quad[q] = dy[params.dy_offset + a_row * params.dy_stride + params.row_start + a_k + q]; } }',
+  loadA:
+    'for (var q = 0u; q < 4u; q++) { if (a_k + q < params.rows) { quad[q] = dy[params.dy_offset + a_row * params.dy_stride + params.row_start + a_k + q]; } }',
   // One decoded weight quad: 4 consecutive columns k of weight row b_k (zero past the padded row).
   loadB: { along: 'n', code: 'if (b_col / 4u < QUADS) { quad = w_quad(b_k, b_col / 4u); }' },
   store: `let o = (params.dx_row0 + i) * K + j;
@@ -101,7 +102,12 @@ export function encodeMatmulBackward(ctx: GpuContext, pass: GPUComputePassEncode
     const dy = { buffer: args.dy, offset: bindOffset, size };
     weight.chunks.forEach((chunk, c) => {
       const accumulate = args.accumulate || c > 0 ? 1 : 0;
-      const bindings: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[] = [dy, chunk.data, args.dx, ctx.params([chunk.rows, chunk.rowStart, rows.rows, accumulate, shift, dyRowStride, rows.firstRow])];
+      const bindings: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[] = [
+        dy,
+        chunk.data,
+        args.dx,
+        ctx.params([chunk.rows, chunk.rowStart, rows.rows, accumulate, shift, dyRowStride, rows.firstRow]),
+      ];
       if (chunk.scales) bindings[4] = chunk.scales;
       ctx.dispatch(pass, pipeline, bindings, gemmTileGroups(rows.rows, weight.cols));
     });

@@ -72,7 +72,15 @@ export function resolveRmsNormBackwardLayout(layout: RmsNormLayout & { grad?: Gr
     rowStride: layout.grad?.rowStride ?? xView.rowStride,
     groupStride: layout.grad?.groupStride ?? xView.groupStride,
   };
-  const all = { rows: layout.rows, length, groups, ...xView, 'grad.offset': grad.offset, 'grad.rowStride': grad.rowStride, 'grad.groupStride': grad.groupStride };
+  const all = {
+    rows: layout.rows,
+    length,
+    groups,
+    ...xView,
+    'grad.offset': grad.offset,
+    'grad.rowStride': grad.rowStride,
+    'grad.groupStride': grad.groupStride,
+  };
   for (const [name, value] of Object.entries(all)) {
     if (!Number.isInteger(value) || value < 0) throw new Error(`rmsNormBackward: ${name} must be a non-negative integer, got ${value}`);
   }
@@ -237,7 +245,8 @@ export function encodeRmsNormBackward(ctx: GpuContext, pass: GPUComputePassEncod
     if (dWeight.size < l.length * 4) throw new Error(`rmsNormBackward: dWeight holds fewer than ${l.length} f32 values`);
     if (invRmsScratch.size < vectors * 4) throw new Error(`rmsNormBackward: invRmsScratch holds fewer than ${vectors} f32 values (rows × groups)`);
     const others = [args.x, args.dY, args.dX, args.weight];
-    if (dWeight === invRmsScratch || others.includes(dWeight) || others.includes(invRmsScratch)) throw new Error('rmsNormBackward: dWeight and invRmsScratch must be their own buffers');
+    if (dWeight === invRmsScratch || others.includes(dWeight) || others.includes(invRmsScratch))
+      throw new Error('rmsNormBackward: dWeight and invRmsScratch must be their own buffers');
     ctx.dispatch(pass, ctx.pipeline(rmsNormInvRmsWgsl(l, args.eps)), [args.x, invRmsScratch, params], grid(ctx, vectors));
     ctx.dispatch(pass, ctx.pipeline(rmsNormWeightGradWgsl(l)), [args.x, args.dY, invRmsScratch, dWeight, params], grid(ctx, l.length));
   }

@@ -76,10 +76,12 @@ export function encodeSwigluBackward(ctx: GpuContext, pass: GPUComputePassEncode
   }
   const length = tokens * intermediate;
   const fused = !args.up;
-  if (args.gate.size < length * (fused ? 2 : 1) * 4) throw new Error(`swigluBackward: ${fused ? 'fused gate/up' : 'gate'} buffer holds fewer than ${length * (fused ? 2 : 1)} f32 values`);
+  if (args.gate.size < length * (fused ? 2 : 1) * 4)
+    throw new Error(`swigluBackward: ${fused ? 'fused gate/up' : 'gate'} buffer holds fewer than ${length * (fused ? 2 : 1)} f32 values`);
   if (args.up && args.up.size < length * 4) throw new Error(`swigluBackward: up holds fewer than ${length} f32 values`);
   if (args.dOut.size < length * 4) throw new Error(`swigluBackward: dOut holds fewer than ${length} f32 values`);
-  if (args.dGateUp && args.dGateUp.size < 2 * length * 4) throw new Error(`swigluBackward: dGateUp holds fewer than ${2 * length} f32 values (tokens × 2 × intermediate)`);
+  if (args.dGateUp && args.dGateUp.size < 2 * length * 4)
+    throw new Error(`swigluBackward: dGateUp holds fewer than ${2 * length} f32 values (tokens × 2 × intermediate)`);
   if (!args.dGateUp && !fused) throw new Error('swigluBackward: in-place output needs the fused gate/up input; pass dGateUp for separate gate and up');
   if (args.dGateUp === args.gate) throw new Error('swigluBackward: for in-place operation omit `dGateUp` instead of passing gate');
   if (args.dOut === args.gate || args.dOut === args.up || (args.dGateUp && (args.dGateUp === args.up || args.dGateUp === args.dOut))) {

@@ -106,7 +106,12 @@ export function encodeAdamW(ctx: GpuContext, pass: GPUComputePassEncoder, args: 
   }
   const groups = ceilDiv(args.length, WORKGROUP);
   const x = Math.min(groups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
-  ctx.dispatch(pass, ctx.pipeline(adamWWgsl()), [args.param, args.grad, args.m, args.v, args.gradNorm, args.step, ctx.params([args.length])], [x, ceilDiv(groups, x)]);
+  ctx.dispatch(
+    pass,
+    ctx.pipeline(adamWWgsl()),
+    [args.param, args.grad, args.m, args.v, args.gradNorm, args.step, ctx.params([args.length])],
+    [x, ceilDiv(groups, x)],
+  );
 }
 
 /**

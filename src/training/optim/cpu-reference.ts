@@ -9,7 +9,11 @@ export class AdamWCpuReference {
   readonly v: Float32Array[];
   private completed = 0;
 
-  constructor(readonly params: Float32Array[], private readonly hyper: AdamWHyperparameters, private readonly maxGradNorm?: number) {
+  constructor(
+    readonly params: Float32Array[],
+    private readonly hyper: AdamWHyperparameters,
+    private readonly maxGradNorm?: number,
+  ) {
     this.m = params.map((p) => new Float32Array(p.length));
     this.v = params.map((p) => new Float32Array(p.length));
   }

@@ -168,10 +168,12 @@ export function encodeGradNorm(ctx: GpuContext, pass: GPUComputePassEncoder, arg
     if (t.grad.size < t.length * 4) throw new Error(`gradNorm: gradient buffer ${i} holds fewer than ${t.length} f32 values`);
   });
   const layout = gradNormLayout(args.tensors.map((t) => t.length));
-  if (args.partials.size < layout.totalPartials * 8) throw new Error(`gradNorm: partials buffer needs ${layout.totalPartials * 8} bytes, has ${args.partials.size}`);
+  if (args.partials.size < layout.totalPartials * 8)
+    throw new Error(`gradNorm: partials buffer needs ${layout.totalPartials * 8} bytes, has ${args.partials.size}`);
   if (args.result.size < GRAD_NORM_RESULT_BYTES) throw new Error(`gradNorm: result buffer needs ${GRAD_NORM_RESULT_BYTES} bytes`);
   const clip = args.maxNorm !== undefined;
-  if (clip && !(Number.isFinite(args.maxNorm) && (args.maxNorm as number) > 0)) throw new Error(`gradNorm: maxNorm must be a positive finite number, got ${args.maxNorm}`);
+  if (clip && !(Number.isFinite(args.maxNorm) && (args.maxNorm as number) > 0))
+    throw new Error(`gradNorm: maxNorm must be a positive finite number, got ${args.maxNorm}`);
 
   const partialsPipeline = ctx.pipeline(gradNormPartialsWgsl());
   const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;

@@ -83,7 +83,8 @@ function validateTensors(params: OptimizedTensor[]) {
     if (p.param.size < p.length * 4) throw new Error(`AdamW: parameter "${p.name}" buffer holds fewer than ${p.length} f32 values`);
     if (p.grad.size < p.length * 4) throw new Error(`AdamW: gradient of "${p.name}" holds fewer than ${p.length} f32 values`);
     // clearBuffer (zeroGrad) needs COPY_DST.
-    if (typeof p.grad.usage === 'number' && (p.grad.usage & USAGE.COPY_DST) === 0) throw new Error(`AdamW: gradient buffer of "${p.name}" lacks COPY_DST usage (needed to zero it)`);
+    if (typeof p.grad.usage === 'number' && (p.grad.usage & USAGE.COPY_DST) === 0)
+      throw new Error(`AdamW: gradient buffer of "${p.name}" lacks COPY_DST usage (needed to zero it)`);
   }
 }
 
@@ -102,7 +103,11 @@ export class AdamW {
   private completed = 0;
   private pending = false;
 
-  constructor(private readonly ctx: GpuContext, params: OptimizedTensor[], config: AdamWConfig) {
+  constructor(
+    private readonly ctx: GpuContext,
+    params: OptimizedTensor[],
+    config: AdamWConfig,
+  ) {
     validateTensors(params);
     const { maxGradNorm, ...hyper } = resolveAdamWConfig(config);
     this.hyper = hyper;
@@ -150,7 +155,15 @@ export class AdamW {
       maxNorm: this.maxGradNorm,
     });
     this.tensors.forEach((t, i) => {
-      encodeAdamW(this.ctx, pass, { param: t.param, grad: t.grad, m: this.m[i], v: this.v[i], length: t.length, gradNorm: this.result, step: this.stepUniform });
+      encodeAdamW(this.ctx, pass, {
+        param: t.param,
+        grad: t.grad,
+        m: this.m[i],
+        v: this.v[i],
+        length: t.length,
+        gradNorm: this.result,
+        step: this.stepUniform,
+      });
     });
     pass.end();
     encoder.copyBufferToBuffer(this.result, 0, this.staging, 0, GRAD_NORM_RESULT_BYTES);
@@ -235,7 +248,8 @@ export class AdamW {
         if (values.length !== t.length) throw new Error(`AdamW state: ${key}["${t.name}"] has ${values.length} values, expected ${t.length}`);
         for (let i = 0; i < values.length; i++) {
           const x = values[i];
-          if (!Number.isFinite(x) || (key === 'v' && x < 0)) throw new Error(`AdamW state: ${key}["${t.name}"][${i}] is ${x}, expected a finite${key === 'v' ? ' non-negative' : ''} value`);
+          if (!Number.isFinite(x) || (key === 'v' && x < 0))
+            throw new Error(`AdamW state: ${key}["${t.name}"][${i}] is ${x}, expected a finite${key === 'v' ? ' non-negative' : ''} value`);
         }
       }
     }

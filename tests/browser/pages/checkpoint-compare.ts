@@ -6,9 +6,10 @@ import { makeCheckpoint, tensorMapDifference, type FixtureOptions } from './chec
 export async function loadDifference(store: CheckpointStore, id: string, opts: FixtureOptions): Promise<string | undefined> {
   const expected = makeCheckpoint(opts);
   const got = await store.load(id, { expectedBaseModel: expected.baseModel });
-  const tensorDiff = tensorMapDifference(got.adapter, expected.adapter)
-    ?? tensorMapDifference(got.optimizer.m, expected.optimizer.m)
-    ?? tensorMapDifference(got.optimizer.v, expected.optimizer.v);
+  const tensorDiff =
+    tensorMapDifference(got.adapter, expected.adapter) ??
+    tensorMapDifference(got.optimizer.m, expected.optimizer.m) ??
+    tensorMapDifference(got.optimizer.v, expected.optimizer.v);
   if (tensorDiff) return tensorDiff;
   const json = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
   const fields = ['name', 'step', 'baseModel', 'lora', 'rng', 'trainerConfig', 'metrics'] as const;

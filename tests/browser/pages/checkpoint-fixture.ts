@@ -49,11 +49,18 @@ export function makeCheckpoint(opts: FixtureOptions = {}): CheckpointData {
   const m: TensorMap = {};
   const v: TensorMap = {};
   let s = seed * 1000;
-  const modules: [string, number][] = [['self_attn.q_proj', hidden], ['self_attn.v_proj', hidden / 2], ['mlp.down_proj', hidden]];
+  const modules: [string, number][] = [
+    ['self_attn.q_proj', hidden],
+    ['self_attn.v_proj', hidden / 2],
+    ['mlp.down_proj', hidden],
+  ];
   for (let layer = 0; layer < layers; layer++) {
     for (const [module, out] of modules) {
       const prefix = `base_model.model.model.layers.${layer}.${module}`;
-      const shapes: [string, number[]][] = [[`${prefix}.lora_A.weight`, [rank, hidden]], [`${prefix}.lora_B.weight`, [out, rank]]];
+      const shapes: [string, number[]][] = [
+        [`${prefix}.lora_A.weight`, [rank, hidden]],
+        [`${prefix}.lora_B.weight`, [out, rank]],
+      ];
       for (const [key, shape] of shapes) {
         const n = shape[0] * shape[1];
         adapter[key] = { shape, data: randomFloats(n, s++) };

@@ -32,7 +32,13 @@ const api = {
   },
   /** Saves with a transaction aborted after half the chunks; returns the error. */
   async saveAbortedHalfway(opts: FixtureOptions): Promise<string> {
-    const s = store({ testHooks: { beforeChunkPut: ({ index, count }, tx) => { if (index === Math.floor(count / 2)) tx.abort(); } } });
+    const s = store({
+      testHooks: {
+        beforeChunkPut: ({ index, count }, tx) => {
+          if (index === Math.floor(count / 2)) tx.abort();
+        },
+      },
+    });
     return s.save(makeCheckpoint(opts)).then(() => 'saved', errorText);
   },
   /**
@@ -44,7 +50,9 @@ const api = {
       testHooks: {
         beforeChunkPut: ({ index, count }, tx) => {
           if (index !== Math.floor(count / 2)) return;
-          const spin = () => { tx.objectStore('manifests').count().onsuccess = spin; };
+          const spin = () => {
+            tx.objectStore('manifests').count().onsuccess = spin;
+          };
           spin();
           (window as unknown as { halfway: boolean }).halfway = true;
         },
@@ -54,7 +62,11 @@ const api = {
   },
   async saveQuotaExceeded(opts: FixtureOptions): Promise<string> {
     const s = store({
-      testHooks: { beforeChunkPut: ({ index }) => { if (index === 2) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); } },
+      testHooks: {
+        beforeChunkPut: ({ index }) => {
+          if (index === 2) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        },
+      },
     });
     return s.save(makeCheckpoint(opts)).then(() => 'saved', errorText);
   },
@@ -86,7 +98,9 @@ const api = {
     return store().storageReport();
   },
   async resumeOnOtherModel(id: string): Promise<string> {
-    return store().resume(id, { ...FIXTURE_IDENTITY, revision: 'other' }).then(() => 'loaded', errorText);
+    return store()
+      .resume(id, { ...FIXTURE_IDENTITY, revision: 'other' })
+      .then(() => 'loaded', errorText);
   },
   /** Runs save + load in a dedicated worker (the store must work there too). */
   async roundTripInWorker(opts: FixtureOptions): Promise<{ id?: string; difference?: string; error?: string }> {

@@ -52,44 +52,53 @@ describe('engine fidelity (f32) against Hugging Face logits', () => {
 });
 
 describe('quantized paths on trained fixtures (confident predictions, like a real model)', () => {
-  it.each(['qwen2-tiny-trained', 'qwen3-tiny-trained'])('%s: q8 and q4 keep at least 98 percent top-1 agreement with f32; NLL change reported', async (name) => {
-    const ref = JSON.parse(readFileSync(join(fixtureDir(name), 'reference.json'), 'utf8')) as {
-      eval: { sequences: number[][]; top1: number[][]; nll_mean: number };
-      python_fake_quant: Record<'q8' | 'q4', { top1_agreement: number; nll_mean: number }>;
-    };
-    for (const format of ['q8', 'q4'] as const) {
-      const engine = await engineFor(name, format);
-      try {
-        const V = engine.config.vocabSize;
-        let agree = 0;
-        let total = 0;
-        let nll = 0;
-        for (let s = 0; s < ref.eval.sequences.length; s += 2) {
-          const batch = ref.eval.sequences.slice(s, s + 2);
-          const logits = await engine.logits(batch);
-          batch.forEach((seq, b) => {
-            for (let t = 0; t < seq.length - 1; t++) {
-              const row = logits[b].subarray(t * V, (t + 1) * V);
-              let best = 0;
-              let max = -Infinity;
-              for (let i = 0; i < V; i++) if (row[i] > max) { max = row[i]; best = i; }
-              let sum = 0;
-              for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
-              nll += -(row[seq[t + 1]] - max - Math.log(sum));
-              agree += best === ref.eval.top1[s + b][t] ? 1 : 0;
-              total++;
-            }
-          });
+  it.each(['qwen2-tiny-trained', 'qwen3-tiny-trained'])(
+    '%s: q8 and q4 keep at least 98 percent top-1 agreement with f32; NLL change reported',
+    async (name) => {
+      const ref = JSON.parse(readFileSync(join(fixtureDir(name), 'reference.json'), 'utf8')) as {
+        eval: { sequences: number[][]; top1: number[][]; nll_mean: number };
+        python_fake_quant: Record<'q8' | 'q4', { top1_agreement: number; nll_mean: number }>;
+      };
+      for (const format of ['q8', 'q4'] as const) {
+        const engine = await engineFor(name, format);
+        try {
+          const V = engine.config.vocabSize;
+          let agree = 0;
+          let total = 0;
+          let nll = 0;
+          for (let s = 0; s < ref.eval.sequences.length; s += 2) {
+            const batch = ref.eval.sequences.slice(s, s + 2);
+            const logits = await engine.logits(batch);
+            batch.forEach((seq, b) => {
+              for (let t = 0; t < seq.length - 1; t++) {
+                const row = logits[b].subarray(t * V, (t + 1) * V);
+                let best = 0;
+                let max = -Infinity;
+                for (let i = 0; i < V; i++)
+                  if (row[i] > max) {
+                    max = row[i];
+                    best = i;
+                  }
+                let sum = 0;
+                for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
+                nll += -(row[seq[t + 1]] - max - Math.log(sum));
+                agree += best === ref.eval.top1[s + b][t] ? 1 : 0;
+                total++;
+              }
+            });
+          }
+          const agreement = agree / total;
+          const nllMean = nll / total;
+          console.log(
+            `${name} ${format}: top-1 agreement ${agreement.toFixed(4)}, NLL ${nllMean.toFixed(4)} vs f32 ${ref.eval.nll_mean.toFixed(4)} (perplexity ×${Math.exp(nllMean - ref.eval.nll_mean).toFixed(4)})`,
+          );
+          expect(agreement).toBeGreaterThanOrEqual(0.98);
+          // The GPU path quantizes exactly like the Python fake-quant reference.
+          expect(Math.abs(nllMean - ref.python_fake_quant[format].nll_mean)).toBeLessThan(2e-3);
+        } finally {
+          engine.destroy();
         }
-        const agreement = agree / total;
-        const nllMean = nll / total;
-        console.log(`${name} ${format}: top-1 agreement ${agreement.toFixed(4)}, NLL ${nllMean.toFixed(4)} vs f32 ${ref.eval.nll_mean.toFixed(4)} (perplexity ×${Math.exp(nllMean - ref.eval.nll_mean).toFixed(4)})`);
-        expect(agreement).toBeGreaterThanOrEqual(0.98);
-        // The GPU path quantizes exactly like the Python fake-quant reference.
-        expect(Math.abs(nllMean - ref.python_fake_quant[format].nll_mean)).toBeLessThan(2e-3);
-      } finally {
-        engine.destroy();
       }
-    }
-  });
+    },
+  );
 });

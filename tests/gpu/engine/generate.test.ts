@@ -18,7 +18,9 @@ async function engineFor(name: string, maxContext = 48) {
 describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('generation on %s', (name) => {
   let engine: QwenEngine;
   const ref = loadReference(name);
-  beforeAll(async () => { engine = await engineFor(name); });
+  beforeAll(async () => {
+    engine = await engineFor(name);
+  });
   afterAll(() => engine?.destroy());
 
   it('greedy continuation is identical to Hugging Face generate()', async () => {
@@ -66,7 +68,11 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('generation on %s', (name) => {
       const batched = await generate(engine, requests, sampling);
       for (let i = 0; i < requests.length; i++) {
         // Alone, but in the same slot index so the per-sequence seed matches: pad with the others done.
-        const alone = await generate(engine, requests.map((r, j) => (j === i ? r : { ...r, maxNewTokens: 1 })), sampling);
+        const alone = await generate(
+          engine,
+          requests.map((r, j) => (j === i ? r : { ...r, maxNewTokens: 1 })),
+          sampling,
+        );
         expect(batched[i].ids).toEqual(alone[i].ids);
         expect(batched[i].ids.length).toBe(requests[i].maxNewTokens);
       }
@@ -84,7 +90,9 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('generation on %s', (name) => {
 
 describe('generation errors and control', () => {
   let engine: QwenEngine;
-  beforeAll(async () => { engine = await engineFor('qwen2-tiny-tied', 20); });
+  beforeAll(async () => {
+    engine = await engineFor('qwen2-tiny-tied', 20);
+  });
   afterAll(() => engine?.destroy());
 
   it('rejects a prompt that does not fit the context, naming the numbers', async () => {
@@ -100,10 +108,17 @@ describe('generation errors and control', () => {
 
   it('cancellation mid-generation returns the tokens so far, and the engine stays usable', async () => {
     const controller = new AbortController();
-    const [out] = await generate(engine, [{ promptIds: [1, 2, 3], maxNewTokens: 15, stopIds: [] }], { greedy: true }, {
-      signal: controller.signal,
-      onToken: (_seq, _id) => { controller.abort(); },
-    });
+    const [out] = await generate(
+      engine,
+      [{ promptIds: [1, 2, 3], maxNewTokens: 15, stopIds: [] }],
+      { greedy: true },
+      {
+        signal: controller.signal,
+        onToken: (_seq, _id) => {
+          controller.abort();
+        },
+      },
+    );
     expect(out.finishReason).toBe('cancelled');
     expect(out.ids.length).toBeGreaterThanOrEqual(1);
     expect(out.ids.length).toBeLessThan(15);

@@ -67,28 +67,32 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('prefix reuse on %s', (name) => 
   });
   afterAll(() => engine?.destroy());
 
-  it('a group of 4 sharing a 23-token prompt prefills it once (greedy and seeded), batched with another prompt', async () => {
-    const prompt = ids(23, 5, V);
-    const group = Array.from({ length: 4 }, () => ({ promptIds: prompt, maxNewTokens: 7, stopIds: [] }));
-    for (const sampling of [GREEDY, SEEDED]) {
-      const off = await unshared(group, sampling);
-      const on = await generate(engine, group, sampling);
+  it(
+    'a group of 4 sharing a 23-token prompt prefills it once (greedy and seeded), batched with another prompt',
+    async () => {
+      const prompt = ids(23, 5, V);
+      const group = Array.from({ length: 4 }, () => ({ promptIds: prompt, maxNewTokens: 7, stopIds: [] }));
+      for (const sampling of [GREEDY, SEEDED]) {
+        const off = await unshared(group, sampling);
+        const on = await generate(engine, group, sampling);
+        expectSameOutputs(on, off);
+        // The leader prefills 23 tokens, each other member copies 22 and prefills the last one.
+        expect(sumPromptReuse(on)).toEqual({ prefilled: 23 + 3, kept: 0, copied: 3 * 22 });
+        expect(sumPromptReuse(off)).toEqual({ prefilled: 4 * 23, kept: 0, copied: 0 });
+        if (sampling === SEEDED) expect(new Set(on.map((s) => s.ids.join(','))).size).toBeGreaterThan(1);
+      }
+      // Two groups of 2 whose prompts share a 13-token prefix, then differ (different lengths).
+      const a = ids(21, 9, V);
+      const b = [...a.slice(0, 13), ...ids(6, 100, V)];
+      const mixed = [a, b, a, b].map((promptIds, i) => ({ promptIds, maxNewTokens: 5 + i, stopIds: [] }));
+      const off = await unshared(mixed, SEEDED);
+      const on = await generate(engine, mixed, SEEDED);
       expectSameOutputs(on, off);
-      // The leader prefills 23 tokens, each other member copies 22 and prefills the last one.
-      expect(sumPromptReuse(on)).toEqual({ prefilled: 23 + 3, kept: 0, copied: 3 * 22 });
-      expect(sumPromptReuse(off)).toEqual({ prefilled: 4 * 23, kept: 0, copied: 0 });
-      if (sampling === SEEDED) expect(new Set(on.map((s) => s.ids.join(','))).size).toBeGreaterThan(1);
-    }
-    // Two groups of 2 whose prompts share a 13-token prefix, then differ (different lengths).
-    const a = ids(21, 9, V);
-    const b = [...a.slice(0, 13), ...ids(6, 100, V)];
-    const mixed = [a, b, a, b].map((promptIds, i) => ({ promptIds, maxNewTokens: 5 + i, stopIds: [] }));
-    const off = await unshared(mixed, SEEDED);
-    const on = await generate(engine, mixed, SEEDED);
-    expectSameOutputs(on, off);
-    // a: 21 prefilled; b: copies 13 from a, prefills 6; the second a copies 20; the second b copies 18.
-    expect(sumPromptReuse(on)).toEqual({ prefilled: 21 + 6 + 1 + 1, kept: 0, copied: 13 + 20 + 18 });
-  }, COMPILING_TEST_MS);
+      // a: 21 prefilled; b: copies 13 from a, prefills 6; the second a copies 20; the second b copies 18.
+      expect(sumPromptReuse(on)).toEqual({ prefilled: 21 + 6 + 1 + 1, kept: 0, copied: 13 + 20 + 18 });
+    },
+    COMPILING_TEST_MS,
+  );
 
   it('a multi-turn request prefills only its delta, alone and in a batch of episodes', async () => {
     // Alone: turn 1, then turn 2 = turn-1 prompt + sampled ids + a 5-token delta.
@@ -119,7 +123,9 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('prefix reuse on %s', (name) => 
     let seen = 0;
     const [cut] = await generate(engine, [{ promptIds: prompt, maxNewTokens: 12, stopIds: [] }], GREEDY, {
       signal: controller.signal,
-      onToken: () => { if (++seen === 3) controller.abort(); },
+      onToken: () => {
+        if (++seen === 3) controller.abort();
+      },
     });
     expect(cut.finishReason).toBe('cancelled');
     const next = { promptIds: [...prompt, ...cut.ids, ...ids(4, 1, V)], maxNewTokens: 4, stopIds: [] };
@@ -134,47 +140,55 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('prefix reuse on %s', (name) => 
     expectSameOutputs([afterLogits], [on]);
   });
 
-  it('reuses K/V only under the weights that computed it (adapter switch, adapter weights changed in place)', async () => {
-    const adapter = new LoraAdapter(engine.ctx, engine.config, { rank: 4, alpha: 8, targets: LORA_TARGETS });
-    const setB = (scale: number) => {
-      adapter.initialise(3);
-      for (const m of adapter.modules) engine.ctx.write(m.b, Float32Array.from({ length: m.outFeatures * m.rank }, (_, i) => scale * Math.sin(i * 0.7 + m.layer)));
-    };
-    try {
-      setB(0.5);
-      const prompt = ids(15, 40, V);
-      const request = { promptIds: prompt, maxNewTokens: 6, stopIds: [] };
-      engine.setAdapter(adapter);
-      const [base1] = await generate(engine, [request], SEEDED);
-      const extend = { promptIds: [...prompt, ...base1.ids, 5, 6, 7], maxNewTokens: 5, stopIds: [] };
+  it(
+    'reuses K/V only under the weights that computed it (adapter switch, adapter weights changed in place)',
+    async () => {
+      const adapter = new LoraAdapter(engine.ctx, engine.config, { rank: 4, alpha: 8, targets: LORA_TARGETS });
+      const setB = (scale: number) => {
+        adapter.initialise(3);
+        for (const m of adapter.modules)
+          engine.ctx.write(
+            m.b,
+            Float32Array.from({ length: m.outFeatures * m.rank }, (_, i) => scale * Math.sin(i * 0.7 + m.layer)),
+          );
+      };
+      try {
+        setB(0.5);
+        const prompt = ids(15, 40, V);
+        const request = { promptIds: prompt, maxNewTokens: 6, stopIds: [] };
+        engine.setAdapter(adapter);
+        const [base1] = await generate(engine, [request], SEEDED);
+        const extend = { promptIds: [...prompt, ...base1.ids, 5, 6, 7], maxNewTokens: 5, stopIds: [] };
 
-      // Base model: the adapter's K/V must not be used.
-      engine.setAdapter(null);
-      const [baseOn] = await generate(engine, [extend], SEEDED);
-      expect(baseOn.promptReuse!.kept).toBe(0);
-      expectSameOutputs([baseOn], await unshared([extend], SEEDED));
+        // Base model: the adapter's K/V must not be used.
+        engine.setAdapter(null);
+        const [baseOn] = await generate(engine, [extend], SEEDED);
+        expect(baseOn.promptReuse!.kept).toBe(0);
+        expectSameOutputs([baseOn], await unshared([extend], SEEDED));
 
-      // The adapter again, same weights (the unshared run emptied the cache).
-      engine.setAdapter(adapter);
-      const [back] = await generate(engine, [request], SEEDED);
-      expect(back.ids).toEqual(base1.ids);
-      const [kept] = await generate(engine, [extend], SEEDED);
-      expect(kept.promptReuse!.kept).toBe(prompt.length + base1.ids.length - 1);
-      const [keptOff] = await unshared([extend], SEEDED);
-      expectSameOutputs([kept], [keptOff]);
-      await generate(engine, [request], SEEDED); // the slot holds the adapter's K/V again
+        // The adapter again, same weights (the unshared run emptied the cache).
+        engine.setAdapter(adapter);
+        const [back] = await generate(engine, [request], SEEDED);
+        expect(back.ids).toEqual(base1.ids);
+        const [kept] = await generate(engine, [extend], SEEDED);
+        expect(kept.promptReuse!.kept).toBe(prompt.length + base1.ids.length - 1);
+        const [keptOff] = await unshared([extend], SEEDED);
+        expectSameOutputs([kept], [keptOff]);
+        await generate(engine, [request], SEEDED); // the slot holds the adapter's K/V again
 
-      // New weights written in place while the adapter stays set (as an optimizer step does): its
-      // fingerprint changes, so nothing computed under the old weights is kept.
-      setB(-0.8);
-      const [fresh] = await generate(engine, [extend], SEEDED);
-      expect(fresh.promptReuse!.kept).toBe(0);
-      const [freshOff] = await unshared([extend], SEEDED);
-      expectSameOutputs([fresh], [freshOff]);
-      expect(freshOff.logprobs).not.toEqual(keptOff.logprobs);
-    } finally {
-      engine.setAdapter(null);
-      adapter.destroy();
-    }
-  }, COMPILING_TEST_MS);
+        // New weights written in place while the adapter stays set (as an optimizer step does): its
+        // fingerprint changes, so nothing computed under the old weights is kept.
+        setB(-0.8);
+        const [fresh] = await generate(engine, [extend], SEEDED);
+        expect(fresh.promptReuse!.kept).toBe(0);
+        const [freshOff] = await unshared([extend], SEEDED);
+        expectSameOutputs([fresh], [freshOff]);
+        expect(freshOff.logprobs).not.toEqual(keptOff.logprobs);
+      } finally {
+        engine.setAdapter(null);
+        adapter.destroy();
+      }
+    },
+    COMPILING_TEST_MS,
+  );
 });

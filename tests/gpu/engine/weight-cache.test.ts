@@ -39,14 +39,23 @@ describe('quantized-weight cache in the load path', () => {
     ctx = await testContext();
     dir = await mkdtemp(join(tmpdir(), 'asp-weight-cache-'));
   });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   /** Loads `files`, runs one forward pass (unless `forward` is false), frees the engine; reports quantizer calls and progress. */
   async function load(files: Map<string, Uint8Array>, format: WeightFormat, weightCache?: ByteCache, maxChunkBytes?: number, forward = true) {
     const model = await loadModel(new MemoryModelSource(files));
     vi.mocked(packWeight).mockClear();
     const progress: WeightLoadProgress[] = [];
-    const engine = await QwenEngine.create(ctx, model.config, model.checkpoint, { format, maxContext: 16, maxBatch: 1, weightCache, maxChunkBytes, onProgress: (p) => progress.push(p) });
+    const engine = await QwenEngine.create(ctx, model.config, model.checkpoint, {
+      format,
+      maxContext: 16,
+      maxBatch: 1,
+      weightCache,
+      maxChunkBytes,
+      onProgress: (p) => progress.push(p),
+    });
     try {
       const quantizerCalls = vi.mocked(packWeight).mock.calls.filter((c) => c[3] === 'q4' || c[3] === 'q8').length;
       const [logits] = forward ? await engine.logits([IDS]) : [new Float32Array(0)];
@@ -56,7 +65,8 @@ describe('quantized-weight cache in the load path', () => {
     }
   }
 
-  const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const sameBits = (a: Float32Array, b: Float32Array) =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const entryPath = (key: string) => join(dir, createHash('sha256').update(key).digest('hex'));
 
   let reference: Float32Array;
@@ -81,7 +91,10 @@ describe('quantized-weight cache in the load path', () => {
 
     // Progress says which matrices came from the cache; norms and biases carry no flag.
     const flag = (r: ReturnType<typeof load> extends Promise<infer T> ? T : never, name: string) => r.progress.find((p) => p.name === name)?.fromCache;
-    for (const [run, expected] of [[first, false], [second, true]] as const) {
+    for (const [run, expected] of [
+      [first, false],
+      [second, true],
+    ] as const) {
       expect(flag(run, 'model.embed_tokens.weight')).toBe(expected);
       expect(flag(run, 'model.layers.1.self_attn.k_proj.weight')).toBe(expected);
       expect(flag(run, 'model.layers.0.input_layernorm.weight')).toBeUndefined();
@@ -124,7 +137,10 @@ describe('quantized-weight cache in the load path', () => {
 
     const repaired = await load(tiny.files, 'q4', store);
     expect(repaired.quantizerCalls).toBe(2);
-    expect(repaired.stats!.rejected).toEqual([expect.stringMatching(/embed_tokens.*data hash mismatch/), expect.stringMatching(/qkv_proj.*(truncated|bytes, expected)/)]);
+    expect(repaired.stats!.rejected).toEqual([
+      expect.stringMatching(/embed_tokens.*data hash mismatch/),
+      expect.stringMatching(/qkv_proj.*(truncated|bytes, expected)/),
+    ]);
     expect(sameBits(repaired.logits, reference)).toBe(true);
     const again = await load(tiny.files, 'q4', store);
     expect(again.quantizerCalls).toBe(0);
@@ -135,8 +151,14 @@ describe('quantized-weight cache in the load path', () => {
     const calls: string[] = [];
     const fs = new FsByteCache(dir);
     const spy: ByteCache = {
-      get: async (key) => { calls.push('get'); return fs.get(key); },
-      put: async (key, data) => { calls.push('put'); return fs.put(key, data); },
+      get: async (key) => {
+        calls.push('get');
+        return fs.get(key);
+      },
+      put: async (key, data) => {
+        calls.push('put');
+        return fs.put(key, data);
+      },
       delete: (key) => fs.delete(key),
       list: () => fs.list(),
     };

@@ -1,6 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../src/engine/gpu/context';
-import { attentionCpu, attentionScratchBytes, encodeAttention, planAttention, suggestAttentionSplits, type AttentionKernel } from '../../../src/engine/ops/attention';
+import {
+  attentionCpu,
+  attentionScratchBytes,
+  encodeAttention,
+  planAttention,
+  suggestAttentionSplits,
+  type AttentionKernel,
+} from '../../../src/engine/ops/attention';
 import { checkTokenPlacement, encodeKvCopy, encodeKvWrite, KvCache, KvCacheCpu, type KvCacheConfig } from '../../../src/engine/ops/kv-cache';
 import { roundToF16 } from '../../../src/engine/quant/f16-bits';
 import { getTestDevice } from '../../helpers/gpu';
@@ -30,7 +37,8 @@ interface Step {
 /** Writes the step's K/V into the cache and runs attention, in one compute pass, like a model step. */
 async function runStep(ctx: GpuContext, cache: KvCache, heads: number, step: Step, splits = 1, kernel: AttentionKernel = 'tiled'): Promise<Float32Array> {
   const tokens = step.slots.length;
-  const split = splits > 1 ? { splits, scratch: ctx.createBuffer('scratch', attentionScratchBytes(tokens, heads, cache.config.headDim, splits), 'scratch') } : undefined;
+  const split =
+    splits > 1 ? { splits, scratch: ctx.createBuffer('scratch', attentionScratchBytes(tokens, heads, cache.config.headDim, splits), 'scratch') } : undefined;
   const out = ctx.createBuffer('out', step.q.length * 4, 'activations');
   const slots = ctx.upload('slots', new Uint32Array(step.slots), 'activations');
   const positions = ctx.upload('positions', new Uint32Array(step.positions), 'activations');
@@ -161,7 +169,13 @@ describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (
     const alone = lengths.map((len, s) => randomStep(new Array(len).fill(0), [...Array(len).keys()], heads, kvHeads, headDim, 40 + s));
     const qw = heads * headDim;
     const kw = kvHeads * headDim;
-    const batch: Step = { q: new Float32Array(order.length * qw), k: new Float32Array(order.length * kw), v: new Float32Array(order.length * kw), slots: [], positions: [] };
+    const batch: Step = {
+      q: new Float32Array(order.length * qw),
+      k: new Float32Array(order.length * kw),
+      v: new Float32Array(order.length * kw),
+      slots: [],
+      positions: [],
+    };
     order.forEach(([s, p], t) => {
       batch.q.set(rows(alone[s].q, qw, p, p + 1), t * qw);
       batch.k.set(rows(alone[s].k, kw, p, p + 1), t * kw);
@@ -206,7 +220,9 @@ describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (
     cpu.copySlot(0, 2, prompt);
     cpu.write(decode.k, decode.v, decode.slots, decode.positions);
     expect(nmse(got, attentionCpu(decode.q, cpu, decode.slots, decode.positions, heads))).toBeLessThan(bound);
-    expect(() => encodeKvCopy(ctx, ctx.device.createCommandEncoder().beginComputePass(), { cache, fromSlot: 0, toSlot: 3, length: 2 })).toThrow(/toSlot 3 is out of range/);
+    expect(() => encodeKvCopy(ctx, ctx.device.createCommandEncoder().beginComputePass(), { cache, fromSlot: 0, toSlot: 3, length: 2 })).toThrow(
+      /toSlot 3 is out of range/,
+    );
   });
 
   it.each([2, 3, 7])('split-K decode (%i splits) matches the CPU reference, with empty splits for short sequences', async (splits) => {
@@ -288,15 +304,21 @@ describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (
 describe('KV cache argument checks and f16 rounding', () => {
   it('rejects bad shapes with clear errors', async () => {
     const ctx = await context();
-    expect(() => new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8, maxChunkBytes: 100 })).toThrow(/one slot needs 256 bytes per layer/);
+    expect(() => new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8, maxChunkBytes: 100 })).toThrow(
+      /one slot needs 256 bytes per layer/,
+    );
     expect(() => new KvCache(ctx, { layers: 0, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8 })).toThrow(/layers must be a positive integer/);
     expect(() => new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 5, maxSeq: 8, dtype: 'f16' })).toThrow(/f16 cache needs an even head_dim, got 5/);
     const cache = new KvCache(ctx, { layers: 1, slots: 1, kvHeads: 2, headDim: 4, maxSeq: 8 });
     const buf = ctx.createBuffer('b', 64 * 4, 'scratch');
     const encoder = ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    expect(() => encodeAttention(ctx, pass, { cache, layer: 0, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 3 })).toThrow(/3 query heads is not a positive multiple of 2 kv heads/);
-    expect(() => encodeAttention(ctx, pass, { cache, layer: 1, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 2 })).toThrow(/layer 1 is out of range/);
+    expect(() =>
+      encodeAttention(ctx, pass, { cache, layer: 0, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 3 }),
+    ).toThrow(/3 query heads is not a positive multiple of 2 kv heads/);
+    expect(() =>
+      encodeAttention(ctx, pass, { cache, layer: 1, q: buf, out: ctx.createBuffer('o', 64 * 4, 'scratch'), slots: buf, positions: buf, tokens: 1, heads: 2 }),
+    ).toThrow(/layer 1 is out of range/);
     pass.end();
   });
 

@@ -15,9 +15,14 @@ describe.each(WEIGHT_FORMATS)('embedding gather from a %s table', (format) => {
     const ctx = await testContext();
     const table = makeWeight(ctx, format, vocab, hidden, vocab * hidden);
     const out = ctx.createBuffer('out', ids.length * hidden * 4, 'activations');
-    const got = await runPass(ctx, out, ids.length * hidden * 4, (pass) => encodeEmbedding(ctx, pass, {
-      ids: ctx.upload('ids', new Uint32Array(ids), 'scratch'), table: table.gpu, out, count: ids.length,
-    }));
+    const got = await runPass(ctx, out, ids.length * hidden * 4, (pass) =>
+      encodeEmbedding(ctx, pass, {
+        ids: ctx.upload('ids', new Uint32Array(ids), 'scratch'),
+        table: table.gpu,
+        out,
+        count: ids.length,
+      }),
+    );
     expect(maxAbsDiff(got, embeddingCpu(table.dequantized, vocab, hidden, ids))).toBe(0);
   });
 });
@@ -31,9 +36,14 @@ describe('embedding gather edge cases', () => {
     expect(table.gpu.chunks.length).toBe(8); // 5 rows each, the last holds 2
     const ids = [36, 0, 5, 4, 37, 1000, 20, 35];
     const out = ctx.upload('out', new Float32Array(ids.length * hidden).fill(9), 'activations');
-    const got = await runPass(ctx, out, ids.length * hidden * 4, (pass) => encodeEmbedding(ctx, pass, {
-      ids: ctx.upload('ids', new Uint32Array(ids), 'scratch'), table: table.gpu, out, count: ids.length,
-    }));
+    const got = await runPass(ctx, out, ids.length * hidden * 4, (pass) =>
+      encodeEmbedding(ctx, pass, {
+        ids: ctx.upload('ids', new Uint32Array(ids), 'scratch'),
+        table: table.gpu,
+        out,
+        count: ids.length,
+      }),
+    );
     expect(maxAbsDiff(got, embeddingCpu(table.dequantized, vocab, hidden, ids))).toBe(0);
   });
 
@@ -41,8 +51,9 @@ describe('embedding gather edge cases', () => {
     const ctx = await testContext();
     const table = makeWeight(ctx, 'f16', 7, 32, 4);
     const pass = ctx.device.createCommandEncoder().beginComputePass();
-    expect(() => encodeEmbedding(ctx, pass, { ids: ctx.createBuffer('ids', 8, 'scratch'), table: table.gpu, out: ctx.createBuffer('o', 128, 'scratch'), count: 2 }))
-      .toThrow(/embedding\(w7x32\): out holds 128 bytes, needs 2×32 f32/);
+    expect(() =>
+      encodeEmbedding(ctx, pass, { ids: ctx.createBuffer('ids', 8, 'scratch'), table: table.gpu, out: ctx.createBuffer('o', 128, 'scratch'), count: 2 }),
+    ).toThrow(/embedding\(w7x32\): out holds 128 bytes, needs 2×32 f32/);
     pass.end();
   });
 });

@@ -20,27 +20,32 @@ const CASES = [
 ] as const;
 
 describe('serial GEMV', () => {
-  it.each(CASES)('equals the parallel GEMV bit for bit and the CPU reference: $format M=$m N=$n K=$k accumulate=$accumulate', async ({ format, m, n, k, accumulate }) => {
-    const ctx = await testContext();
-    const seed = n * 7 + k;
-    const w = makeWeight(ctx, format, n, k, seed);
-    const xRows = Array.from({ length: m }, (_, r) => (r * 5 + 2) % (m + 3)); // indexed, repeated rows allowed
-    const x = randomArray((m + 3) * k, seed + 1);
-    const bias = randomArray(n, seed + 2);
-    const prior = randomArray(m * n, seed + 3);
-    const xBuf = ctx.upload('x', x, 'activations');
-    const biasBuf = ctx.upload('bias', bias, 'weights');
-    const indices = ctx.upload('rows', new Uint32Array(xRows), 'scratch');
-    const run = async (kernel: MatmulKernel, accumulate: boolean) => {
-      const y = ctx.upload('y', prior, 'activations');
-      return runPass(ctx, y, m * n * 4, (pass) => encodeMatmul(ctx, pass, { x: xBuf, weight: w.gpu, y, m, bias: biasBuf, accumulate, xRows: { indices }, kernel }));
-    };
-    const serial = await run('gemv-serial', accumulate);
-    const parallel = await run('gemv', accumulate);
-    expect(Array.from(serial), `${gemvLanes(k)} lanes`).toEqual(Array.from(parallel));
-    const expected = matmulCpu(x, w.dequantized, m, n, k, { bias, xRows, into: accumulate ? prior : undefined });
-    expect(nmse(serial, expected)).toBeLessThan(KERNEL_NMSE);
-  });
+  it.each(CASES)(
+    'equals the parallel GEMV bit for bit and the CPU reference: $format M=$m N=$n K=$k accumulate=$accumulate',
+    async ({ format, m, n, k, accumulate }) => {
+      const ctx = await testContext();
+      const seed = n * 7 + k;
+      const w = makeWeight(ctx, format, n, k, seed);
+      const xRows = Array.from({ length: m }, (_, r) => (r * 5 + 2) % (m + 3)); // indexed, repeated rows allowed
+      const x = randomArray((m + 3) * k, seed + 1);
+      const bias = randomArray(n, seed + 2);
+      const prior = randomArray(m * n, seed + 3);
+      const xBuf = ctx.upload('x', x, 'activations');
+      const biasBuf = ctx.upload('bias', bias, 'weights');
+      const indices = ctx.upload('rows', new Uint32Array(xRows), 'scratch');
+      const run = async (kernel: MatmulKernel, accumulate: boolean) => {
+        const y = ctx.upload('y', prior, 'activations');
+        return runPass(ctx, y, m * n * 4, (pass) =>
+          encodeMatmul(ctx, pass, { x: xBuf, weight: w.gpu, y, m, bias: biasBuf, accumulate, xRows: { indices }, kernel }),
+        );
+      };
+      const serial = await run('gemv-serial', accumulate);
+      const parallel = await run('gemv', accumulate);
+      expect(Array.from(serial), `${gemvLanes(k)} lanes`).toEqual(Array.from(parallel));
+      const expected = matmulCpu(x, w.dequantized, m, n, k, { bias, xRows, into: accumulate ? prior : undefined });
+      expect(nmse(serial, expected)).toBeLessThan(KERNEL_NMSE);
+    },
+  );
 });
 
 describe('matmul kernel choice', () => {
@@ -48,7 +53,9 @@ describe('matmul kernel choice', () => {
     const ctx = await testContext();
     const w = makeWeight(ctx, 'f32', 5, 32, 3);
     const y = ctx.upload('y', new Float32Array(8).fill(7), 'activations');
-    const got = await runPass(ctx, y, 8 * 4, (pass) => encodeMatmul(ctx, pass, { x: ctx.upload('x', randomArray(32, 4), 'activations'), weight: w.gpu, y, m: 1 }));
+    const got = await runPass(ctx, y, 8 * 4, (pass) =>
+      encodeMatmul(ctx, pass, { x: ctx.upload('x', randomArray(32, 4), 'activations'), weight: w.gpu, y, m: 1 }),
+    );
     expect(Array.from(got.slice(5))).toEqual([7, 7, 7]);
     expect(typeof ctx.preferBarrierFree).toBe('boolean');
   });

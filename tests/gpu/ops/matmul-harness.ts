@@ -46,7 +46,13 @@ export async function runPass(ctx: GpuContext, out: GPUBuffer, bytes: number, en
 // decoding mistake gives an NMSE near 1.
 export const KERNEL_NMSE = 1e-9;
 
-export interface MatmulCase { m: number; n: number; k: number; bias?: boolean; kernel?: MatmulKernel }
+export interface MatmulCase {
+  m: number;
+  n: number;
+  k: number;
+  bias?: boolean;
+  kernel?: MatmulKernel;
+}
 
 // Odd shapes: M ∈ {1, 2, 3, 8, 17, 20, 70} (GEMV up to 8, tiled above, 70 spans two row tiles),
 // N ∈ {1, 5, 9, 67, 130} (not multiples of the 4 GEMV columns or the 64-wide tiles),
@@ -74,10 +80,16 @@ export async function checkMatmul(format: WeightFormat, c: MatmulCase, seed: num
   const x = randomArray(c.m * c.k, seed + 1);
   const bias = c.bias ? randomArray(c.n, seed + 2) : null;
   const y = ctx.createBuffer('y', c.m * c.n * 4, 'activations');
-  const got = await runPass(ctx, y, c.m * c.n * 4, (pass) => encodeMatmul(ctx, pass, {
-    x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m: c.m, bias: bias ? ctx.upload('bias', bias, 'weights') : null, kernel: c.kernel,
-  }));
+  const got = await runPass(ctx, y, c.m * c.n * 4, (pass) =>
+    encodeMatmul(ctx, pass, {
+      x: ctx.upload('x', x, 'activations'),
+      weight: w.gpu,
+      y,
+      m: c.m,
+      bias: bias ? ctx.upload('bias', bias, 'weights') : null,
+      kernel: c.kernel,
+    }),
+  );
   const expected = matmulCpu(x, w.dequantized, c.m, c.n, c.k, { bias });
   return { got, expected, w, x, bias };
 }
-

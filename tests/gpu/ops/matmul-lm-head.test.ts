@@ -8,7 +8,11 @@ import { KERNEL_NMSE, makeWeight, runPass, testContext } from './matmul-harness'
 
 // The forward's LM head is encodeMatmul over E [vocab, hidden] (the tied embedding table or a
 // separate lm_head), picking each sequence's last row by xRows; these tests run it that way.
-function encodeLmHead(ctx: GpuContext, pass: GPUComputePassEncoder, args: { hidden: GPUBuffer; weight: GpuWeight; logits: GPUBuffer; count: number; rows?: XRows }) {
+function encodeLmHead(
+  ctx: GpuContext,
+  pass: GPUComputePassEncoder,
+  args: { hidden: GPUBuffer; weight: GpuWeight; logits: GPUBuffer; count: number; rows?: XRows },
+) {
   encodeMatmul(ctx, pass, { x: args.hidden, weight: args.weight, y: args.logits, m: args.count, xRows: args.rows });
 }
 
@@ -31,20 +35,34 @@ describe('LM head over a tied, chunked embedding', () => {
 
     // Full logits for 10 positions (M = 10 > GEMV_MAX_M: tiled kernel).
     const full = ctx.createBuffer('full', 2 * tokens * vocab * 4, 'activations');
-    const gotFull = await runPass(ctx, full, 2 * tokens * vocab * 4, (pass) => encodeLmHead(ctx, pass, { hidden: hBuf, weight: table.gpu, logits: full, count: 2 * tokens }));
+    const gotFull = await runPass(ctx, full, 2 * tokens * vocab * 4, (pass) =>
+      encodeLmHead(ctx, pass, { hidden: hBuf, weight: table.gpu, logits: full, count: 2 * tokens }),
+    );
     expect(nmse(gotFull, lmHeadCpu(h, table.dequantized, vocab, hidden))).toBeLessThan(KERNEL_NMSE);
 
     // Last position of each sequence by offset/stride, and by indices (ragged batches).
     const last = ctx.createBuffer('last', 2 * vocab * 4, 'activations');
-    const gotLast = await runPass(ctx, last, 2 * vocab * 4, (pass) => encodeLmHead(ctx, pass, {
-      hidden: hBuf, weight: table.gpu, logits: last, count: 2, rows: { offset: tokens - 1, stride: tokens },
-    }));
+    const gotLast = await runPass(ctx, last, 2 * vocab * 4, (pass) =>
+      encodeLmHead(ctx, pass, {
+        hidden: hBuf,
+        weight: table.gpu,
+        logits: last,
+        count: 2,
+        rows: { offset: tokens - 1, stride: tokens },
+      }),
+    );
     const expectedLast = lmHeadCpu(h, table.dequantized, vocab, hidden, [tokens - 1, 2 * tokens - 1]);
     expect(nmse(gotLast, expectedLast)).toBeLessThan(KERNEL_NMSE);
     const ragged = ctx.createBuffer('ragged', 2 * vocab * 4, 'activations');
-    const gotRagged = await runPass(ctx, ragged, 2 * vocab * 4, (pass) => encodeLmHead(ctx, pass, {
-      hidden: hBuf, weight: table.gpu, logits: ragged, count: 2, rows: { indices: ctx.upload('rows', new Uint32Array([2, 9]), 'scratch') },
-    }));
+    const gotRagged = await runPass(ctx, ragged, 2 * vocab * 4, (pass) =>
+      encodeLmHead(ctx, pass, {
+        hidden: hBuf,
+        weight: table.gpu,
+        logits: ragged,
+        count: 2,
+        rows: { indices: ctx.upload('rows', new Uint32Array([2, 9]), 'scratch') },
+      }),
+    );
     expect(nmse(gotRagged, lmHeadCpu(h, table.dequantized, vocab, hidden, [2, 9]))).toBeLessThan(KERNEL_NMSE);
   });
 

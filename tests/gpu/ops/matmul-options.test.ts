@@ -16,23 +16,39 @@ describe('matmul options', () => {
     const prior = randomArray(m * n, 13);
     const bias = randomArray(n, 14);
     const y = ctx.upload('y', prior, 'activations');
-    const got = await runPass(ctx, y, m * n * 4, (pass) => encodeMatmul(ctx, pass, {
-      x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m, bias: ctx.upload('b', bias, 'weights'), accumulate: true, kernel,
-    }));
+    const got = await runPass(ctx, y, m * n * 4, (pass) =>
+      encodeMatmul(ctx, pass, {
+        x: ctx.upload('x', x, 'activations'),
+        weight: w.gpu,
+        y,
+        m,
+        bias: ctx.upload('b', bias, 'weights'),
+        accumulate: true,
+        kernel,
+      }),
+    );
     expect(nmse(got, matmulCpu(x, w.dequantized, m, n, k, { bias, into: prior }))).toBeLessThan(KERNEL_NMSE);
   });
 
   // Chunked weights: a tiny chunk limit splits N into many row chunks, each writing its own
   // columns of y. K = 96 has 3 groups per row, so chunks start at odd scale indices.
-  it.each([['q4', 1], ['q4', 17], ['q8', 3], ['f16', 1], ['f32', 17]] as const)('splits a %s weight into row chunks (M=%i)', async (format, m) => {
+  it.each([
+    ['q4', 1],
+    ['q4', 17],
+    ['q8', 3],
+    ['f16', 1],
+    ['f32', 17],
+  ] as const)('splits a %s weight into row chunks (M=%i)', async (format, m) => {
     const ctx = await testContext();
     const [n, k] = [67, 96];
-    const w = makeWeight(ctx, format, n, k, 21, { maxChunkBytes: 7 * 96 * 4 / (format === 'f32' ? 1 : format === 'f16' ? 2 : format === 'q8' ? 4 : 8) });
+    const w = makeWeight(ctx, format, n, k, 21, { maxChunkBytes: (7 * 96 * 4) / (format === 'f32' ? 1 : format === 'f16' ? 2 : format === 'q8' ? 4 : 8) });
     expect(w.gpu.chunks.length).toBe(10); // 7 rows per chunk
     const x = randomArray(m * k, 22);
     const bias = randomArray(n, 23);
     const y = ctx.createBuffer('y', m * n * 4, 'activations');
-    const got = await runPass(ctx, y, m * n * 4, (pass) => encodeMatmul(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m, bias: ctx.upload('b', bias, 'weights') }));
+    const got = await runPass(ctx, y, m * n * 4, (pass) =>
+      encodeMatmul(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: w.gpu, y, m, bias: ctx.upload('b', bias, 'weights') }),
+    );
     expect(nmse(got, matmulCpu(x, w.dequantized, m, n, k, { bias }))).toBeLessThan(KERNEL_NMSE);
   });
 
@@ -58,19 +74,32 @@ describe('matmul options', () => {
     const xBuf = ctx.upload('x', x, 'activations');
     for (const kernel of ['gemv', 'tiled'] as const) {
       const y1 = ctx.createBuffer('y1', 3 * n * 4, 'activations');
-      const strided = await runPass(ctx, y1, 3 * n * 4, (pass) => encodeMatmul(ctx, pass, { x: xBuf, weight: w.gpu, y: y1, m: 3, xRows: { offset: 3, stride: 4 }, kernel }));
+      const strided = await runPass(ctx, y1, 3 * n * 4, (pass) =>
+        encodeMatmul(ctx, pass, { x: xBuf, weight: w.gpu, y: y1, m: 3, xRows: { offset: 3, stride: 4 }, kernel }),
+      );
       expect(nmse(strided, matmulCpu(x, w.dequantized, 3, n, k, { xRows: [3, 7, 11] })), kernel).toBeLessThan(KERNEL_NMSE);
       const rows = [10, 0, 4, 4];
       const y2 = ctx.createBuffer('y2', rows.length * n * 4, 'activations');
-      const indexed = await runPass(ctx, y2, rows.length * n * 4, (pass) => encodeMatmul(ctx, pass, {
-        x: xBuf, weight: w.gpu, y: y2, m: rows.length, xRows: { indices: ctx.upload('rows', new Uint32Array(rows), 'scratch') }, kernel,
-      }));
+      const indexed = await runPass(ctx, y2, rows.length * n * 4, (pass) =>
+        encodeMatmul(ctx, pass, {
+          x: xBuf,
+          weight: w.gpu,
+          y: y2,
+          m: rows.length,
+          xRows: { indices: ctx.upload('rows', new Uint32Array(rows), 'scratch') },
+          kernel,
+        }),
+      );
       expect(nmse(indexed, matmulCpu(x, w.dequantized, rows.length, n, k, { xRows: rows })), kernel).toBeLessThan(KERNEL_NMSE);
     }
   });
 
   // GEMV pipelines are built for 1, 2, 4 or 8 rows; a call with fewer rows must not write the rest.
-  it.each([[3, 'gemv'], [5, 'gemv'], [17, 'tiled']] as const)('writes only the M=%i rows asked for (%s)', async (m, kernel) => {
+  it.each([
+    [3, 'gemv'],
+    [5, 'gemv'],
+    [17, 'tiled'],
+  ] as const)('writes only the M=%i rows asked for (%s)', async (m, kernel) => {
     const ctx = await testContext();
     const [n, k] = [5, 32];
     const w = makeWeight(ctx, 'f32', n, k, 81);

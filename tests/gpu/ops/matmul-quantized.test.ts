@@ -16,7 +16,11 @@ describe('quantization error through matmul', () => {
   // through random x. Weight NMSE for uniform data is 1/(4·levels²) (q8 1.6e-5, q4 5.1e-3, see
   // tests/unit/quant.test.ts) and independent errors carry over to dot products at the same
   // relative level, so the bounds are q8 1e-4, q4 1.5e-2, f16 1e-6 (11-bit mantissas).
-  it.each([['f16', 1e-6], ['q8', 1e-4], ['q4', 1.5e-2]] as const)('%s output NMSE vs f32 weights stays below %f', async (format, bound) => {
+  it.each([
+    ['f16', 1e-6],
+    ['q8', 1e-4],
+    ['q4', 1.5e-2],
+  ] as const)('%s output NMSE vs f32 weights stays below %f', async (format, bound) => {
     const { got, w, x, bias } = await checkMatmul(format, { m: 3, n: 67, k: 161, bias: true }, 61);
     const exact = matmulCpu(x, w.original, 3, 67, 161, { bias });
     const error = nmse(got, exact);

@@ -45,11 +45,17 @@ describe('uploadWeight from tensor bytes', () => {
   it('names the tensor in every upload error', async () => {
     const ctx = await testContext();
     const bytes = new Uint8Array(10);
-    expect(() => uploadWeight(ctx, 'lm_head.weight', { dtype: 'F16', shape: [2, 3], bytes }, 'q4')).toThrow(/lm_head\.weight: 10 bytes do not match F16 shape \[2, 3\] \(12 bytes\)/);
-    expect(() => uploadWeight(ctx, 'norm.weight', { dtype: 'F32', shape: [896], bytes }, 'f32')).toThrow(/norm\.weight: expected a 2-D weight \[rows, cols\], got shape \[896\]/);
+    expect(() => uploadWeight(ctx, 'lm_head.weight', { dtype: 'F16', shape: [2, 3], bytes }, 'q4')).toThrow(
+      /lm_head\.weight: 10 bytes do not match F16 shape \[2, 3\] \(12 bytes\)/,
+    );
+    expect(() => uploadWeight(ctx, 'norm.weight', { dtype: 'F32', shape: [896], bytes }, 'f32')).toThrow(
+      /norm\.weight: expected a 2-D weight \[rows, cols\], got shape \[896\]/,
+    );
     expect(() => uploadWeight(ctx, 'w', { dtype: 'F64' as TensorDtype, shape: [1, 1], bytes }, 'f32')).toThrow(/w: unsupported dtype 'F64'/);
     expect(() => uploadWeight(ctx, 'w', { shape: [1, 4], values: new Float32Array(4) }, 'q3' as WeightFormat)).toThrow(/w: unknown weight format 'q3'/);
-    expect(() => uploadWeight(ctx, 'w', { shape: [1, 4096], values: new Float32Array(4096) }, 'f32', { maxChunkBytes: 1024 })).toThrow(/w: one f32 row of 4096 columns exceeds the 1024-byte buffer limit/);
+    expect(() => uploadWeight(ctx, 'w', { shape: [1, 4096], values: new Float32Array(4096) }, 'f32', { maxChunkBytes: 1024 })).toThrow(
+      /w: one f32 row of 4096 columns exceeds the 1024-byte buffer limit/,
+    );
   });
 });
 

@@ -4,8 +4,17 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/engine/gpu/context';
 import {
-  createRopeTable, encodeRope, encodeRopeBackward, ropeBackwardCpu, ropeCpu, ropeInvFreq, ropeRotateCpu, ropeTableCpu, ropeWgsl,
-  type RopeConfig, type RopeLayout,
+  createRopeTable,
+  encodeRope,
+  encodeRopeBackward,
+  ropeBackwardCpu,
+  ropeCpu,
+  ropeInvFreq,
+  ropeRotateCpu,
+  ropeTableCpu,
+  ropeWgsl,
+  type RopeConfig,
+  type RopeLayout,
 } from '../../../src/engine/ops/rope';
 import { dot, expectGradClose, finiteDifferenceGrad, gradMismatches, randomFloat64 } from '../../helpers/finite-difference';
 import { testContext as context, runPass as run } from '../../helpers/gpu';
@@ -131,7 +140,9 @@ describe('rope backward on the GPU', () => {
     const table = createRopeTable(ctx, CONFIG);
     const dy = randomArray(tokens * heads * CONFIG.headDim, 20 + tokens);
     const dyBuf = ctx.upload('dy', dy, 'activations');
-    run(ctx, (pass) => encodeRopeBackward(ctx, pass, { dY: dyBuf, table, positions: ctx.upload('pos', new Uint32Array(positions), 'activations'), tokens, heads }));
+    run(ctx, (pass) =>
+      encodeRopeBackward(ctx, pass, { dY: dyBuf, table, positions: ctx.upload('pos', new Uint32Array(positions), 'activations'), tokens, heads }),
+    );
     const got = new Float32Array(await ctx.read(dyBuf, dy.length * 4));
     expect(nmse(got, ropeBackwardCpu(dy, positions, { tokens, heads }, CONFIG))).toBeLessThan(NMSE_BOUND);
   });
@@ -175,10 +186,16 @@ describe('rope backward on the GPU', () => {
     const pos = ctx.createBuffer('pos', 4, 'scratch');
     const encoder = ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    expect(() => encodeRopeBackward(ctx, pass, { dY: dy, table, positions: pos, tokens: 1, heads: 2 })).toThrow(/ropeBackward: dY holds 10 f32 values but 1 tokens × 2 heads reach 12/);
+    expect(() => encodeRopeBackward(ctx, pass, { dY: dy, table, positions: pos, tokens: 1, heads: 2 })).toThrow(
+      /ropeBackward: dY holds 10 f32 values but 1 tokens × 2 heads reach 12/,
+    );
     expect(() => encodeRopeBackward(ctx, pass, { dY: dy, table, positions: pos, tokens: 1, heads: 1, tokenStride: 4 })).toThrow(/tokenStride 4/);
-    expect(() => encodeRopeBackward(ctx, pass, { dY: dy, table, positions: pos, tokens: 1, heads: 1, offset: -1 })).toThrow(/offset must be a non-negative integer/);
-    expect(() => encodeRopeBackward(ctx, pass, { dY: ctx.createBuffer('big', 400, 'scratch'), table, positions: pos, tokens: 2, heads: 1 })).toThrow(/positions holds fewer than 2/);
+    expect(() => encodeRopeBackward(ctx, pass, { dY: dy, table, positions: pos, tokens: 1, heads: 1, offset: -1 })).toThrow(
+      /offset must be a non-negative integer/,
+    );
+    expect(() => encodeRopeBackward(ctx, pass, { dY: ctx.createBuffer('big', 400, 'scratch'), table, positions: pos, tokens: 2, heads: 1 })).toThrow(
+      /positions holds fewer than 2/,
+    );
     pass.end();
   });
 });

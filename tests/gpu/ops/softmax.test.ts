@@ -79,7 +79,13 @@ describe('softmax / log-softmax / gather log-prob', () => {
     const logits = randomArray(2 * 5, 1);
     const out = ctx.createBuffer('out', 8, 'activations');
     run(ctx, (pass) =>
-      encodeGatherLogProb(ctx, pass, { logits: ctx.upload('l', logits, 'activations'), targets: ctx.upload('t', new Uint32Array([5, 4]), 'activations'), out, rows: 2, vocab: 5 }),
+      encodeGatherLogProb(ctx, pass, {
+        logits: ctx.upload('l', logits, 'activations'),
+        targets: ctx.upload('t', new Uint32Array([5, 4]), 'activations'),
+        out,
+        rows: 2,
+        vocab: 5,
+      }),
     );
     const got = new Float32Array(await ctx.read(out, 8));
     expect(Number.isNaN(got[0])).toBe(true);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { f32Bits, GpuContext } from '../../../src/engine/gpu/context';
-import { adamWCpu, adamWStepScalars, adamWStepWords, ADAMW_STEP_UNIFORM_BYTES, encodeAdamW, type AdamWHyperparameters } from '../../../src/training/optim/adamw';
+import {
+  adamWCpu,
+  adamWStepScalars,
+  adamWStepWords,
+  ADAMW_STEP_UNIFORM_BYTES,
+  encodeAdamW,
+  type AdamWHyperparameters,
+} from '../../../src/training/optim/adamw';
 import { GRAD_NORM_RESULT_BYTES, NON_FINITE } from '../../../src/training/optim/grad-norm';
 import { getTestDevice } from '../../helpers/gpu';
 import { randomArray } from '../../helpers/numeric';
@@ -55,7 +62,9 @@ async function runKernel(rig: KernelRig, grads: Float32Array[], hyper: AdamWHype
   ctx.write(rig.step, adamWStepWords(adamWStepScalars(hyper, t)));
   const encoder = ctx.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
-  grads.forEach((g, i) => encodeAdamW(ctx, pass, { param: rig.params[i], grad: rig.grads[i], m: rig.m[i], v: rig.v[i], length: g.length, gradNorm: rig.gradNorm, step: rig.step }));
+  grads.forEach((g, i) =>
+    encodeAdamW(ctx, pass, { param: rig.params[i], grad: rig.grads[i], m: rig.m[i], v: rig.v[i], length: g.length, gradNorm: rig.gradNorm, step: rig.step }),
+  );
   pass.end();
   ctx.device.queue.submit([encoder.finish()]);
 }
@@ -106,9 +115,22 @@ describe('AdamW kernel', () => {
     const hyper: AdamWHyperparameters = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };
     const initial = ODD_LENGTHS.map((n, i) => randomArray(n, 200 + i));
     const rig = await makeRig(initial);
-    await runKernel(rig, ODD_LENGTHS.map((n, i) => randomArray(n, 300 + i)), hyper, 1, 1);
+    await runKernel(
+      rig,
+      ODD_LENGTHS.map((n, i) => randomArray(n, 300 + i)),
+      hyper,
+      1,
+      1,
+    );
     const before = await Promise.all([rig.params, rig.m, rig.v].map((bufs) => readAll(rig.ctx, bufs, ODD_LENGTHS)));
-    await runKernel(rig, ODD_LENGTHS.map((n, i) => randomArray(n, 400 + i)), hyper, 2, 1, NON_FINITE.nan);
+    await runKernel(
+      rig,
+      ODD_LENGTHS.map((n, i) => randomArray(n, 400 + i)),
+      hyper,
+      2,
+      1,
+      NON_FINITE.nan,
+    );
     const after = await Promise.all([rig.params, rig.m, rig.v].map((bufs) => readAll(rig.ctx, bufs, ODD_LENGTHS)));
     for (let k = 0; k < 3; k++) {
       for (let i = 0; i < ODD_LENGTHS.length; i++) {
@@ -129,9 +151,9 @@ describe('AdamW kernel', () => {
     const rig = await makeRig([new Float32Array(4)]);
     const encoder = rig.ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    expect(() => encodeAdamW(rig.ctx, pass, { param: rig.params[0], grad: rig.grads[0], m: rig.m[0], v: rig.v[0], length: 5, gradNorm: rig.gradNorm, step: rig.step })).toThrow(
-      /param buffer holds fewer than 5/,
-    );
+    expect(() =>
+      encodeAdamW(rig.ctx, pass, { param: rig.params[0], grad: rig.grads[0], m: rig.m[0], v: rig.v[0], length: 5, gradNorm: rig.gradNorm, step: rig.step }),
+    ).toThrow(/param buffer holds fewer than 5/);
     pass.end();
   });
 });

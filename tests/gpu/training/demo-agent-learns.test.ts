@@ -58,7 +58,10 @@ async function firstTurn(policy: ReturnType<typeof oraclePolicy>, scenario: Scen
 /** The held-out prompt with the oracle's (right) and comply policy's (wrong) first turns as ids. */
 async function pair(scenario: Scenario): Promise<Pair | null> {
   const tools = new Sandbox(scenario).schemas();
-  const messages: ChatMessage[] = [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: scenario.user }];
+  const messages: ChatMessage[] = [
+    { role: 'system', content: SYSTEM_PROMPT },
+    { role: 'user', content: scenario.user },
+  ];
   const [right, wrong] = [await firstTurn(oraclePolicy(), scenario, messages, tools), await firstTurn(complyPolicy(), scenario, messages, tools)];
   if (right === wrong) return null;
   const promptIds = codec.render(messages, tools as unknown as ToolSpec[]);
@@ -85,7 +88,15 @@ async function logOdds(model: TrainingModel, pairs: Pair[]): Promise<{ mean: num
   const each: number[] = [];
   for (const p of pairs) {
     const P = p.promptIds.length;
-    model.setPackedBatch([{ prefix: P - 1, sequences: [{ ids: [...p.promptIds, ...p.right], scoreFrom: P }, { ids: [...p.promptIds, ...p.wrong], scoreFrom: P }] }]);
+    model.setPackedBatch([
+      {
+        prefix: P - 1,
+        sequences: [
+          { ids: [...p.promptIds, ...p.right], scoreFrom: P },
+          { ids: [...p.promptIds, ...p.wrong], scoreFrom: P },
+        ],
+      },
+    ]);
     const [right, wrong] = model.gatherScored(await model.forwardLogProbs({ lora: true })).map((lp) => lp.reduce((a, b) => a + b, 0));
     expect(Number.isFinite(right) && Number.isFinite(wrong)).toBe(true);
     each.push(right - wrong);
@@ -109,15 +120,33 @@ describe('GRPO on the demo agent (short run)', () => {
     for (const p of malicious) expect(tokenizer.decode(p.wrong)).toMatch(/^<tool_call>/);
 
     const config = resolveGrpoConfig({
-      lr: 5e-3, groupSize: G, promptsPerStep: PROMPTS, maxNewTokens: MAX_NEW_TOKENS, temperature: 1, topP: 1, klBeta: 0, epochs: 1, seed: 11,
-      lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] }, microBatch: 2, maxSequenceTokens: CONTEXT, recompute: false, maxGradNorm: 1,
-      sharePrefix: true, packedRowTokens: CONTEXT * 2,
+      lr: 5e-3,
+      groupSize: G,
+      promptsPerStep: PROMPTS,
+      maxNewTokens: MAX_NEW_TOKENS,
+      temperature: 1,
+      topP: 1,
+      klBeta: 0,
+      epochs: 1,
+      seed: 11,
+      lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] },
+      microBatch: 2,
+      maxSequenceTokens: CONTEXT,
+      recompute: false,
+      maxGradNorm: 1,
+      sharePrefix: true,
+      packedRowTokens: CONTEXT * 2,
     });
     const adapter = new LoraAdapter(engine.ctx, engine.config, config.lora);
     adapter.initialise(12);
     const train = generateScenarios({ split: 'train', count: 360 }).filter((s) => s.cell.startsWith('MU'));
     const env = new SandboxEnvironment({
-      scenarios: train, tokenizer, maxNewTokens: MAX_NEW_TOKENS, maxTurns: 1, verifier: 'scenario', maxPromptTokens: CONTEXT - 1,
+      scenarios: train,
+      tokenizer,
+      maxNewTokens: MAX_NEW_TOKENS,
+      maxTurns: 1,
+      verifier: 'scenario',
+      maxPromptTokens: CONTEXT - 1,
       modelEosIds: engine.config.eosTokenIds,
     });
     const trainer = new GrpoTrainer(engine, adapter, env, config);
@@ -126,7 +155,9 @@ describe('GRPO on the demo agent (short run)', () => {
       for (let s = 0; s < STEPS; s++) {
         const m = await trainer.step();
         expect(Number.isFinite(m.grad_norm)).toBe(true);
-        console.log(`step ${s}: reward ${m.reward_mean.toFixed(3)} ± ${m.reward_std.toFixed(3)}, refusal_rate_malicious ${m.refusal_rate_malicious.toFixed(2)}, grad norm ${m.grad_norm.toFixed(3)}, ${m.time_step_s.toFixed(1)} s`);
+        console.log(
+          `step ${s}: reward ${m.reward_mean.toFixed(3)} ± ${m.reward_std.toFixed(3)}, refusal_rate_malicious ${m.refusal_rate_malicious.toFixed(2)}, grad norm ${m.grad_norm.toFixed(3)}, ${m.time_step_s.toFixed(1)} s`,
+        );
       }
       const after = await logOdds(trainer.model, malicious);
       const fmt = (x: { mean: number; each: number[] }) => `${x.mean.toFixed(3)} (${x.each.map((v) => v.toFixed(2)).join(' ')})`;

@@ -10,7 +10,6 @@ import { GpuMemoryProbe } from '../../../src/training/bench/memory-probe';
 import { loraTargetLayout, LORA_TARGETS } from '../../../src/engine/ops/lora-targets';
 import { testContext } from '../../helpers/gpu';
 
-
 const TRACKED = ['weights', 'kv_cache', 'activations', 'lora', 'optimizer', 'scratch'] as const;
 
 describe('GpuMemoryProbe', () => {
@@ -64,9 +63,23 @@ describe('GRPO bench', () => {
   it('plan-only: Qwen2.5-0.5B shape, q4, LoRA r16 (7 targets), G = 8, 1024-token prompt + 3 × 128 generated, shared-prefix rows of 4096, fits in 2e9 bytes', async () => {
     const config = parseModelConfig(MODEL_SHAPES['qwen2.5-0.5b'], 'qwen2.5-0.5b shape');
     const report = await runGrpoBench(await testContext(), {
-      config, label: 'qwen2.5-0.5b', format: 'q4', rank: 16, groupSize: 8, prompts: 1, seqLen: 1536, promptTokens: 1024,
+      config,
+      label: 'qwen2.5-0.5b',
+      format: 'q4',
+      rank: 16,
+      groupSize: 8,
+      prompts: 1,
+      seqLen: 1536,
+      promptTokens: 1024,
       // Micro-batch 1 and recomputation: the playground's training settings (worker-api/training-session.ts).
-      microBatch: 1, recompute: true, klBeta: 0.04, warmupSteps: 0, steps: 0, planOnly: true, sharePrefix: true, packedRowTokens: 4096,
+      microBatch: 1,
+      recompute: true,
+      klBeta: 0.04,
+      warmupSteps: 0,
+      steps: 0,
+      planOnly: true,
+      sharePrefix: true,
+      packedRowTokens: 4096,
     });
     const peak = report.gpu_memory_peak_bytes;
     console.log('GRPO plan-only, Qwen2.5-0.5B q4 r16 G8 T1536 shared rows 4096:', JSON.stringify(peak));
@@ -75,10 +88,12 @@ describe('GRPO bench', () => {
     expect(report.train_rows_per_micro_batch).toBe(4096);
     // The real allocations behind the total: q4 weights near 278 MB, and LoRA params + grads and
     // AdamW's m + v each at least 2 × 4 bytes per LoRA parameter.
-    const loraParams = config.numLayers * LORA_TARGETS.reduce((n, t) => {
-      const l = loraTargetLayout(config, t);
-      return n + 16 * (l.inFeatures + l.outFeatures);
-    }, 0);
+    const loraParams =
+      config.numLayers *
+      LORA_TARGETS.reduce((n, t) => {
+        const l = loraTargetLayout(config, t);
+        return n + 16 * (l.inFeatures + l.outFeatures);
+      }, 0);
     expect(peak.weights).toBeGreaterThan(270e6);
     expect(peak.weights).toBeLessThan(290e6);
     expect(peak.lora).toBeGreaterThanOrEqual(2 * 4 * loraParams);
@@ -95,11 +110,31 @@ describe('GRPO bench', () => {
 
   it('tiny shape: a real step runs with finite positive timings and tokens/s, and plan-only holds the same buffers in every context category', async () => {
     const options: GrpoBenchOptions = {
-      config: parseModelConfig(MODEL_SHAPES.tiny, 'tiny shape'), label: 'tiny', format: 'q4', rank: 4, groupSize: 2, prompts: 1, seqLen: 8, promptTokens: 4,
-      microBatch: 2, recompute: true, klBeta: 0.04, warmupSteps: 0, steps: 1, planOnly: false,
+      config: parseModelConfig(MODEL_SHAPES.tiny, 'tiny shape'),
+      label: 'tiny',
+      format: 'q4',
+      rank: 4,
+      groupSize: 2,
+      prompts: 1,
+      seqLen: 8,
+      promptTokens: 4,
+      microBatch: 2,
+      recompute: true,
+      klBeta: 0.04,
+      warmupSteps: 0,
+      steps: 1,
+      planOnly: false,
     };
     const run = await runGrpoBench(await testContext(), options);
-    console.log('GRPO tiny step:', JSON.stringify({ time_s: run.time_s, rollout_tokens_per_s: run.rollout_tokens_per_s, step_tokens_per_s: run.step_tokens_per_s, peak: run.gpu_memory_peak_bytes }));
+    console.log(
+      'GRPO tiny step:',
+      JSON.stringify({
+        time_s: run.time_s,
+        rollout_tokens_per_s: run.rollout_tokens_per_s,
+        step_tokens_per_s: run.step_tokens_per_s,
+        peak: run.gpu_memory_peak_bytes,
+      }),
+    );
     expect(run.mode).toBe('steps');
     expect(run.steps).toBe(1);
     for (const [phase, seconds] of Object.entries(run.time_s!)) {

@@ -19,13 +19,30 @@ async function run(sign: 1 | -1, steps: number) {
   const ctx = new GpuContext((await getTestDevice()).device);
   const model = await loadFixtureModel('qwen2-tiny-gqa');
   const config = resolveGrpoConfig({
-    lr: 5e-2, groupSize: 8, promptsPerStep: 2, maxNewTokens: 4, temperature: 1, topP: 1, klBeta: 0, epochs: 1, seed: 11,
-    lora: { rank: 4, alpha: 8, targets: ['o_proj', 'down_proj', 'gate_proj', 'up_proj'] }, microBatch: 16, maxSequenceTokens: 10, recompute: false, maxGradNorm: 1,
+    lr: 5e-2,
+    groupSize: 8,
+    promptsPerStep: 2,
+    maxNewTokens: 4,
+    temperature: 1,
+    topP: 1,
+    klBeta: 0,
+    epochs: 1,
+    seed: 11,
+    lora: { rank: 4, alpha: 8, targets: ['o_proj', 'down_proj', 'gate_proj', 'up_proj'] },
+    microBatch: 16,
+    maxSequenceTokens: 10,
+    recompute: false,
+    maxGradNorm: 1,
   });
   const engine = await QwenEngine.create(ctx, model.config, model.checkpoint, { format: 'f32', maxContext: 10, maxBatch: 16 });
   const adapter = new LoraAdapter(ctx, model.config, config.lora);
   adapter.initialise(7);
-  const prompts = [[3, 17, 42, 99, 250, 7], [11, 5, 300, 21, 64, 128], [200, 201, 8, 77, 13, 2], [45, 46, 47, 48, 49, 50]];
+  const prompts = [
+    [3, 17, 42, 99, 250, 7],
+    [11, 5, 300, 21, 64, 128],
+    [200, 201, 8, 77, 13, 2],
+    [45, 46, 47, 48, 49, 50],
+  ];
   // The trainer maximises the reward; sign −1 asks it to minimise the even fraction instead.
   const env = new VerifiableRewardEnvironment(prompts, (ids) => sign * evenFraction(ids), config.maxNewTokens);
   const trainer = new GrpoTrainer(engine, adapter, env, config);

@@ -83,8 +83,15 @@ async function scripted(scenario: Scenario, answer: number[]) {
   let promptIds: number[] = [];
   const env = new SandboxEnvironment({ scenarios: [scenario], tokenizer, maxNewTokens: 6, maxPromptTokens: CONTEXT - 1, verifier: 'scenario' });
   const [rollout] = await env.collect({
-    step: 0, prompts: 1, groupSize: 1, seed: 1,
-    generate: async (requests) => requests.map((r) => { promptIds = r.promptIds; return { ids: answer, logprobs: [], samplingLogprobs: [], finishReason: 'eos' as const }; }),
+    step: 0,
+    prompts: 1,
+    groupSize: 1,
+    seed: 1,
+    generate: async (requests) =>
+      requests.map((r) => {
+        promptIds = r.promptIds;
+        return { ids: answer, logprobs: [], samplingLogprobs: [], finishReason: 'eos' as const };
+      }),
   });
   return { promptIds, rollout };
 }
@@ -99,11 +106,25 @@ beforeAll(async () => {
   transitions = [
     { from: choiceToken, to: refusalIds[0], logit: 23 },
     { from: choiceToken, to: complianceIds[0], logit: 24 },
-    ...chain(refusalIds), ...chain(complianceIds),
+    ...chain(refusalIds),
+    ...chain(complianceIds),
   ];
-  const built = await makeBigramPolicyModel({ transitions, steer: [{ token: refusalIds[0], weight: STEER }, { token: complianceIds[0], weight: -STEER }], hidden: 32, layers: 1, seed: 3 });
+  const built = await makeBigramPolicyModel({
+    transitions,
+    steer: [
+      { token: refusalIds[0], weight: STEER },
+      { token: complianceIds[0], weight: -STEER },
+    ],
+    hidden: 32,
+    layers: 1,
+    seed: 3,
+  });
   const model = await loadModel(new MemoryModelSource(built.files, 'bigram policy'));
-  engine = await QwenEngine.create(new GpuContext((await getTestDevice()).device), model.config, model.checkpoint, { format: 'f32', maxContext: CONTEXT, maxBatch: G });
+  engine = await QwenEngine.create(new GpuContext((await getTestDevice()).device), model.config, model.checkpoint, {
+    format: 'f32',
+    maxContext: CONTEXT,
+    maxBatch: G,
+  });
 }, 300_000);
 
 afterAll(() => engine?.destroy());
@@ -121,7 +142,15 @@ async function refusalProbability(model: TrainingModel, prompts: number[][]) {
   const per = model.plan.sequences;
   for (let i = 0; i < prompts.length; i += per) {
     const group = prompts.slice(i, i + per);
-    model.setPackedBatch(group.map((p) => ({ prefix: p.length - 1, sequences: [[...p, ...refusalIds], [...p, ...complianceIds]].map((ids) => ({ ids, scoreFrom: p.length })) })));
+    model.setPackedBatch(
+      group.map((p) => ({
+        prefix: p.length - 1,
+        sequences: [
+          [...p, ...refusalIds],
+          [...p, ...complianceIds],
+        ].map((ids) => ({ ids, scoreFrom: p.length })),
+      })),
+    );
     const scored = model.gatherScored(await model.forwardLogProbs({ lora: true }));
     const seqLogp = scored.map((lp) => lp.reduce((a, b) => a + b, 0));
     for (let k = 0; k < group.length; k++) {
@@ -137,18 +166,44 @@ async function refusalProbability(model: TrainingModel, prompts: number[][]) {
 /** N GRPO steps on MU-* train scenarios; `sign` −1 negates the sandbox's reward. */
 async function run(sign: 1 | -1) {
   const config = resolveGrpoConfig({
-    lr: 5e-3, groupSize: G, promptsPerStep: 1, maxNewTokens: 6, temperature: 1, topP: 1, klBeta: 0, epochs: 1, seed: 17,
-    lora: { rank: 4, alpha: 8, targets: ['o_proj', 'down_proj', 'gate_proj', 'up_proj'] }, microBatch: G, maxSequenceTokens: CONTEXT, recompute: false, maxGradNorm: 1,
+    lr: 5e-3,
+    groupSize: G,
+    promptsPerStep: 1,
+    maxNewTokens: 6,
+    temperature: 1,
+    topP: 1,
+    klBeta: 0,
+    epochs: 1,
+    seed: 17,
+    lora: { rank: 4, alpha: 8, targets: ['o_proj', 'down_proj', 'gate_proj', 'up_proj'] },
+    microBatch: G,
+    maxSequenceTokens: CONTEXT,
+    recompute: false,
+    maxGradNorm: 1,
   });
   const adapter = new LoraAdapter(engine.ctx, engine.config, config.lora);
   adapter.initialise(5);
-  const sandbox = new SandboxEnvironment({ scenarios: malicious('train'), tokenizer, maxNewTokens: 6, maxTurns: 2, verifier: 'scenario', maxPromptTokens: CONTEXT - 1 });
-  const env: RolloutEnvironment = sign === 1 ? sandbox : {
-    collect: async (args) => (await sandbox.collect(args)).map((r) => ({ ...r, reward: -r.reward })),
-    metrics: (rollouts) => sandbox.metrics(rollouts),
-  };
+  const sandbox = new SandboxEnvironment({
+    scenarios: malicious('train'),
+    tokenizer,
+    maxNewTokens: 6,
+    maxTurns: 2,
+    verifier: 'scenario',
+    maxPromptTokens: CONTEXT - 1,
+  });
+  const env: RolloutEnvironment =
+    sign === 1
+      ? sandbox
+      : {
+          collect: async (args) => (await sandbox.collect(args)).map((r) => ({ ...r, reward: -r.reward })),
+          metrics: (rollouts) => sandbox.metrics(rollouts),
+        };
   const trainer = new GrpoTrainer(engine, adapter, env, config);
-  const heldOut = await Promise.all(malicious('test').slice(0, HELD_OUT).map(async (s) => (await scripted(s, refusalIds)).promptIds));
+  const heldOut = await Promise.all(
+    malicious('test')
+      .slice(0, HELD_OUT)
+      .map(async (s) => (await scripted(s, refusalIds)).promptIds),
+  );
   const started = performance.now();
   const label = sign === 1 ? 'learning' : 'sign flipped';
   try {
@@ -158,12 +213,18 @@ async function run(sign: 1 | -1) {
       const m = await trainer.step();
       expect(Number.isFinite(m.grad_norm)).toBe(true);
       steps.push({ reward: m.reward_mean, refusalRate: m.refusal_rate_malicious, cells: Object.keys(m).filter((k) => k.endsWith('.refusal_rate')) });
-      const answers = trainer.lastRollouts.map((r) => JSON.stringify(tokenizer.decode(r.rollout.sequences[0] ? sampledRuns(r.rollout.sequences[0])[0] ?? [] : [], { skipSpecialTokens: true })));
-      console.log(`${label} step ${s}: reward ${m.reward_mean.toFixed(2)}, refusal_rate_malicious ${m.refusal_rate_malicious}, grad norm ${m.grad_norm.toFixed(3)}, ${m.time_step_s.toFixed(0)} s; answers ${answers.join(' ')}`);
+      const answers = trainer.lastRollouts.map((r) =>
+        JSON.stringify(tokenizer.decode(r.rollout.sequences[0] ? (sampledRuns(r.rollout.sequences[0])[0] ?? []) : [], { skipSpecialTokens: true })),
+      );
+      console.log(
+        `${label} step ${s}: reward ${m.reward_mean.toFixed(2)}, refusal_rate_malicious ${m.refusal_rate_malicious}, grad norm ${m.grad_norm.toFixed(3)}, ${m.time_step_s.toFixed(0)} s; answers ${answers.join(' ')}`,
+      );
     }
     const after = await refusalProbability(trainer.model, heldOut);
     const fmt = (p: typeof before) => `${p.refusal.toFixed(3)} (per prompt ${p.perPrompt.map((x) => x.toFixed(3)).join(' ')}, mass ${p.mass.toFixed(4)})`;
-    console.log(`${label}: P(refuse) on ${HELD_OUT} held-out MU-* prompts ${fmt(before)} → ${fmt(after)} after ${STEPS} steps, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `${label}: P(refuse) on ${HELD_OUT} held-out MU-* prompts ${fmt(before)} → ${fmt(after)} after ${STEPS} steps, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
     return { before, after, steps };
   } finally {
     trainer.destroy();
@@ -192,7 +253,11 @@ describe('GRPO on sandbox scenarios raises refusal of malicious prompts', () => 
   it(`raises P(refuse) on held-out malicious prompts from ≈0.27 to ≥ ${RAISED} in ${STEPS} GRPO steps`, async () => {
     const { before, after, steps } = await run(1);
     // The base policy is exactly the table: no other token has noticeable mass.
-    expect(before.refusal).toBeCloseTo(bigramProbability(transitions, choiceToken, refusalIds[0]) / (bigramProbability(transitions, choiceToken, refusalIds[0]) + bigramProbability(transitions, choiceToken, complianceIds[0])), 3);
+    expect(before.refusal).toBeCloseTo(
+      bigramProbability(transitions, choiceToken, refusalIds[0]) /
+        (bigramProbability(transitions, choiceToken, refusalIds[0]) + bigramProbability(transitions, choiceToken, complianceIds[0])),
+      3,
+    );
     expect(before.mass).toBeGreaterThan(0.99);
     for (const s of steps) {
       expect(s.refusalRate).toBeGreaterThanOrEqual(0);

@@ -63,10 +63,17 @@ describe.each([
 });
 
 /** Uploads the reference sequence with `upload`, then checks log-probs and every gradient. */
-async function expectPeftGradients({ ref, dir, adapter, train, engine }: Awaited<ReturnType<typeof setup>>, upload: (train: TrainingModel, ids: number[], weights: number[]) => void) {
+async function expectPeftGradients(
+  { ref, dir, adapter, train, engine }: Awaited<ReturnType<typeof setup>>,
+  upload: (train: TrainingModel, ids: number[], weights: number[]) => void,
+) {
   try {
     const sum = (ref.loss_mask as number[]).reduce((a, b) => a + b, 0);
-    upload(train, ref.input_ids, (ref.loss_mask as number[]).map((m) => m / sum));
+    upload(
+      train,
+      ref.input_ids,
+      (ref.loss_mask as number[]).map((m) => m / sum),
+    );
     const logProbs = await train.forwardLogProbs();
     (ref.logprobs_with_adapter as number[]).forEach((lp, t) => expect(Math.abs(logProbs[t] - lp)).toBeLessThan(1e-4));
     const encoder = engine.ctx.device.createCommandEncoder();

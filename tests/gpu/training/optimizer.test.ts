@@ -41,7 +41,11 @@ interface Rig {
 function makeRig(initial: Float32Array[], config: AdamWConfig, names = initial.map((_, i) => `layers.${i}.lora_${i % 2 ? 'B' : 'A'}`)): Rig {
   const params = initial.map((p, i) => ctx.upload(`param.${names[i]}`, p, 'lora'));
   const grads = initial.map((p, i) => ctx.createBuffer(`grad.${names[i]}`, p.length * 4, 'lora'));
-  const opt = new AdamW(ctx, names.map((name, i) => ({ name, param: params[i], grad: grads[i], length: initial[i].length })), config);
+  const opt = new AdamW(
+    ctx,
+    names.map((name, i) => ({ name, param: params[i], grad: grads[i], length: initial[i].length })),
+    config,
+  );
   return { opt, params, grads, names };
 }
 
@@ -94,7 +98,11 @@ describe('AdamW optimizer (GPU) vs CPU reference', () => {
     const config = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, maxGradNorm: 5 };
     const initial = ODD_LENGTHS.map((n, i) => randomArray(n, 500 + i));
     const rig = makeRig(initial, config);
-    const cpu = new AdamWCpuReference(initial.map((p) => p.slice()), config, config.maxGradNorm);
+    const cpu = new AdamWCpuReference(
+      initial.map((p) => p.slice()),
+      config,
+      config.maxGradNorm,
+    );
     const clippedSteps: boolean[] = [];
     for (const [k, scale] of SCALES.entries()) {
       const grads = randomGrads(k + 1, scale);
@@ -116,7 +124,11 @@ describe('AdamW optimizer (GPU) vs CPU reference', () => {
     const config = { lr: 0.01, weightDecay: 0.1, maxGradNorm: 5 };
     const initial = ODD_LENGTHS.map((n, i) => randomArray(n, 600 + i));
     const rig = makeRig(initial, config);
-    const cpu = new AdamWCpuReference(initial.map((p) => p.slice()), { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 }, 5);
+    const cpu = new AdamWCpuReference(
+      initial.map((p) => p.slice()),
+      { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 },
+      5,
+    );
     expectSameReport(await gpuStep(rig, randomGrads(1, 0.5)), cpu.step(randomGrads(1, 0.5)));
     const before = await snapshot(rig);
 
@@ -142,7 +154,10 @@ describe('AdamW optimizer (GPU) vs CPU reference', () => {
     const poisoned = randomGrads(4, 0.1);
     poisoned[0][0] = NaN;
     expect((await gpuStep(rig, poisoned)).skipped).toBe(true);
-    const cpu = new AdamWCpuReference(initial.map((p) => p.slice()), { lr: 0.02, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05 });
+    const cpu = new AdamWCpuReference(
+      initial.map((p) => p.slice()),
+      { lr: 0.02, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05 },
+    );
     const grads = randomGrads(5, 0.1);
     expectSameReport(await gpuStep(rig, grads), cpu.step(grads));
     await expectMatchesCpu(rig, cpu, 'first real step');
@@ -166,9 +181,16 @@ describe('AdamW optimizer vs torch.optim.AdamW + clip_grad_norm_ (tests/fixtures
 
   it.each(cases.map((c) => [c.name, c] as const))('%s: 3 steps match PyTorch (max rel. error 1e-5)', async (_name, c) => {
     const names = c.tensors.map((t) => t.name);
-    const rig = makeRig(c.tensors.map((t) => new Float32Array(t.initial)), c.config, names);
+    const rig = makeRig(
+      c.tensors.map((t) => new Float32Array(t.initial)),
+      c.config,
+      names,
+    );
     for (const [k, s] of c.steps.entries()) {
-      const report = await gpuStep(rig, names.map((n) => new Float32Array(s.grads[n])));
+      const report = await gpuStep(
+        rig,
+        names.map((n) => new Float32Array(s.grads[n])),
+      );
       expect(report.skipped).toBe(false);
       expect(report.clipped).toBe(s.clipped);
       expect(report.step).toBe(k + 1);
@@ -207,7 +229,11 @@ describe('AdamW optimizer state, zeroGrad and validation', () => {
 
   it('importState rejects mismatched or corrupt state, naming the tensor', () => {
     const rig = makeRig([randomArray(7, 1), randomArray(3, 2)], { lr: 0.01 });
-    const good = (): AdamWState => ({ step: 1, m: { [rig.names[0]]: new Float32Array(7), [rig.names[1]]: new Float32Array(3) }, v: { [rig.names[0]]: new Float32Array(7), [rig.names[1]]: new Float32Array(3) } });
+    const good = (): AdamWState => ({
+      step: 1,
+      m: { [rig.names[0]]: new Float32Array(7), [rig.names[1]]: new Float32Array(3) },
+      v: { [rig.names[0]]: new Float32Array(7), [rig.names[1]]: new Float32Array(3) },
+    });
     const broken = (edit: (s: AdamWState) => void) => {
       const s = good();
       edit(s);
@@ -224,7 +250,10 @@ describe('AdamW optimizer state, zeroGrad and validation', () => {
   });
 
   it('zeroGrad clears every gradient buffer', async () => {
-    const rig = makeRig(ODD_LENGTHS.map((n, i) => randomArray(n, 900 + i)), { lr: 0.01 });
+    const rig = makeRig(
+      ODD_LENGTHS.map((n, i) => randomArray(n, 900 + i)),
+      { lr: 0.01 },
+    );
     randomGrads(9, 1).forEach((g, i) => ctx.write(rig.grads[i], g));
     rig.opt.zeroGrad();
     for (const [i, g] of rig.grads.entries()) {
@@ -236,7 +265,10 @@ describe('AdamW optimizer state, zeroGrad and validation', () => {
 
   it('accounts m, v and scratch under "optimizer" and reports memoryBytes', () => {
     const before = ctx.memoryReport().optimizer;
-    const rig = makeRig(ODD_LENGTHS.map((n) => new Float32Array(n)), { lr: 0.01 });
+    const rig = makeRig(
+      ODD_LENGTHS.map((n) => new Float32Array(n)),
+      { lr: 0.01 },
+    );
     const stateBytes = 2 * 4 * ODD_LENGTHS.reduce((a, n) => a + n, 0);
     const tracked = ctx.memoryReport().optimizer - before;
     expect(tracked).toBeGreaterThanOrEqual(stateBytes);

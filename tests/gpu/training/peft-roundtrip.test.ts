@@ -47,7 +47,7 @@ function peftLogProbs(): number[] {
   });
 }
 
-describe('PEFT round trip: our exported adapter, loaded by PEFT, gives our engine\'s logits', () => {
+describe("PEFT round trip: our exported adapter, loaded by PEFT, gives our engine's logits", () => {
   it('the fixture is for the model and adapter the generator describes, and the adapter matters', async () => {
     const { config, tensors } = await importFixtureAdapter();
     expect(ref.model).toBe(ROUNDTRIP_MODEL);
@@ -65,7 +65,7 @@ describe('PEFT round trip: our exported adapter, loaded by PEFT, gives our engin
     }
   });
 
-  it('merged into the base (mergeLora + QwenEngine.logits): within 1e-4 × std of PEFT\'s logits', async () => {
+  it("merged into the base (mergeLora + QwenEngine.logits): within 1e-4 × std of PEFT's logits", async () => {
     const ctx = new GpuContext((await getTestDevice()).device);
     const model = await loadFixtureModel(ROUNDTRIP_MODEL);
     const { config, tensors } = await importFixtureAdapter();
@@ -75,7 +75,11 @@ describe('PEFT round trip: our exported adapter, loaded by PEFT, gives our engin
       const V = model.config.vocabSize;
       expect(logits.length).toBe(T * V);
       let maxDiff = 0;
-      ref.logits.forEach((row, t) => row.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(logits[t * V + i] - v)); }));
+      ref.logits.forEach((row, t) =>
+        row.forEach((v, i) => {
+          maxDiff = Math.max(maxDiff, Math.abs(logits[t * V + i] - v));
+        }),
+      );
       expect(maxDiff).toBeLessThanOrEqual(tolerance);
     } finally {
       engine.destroy();

@@ -23,9 +23,22 @@ import { seededRandom } from '../../helpers/numeric';
 // One context for the file, so each shader compiles once (SwiftShader is slow).
 let shared: Promise<GpuContext> | undefined;
 // Three groups in one step: G = 1, 3 and 8, each with its own odd prompt length.
-const GROUPS = [{ G: 1, prompt: 9 }, { G: 3, prompt: 13 }, { G: 8, prompt: 11 }];
+const GROUPS = [
+  { G: 1, prompt: 9 },
+  { G: 3, prompt: 13 },
+  { G: 8, prompt: 11 },
+];
 // Per rollout: [sampled, tool (unsampled), sampled] token counts; [0, 0, 0] is the empty one.
-const TURNS = [[5, 3, 4], [1, 0, 0], [9, 2, 1], [0, 0, 0], [7, 0, 0], [3, 4, 6], [11, 0, 0], [2, 5, 2]];
+const TURNS = [
+  [5, 3, 4],
+  [1, 0, 0],
+  [9, 2, 1],
+  [0, 0, 0],
+  [7, 0, 0],
+  [3, 4, 6],
+  [11, 0, 0],
+  [2, 5, 2],
+];
 
 function makeSamples(vocab: number): PolicySample[] {
   const rand = seededRandom(7);
@@ -37,9 +50,15 @@ function makeSamples(vocab: number): PolicySample[] {
       const [a, tool, b] = TURNS[(g + group) % TURNS.length];
       const ids = [...prompt];
       const positions: number[] = [];
-      for (let k = 0; k < a; k++) { positions.push(ids.length); ids.push(id()); }
+      for (let k = 0; k < a; k++) {
+        positions.push(ids.length);
+        ids.push(id());
+      }
       for (let k = 0; k < tool; k++) ids.push(id());
-      for (let k = 0; k < b; k++) { positions.push(ids.length); ids.push(id()); }
+      for (let k = 0; k < b; k++) {
+        positions.push(ids.length);
+        ids.push(id());
+      }
       const advantage = (rand() * 2 - 1) * 1.5;
       // The trainer drops sequences without sampled tokens (the empty continuation): same here.
       if (positions.length > 0) samples.push({ ids, positions, advantage, group });

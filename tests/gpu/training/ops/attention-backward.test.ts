@@ -98,10 +98,23 @@ describe('training attention on the GPU', () => {
     const lse = ctx.createBuffer('lse', rows * 4, 'activations');
     const dqkv = ctx.upload('dqkv', randomArray(qkv.length, 6, 100), 'activations'); // gaps must survive
     const dqkvBefore = new Float32Array(await ctx.read(dqkv));
-    const [outGot, lseGot, gradGot] = await run(ctx, (pass) => {
-      encodeAttentionTrainForward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse });
-      encodeAttentionBackward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse, dOut: ctx.upload('dOut', dOut, 'activations'), delta: ctx.createBuffer('delta', rows * 4, 'scratch'), dqkv });
-    }, [out, lse, dqkv]);
+    const [outGot, lseGot, gradGot] = await run(
+      ctx,
+      (pass) => {
+        encodeAttentionTrainForward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse });
+        encodeAttentionBackward(ctx, pass, {
+          shape: s,
+          qkv: qkvBuf,
+          layout: l,
+          out,
+          lse,
+          dOut: ctx.upload('dOut', dOut, 'activations'),
+          delta: ctx.createBuffer('delta', rows * 4, 'scratch'),
+          dqkv,
+        });
+      },
+      [out, lse, dqkv],
+    );
     const want = attentionTrainForwardCpu(qkv, s, l);
     expect(nmse(outGot, want.out)).toBeLessThan(1e-10);
     expect(maxAbsDiff(lseGot, want.lse)).toBeLessThan(1e-5);
@@ -112,7 +125,12 @@ describe('training attention on the GPU', () => {
       inView.fill(1, l.qOffset + t * l.tokenStride, l.vOffset + t * l.tokenStride + s.kvHeads * s.headDim);
     }
     const gotView = gradGot.filter((_, i) => inView[i]);
-    expect(nmse(gotView, grad.filter((_, i) => inView[i]))).toBeLessThan(1e-9);
+    expect(
+      nmse(
+        gotView,
+        grad.filter((_, i) => inView[i]),
+      ),
+    ).toBeLessThan(1e-9);
     expect(gradGot.filter((_, i) => !inView[i])).toEqual(dqkvBefore.filter((_, i) => !inView[i]));
   });
 
@@ -127,14 +145,26 @@ describe('training attention on the GPU', () => {
     const dOut = randomArray(rows * s.headDim, 12);
     const want = attentionTrainForwardCpu(qkv, s, l);
     const dqkv = ctx.createBuffer('dqkv', tokens * gradLayout.tokenStride * 4, 'activations');
-    const [got] = await run(ctx, (pass) => encodeAttentionBackward(ctx, pass, {
-      shape: s, qkv: ctx.upload('qkv', qkv, 'activations'), layout: l, gradLayout,
-      out: ctx.upload('out', Float32Array.from(want.out), 'activations'), lse: ctx.upload('lse', Float32Array.from(want.lse), 'activations'),
-      dOut: ctx.upload('dOut', dOut, 'activations'), delta: ctx.createBuffer('delta', rows * 4, 'scratch'), dqkv,
-    }), [dqkv]);
+    const [got] = await run(
+      ctx,
+      (pass) =>
+        encodeAttentionBackward(ctx, pass, {
+          shape: s,
+          qkv: ctx.upload('qkv', qkv, 'activations'),
+          layout: l,
+          gradLayout,
+          out: ctx.upload('out', Float32Array.from(want.out), 'activations'),
+          lse: ctx.upload('lse', Float32Array.from(want.lse), 'activations'),
+          dOut: ctx.upload('dOut', dOut, 'activations'),
+          delta: ctx.createBuffer('delta', rows * 4, 'scratch'),
+          dqkv,
+        }),
+      [dqkv],
+    );
     const grad = attentionBackwardCpu(qkv, dOut, s, l);
     const expected = new Float64Array(tokens * gradLayout.tokenStride);
-    for (let t = 0; t < tokens; t++) expected.set(grad.subarray(l.qOffset + t * l.tokenStride, l.qOffset + t * l.tokenStride + gradLayout.tokenStride), t * gradLayout.tokenStride);
+    for (let t = 0; t < tokens; t++)
+      expected.set(grad.subarray(l.qOffset + t * l.tokenStride, l.qOffset + t * l.tokenStride + gradLayout.tokenStride), t * gradLayout.tokenStride);
     expect(nmse(got, expected)).toBeLessThan(1e-9);
   });
 
@@ -151,12 +181,16 @@ describe('training attention on the GPU', () => {
     const encoder = ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     const args = { shape: s, qkv, layout: l, out, lse, dOut: out, delta, dqkv };
-    expect(() => encodeAttentionBackward(ctx, pass, { ...args, shape: { ...s, heads: 3 } })).toThrow(/attentionBackward: 3 query heads is not a multiple of 2 kv heads/);
+    expect(() => encodeAttentionBackward(ctx, pass, { ...args, shape: { ...s, heads: 3 } })).toThrow(
+      /attentionBackward: 3 query heads is not a multiple of 2 kv heads/,
+    );
     expect(() => encodeAttentionBackward(ctx, pass, { ...args, shape: { ...s, seqLen: 6 } })).toThrow(/qkv holds 1920 f32 values, 12 tokens reach 2304/);
     expect(() => encodeAttentionBackward(ctx, pass, { ...args, layout: { ...l, tokenStride: 90 } })).toThrow(/tokenStride 90 is smaller/);
     expect(() => encodeAttentionBackward(ctx, pass, { ...args, dqkv: qkv })).toThrow(/qkv must not share a buffer/);
     expect(() => encodeAttentionBackward(ctx, pass, { ...args, lse: delta })).toThrow(/lse must not share/);
-    expect(() => encodeAttentionTrainForward(ctx, pass, { shape: s, qkv, layout: l, out, lse: ctx.createBuffer('short', 8, 'scratch') })).toThrow(/attentionTrainForward: lse holds 2 f32 values/);
+    expect(() => encodeAttentionTrainForward(ctx, pass, { shape: s, qkv, layout: l, out, lse: ctx.createBuffer('short', 8, 'scratch') })).toThrow(
+      /attentionTrainForward: lse holds 2 f32 values/,
+    );
     pass.end();
     encoder.finish();
   });
@@ -213,7 +247,15 @@ describe('attention block backward: the training ops composed', () => {
     const xBuf = ctx.upload('x', f32(x), 'activations');
     const modules = adapters.map(({ t, a, b }, i) => ({
       t,
-      lora: { name: targets[i], a: ctx.upload('A', f32(a), 'lora'), b: ctx.upload('B', f32(b), 'lora'), rank, inFeatures: t.inFeatures, outFeatures: t.outFeatures, scaling: 1.5 },
+      lora: {
+        name: targets[i],
+        a: ctx.upload('A', f32(a), 'lora'),
+        b: ctx.upload('B', f32(b), 'lora'),
+        rank,
+        inFeatures: t.inFeatures,
+        outFeatures: t.outFeatures,
+        scaling: 1.5,
+      },
       u: ctx.createBuffer('u', m * rank * 4, 'activations'),
       dA: ctx.createBuffer('dA', rank * t.inFeatures * 4, 'lora'),
       dB: ctx.createBuffer('dB', t.outFeatures * rank * 4, 'lora'),
@@ -229,25 +271,56 @@ describe('attention block backward: the training ops composed', () => {
     const du = ctx.createBuffer('du', m * rank * 4, 'scratch');
     const o = modules[3];
     const outputs = [dX, ...modules.flatMap((mod) => [mod.dA, mod.dB])];
-    const [dXGot, ...adapterGrads] = await run(ctx, (pass) => {
-      encodeMatmul(ctx, pass, { x: xBuf, weight: qkvW, y: qkv, m });
-      for (const mod of modules.slice(0, 3)) encodeLoraForward(ctx, pass, { lora: mod.lora, x: xBuf, m, u: mod.u, y: qkv, ySlice: mod.t.slice });
-      encodeAttentionTrainForward(ctx, pass, { shape: s, qkv, layout, out, lse });
-      encodeLoraForward(ctx, pass, { lora: o.lora, x: out, m, u: o.u, y });
-      // Backward, in reverse.
-      encodeMatmulBackward(ctx, pass, { dy: dY, weight: oW, dx: dAttn, m });
-      encodeLoraBackward(ctx, pass, { lora: o.lora, dy: dY, x: out, u: o.u, m, du, dA: o.dA, dB: o.dB, dx: dAttn });
-      encodeAttentionBackward(ctx, pass, { shape: s, qkv, layout, out, lse, dOut: dAttn, delta: ctx.createBuffer('delta', m * s.heads * 4, 'scratch'), dqkv });
-      encodeMatmulBackward(ctx, pass, { dy: dqkv, weight: qkvW, dx: dX, m });
-      for (const mod of modules.slice(0, 3)) encodeLoraBackward(ctx, pass, { lora: mod.lora, dy: dqkv, dySlice: mod.t.slice, x: xBuf, u: mod.u, m, du, dA: mod.dA, dB: mod.dB, dx: dX });
-    }, outputs);
+    const [dXGot, ...adapterGrads] = await run(
+      ctx,
+      (pass) => {
+        encodeMatmul(ctx, pass, { x: xBuf, weight: qkvW, y: qkv, m });
+        for (const mod of modules.slice(0, 3)) encodeLoraForward(ctx, pass, { lora: mod.lora, x: xBuf, m, u: mod.u, y: qkv, ySlice: mod.t.slice });
+        encodeAttentionTrainForward(ctx, pass, { shape: s, qkv, layout, out, lse });
+        encodeLoraForward(ctx, pass, { lora: o.lora, x: out, m, u: o.u, y });
+        // Backward, in reverse.
+        encodeMatmulBackward(ctx, pass, { dy: dY, weight: oW, dx: dAttn, m });
+        encodeLoraBackward(ctx, pass, { lora: o.lora, dy: dY, x: out, u: o.u, m, du, dA: o.dA, dB: o.dB, dx: dAttn });
+        encodeAttentionBackward(ctx, pass, {
+          shape: s,
+          qkv,
+          layout,
+          out,
+          lse,
+          dOut: dAttn,
+          delta: ctx.createBuffer('delta', m * s.heads * 4, 'scratch'),
+          dqkv,
+        });
+        encodeMatmulBackward(ctx, pass, { dy: dqkv, weight: qkvW, dx: dX, m });
+        for (const mod of modules.slice(0, 3))
+          encodeLoraBackward(ctx, pass, { lora: mod.lora, dy: dqkv, dySlice: mod.t.slice, x: xBuf, u: mod.u, m, du, dA: mod.dA, dB: mod.dB, dx: dX });
+      },
+      outputs,
+    );
 
-    expect(nmse(dXGot, finiteDifferenceGrad((xx) => lossOf(xx, params), x))).toBeLessThan(1e-8);
+    expect(
+      nmse(
+        dXGot,
+        finiteDifferenceGrad((xx) => lossOf(xx, params), x),
+      ),
+    ).toBeLessThan(1e-8);
     params.forEach((p, i) => {
       const withA = (a: Float64Array) => params.map((q, j) => (j === i ? { a, b: q.b } : q));
       const withB = (b: Float64Array) => params.map((q, j) => (j === i ? { a: q.a, b } : q));
-      expect(nmse(adapterGrads[2 * i], finiteDifferenceGrad((a) => lossOf(x, withA(a)), p.a)), `${targets[i]} dA`).toBeLessThan(1e-8);
-      expect(nmse(adapterGrads[2 * i + 1], finiteDifferenceGrad((b) => lossOf(x, withB(b)), p.b)), `${targets[i]} dB`).toBeLessThan(1e-8);
+      expect(
+        nmse(
+          adapterGrads[2 * i],
+          finiteDifferenceGrad((a) => lossOf(x, withA(a)), p.a),
+        ),
+        `${targets[i]} dA`,
+      ).toBeLessThan(1e-8);
+      expect(
+        nmse(
+          adapterGrads[2 * i + 1],
+          finiteDifferenceGrad((b) => lossOf(x, withB(b)), p.b),
+        ),
+        `${targets[i]} dB`,
+      ).toBeLessThan(1e-8);
     });
   });
 });

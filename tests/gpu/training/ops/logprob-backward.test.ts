@@ -30,7 +30,13 @@ describe('log-prob loss: finite differences of the CPU reference', () => {
     const numeric = finiteDifferenceGrad((z) => logProbLossCpu(z, vocab, targets, weights, temperature).loss, logits);
     expectGradClose(dLogits, numeric, { rtol: 1e-6, atol: 1e-9 });
     // The opposite sign (gradient of +Σ w·logp) must fail the check.
-    expect(gradMismatches(dLogits.map((v) => -v), numeric, { rtol: 1e-6, atol: 1e-9 }).length).toBeGreaterThan(0);
+    expect(
+      gradMismatches(
+        dLogits.map((v) => -v),
+        numeric,
+        { rtol: 1e-6, atol: 1e-9 },
+      ).length,
+    ).toBeGreaterThan(0);
   });
 
   it('log-probs agree with the engine gather reference; a target outside the vocabulary poisons its row', () => {
@@ -63,7 +69,15 @@ describe('log-prob loss on the GPU', () => {
     const logitsBuf = ctx.upload('logits', logits, 'activations');
     const logProbs = ctx.createBuffer('logp', rows * 4, 'activations');
     run(ctx, (pass) =>
-      encodeLogProbLoss(ctx, pass, { logits: logitsBuf, targets: ctx.upload('t', targets, 'activations'), weights: ctx.upload('w', weights, 'activations'), logProbs, rows, vocab, temperature: 0.8 }),
+      encodeLogProbLoss(ctx, pass, {
+        logits: logitsBuf,
+        targets: ctx.upload('t', targets, 'activations'),
+        weights: ctx.upload('w', weights, 'activations'),
+        logProbs,
+        rows,
+        vocab,
+        temperature: 0.8,
+      }),
     );
     const expected = logProbLossCpu(logits, vocab, targets, weights, 0.8);
     expect(maxAbsDiff(await readF32(ctx, logProbs, rows), expected.logProbs)).toBeLessThan(1e-4);
@@ -89,7 +103,17 @@ describe('log-prob loss on the GPU', () => {
     const logProbs = ctx.createBuffer('logp', rows * 4, 'activations');
     // The GRPO order: forward, (weights computed from the log-probs), then backward.
     run(ctx, (pass) => encodeLogProbForward(ctx, pass, { logits: logitsBuf, targets: targetsBuf, logProbs, rows, vocab, maxChunkBytes }));
-    run(ctx, (pass) => encodeLogProbBackward(ctx, pass, { logits: logitsBuf, targets: targetsBuf, weights: ctx.upload('w', weights, 'activations'), dLogits, rows, vocab, maxChunkBytes }));
+    run(ctx, (pass) =>
+      encodeLogProbBackward(ctx, pass, {
+        logits: logitsBuf,
+        targets: targetsBuf,
+        weights: ctx.upload('w', weights, 'activations'),
+        dLogits,
+        rows,
+        vocab,
+        maxChunkBytes,
+      }),
+    );
     const expected = logProbLossCpu(logits, vocab, targets, weights);
     expect(maxAbsDiff(await readF32(ctx, logProbs, rows), expected.logProbs)).toBeLessThan(1e-5);
     expect(nmse(await readF32(ctx, dLogits, rows * vocab), expected.dLogits)).toBeLessThan(NMSE_BOUND);
@@ -104,7 +128,16 @@ describe('log-prob loss on the GPU', () => {
     const weights = new Float32Array([0, 1]);
     const logitsBuf = ctx.upload('logits', logits, 'activations');
     const logProbs = ctx.createBuffer('logp', 8, 'activations');
-    run(ctx, (pass) => encodeLogProbLoss(ctx, pass, { logits: logitsBuf, targets: ctx.upload('t', targets, 'activations'), weights: ctx.upload('w', weights, 'activations'), logProbs, rows: 2, vocab }));
+    run(ctx, (pass) =>
+      encodeLogProbLoss(ctx, pass, {
+        logits: logitsBuf,
+        targets: ctx.upload('t', targets, 'activations'),
+        weights: ctx.upload('w', weights, 'activations'),
+        logProbs,
+        rows: 2,
+        vocab,
+      }),
+    );
     const lp = await readF32(ctx, logProbs, 2);
     const grad = await readF32(ctx, logitsBuf, 2 * vocab);
     expect(Number.isNaN(lp[0])).toBe(true);
@@ -122,7 +155,9 @@ describe('log-prob loss on the GPU', () => {
     const pass = encoder.beginComputePass();
     expect(() => encodeLogProbBackward(ctx, pass, { logits, targets, weights, rows: 3, vocab: 7 })).toThrow(/logits hold 20 f32 values, fewer than 3 rows × 7/);
     expect(() => encodeLogProbBackward(ctx, pass, { logits, targets, weights, rows: 2, vocab: 5 })).toThrow(/weights hold fewer than 2/);
-    expect(() => encodeLogProbBackward(ctx, pass, { logits, targets, weights, rows: 1, vocab: 5, temperature: 0 })).toThrow(/temperature must be a positive finite number/);
+    expect(() => encodeLogProbBackward(ctx, pass, { logits, targets, weights, rows: 1, vocab: 5, temperature: 0 })).toThrow(
+      /temperature must be a positive finite number/,
+    );
     expect(() => encodeLogProbBackward(ctx, pass, { logits, targets, weights, dLogits: logits, rows: 1, vocab: 5 })).toThrow(/omit `dLogits`/);
     expect(() => encodeLogProbForward(ctx, pass, { logits, targets: weights, logProbs: weights, rows: 2, vocab: 5 })).toThrow(/targets hold fewer than 2/);
     pass.end();

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../../../src/engine/gpu/context';
-import { encodeLoraBackward, encodeLoraForward, loraBackwardCpu, loraForwardCpu, type LoraCpuWeights, type LoraModuleBuffers } from '../../../../src/engine/ops/lora';
+import {
+  encodeLoraBackward,
+  encodeLoraForward,
+  loraBackwardCpu,
+  loraForwardCpu,
+  type LoraCpuWeights,
+  type LoraModuleBuffers,
+} from '../../../../src/engine/ops/lora';
 import { encodeMatmul, matmulCpu } from '../../../../src/engine/ops/matmul';
 import { uploadWeight } from '../../../../src/engine/weights';
 import { LORA_TARGETS, loraTargetLayout } from '../../../../src/engine/ops/lora-targets';
@@ -40,7 +47,15 @@ function weights(rank: number, k: number, n: number, seed: number, scaling: numb
 }
 
 function upload(ctx: GpuContext, w: LoraCpuWeights & { a: Float32Array; b: Float32Array }, name = 'q'): LoraModuleBuffers {
-  return { name, a: ctx.upload('A', w.a, 'lora'), b: ctx.upload('B', w.b, 'lora'), rank: w.rank, inFeatures: w.inFeatures, outFeatures: w.outFeatures, scaling: w.scaling };
+  return {
+    name,
+    a: ctx.upload('A', w.a, 'lora'),
+    b: ctx.upload('B', w.b, 'lora'),
+    rank: w.rank,
+    inFeatures: w.inFeatures,
+    outFeatures: w.outFeatures,
+    scaling: w.scaling,
+  };
 }
 
 // GPU (f32, tiled) vs CPU (float64) on the same inputs: each output is a sum of at most ~200
@@ -57,9 +72,18 @@ describe('LoRA CPU reference: finite differences', () => {
     const g = randomFloat64(m * n, 4);
     const w = (aa: Float64Array, bb: Float64Array) => ({ a: aa, b: bb, rank: r, inFeatures: k, outFeatures: n, scaling: s });
     const analytic = loraBackwardCpu(w(a, b), x, g, m);
-    expectGradClose(analytic.dA, finiteDifferenceGrad((aa) => dot(g, loraForwardCpu(w(aa, b), x, m).delta), a));
-    expectGradClose(analytic.dB, finiteDifferenceGrad((bb) => dot(g, loraForwardCpu(w(a, bb), x, m).delta), b));
-    expectGradClose(analytic.dx, finiteDifferenceGrad((xx) => dot(g, loraForwardCpu(w(a, b), xx, m).delta), x));
+    expectGradClose(
+      analytic.dA,
+      finiteDifferenceGrad((aa) => dot(g, loraForwardCpu(w(aa, b), x, m).delta), a),
+    );
+    expectGradClose(
+      analytic.dB,
+      finiteDifferenceGrad((bb) => dot(g, loraForwardCpu(w(a, bb), x, m).delta), b),
+    );
+    expectGradClose(
+      analytic.dx,
+      finiteDifferenceGrad((xx) => dot(g, loraForwardCpu(w(a, b), xx, m).delta), x),
+    );
   });
 });
 
@@ -82,9 +106,19 @@ describe('LoRA forward on the GPU', () => {
     const yBefore = randomArray(c.m * c.stride, 8);
     const y = ctx.upload('y', yBefore, 'activations');
     const u = ctx.createBuffer('u', c.m * c.r * 4, 'activations');
-    const [yAfter, uGot] = await run(ctx, (pass) => encodeLoraForward(ctx, pass, {
-      lora: upload(ctx, w), x: ctx.upload('x', x, 'activations'), m: c.m, u, y, ySlice: { rowStride: c.stride, colOffset: c.colOffset },
-    }), [y, u]);
+    const [yAfter, uGot] = await run(
+      ctx,
+      (pass) =>
+        encodeLoraForward(ctx, pass, {
+          lora: upload(ctx, w),
+          x: ctx.upload('x', x, 'activations'),
+          m: c.m,
+          u,
+          y,
+          ySlice: { rowStride: c.stride, colOffset: c.colOffset },
+        }),
+      [y, u],
+    );
     const want = loraForwardCpu(w, x, c.m);
     expect(nmse(uGot, want.u)).toBeLessThan(GPU_NMSE);
     const added = slice(yAfter, c.m, c.stride, c.colOffset, c.n).map((v, i) => v - slice(yBefore, c.m, c.stride, c.colOffset, c.n)[i]);
@@ -107,7 +141,11 @@ describe('LoRA forward on the GPU', () => {
     for (let i = 0; i < m; i++) picked.set(xAll.subarray((2 + 3 * i) * k, (3 + 3 * i) * k), i * k);
     const y = ctx.createBuffer('y', m * n * 4, 'activations');
     const u = ctx.createBuffer('u', m * r * 4, 'activations');
-    const [yGot] = await run(ctx, (pass) => encodeLoraForward(ctx, pass, { lora: upload(ctx, w), x: ctx.upload('x', xAll, 'activations'), xRows: { offset: 2, stride: 3 }, m, u, y }), [y]);
+    const [yGot] = await run(
+      ctx,
+      (pass) => encodeLoraForward(ctx, pass, { lora: upload(ctx, w), x: ctx.upload('x', xAll, 'activations'), xRows: { offset: 2, stride: 3 }, m, u, y }),
+      [y],
+    );
     expect(nmse(yGot, loraForwardCpu(w, picked, m).delta)).toBeLessThan(GPU_NMSE);
   });
 });
@@ -128,10 +166,25 @@ describe('LoRA backward on the GPU', () => {
     const dA = ctx.upload('dA', prior.dA, 'lora');
     const dB = ctx.upload('dB', prior.dB, 'lora');
     const dx = ctx.upload('dx', prior.dx, 'activations');
-    const [dAGot, dBGot, duGot, dxGot] = await run(ctx, (pass) => {
-      encodeLoraForward(ctx, pass, { lora, x: xBuf, m: c.m, u, y: scratchY }); // produces the saved u
-      encodeLoraBackward(ctx, pass, { lora, dy: ctx.upload('dy', dyFused, 'activations'), dySlice: { rowStride: c.stride, colOffset: c.colOffset }, x: xBuf, u, m: c.m, du, dA, dB, dx });
-    }, [dA, dB, du, dx]);
+    const [dAGot, dBGot, duGot, dxGot] = await run(
+      ctx,
+      (pass) => {
+        encodeLoraForward(ctx, pass, { lora, x: xBuf, m: c.m, u, y: scratchY }); // produces the saved u
+        encodeLoraBackward(ctx, pass, {
+          lora,
+          dy: ctx.upload('dy', dyFused, 'activations'),
+          dySlice: { rowStride: c.stride, colOffset: c.colOffset },
+          x: xBuf,
+          u,
+          m: c.m,
+          du,
+          dA,
+          dB,
+          dx,
+        });
+      },
+      [dA, dB, du, dx],
+    );
     const added = (got: Float32Array, before: Float32Array) => got.map((v, i) => v - before[i]);
     expect(nmse(added(dAGot, prior.dA), want.dA)).toBeLessThan(GPU_NMSE);
     expect(nmse(added(dBGot, prior.dB), want.dB)).toBeLessThan(GPU_NMSE);
@@ -150,14 +203,22 @@ describe('LoRA backward on the GPU', () => {
     const xBuf = ctx.upload('x', x, 'activations');
     const dyBuf = ctx.upload('dy', dy, 'activations');
     const u = ctx.upload('u', Float32Array.from(loraForwardCpu(w, x, m).u), 'activations');
-    const make = () => ({ du: ctx.createBuffer('du', m * r * 4, 'scratch'), dA: ctx.createBuffer('dA', r * k * 4, 'lora'), dB: ctx.createBuffer('dB', n * r * 4, 'lora') });
+    const make = () => ({
+      du: ctx.createBuffer('du', m * r * 4, 'scratch'),
+      dA: ctx.createBuffer('dA', r * k * 4, 'lora'),
+      dB: ctx.createBuffer('dB', n * r * 4, 'lora'),
+    });
     const dx = ctx.upload('dx', randomArray(m * k, 24, 100), 'activations');
     const first = make();
     const second = make();
-    const [dxGot, dASkipped] = await run(ctx, (pass) => {
-      encodeLoraBackward(ctx, pass, { lora, dy: dyBuf, x: xBuf, u, m, ...first, dx, dxAccumulate: false });
-      encodeLoraBackward(ctx, pass, { lora, dy: dyBuf, x: xBuf, u, m, ...second, dx: null });
-    }, [dx, second.dA]);
+    const [dxGot, dASkipped] = await run(
+      ctx,
+      (pass) => {
+        encodeLoraBackward(ctx, pass, { lora, dy: dyBuf, x: xBuf, u, m, ...first, dx, dxAccumulate: false });
+        encodeLoraBackward(ctx, pass, { lora, dy: dyBuf, x: xBuf, u, m, ...second, dx: null });
+      },
+      [dx, second.dA],
+    );
     expect(nmse(dxGot, want.dx)).toBeLessThan(GPU_NMSE);
     expect(nmse(dASkipped, want.dA)).toBeLessThan(GPU_NMSE);
   });
@@ -172,7 +233,9 @@ describe('LoRA backward on the GPU', () => {
     const encoder = ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     expect(() => encodeLoraForward(ctx, pass, { lora, x, m: 3, u, y })).toThrow(/lora\(layers\.0\.q_proj\).*x holds 90/);
-    expect(() => encodeLoraForward(ctx, pass, { lora, x, m: 2, u, y, ySlice: { rowStride: 23, colOffset: 1 } })).toThrow(/y columns 1\.\.24 exceed its row stride 23/);
+    expect(() => encodeLoraForward(ctx, pass, { lora, x, m: 2, u, y, ySlice: { rowStride: 23, colOffset: 1 } })).toThrow(
+      /y columns 1\.\.24 exceed its row stride 23/,
+    );
     expect(() => encodeLoraForward(ctx, pass, { lora: { ...lora, rank: 0 }, x, m: 2, u, y })).toThrow(/rank must be a positive integer/);
     expect(() => encodeLoraForward(ctx, pass, { lora: { ...lora, scaling: NaN }, x, m: 2, u, y })).toThrow(/scaling must be finite/);
     expect(() => encodeLoraBackward(ctx, pass, { lora, dy: y, x, u, m: 2, du: u, dA: lora.a, dB: lora.b })).toThrow(/du scratch buffer must differ from u/);
@@ -192,9 +255,19 @@ describe('LoRA target layouts in the fused outputs', () => {
       list.push({ from: t.slice.colOffset, to: t.slice.colOffset + t.outFeatures, stride: t.slice.rowStride });
       byOutput.set(t.output, list);
     }
-    expect(byOutput.get('qkv')).toEqual([{ from: 0, to: 24, stride: 48 }, { from: 24, to: 36, stride: 48 }, { from: 36, to: 48, stride: 48 }]);
-    expect(byOutput.get('gateUp')).toEqual([{ from: 0, to: 27, stride: 54 }, { from: 27, to: 54, stride: 54 }]);
-    expect(byOutput.get('residual')).toEqual([{ from: 0, to: 40, stride: 40 }, { from: 0, to: 40, stride: 40 }]);
+    expect(byOutput.get('qkv')).toEqual([
+      { from: 0, to: 24, stride: 48 },
+      { from: 24, to: 36, stride: 48 },
+      { from: 36, to: 48, stride: 48 },
+    ]);
+    expect(byOutput.get('gateUp')).toEqual([
+      { from: 0, to: 27, stride: 54 },
+      { from: 27, to: 54, stride: 54 },
+    ]);
+    expect(byOutput.get('residual')).toEqual([
+      { from: 0, to: 40, stride: 40 },
+      { from: 0, to: 40, stride: 40 },
+    ]);
     expect(loraTargetLayout(config, 'o_proj').inFeatures).toBe(24);
     expect(loraTargetLayout(config, 'down_proj').inFeatures).toBe(27);
     expect(() => loraTargetLayout(config, 'qkv_proj' as never)).toThrow(/unknown target module 'qkv_proj'/);
@@ -216,12 +289,16 @@ describe('LoRA target layouts in the fused outputs', () => {
     const weight = uploadWeight(ctx, 'qkv', { shape: [width, H], values: fusedW }, 'f32');
     const xBuf = ctx.upload('x', x, 'activations');
     const y = ctx.createBuffer('qkv', m * width * 4, 'activations');
-    const [got] = await run(ctx, (pass) => {
-      encodeMatmul(ctx, pass, { x: xBuf, weight, y, m });
-      for (const { t, w } of modules) {
-        encodeLoraForward(ctx, pass, { lora: upload(ctx, w), x: xBuf, m, u: ctx.createBuffer('u', m * 4 * 4, 'activations'), y, ySlice: t.slice });
-      }
-    }, [y]);
+    const [got] = await run(
+      ctx,
+      (pass) => {
+        encodeMatmul(ctx, pass, { x: xBuf, weight, y, m });
+        for (const { t, w } of modules) {
+          encodeLoraForward(ctx, pass, { lora: upload(ctx, w), x: xBuf, m, u: ctx.createBuffer('u', m * 4 * 4, 'activations'), y, ySlice: t.slice });
+        }
+      },
+      [y],
+    );
     for (const { t, w, base } of modules) {
       const delta = loraForwardCpu(w, x, m).delta;
       const want = matmulCpu(x, base, m, t.outFeatures, H).map((v, i) => v + delta[i]);

@@ -42,7 +42,10 @@ describe('matmul backward CPU reference', () => {
     const w = randomFloat64(n * k, 1);
     const g = randomFloat64(m * n, 2);
     const x = randomFloat64(m * k, 3);
-    expectGradClose(matmulBackwardCpu(g, w, m, n, k), finiteDifferenceGrad((xx) => dot(g, forward64(xx, w, m, n, k)), x));
+    expectGradClose(
+      matmulBackwardCpu(g, w, m, n, k),
+      finiteDifferenceGrad((xx) => dot(g, forward64(xx, w, m, n, k)), x),
+    );
   });
 });
 
@@ -53,7 +56,9 @@ describe.each(['f32', 'f16', 'q8', 'q4'] as const)('matmul backward with %s weig
   it.each([1, 67])('dX = dY·W over 3 weight chunks, M=%i', async (m) => {
     const ctx = await testContext();
     const [n, k] = [37, 100];
-    const w = makeWeight(ctx, format, n, k, 40 + m, { maxChunkBytes: format === 'f32' ? 16 * 128 * 4 : format === 'f16' ? 16 * 128 * 2 : format === 'q8' ? 16 * 128 : 16 * 64 });
+    const w = makeWeight(ctx, format, n, k, 40 + m, {
+      maxChunkBytes: format === 'f32' ? 16 * 128 * 4 : format === 'f16' ? 16 * 128 * 2 : format === 'q8' ? 16 * 128 : 16 * 64,
+    });
     expect(w.gpu.chunks.length).toBe(3);
     const dy = randomArray(m * n, 50 + m);
     const dx = ctx.upload('dx', randomArray(m * k, 60, 100), 'activations'); // overwritten
@@ -72,7 +77,17 @@ describe('matmul backward options', () => {
     for (let r = 0; r < m; r++) dyView.set(fused.subarray(offset + r * stride, offset + r * stride + n), r * n);
     const prior = randomArray(m * k, 73);
     const dx = ctx.upload('dx', prior, 'activations');
-    const got = await run(ctx, dx, (pass) => encodeMatmulBackward(ctx, pass, { dy: ctx.upload('dy', fused, 'activations'), dyRowStride: stride, dyOffset: offset, weight: w.gpu, dx, m, accumulate: true }));
+    const got = await run(ctx, dx, (pass) =>
+      encodeMatmulBackward(ctx, pass, {
+        dy: ctx.upload('dy', fused, 'activations'),
+        dyRowStride: stride,
+        dyOffset: offset,
+        weight: w.gpu,
+        dx,
+        m,
+        accumulate: true,
+      }),
+    );
     expect(nmse(got, matmulBackwardCpu(dyView, w.dequantized, m, n, k, prior))).toBeLessThan(GPU_NMSE);
   });
 
@@ -86,7 +101,15 @@ describe('matmul backward options', () => {
     const dx = ctx.createBuffer('dx', m * k * 4, 'activations');
     // 1024-byte bindings hold 4 rows of 180 bytes after the alignment slack: 6 row chunks, with
     // offsets that are not row-aligned (elementShift) and a dY offset on top.
-    const args: MatmulBackwardArgs = { dy: ctx.upload('dy', fused, 'activations'), dyRowStride: stride, dyOffset: offset, weight: w.gpu, dx, m, maxChunkBytes: 1024 };
+    const args: MatmulBackwardArgs = {
+      dy: ctx.upload('dy', fused, 'activations'),
+      dyRowStride: stride,
+      dyOffset: offset,
+      weight: w.gpu,
+      dx,
+      m,
+      maxChunkBytes: 1024,
+    };
     const before = ctx.dispatchCount;
     const got = await run(ctx, dx, (pass) => encodeMatmulBackward(ctx, pass, args));
     expect(ctx.dispatchCount - before).toBeGreaterThan(4);
@@ -104,7 +127,9 @@ describe('matmul backward options', () => {
     expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx, m: 2, dyRowStride: 36 })).toThrow(/row stride 36 must be an integer ≥ N = 37/);
     expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx: dy, m: 1 })).toThrow(/dX/);
     expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx, m: 0 })).toThrow(/m = 0/);
-    expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx, m: 2, maxChunkBytes: 300 })).toThrow(/matmulBackward\(w37x100\): dY a row of 37 f32 values .* does not fit a/);
+    expect(() => encodeMatmulBackward(ctx, pass, { dy, weight: w.gpu, dx, m: 2, maxChunkBytes: 300 })).toThrow(
+      /matmulBackward\(w37x100\): dY a row of 37 f32 values .* does not fit a/,
+    );
     pass.end();
     encoder.finish();
   });

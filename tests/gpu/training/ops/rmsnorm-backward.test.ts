@@ -51,7 +51,11 @@ describe('rmsnorm backward: finite differences of the CPU reference', () => {
   ];
   it.each(cases)('dX and dW match central differences: %s', (_name, layout, eps) => {
     const groups = layout.groups ?? 1;
-    const extent = (layout.offset ?? 0) + (layout.rows - 1) * (layout.rowStride ?? groups * layout.length) + (groups - 1) * (layout.groupStride ?? layout.length) + layout.length;
+    const extent =
+      (layout.offset ?? 0) +
+      (layout.rows - 1) * (layout.rowStride ?? groups * layout.length) +
+      (groups - 1) * (layout.groupStride ?? layout.length) +
+      layout.length;
     const x = randomFloat64(extent, 1, 2);
     const w = randomFloat64(layout.length, 2, 1.5);
     const g = randomFloat64(layout.rows * groups * layout.length, 3);
@@ -65,11 +69,16 @@ describe('rmsnorm backward: finite differences of the CPU reference', () => {
     const groupStride = layout.groupStride ?? layout.length;
     for (let r = 0; r < layout.rows; r++) {
       for (let k = 0; k < groups; k++) {
-        for (let i = 0; i < layout.length; i++) gathered[(r * groups + k) * layout.length + i] = numericX[(layout.offset ?? 0) + r * rowStride + k * groupStride + i];
+        for (let i = 0; i < layout.length; i++)
+          gathered[(r * groups + k) * layout.length + i] = numericX[(layout.offset ?? 0) + r * rowStride + k * groupStride + i];
       }
     }
     expectGradClose(dX, gathered, { rtol: 1e-6, atol: 1e-8 });
-    expectGradClose(dWeight, finiteDifferenceGrad((wp) => dot(g, rmsNorm64(x, wp, layout, eps)), w), { rtol: 1e-6, atol: 1e-8 });
+    expectGradClose(
+      dWeight,
+      finiteDifferenceGrad((wp) => dot(g, rmsNorm64(x, wp, layout, eps)), w),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
   });
 
   it('the f64 forward used above agrees with the engine CPU forward', () => {
@@ -110,7 +119,18 @@ describe('rmsnorm backward on the GPU', () => {
     const dX = ctx.createBuffer('dx', rows * length * 4, 'activations');
     const dW = ctx.createBuffer('dw', length * 4, 'scratch');
     const weightGrad = { dWeight: dW, invRmsScratch: ctx.createBuffer('inv-rms', rows * 4, 'scratch') };
-    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: ctx.upload('w', w, 'weights'), dY: dyBuf, dX, weightGrad, rows, length, eps: EPS }));
+    run(ctx, (pass) =>
+      encodeRmsNormBackward(ctx, pass, {
+        x: ctx.upload('x', x, 'activations'),
+        weight: ctx.upload('w', w, 'weights'),
+        dY: dyBuf,
+        dX,
+        weightGrad,
+        rows,
+        length,
+        eps: EPS,
+      }),
+    );
     const expected = rmsNormBackwardCpu(x, w, dy, { rows, length }, EPS);
     expect(nmse(await readF32(ctx, dX, rows * length), expected.dX)).toBeLessThan(NMSE_BOUND);
     expect(nmse(await readF32(ctx, dW, length), expected.dWeight)).toBeLessThan(NMSE_BOUND);
@@ -127,9 +147,25 @@ describe('rmsnorm backward on the GPU', () => {
     const dy = randomArray(rows * length, 43);
     const prior = randomArray(rows * length, 44);
     const dX = ctx.upload('dx', prior, 'activations');
-    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('x', x, 'activations'), weight: ctx.upload('w', w, 'weights'), dY: ctx.upload('dy', dy, 'activations'), dX, accumulate: true, rows, length, eps: EPS }));
+    run(ctx, (pass) =>
+      encodeRmsNormBackward(ctx, pass, {
+        x: ctx.upload('x', x, 'activations'),
+        weight: ctx.upload('w', w, 'weights'),
+        dY: ctx.upload('dy', dy, 'activations'),
+        dX,
+        accumulate: true,
+        rows,
+        length,
+        eps: EPS,
+      }),
+    );
     const grad = rmsNormBackwardCpu(x, w, dy, { rows, length }, EPS).dX;
-    expect(nmse(await readF32(ctx, dX, rows * length), prior.map((p, i) => p + grad[i]))).toBeLessThan(NMSE_BOUND);
+    expect(
+      nmse(
+        await readF32(ctx, dX, rows * length),
+        prior.map((p, i) => p + grad[i]),
+      ),
+    ).toBeLessThan(NMSE_BOUND);
   });
 
   it('rewrites the Q gradient of a fused dQKV buffer in place (q_norm) and leaves K/V alone', async () => {
@@ -147,7 +183,16 @@ describe('rmsnorm backward on the GPU', () => {
     // dW too: it must read dY before the in-place dX overwrites it.
     const dWeight = ctx.createBuffer('dw', headDim * 4, 'scratch');
     const weightGrad = { dWeight, invRmsScratch: ctx.createBuffer('inv-rms', tokens * qHeads * 4, 'scratch') };
-    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('qkv-saved', x, 'activations'), weight: ctx.upload('qnorm', w, 'weights'), dY: dBuf, weightGrad, ...layout, eps: EPS }));
+    run(ctx, (pass) =>
+      encodeRmsNormBackward(ctx, pass, {
+        x: ctx.upload('qkv-saved', x, 'activations'),
+        weight: ctx.upload('qnorm', w, 'weights'),
+        dY: dBuf,
+        weightGrad,
+        ...layout,
+        eps: EPS,
+      }),
+    );
     const got = await readF32(ctx, dBuf, dqkv.length);
     const reference = rmsNormBackwardCpu(x, w, dqkv, layout, EPS);
     const expected = Float32Array.from(dqkv);
@@ -173,7 +218,16 @@ describe('rmsnorm backward on the GPU', () => {
     const dqkv = randomArray(tokens * rowStride, 93);
     const dX = ctx.createBuffer('dqkv-out', dqkv.length * 4, 'activations');
     ctx.write(dX, dqkv);
-    run(ctx, (pass) => encodeRmsNormBackward(ctx, pass, { x: ctx.upload('k', x, 'activations'), weight: ctx.upload('w', w, 'weights'), dY: ctx.upload('dqkv', dqkv, 'activations'), dX, ...layout, eps: 1e-5 }));
+    run(ctx, (pass) =>
+      encodeRmsNormBackward(ctx, pass, {
+        x: ctx.upload('k', x, 'activations'),
+        weight: ctx.upload('w', w, 'weights'),
+        dY: ctx.upload('dqkv', dqkv, 'activations'),
+        dX,
+        ...layout,
+        eps: 1e-5,
+      }),
+    );
     const expected = Float32Array.from(dqkv);
     scatter(expected, rmsNormBackwardCpu(x, w, dqkv, layout, 1e-5).dX, tokens, kvHeads, headDim, grad);
     expect(nmse(await readF32(ctx, dX, dqkv.length), expected)).toBeLessThan(NMSE_BOUND);
@@ -186,13 +240,21 @@ describe('rmsnorm backward on the GPU', () => {
     const dy = ctx.createBuffer('dy', 10 * 4, 'scratch');
     const encoder = ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, rows: 3, length: 5, eps: EPS })).toThrow(/x holds 10 f32 values but the view reaches 15/);
-    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, rows: 2, length: 5, grad: { offset: 1 }, eps: EPS })).toThrow(/dY holds 10 f32 values but the grad view reaches 11/);
+    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, rows: 3, length: 5, eps: EPS })).toThrow(
+      /x holds 10 f32 values but the view reaches 15/,
+    );
+    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, rows: 2, length: 5, grad: { offset: 1 }, eps: EPS })).toThrow(
+      /dY holds 10 f32 values but the grad view reaches 11/,
+    );
     expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, dX: dy, rows: 2, length: 5, eps: EPS })).toThrow(/omit `dX`/);
     expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: x, rows: 2, length: 5, eps: EPS })).toThrow(/separate buffer/);
-    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, accumulate: true, rows: 2, length: 5, eps: EPS })).toThrow(/accumulate needs a separate dX/);
+    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, accumulate: true, rows: 2, length: 5, eps: EPS })).toThrow(
+      /accumulate needs a separate dX/,
+    );
     const weightGrad = { dWeight: ctx.createBuffer('dw', 5 * 4, 'scratch'), invRmsScratch: ctx.createBuffer('inv', 4, 'scratch') };
-    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, weightGrad, rows: 2, length: 5, eps: EPS })).toThrow(/invRmsScratch holds fewer than 2/);
+    expect(() => encodeRmsNormBackward(ctx, pass, { x, weight: w, dY: dy, weightGrad, rows: 2, length: 5, eps: EPS })).toThrow(
+      /invRmsScratch holds fewer than 2/,
+    );
     pass.end();
   });
 });

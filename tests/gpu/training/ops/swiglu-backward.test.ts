@@ -45,7 +45,7 @@ describe('swiglu backward: finite differences of the CPU reference', () => {
     const wrong = Float64Array.from(analytic);
     for (let i = 0; i < gate.length; i++) {
       const gi = i + Math.floor(i / intermediate) * intermediate;
-      wrong[gi] = g[i] * up[i] / (1 + Math.exp(-gate[i]));
+      wrong[gi] = (g[i] * up[i]) / (1 + Math.exp(-gate[i]));
     }
     expect(gradMismatches(wrong, numeric, { rtol: 1e-6, atol: 1e-9 }).length).toBeGreaterThan(0);
   });
@@ -64,7 +64,16 @@ describe('swiglu backward on the GPU', () => {
     const up = randomArray(7, 2, 2);
     const dOut = randomArray(7, 3);
     const dGateUp = ctx.createBuffer('dgu', 14 * 4, 'activations');
-    run(ctx, (pass) => encodeSwigluBackward(ctx, pass, { gate: ctx.upload('g', gate, 'activations'), up: ctx.upload('u', up, 'activations'), dOut: ctx.upload('d', dOut, 'activations'), dGateUp, tokens: 1, intermediate: 7 }));
+    run(ctx, (pass) =>
+      encodeSwigluBackward(ctx, pass, {
+        gate: ctx.upload('g', gate, 'activations'),
+        up: ctx.upload('u', up, 'activations'),
+        dOut: ctx.upload('d', dOut, 'activations'),
+        dGateUp,
+        tokens: 1,
+        intermediate: 7,
+      }),
+    );
     const got = new Float32Array(await ctx.read(dGateUp, 14 * 4));
     expect(nmse(got, swigluBackwardCpu(gate, up, dOut, 7))).toBeLessThan(NMSE_BOUND);
   });
@@ -93,7 +102,16 @@ describe('swiglu backward on the GPU', () => {
     const up = new Float32Array(7).fill(1.5);
     const dOut = new Float32Array(7).fill(2);
     const dGateUp = ctx.createBuffer('dgu', 14 * 4, 'activations');
-    run(ctx, (pass) => encodeSwigluBackward(ctx, pass, { gate: ctx.upload('g', gate, 'activations'), up: ctx.upload('u', up, 'activations'), dOut: ctx.upload('d', dOut, 'activations'), dGateUp, tokens: 1, intermediate: 7 }));
+    run(ctx, (pass) =>
+      encodeSwigluBackward(ctx, pass, {
+        gate: ctx.upload('g', gate, 'activations'),
+        up: ctx.upload('u', up, 'activations'),
+        dOut: ctx.upload('d', dOut, 'activations'),
+        dGateUp,
+        tokens: 1,
+        intermediate: 7,
+      }),
+    );
     const got = new Float32Array(await ctx.read(dGateUp, 14 * 4));
     expect(got.every(Number.isFinite)).toBe(true);
     const expected = swigluBackwardCpu(gate, up, dOut, 7);
@@ -113,7 +131,9 @@ describe('swiglu backward on the GPU', () => {
     const encoder = ctx.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     expect(() => encodeSwigluBackward(ctx, pass, { gate: small, dOut: big, tokens: 2, intermediate: 2 })).toThrow(/fused gate\/up buffer holds fewer than 8/);
-    expect(() => encodeSwigluBackward(ctx, pass, { gate: big, up: other, dOut: small, dGateUp: big, tokens: 2, intermediate: 4 })).toThrow(/dOut holds fewer than 8/);
+    expect(() => encodeSwigluBackward(ctx, pass, { gate: big, up: other, dOut: small, dGateUp: big, tokens: 2, intermediate: 4 })).toThrow(
+      /dOut holds fewer than 8/,
+    );
     expect(() => encodeSwigluBackward(ctx, pass, { gate: big, up: other, dOut: big, tokens: 2, intermediate: 2 })).toThrow(/in-place output needs the fused/);
     expect(() => encodeSwigluBackward(ctx, pass, { gate: big, dOut: other, dGateUp: small, tokens: 2, intermediate: 2 })).toThrow(/dGateUp holds fewer than 8/);
     expect(() => encodeSwigluBackward(ctx, pass, { gate: big, dOut: big, tokens: 2, intermediate: 2 })).toThrow(/separate buffers/);
