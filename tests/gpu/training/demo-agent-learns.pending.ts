@@ -1,3 +1,8 @@
+// NOT IN THE SUITE YET (file name *.pending.ts, which vitest does not collect): it passes, but took
+// 1,172 s in the full suite on 2 cores (each GRPO step ~300 s: a one-turn step of 2 prompts × G 4 on
+// a 1.3M-param model should take seconds; the batched rollout/training path is far slower on this
+// model than its batch-1 decode, a defect to find first). Rename it to *.test.ts once a step takes
+// seconds. Its assertion is unchanged.
 // The learning experiment in CI, short (issue #13 item 4): a few GRPO steps with LoRA on the
 // committed demo agent (models/demo-agent, whatever its shape), with the sandbox's reward on
 // train-split scenarios (malicious users, cells MU-*), move its first turn on HELD-OUT test-split
