@@ -36,6 +36,9 @@ describe('app: model', () => {
     await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
     await page.getByTestId('model-select').selectOption('tiny-qwen3-random');
     expect(await page.getByTestId('memory-estimate').textContent()).toContain('Weights');
+    // Training memory before any run (issue #11 item 4): the GRPO size table at the Train tab's default rank.
+    expect(await page.getByTestId('memory-estimate').textContent()).toMatch(/Training \(GRPO, LoRA r8\)/);
+    expect(await page.getByTestId('memory-estimate-training').textContent()).toMatch(/^[\d.]+ (KiB|MiB|GiB)$/);
     // f16 is only offered with shader-f16 (SwiftShader has none).
     const f16 = await page.getByTestId('f16').textContent();
     expect(await page.locator('[data-testid="quant-select"] option[value="f16"]').isDisabled()).toBe(!f16?.startsWith('yes'));

@@ -4,7 +4,13 @@ import type { CapabilitiesResult } from '../../worker-api/protocol';
 import { formatBytes } from '../lib/format';
 import type { MemoryEstimate } from '../lib/memory-estimate';
 
-export function CapabilityPanel(props: { caps: CapabilitiesResult | null; estimate: MemoryEstimate | null; estimateLabel: string }): JSX.Element {
+export function CapabilityPanel(props: {
+  caps: CapabilitiesResult | null;
+  estimate: MemoryEstimate | null;
+  estimateLabel: string;
+  /** GPU memory of a GRPO run on this pick at the Train tab's defaults (the training size table). */
+  training?: { total: number; rank: number } | null;
+}): JSX.Element {
   return (
     <section aria-labelledby="caps-title" data-testid="capabilities" class="card">
       <h2 id="caps-title">WebGPU</h2>
@@ -63,6 +69,14 @@ export function CapabilityPanel(props: { caps: CapabilitiesResult | null; estima
               <dd>
                 <strong>{formatBytes(e().total)}</strong>
               </dd>
+              <Show when={props.training}>
+                {(t) => (
+                  <>
+                    <dt>Training (GRPO, LoRA r{t().rank})</dt>
+                    <dd data-testid="memory-estimate-training">{formatBytes(t().total)}</dd>
+                  </>
+                )}
+              </Show>
             </dl>
           </div>
         )}

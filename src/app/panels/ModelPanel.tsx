@@ -10,6 +10,8 @@ import { configFromDims, ENGINE_BATCH, estimateMemory, MODEL_DIMS } from '../lib
 import { loadMirror, saveMirror, validateMirror } from '../lib/settings';
 import { capabilities, engine, loadedModel, maxNewTokens, modelPick, setLoadedModel, setLoadedPick, setMaxNewTokens, setModelPick } from '../state';
 import { CapabilityPanel } from './CapabilityPanel';
+import { playgroundTrainingMemory } from '../../training/model/train-plan';
+import { defaultTrainingConfig } from '../training-client';
 import { NoWebGPU } from './NoWebGPU';
 import { shellOffline } from '../../offline/register';
 import { hubModelCacheStatus } from '../../offline/model-cache-status';
@@ -47,6 +49,14 @@ export function ModelPanel(): JSX.Element {
   const estimate = createMemo(() => {
     const dims = MODEL_DIMS[modelId()];
     return dims ? estimateMemory(dims, quant(), context()) : null;
+  });
+  // What a GRPO run on this pick needs at the Train tab's default rank, before any run (issue #11 item 4).
+  const trainingEstimate = createMemo(() => {
+    const dims = MODEL_DIMS[modelId()];
+    const rank = defaultTrainingConfig().loraRank;
+    return dims
+      ? { rank, total: playgroundTrainingMemory(configFromDims(dims), { format: quant(), maxContext: context(), maxBatch: ENGINE_BATCH }, rank).total }
+      : null;
   });
   // The pick, for the Train tab's training-memory figure (the same size tables as the estimate).
   createEffect(() => {
@@ -304,6 +314,7 @@ export function ModelPanel(): JSX.Element {
       <CapabilityPanel
         caps={capabilities()}
         estimate={loadedModel() ? null : estimate()}
+        training={loadedModel() ? null : trainingEstimate()}
         estimateLabel={`${modelLabel()}, ${quant()}, ${context()} tokens × ${ENGINE_BATCH} sequences`}
       />
     </div>
