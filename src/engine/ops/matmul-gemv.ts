@@ -32,6 +32,33 @@ export const GEMV_COLUMNS = 4;
 /** Largest M the GEMV kernel handles (its accumulators and reduction memory grow with M). */
 export const GEMV_MAX_M = 8;
 
+/** One lane's partial dot products for R columns × M rows over its strided K blocks (into acc):
+ *  the loop both GEMV kernels share, so the serial kernel's lane partials are the parallel one's. */
+function lanePartialsWgsl(R: number, indent: string): string {
+  return `
+for (var b = lane; b < BLOCKS; b += LANES) {
+  var w_lo: array<vec4<f32>, ${R}>;
+  var w_hi: array<vec4<f32>, ${R}>;
+  for (var c = 0u; c < R; c++) {
+    let n = min(n_first + c, params.rows - 1u); // clamped rows are computed but never stored
+    w_lo[c] = w_quad(n, 2u * b);
+    w_hi[c] = w_quad(n, 2u * b + 1u);
+  }
+  for (var r = 0u; r < M; r++) {
+    if (r >= params.m) { break; }
+    let x_lo = x_quad(x_base[r], 2u * b);
+    let x_hi = x_quad(x_base[r], 2u * b + 1u);
+    for (var c = 0u; c < R; c++) {
+      acc[c * M + r] += dot(w_lo[c], x_lo) + dot(w_hi[c], x_hi);
+    }
+  }
+}`
+    .trim()
+    .split('\n')
+    .map((line) => indent + line)
+    .join('\n');
+}
+
 /**
  * The M a GEMV pipeline is built for: 1, 2, 4 or 8. Rows beyond the call's actual M are skipped at
  * run time, so prefill chunks of 1..8 tokens share four pipelines per weight shape instead of eight.
@@ -95,23 +122,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   for (var r = 0u; r < M; r++) { if (r < params.m) { x_base[r] = x_row_base(r); } }
   // acc[c·M + r]: column n_first + c, row r.
   var acc: array<f32, ${R * m}>;
-  for (var b = lane; b < BLOCKS; b += LANES) {
-    var w_lo: array<vec4<f32>, ${R}>;
-    var w_hi: array<vec4<f32>, ${R}>;
-    for (var c = 0u; c < R; c++) {
-      let n = min(n_first + c, params.rows - 1u); // clamped rows are computed but never stored
-      w_lo[c] = w_quad(n, 2u * b);
-      w_hi[c] = w_quad(n, 2u * b + 1u);
-    }
-    for (var r = 0u; r < M; r++) {
-      if (r >= params.m) { break; }
-      let x_lo = x_quad(x_base[r], 2u * b);
-      let x_hi = x_quad(x_base[r], 2u * b + 1u);
-      for (var c = 0u; c < R; c++) {
-        acc[c * M + r] += dot(w_lo[c], x_lo) + dot(w_hi[c], x_hi);
-      }
-    }
-  }
+${lanePartialsWgsl(R, '  ')}
   for (var i = 0u; i < R * M; i++) { partial[i * WG + t] = acc[i]; }
   workgroupBarrier();
   for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
@@ -183,23 +194,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     // Zeroed explicitly: SwiftShader keeps a loop-scoped var's value from the previous iteration.
     var acc: array<f32, ${R * m}>;
     for (var j = 0u; j < R * M; j++) { acc[j] = 0.0; }
-    for (var b = lane; b < BLOCKS; b += LANES) {
-      var w_lo: array<vec4<f32>, ${R}>;
-      var w_hi: array<vec4<f32>, ${R}>;
-      for (var c = 0u; c < R; c++) {
-        let n = min(n_first + c, params.rows - 1u); // clamped rows are computed but never stored
-        w_lo[c] = w_quad(n, 2u * b);
-        w_hi[c] = w_quad(n, 2u * b + 1u);
-      }
-      for (var r = 0u; r < M; r++) {
-        if (r >= params.m) { break; }
-        let x_lo = x_quad(x_base[r], 2u * b);
-        let x_hi = x_quad(x_base[r], 2u * b + 1u);
-        for (var c = 0u; c < R; c++) {
-          acc[c * M + r] += dot(w_lo[c], x_lo) + dot(w_hi[c], x_hi);
-        }
-      }
-    }
+${lanePartialsWgsl(R, '    ')}
     for (var j = 0u; j < R * M; j++) { stack[j * DEPTH + top] = acc[j]; }
     top++;
     // Leaf i + 1 completes one subtree per trailing zero bit of i + 1: merge it (left + right).
