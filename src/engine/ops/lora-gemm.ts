@@ -8,7 +8,13 @@
 // tiles, 4×4 per thread, P walked in steps of 16), both operands staged along P element by element
 // through their strides. All sizes and strides are uniforms, so there is exactly one shader. The
 // reduction runs inside one workgroup (no split-K): skinny outputs such as u [M, r] get ceil(M/64) workgroups, enough for training batches.
-import { f32Bits, type GpuContext } from '../gpu/context';
+//
+// Serial kernel (`kernel: 'serial'`, the default on CPU-emulated GPUs): one thread per output
+// element sums its p products in order, with no workgroup memory and no barrier. LoRA products are
+// skinny (r = 8..64 on one side), so the 64×64 tile is mostly padding, and SwiftShader runs a
+// workgroup with barriers as coroutines switching at every barrier: at the demo agent's training
+// shape the tiled LoRA products took as long as the model's own matmuls. Same sums, another order.
+import { ceilDiv, f32Bits, type GpuContext } from '../gpu/context';
 import { gemmTileGroups, gemmTileWgsl } from './gemm-tile';
 
 /** A strided 2-D view of an f32 buffer: element (row, col) at offset + row·rowStride + col·colStride. */
@@ -33,9 +39,11 @@ export interface LoraGemmArgs {
   p: number;
   alpha: number;
   accumulate: boolean;
+  /** 'tiled' (default on GPUs) or 'serial' (default where ctx.preferBarrierFree). */
+  kernel?: 'tiled' | 'serial';
 }
 
-export const LORA_GEMM_WGSL = /* wgsl */ `
+const PARAMS_WGSL = /* wgsl */ `
 struct Params {
   m: u32, n: u32, p: u32, accumulate: u32,
   l_off: u32, l_row: u32, l_col: u32, alpha: f32,
@@ -45,7 +53,9 @@ struct Params {
 @group(0) @binding(0) var<storage, read> lhs: array<f32>;
 @group(0) @binding(1) var<storage, read> rhs: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(3) var<uniform> params: Params;`;
+
+export const LORA_GEMM_WGSL = /* wgsl */ `${PARAMS_WGSL}
 ${gemmTileWgsl({
   m: 'params.m',
   n: 'params.n',
@@ -60,6 +70,27 @@ ${gemmTileWgsl({
         if (params.accumulate != 0u) { prior = out[o]; }
         out[o] = prior + params.alpha * value;`,
 })}`;
+
+/** Threads per workgroup of the serial kernel (small: SwiftShader runs a workgroup on one core). */
+const SERIAL_WORKGROUP = 16;
+
+export const LORA_GEMM_SERIAL_WGSL = /* wgsl */ `${PARAMS_WGSL}
+
+@compute @workgroup_size(${SERIAL_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = gid.x + gid.y * groups.x * ${SERIAL_WORKGROUP}u;
+  if (index >= params.m * params.n) { return; }
+  let i = index / params.n;
+  let j = index % params.n;
+  var value = 0.0;
+  for (var q = 0u; q < params.p; q++) {
+    value += lhs[params.l_off + i * params.l_row + q * params.l_col] * rhs[params.r_off + q * params.r_row + j * params.r_col];
+  }
+  let o = params.c_off + i * params.c_row + j * params.c_col;
+  var prior = 0.0;
+  if (params.accumulate != 0u) { prior = out[o]; }
+  out[o] = prior + params.alpha * value;
+}`;
 
 /** Elements of a view's buffer that a rows × cols view reaches (one past the last). */
 export function viewReach(view: StridedView, rows: number, cols: number): number {
@@ -109,5 +140,10 @@ export function encodeLoraGemm(ctx: GpuContext, pass: GPUComputePassEncoder, arg
     c.colStride,
     0,
   ]);
-  ctx.dispatch(pass, ctx.pipeline(LORA_GEMM_WGSL), [l.buffer, r.buffer, c.buffer, params], gemmTileGroups(m, n));
+  const bindings = [l.buffer, r.buffer, c.buffer, params];
+  if ((args.kernel ?? (ctx.preferBarrierFree ? 'serial' : 'tiled')) === 'serial') {
+    const groups = ceilDiv(m * n, SERIAL_WORKGROUP);
+    const x = Math.max(1, Math.min(groups, ctx.device.limits.maxComputeWorkgroupsPerDimension));
+    ctx.dispatch(pass, ctx.pipeline(LORA_GEMM_SERIAL_WGSL), bindings, [x, ceilDiv(groups, x)]);
+  } else ctx.dispatch(pass, ctx.pipeline(LORA_GEMM_WGSL), bindings, gemmTileGroups(m, n));
 }

@@ -27,6 +27,7 @@ import {
   type AttentionTrainShape,
   type QkvLayout,
 } from './attention-backward-common';
+import { attentionTrainForwardSerialWgsl, defaultAttentionTrainKernel, serialGrid, type AttentionTrainKernel } from './attention-train-serial';
 
 export interface AttentionTrainForwardArgs {
   shape: AttentionTrainShape;
@@ -39,6 +40,8 @@ export interface AttentionTrainForwardArgs {
   lse: GPUBuffer;
   /** Optional u32 segment table (attention-backward-common.ts `segmentTable`); default causal. */
   segments?: GPUBuffer;
+  /** Default: serial on CPU-emulated GPUs (attention-train-serial.ts), tiled elsewhere. */
+  kernel?: AttentionTrainKernel;
 }
 
 export function attentionTrainForwardWgsl(s: AttentionTrainShape, layout: QkvLayout, masked = false): string {
@@ -147,8 +150,11 @@ export function encodeAttentionTrainForward(ctx: GpuContext, pass: GPUComputePas
   checkSize(op, 'lse', args.lse, tokens * s.heads, 'tokens × heads');
   if (args.out === args.qkv || args.lse === args.qkv || args.out === args.lse) throw new Error(`${op}: qkv, out and lse must be three different buffers`);
   checkSegments(op, args.segments, s);
-  const pipeline = ctx.pipeline(attentionTrainForwardWgsl(s, args.layout, !!args.segments));
-  const grid = gridFor(tokens * s.heads, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  const serial = (args.kernel ?? defaultAttentionTrainKernel(ctx.preferBarrierFree)) === 'serial';
+  const wgsl = serial ? attentionTrainForwardSerialWgsl : attentionTrainForwardWgsl;
+  const pipeline = ctx.pipeline(wgsl(s, args.layout, !!args.segments));
+  const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  const grid = serial ? serialGrid(tokens * s.heads, limit) : gridFor(tokens * s.heads, limit);
   const bindings = [args.qkv, args.out, args.lse, ctx.params([tokens, s.seqLen])];
   ctx.dispatch(pass, pipeline, args.segments ? [...bindings, args.segments] : bindings, grid);
 }

@@ -34,6 +34,7 @@ import {
   type AttentionTrainShape,
   type QkvLayout,
 } from './attention-backward-common';
+import { attentionDkvSerialWgsl, attentionDqSerialWgsl, defaultAttentionTrainKernel, serialGrid, type AttentionTrainKernel } from './attention-train-serial';
 
 export interface AttentionBackwardArgs {
   shape: AttentionTrainShape;
@@ -52,6 +53,8 @@ export interface AttentionBackwardArgs {
   gradLayout?: QkvLayout;
   /** The forward's segment table, if it had one (attention-backward-common.ts); default causal. */
   segments?: GPUBuffer;
+  /** Default: serial on CPU-emulated GPUs (attention-train-serial.ts), tiled elsewhere. */
+  kernel?: AttentionTrainKernel;
 }
 
 function gradConstants(g: QkvLayout): string {
@@ -282,6 +285,11 @@ export function encodeAttentionBackward(ctx: GpuContext, pass: GPUComputePassEnc
   );
   const masked = !!args.segments;
   const bindings = [args.qkv, args.dOut, args.lse, args.delta, args.dqkv, params, ...(args.segments ? [args.segments] : [])];
+  if ((args.kernel ?? defaultAttentionTrainKernel(ctx.preferBarrierFree)) === 'serial') {
+    ctx.dispatch(pass, ctx.pipeline(attentionDqSerialWgsl(s, layout, grad, masked)), bindings, serialGrid(rows, limit));
+    ctx.dispatch(pass, ctx.pipeline(attentionDkvSerialWgsl(s, layout, grad, masked)), bindings, serialGrid(tokens * s.kvHeads, limit));
+    return;
+  }
   ctx.dispatch(pass, ctx.pipeline(attentionDqWgsl(s, layout, grad, masked)), bindings, gridFor(rows, limit));
   ctx.dispatch(pass, ctx.pipeline(attentionDkvWgsl(s, layout, grad, masked)), bindings, gridFor(tokens * s.kvHeads, limit));
 }

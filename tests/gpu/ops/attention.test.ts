@@ -258,7 +258,15 @@ describe.each(['f32', 'f16'] as const)('KV cache (%s) + causal GQA attention', (
     const cache = new KvCache(ctx, config);
     const lengths = [70, 2];
     const prefills = lengths.map((len, s) => randomStep(new Array(len).fill(s), [...Array(len).keys()], heads, kvHeads, headDim, 180 + s));
-    for (const p of prefills) await runStep(ctx, cache, heads, p, 1, 'serial');
+    const prefilled: Float32Array[] = [];
+    for (const p of prefills) prefilled.push(await runStep(ctx, cache, heads, p, 1, 'serial'));
+    // Prefill-shaped calls (70 and 2 tokens, unsplit: what planAttention picks for prefill on
+    // barrier-free devices) against the CPU reference over the cache as each call leaves it.
+    const cpuSoFar = new KvCacheCpu(config);
+    prefills.forEach((p, s) => {
+      cpuSoFar.write(p.k, p.v, p.slots, p.positions);
+      expect(nmse(prefilled[s], attentionCpu(p.q, cpuSoFar, p.slots, p.positions, heads))).toBeLessThan(bound);
+    });
     const decode = randomStep([0, 1], lengths, heads, kvHeads, headDim, 190);
     const got = await runStep(ctx, cache, heads, decode, splits, 'serial');
     const cpu = new KvCacheCpu(config);
@@ -326,13 +334,14 @@ describe('KV cache argument checks and f16 rounding', () => {
     expect(suggestAttentionSplits(8, 16, 4096)).toBe(1);
     expect(suggestAttentionSplits(1, 14, 2000)).toBe(16);
     expect(suggestAttentionSplits(1, 14, 100)).toBe(1);
-    // Barrier-free devices: calls the tiled kernel would split take the serial kernel with ~32
-    // keys per range; unsplit ones (≤ 128 keys) stay tiled.
+    // Barrier-free devices: always the serial kernel; calls the tiled kernel would split get ~32
+    // keys per range, the others (prefill, or ≤ 128 keys) stay unsplit.
     expect(planAttention(1, 3, 599, true)).toEqual({ kernel: 'serial', splits: 19 });
-    expect(planAttention(1, 3, 128, true)).toEqual({ kernel: 'tiled', splits: 1 });
+    expect(planAttention(1, 3, 128, true)).toEqual({ kernel: 'serial', splits: 1 });
     expect(planAttention(1, 3, 129, true)).toEqual({ kernel: 'serial', splits: 5 });
     expect(planAttention(1, 3, 100000, true)).toEqual({ kernel: 'serial', splits: 64 });
-    expect(planAttention(64, 2, 599, true)).toEqual({ kernel: 'tiled', splits: 1 });
+    expect(planAttention(64, 2, 599, true)).toEqual({ kernel: 'serial', splits: 1 });
+    expect(planAttention(64, 2, 599, false)).toEqual({ kernel: 'tiled', splits: 1 });
     expect(planAttention(1, 14, 2000, false)).toEqual({ kernel: 'tiled', splits: 16 });
   });
 

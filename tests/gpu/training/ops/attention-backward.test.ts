@@ -87,54 +87,60 @@ describe('training attention on the GPU', () => {
   // f32 vs float64: dot products of ≤ 72 terms, softmax over ≤ 131 keys, then ≤ 131·2 terms per
   // gradient with the cancellation in dP − D: NMSE ~1e-13..1e-12. 1e-9 still fails any masking,
   // head-mapping or layout mistake by orders of magnitude.
-  it.each(CASES)('forward and backward match float64: B=$sequences T=$seqLen heads=$heads kv=$kvHeads d=$headDim', async (s) => {
-    const ctx = await testContext();
-    const l = paddedLayout(s);
-    const rows = s.sequences * s.seqLen * s.heads;
-    const qkv = randomArray(qkvLength(s, l), s.seqLen + s.heads, 1.5);
-    const dOut = randomArray(rows * s.headDim, 5);
-    const qkvBuf = ctx.upload('qkv', qkv, 'activations');
-    const out = ctx.createBuffer('out', rows * s.headDim * 4, 'activations');
-    const lse = ctx.createBuffer('lse', rows * 4, 'activations');
-    const dqkv = ctx.upload('dqkv', randomArray(qkv.length, 6, 100), 'activations'); // gaps must survive
-    const dqkvBefore = new Float32Array(await ctx.read(dqkv));
-    const [outGot, lseGot, gradGot] = await run(
-      ctx,
-      (pass) => {
-        encodeAttentionTrainForward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse });
-        encodeAttentionBackward(ctx, pass, {
-          shape: s,
-          qkv: qkvBuf,
-          layout: l,
-          out,
-          lse,
-          dOut: ctx.upload('dOut', dOut, 'activations'),
-          delta: ctx.createBuffer('delta', rows * 4, 'scratch'),
-          dqkv,
-        });
-      },
-      [out, lse, dqkv],
-    );
-    const want = attentionTrainForwardCpu(qkv, s, l);
-    expect(nmse(outGot, want.out)).toBeLessThan(1e-10);
-    expect(maxAbsDiff(lseGot, want.lse)).toBeLessThan(1e-5);
-    const grad = attentionBackwardCpu(qkv, dOut, s, l);
-    // Q/K/V entries hold the gradient; every other entry (the gaps) is untouched.
-    const inView = new Uint8Array(qkv.length);
-    for (let t = 0; t < s.sequences * s.seqLen; t++) {
-      inView.fill(1, l.qOffset + t * l.tokenStride, l.vOffset + t * l.tokenStride + s.kvHeads * s.headDim);
-    }
-    const gotView = gradGot.filter((_, i) => inView[i]);
-    expect(
-      nmse(
-        gotView,
-        grad.filter((_, i) => inView[i]),
-      ),
-    ).toBeLessThan(1e-9);
-    expect(gradGot.filter((_, i) => !inView[i])).toEqual(dqkvBefore.filter((_, i) => !inView[i]));
-  });
+  // Both kernels: tiled (GPUs) and serial (barrier-free, the default on SwiftShader).
+  const KERNEL_CASES = (['tiled', 'serial'] as const).flatMap((kernel) => CASES.map((s) => ({ ...s, kernel })));
+  it.each(KERNEL_CASES)(
+    'forward and backward match float64 ($kernel): B=$sequences T=$seqLen heads=$heads kv=$kvHeads d=$headDim',
+    async ({ kernel, ...s }) => {
+      const ctx = await testContext();
+      const l = paddedLayout(s);
+      const rows = s.sequences * s.seqLen * s.heads;
+      const qkv = randomArray(qkvLength(s, l), s.seqLen + s.heads, 1.5);
+      const dOut = randomArray(rows * s.headDim, 5);
+      const qkvBuf = ctx.upload('qkv', qkv, 'activations');
+      const out = ctx.createBuffer('out', rows * s.headDim * 4, 'activations');
+      const lse = ctx.createBuffer('lse', rows * 4, 'activations');
+      const dqkv = ctx.upload('dqkv', randomArray(qkv.length, 6, 100), 'activations'); // gaps must survive
+      const dqkvBefore = new Float32Array(await ctx.read(dqkv));
+      const [outGot, lseGot, gradGot] = await run(
+        ctx,
+        (pass) => {
+          encodeAttentionTrainForward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse, kernel });
+          encodeAttentionBackward(ctx, pass, {
+            shape: s,
+            qkv: qkvBuf,
+            layout: l,
+            out,
+            lse,
+            dOut: ctx.upload('dOut', dOut, 'activations'),
+            delta: ctx.createBuffer('delta', rows * 4, 'scratch'),
+            dqkv,
+            kernel,
+          });
+        },
+        [out, lse, dqkv],
+      );
+      const want = attentionTrainForwardCpu(qkv, s, l);
+      expect(nmse(outGot, want.out)).toBeLessThan(1e-10);
+      expect(maxAbsDiff(lseGot, want.lse)).toBeLessThan(1e-5);
+      const grad = attentionBackwardCpu(qkv, dOut, s, l);
+      // Q/K/V entries hold the gradient; every other entry (the gaps) is untouched.
+      const inView = new Uint8Array(qkv.length);
+      for (let t = 0; t < s.sequences * s.seqLen; t++) {
+        inView.fill(1, l.qOffset + t * l.tokenStride, l.vOffset + t * l.tokenStride + s.kvHeads * s.headDim);
+      }
+      const gotView = gradGot.filter((_, i) => inView[i]);
+      expect(
+        nmse(
+          gotView,
+          grad.filter((_, i) => inView[i]),
+        ),
+      ).toBeLessThan(1e-9);
+      expect(gradGot.filter((_, i) => !inView[i])).toEqual(dqkvBefore.filter((_, i) => !inView[i]));
+    },
+  );
 
-  it('writes gradients into a different layout than the inputs (gradLayout)', async () => {
+  it.each(['tiled', 'serial'] as const)('writes gradients into a different layout than the inputs (gradLayout, %s)', async (kernel) => {
     const ctx = await testContext();
     const s = CASES[1];
     const l = paddedLayout(s);
@@ -158,6 +164,7 @@ describe('training attention on the GPU', () => {
           dOut: ctx.upload('dOut', dOut, 'activations'),
           delta: ctx.createBuffer('delta', rows * 4, 'scratch'),
           dqkv,
+          kernel,
         }),
       [dqkv],
     );

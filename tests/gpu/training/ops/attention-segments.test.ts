@@ -110,49 +110,54 @@ const CASES: { shape: AttentionTrainShape; packing: SequenceSegments[] }[] = [
 ];
 
 describe('segmented training attention on the GPU', () => {
-  it.each(CASES)('forward and backward match float64: B=$shape.sequences T=$shape.seqLen d=$shape.headDim', async ({ shape: s, packing }) => {
-    const ctx = new GpuContext((await getTestDevice()).device);
-    const l = paddedLayout(s);
-    const rows = s.sequences * s.seqLen * s.heads;
-    const qkv = randomArray(s.sequences * s.seqLen * l.tokenStride + 2, s.seqLen, 1.5);
-    const dOut = randomArray(rows * s.headDim, 5);
-    const table = segmentTable(packing, s.seqLen);
-    const segments = ctx.upload('segments', table, 'activations');
-    const qkvBuf = ctx.upload('qkv', qkv, 'activations');
-    const out = ctx.createBuffer('out', rows * s.headDim * 4, 'activations');
-    const lse = ctx.createBuffer('lse', rows * 4, 'activations');
-    const dqkv = ctx.createBuffer('dqkv', qkv.length * 4, 'activations');
-    const encoder = ctx.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeAttentionTrainForward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse, segments });
-    encodeAttentionBackward(ctx, pass, {
-      shape: s,
-      qkv: qkvBuf,
-      layout: l,
-      out,
-      lse,
-      dOut: ctx.upload('dOut', dOut, 'activations'),
-      delta: ctx.createBuffer('delta', rows * 4, 'scratch'),
-      dqkv,
-      segments,
-    });
-    pass.end();
-    ctx.device.queue.submit([encoder.finish()]);
-    const [outGot, lseGot, gradGot] = await Promise.all([out, lse, dqkv].map(async (b) => new Float32Array(await ctx.read(b))));
-    const want = attentionTrainForwardCpu(qkv, s, l, table);
-    expect(nmse(outGot, want.out)).toBeLessThan(1e-10);
-    expect(maxAbsDiff(lseGot, want.lse)).toBeLessThan(1e-5);
-    // Masking differs from causal here, so a kernel that ignored the table would fail this.
-    expect(nmse(attentionTrainForwardCpu(qkv, s, l).out, want.out)).toBeGreaterThan(1e-4);
-    const grad = attentionBackwardCpu(qkv, dOut, s, l, table);
-    const inView = (i: number) => i >= 2 && (i - 2) % l.tokenStride < fusedQkvLayout(s).tokenStride;
-    expect(
-      nmse(
-        gradGot.filter((_, i) => inView(i)),
-        grad.filter((_, i) => inView(i)),
-      ),
-    ).toBeLessThan(1e-9);
-  });
+  const KERNEL_CASES = (['tiled', 'serial'] as const).flatMap((kernel) => CASES.map((c) => ({ ...c, kernel })));
+  it.each(KERNEL_CASES)(
+    'forward and backward match float64 ($kernel): B=$shape.sequences T=$shape.seqLen d=$shape.headDim',
+    async ({ shape: s, packing, kernel }) => {
+      const ctx = new GpuContext((await getTestDevice()).device);
+      const l = paddedLayout(s);
+      const rows = s.sequences * s.seqLen * s.heads;
+      const qkv = randomArray(s.sequences * s.seqLen * l.tokenStride + 2, s.seqLen, 1.5);
+      const dOut = randomArray(rows * s.headDim, 5);
+      const table = segmentTable(packing, s.seqLen);
+      const segments = ctx.upload('segments', table, 'activations');
+      const qkvBuf = ctx.upload('qkv', qkv, 'activations');
+      const out = ctx.createBuffer('out', rows * s.headDim * 4, 'activations');
+      const lse = ctx.createBuffer('lse', rows * 4, 'activations');
+      const dqkv = ctx.createBuffer('dqkv', qkv.length * 4, 'activations');
+      const encoder = ctx.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeAttentionTrainForward(ctx, pass, { shape: s, qkv: qkvBuf, layout: l, out, lse, segments, kernel });
+      encodeAttentionBackward(ctx, pass, {
+        shape: s,
+        qkv: qkvBuf,
+        layout: l,
+        out,
+        lse,
+        dOut: ctx.upload('dOut', dOut, 'activations'),
+        delta: ctx.createBuffer('delta', rows * 4, 'scratch'),
+        dqkv,
+        segments,
+        kernel,
+      });
+      pass.end();
+      ctx.device.queue.submit([encoder.finish()]);
+      const [outGot, lseGot, gradGot] = await Promise.all([out, lse, dqkv].map(async (b) => new Float32Array(await ctx.read(b))));
+      const want = attentionTrainForwardCpu(qkv, s, l, table);
+      expect(nmse(outGot, want.out)).toBeLessThan(1e-10);
+      expect(maxAbsDiff(lseGot, want.lse)).toBeLessThan(1e-5);
+      // Masking differs from causal here, so a kernel that ignored the table would fail this.
+      expect(nmse(attentionTrainForwardCpu(qkv, s, l).out, want.out)).toBeGreaterThan(1e-4);
+      const grad = attentionBackwardCpu(qkv, dOut, s, l, table);
+      const inView = (i: number) => i >= 2 && (i - 2) % l.tokenStride < fusedQkvLayout(s).tokenStride;
+      expect(
+        nmse(
+          gradGot.filter((_, i) => inView(i)),
+          grad.filter((_, i) => inView(i)),
+        ),
+      ).toBeLessThan(1e-9);
+    },
+  );
 
   it('rejects a short segment table with a named error', async () => {
     const ctx = new GpuContext((await getTestDevice()).device);
