@@ -13,8 +13,10 @@
 // Output modes: omit `dX` to overwrite dY in place; pass `dX` to write (or, with `accumulate`, add)
 // into a separate buffer, e.g. the residual-stream gradient that also receives the skip path.
 // One workgroup handles one vector; every thread rewrites only the values it read, so in place is safe.
+// The dX kernel has a serial form like the forward's (one thread per vector, no barrier; the
+// default on CPU-emulated GPUs): it reads each value before writing it, so in place stays safe.
 import { ceilDiv, f32Bits, type GpuContext } from '../../engine/gpu/context';
-import type { RmsNormLayout } from '../../engine/ops/rmsnorm';
+import type { RmsNormKernel, RmsNormLayout } from '../../engine/ops/rmsnorm';
 
 const WORKGROUP = 128;
 
@@ -26,6 +28,8 @@ export interface GradView {
 }
 
 export interface RmsNormBackwardArgs extends RmsNormLayout {
+  /** dX kernel: 'tree' (default on GPUs) or 'serial' (default where ctx.preferBarrierFree). */
+  kernel?: RmsNormKernel;
   /** The saved forward input, read through the layout's view. */
   x: GPUBuffer;
   /** f32 [length]. */
@@ -112,8 +116,10 @@ fn xStart(v: u32) -> u32 { return X_OFFSET + (v / GROUPS) * X_ROW_STRIDE + (v % 
 fn gStart(v: u32) -> u32 { return G_OFFSET + (v / GROUPS) * G_ROW_STRIDE + (v % GROUPS) * G_GROUP_STRIDE; }`;
 }
 
-/** dX kernel: one workgroup per vector, two tree reductions (Σx², Σx·w·dY) in one pass. */
-export function rmsNormBackwardWgsl(l: ResolvedRmsNormLayout, eps: number, mode: OutputMode): string {
+const SERIAL_WORKGROUP = 16;
+
+/** dX kernel: one workgroup per vector, two tree reductions (Σx², Σx·w·dY) in one pass; or serial. */
+export function rmsNormBackwardWgsl(l: ResolvedRmsNormLayout, eps: number, mode: OutputMode, kernel: RmsNormKernel = 'tree'): string {
   const inPlace = mode === 'in-place';
   const store = inPlace ? 'dy[g + i] = value;' : mode === 'accumulate' ? 'dx[g + i] += value;' : 'dx[g + i] = value;';
   return /* wgsl */ `
@@ -126,6 +132,33 @@ ${inPlace ? '' : '@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 
 ${viewConstants(l)}
 const EPS = bitcast<f32>(${f32Bits(eps)}u);
+${kernel === 'serial' ? serialBackwardMain(store) : treeBackwardMain(store)}`;
+}
+
+function serialBackwardMain(store: string): string {
+  return /* wgsl */ `
+@compute @workgroup_size(${SERIAL_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let vidx = gid.x + gid.y * groups.x * ${SERIAL_WORKGROUP}u;
+  if (vidx >= params.vectors) { return; }
+  let s = xStart(vidx);
+  let g = gStart(vidx);
+  var sums = vec2f(0.0);
+  for (var i = 0u; i < LENGTH; i++) {
+    let xv = x[s + i];
+    sums += vec2f(xv * xv, xv * weight[i] * dy[g + i]);
+  }
+  let inv = inverseSqrt(sums.x / f32(LENGTH) + EPS);
+  let coef = inv * inv * inv * (sums.y / f32(LENGTH));
+  for (var i = 0u; i < LENGTH; i++) {
+    let value = inv * weight[i] * dy[g + i] - x[s + i] * coef;
+    ${store}
+  }
+}`;
+}
+
+function treeBackwardMain(store: string): string {
+  return /* wgsl */ `
 var<workgroup> partial: array<vec2f, ${WORKGROUP}>;
 
 @compute @workgroup_size(${WORKGROUP})
@@ -253,7 +286,9 @@ export function encodeRmsNormBackward(ctx: GpuContext, pass: GPUComputePassEncod
   const mode: OutputMode = !args.dX ? 'in-place' : args.accumulate ? 'accumulate' : 'write';
   const bindings = [args.x, args.weight, args.dY, params];
   if (args.dX) bindings.push(args.dX);
-  ctx.dispatch(pass, ctx.pipeline(rmsNormBackwardWgsl(l, args.eps, mode)), bindings, grid(ctx, vectors));
+  const kernel = args.kernel ?? (ctx.preferBarrierFree ? 'serial' : 'tree');
+  const workgroups = kernel === 'serial' ? ceilDiv(vectors, SERIAL_WORKGROUP) : vectors;
+  ctx.dispatch(pass, ctx.pipeline(rmsNormBackwardWgsl(l, args.eps, mode, kernel)), bindings, grid(ctx, workgroups));
 }
 
 /**

@@ -13,24 +13,29 @@ const EPS = 1e-6;
 
 describe('rmsnorm', () => {
   // Lengths below, at and above the workgroup (128), odd; rows 1 and above 1.
-  it.each([
-    [1, 7],
-    [3, 129],
-    [5, 896 + 3],
-    [2, 1],
-  ])('matches the CPU reference out of place for %i rows of length %i', async (rows, length) => {
+  // Both kernels: 'tree' (GPUs) and 'serial' (barrier-free, the default on SwiftShader).
+  it.each(
+    (['tree', 'serial'] as const).flatMap((kernel) =>
+      [
+        [1, 7],
+        [3, 129],
+        [5, 896 + 3],
+        [2, 1],
+      ].map(([rows, length]) => [kernel, rows, length] as const),
+    ),
+  )('%s kernel matches the CPU reference out of place for %i rows of length %i', async (kernel, rows, length) => {
     const ctx = await context();
     const x = randomArray(rows * length, 10 + length, 3);
     const w = randomArray(length, 20 + length);
     const xBuf = ctx.upload('x', x, 'activations');
     const wBuf = ctx.upload('w', w, 'weights');
     const out = ctx.createBuffer('out', rows * length * 4, 'activations');
-    run(ctx, (pass) => encodeRmsNorm(ctx, pass, { x: xBuf, weight: wBuf, out, rows, length, eps: EPS }));
+    run(ctx, (pass) => encodeRmsNorm(ctx, pass, { x: xBuf, weight: wBuf, out, rows, length, eps: EPS, kernel }));
     const got = new Float32Array(await ctx.read(out, rows * length * 4));
     expect(nmse(got, rmsNormCpu(x, w, { rows, length }, EPS))).toBeLessThan(NMSE_BOUND);
   });
 
-  it('normalizes per head in place inside a fused QKV buffer (Qwen3 q_norm)', async () => {
+  it.each(['tree', 'serial'] as const)('normalizes per head in place inside a fused QKV buffer (Qwen3 q_norm, %s kernel)', async (kernel) => {
     const ctx = await context();
     // 3 tokens, 5 query heads of head_dim 9, then 2+2 kv heads: q_norm touches only the Q part.
     const tokens = 3;
@@ -42,7 +47,7 @@ describe('rmsnorm', () => {
     const xBuf = ctx.upload('qkv', x, 'activations');
     const wBuf = ctx.upload('qnorm', w, 'weights');
     const layout: RmsNormLayout = { rows: tokens, length: headDim, groups: qHeads, rowStride };
-    run(ctx, (pass) => encodeRmsNorm(ctx, pass, { x: xBuf, weight: wBuf, ...layout, eps: EPS }));
+    run(ctx, (pass) => encodeRmsNorm(ctx, pass, { x: xBuf, weight: wBuf, ...layout, eps: EPS, kernel }));
     const got = new Float32Array(await ctx.read(xBuf, x.length * 4));
     const expectedQ = rmsNormCpu(x, w, layout, EPS);
     const gotQ = new Float32Array(expectedQ.length);

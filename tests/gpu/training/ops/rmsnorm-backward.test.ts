@@ -107,10 +107,14 @@ describe('rmsnorm backward: finite differences of the CPU reference', () => {
 });
 
 describe('rmsnorm backward on the GPU', () => {
-  it.each([
-    [1, 7],
-    [3, 129],
-  ])('dX into a separate buffer and dW match the CPU reference: %i rows of length %i', async (rows, length) => {
+  it.each(
+    (['tree', 'serial'] as const).flatMap((kernel) =>
+      [
+        [1, 7],
+        [3, 129],
+      ].map(([rows, length]) => [kernel, rows, length] as const),
+    ),
+  )('%s dX kernel: dX into a separate buffer and dW match the CPU reference: %i rows of length %i', async (kernel, rows, length) => {
     const ctx = await context();
     const x = randomArray(rows * length, 10 + length, 3);
     const w = randomArray(length, 20 + length);
@@ -129,6 +133,7 @@ describe('rmsnorm backward on the GPU', () => {
         rows,
         length,
         eps: EPS,
+        kernel,
       }),
     );
     const expected = rmsNormBackwardCpu(x, w, dy, { rows, length }, EPS);
@@ -168,7 +173,7 @@ describe('rmsnorm backward on the GPU', () => {
     ).toBeLessThan(NMSE_BOUND);
   });
 
-  it('rewrites the Q gradient of a fused dQKV buffer in place (q_norm) and leaves K/V alone', async () => {
+  it.each(['tree', 'serial'] as const)('rewrites the Q gradient of a fused dQKV buffer in place (q_norm, %s kernel) and leaves K/V alone', async (kernel) => {
     const ctx = await context();
     // 3 tokens, 5 query heads of head_dim 9, then 2 + 2 kv heads.
     const tokens = 3;
@@ -191,6 +196,7 @@ describe('rmsnorm backward on the GPU', () => {
         weightGrad,
         ...layout,
         eps: EPS,
+        kernel,
       }),
     );
     const got = await readF32(ctx, dBuf, dqkv.length);
