@@ -10,7 +10,8 @@
 //   --env sandbox   real test-split sandbox episodes (Qwen2.5 template), sharing ON and OFF in one
 //                   run, per-phase tokens/time and ratios (src/training/bench/sandbox-bench.ts);
 //                   with --shape split-256 (default) | split-64, --group-size, --prompts, --rank,
-//                   --quant, --kl-beta, --warmup (default 0), --steps (default 1)
+//                   --quant, --kl-beta, --warmup (default 0), --steps (default 1), --min-turns
+//                   (default 2: the first test scenarios whose episode has at least that many turns)
 import { parseModelConfig } from '../hf-io/config';
 import { MODEL_SHAPES, type ModelShapeName } from '../../models/shapes';
 import { GpuContext } from '../engine/gpu/context';
@@ -38,6 +39,7 @@ export async function grpoBenchCommand(flags: Flags): Promise<void> {
       prompts: intFlag(flags, 'prompts', 1, 1),
       warmupSteps: intFlag(flags, 'warmup', 0, 0),
       steps: intFlag(flags, 'steps', 1, 1),
+      minTurns: intFlag(flags, 'min-turns', 2, 1),
       klBeta: numberFlag(flags, 'kl-beta', 0.04)!,
     });
     console.log(JSON.stringify({ adapter: description, software_adapter: isSoftware, weights: 'tiled pseudo-random', ...report }, null, 2));

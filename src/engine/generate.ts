@@ -61,6 +61,16 @@ export interface GenerateOptions {
   detokenize?: (ids: number[]) => string;
   /** Reuse cached prompt prefixes (default true); false prefills every prompt whole and empties the cache. */
   prefixCache?: boolean;
+  /**
+   * Adds this call's seconds in prefill (every prompt token, with the first sampled tokens) and in
+   * decode. Given, the GPU is drained once between the phases so neither is billed the other's work.
+   */
+  timing?: GenerateTiming;
+}
+
+export interface GenerateTiming {
+  prefillSeconds: number;
+  decodeSeconds: number;
 }
 
 function rowParams(sampling: SamplingOptions, sequence: number, position: number): SamplingRowParams {
@@ -137,6 +147,8 @@ export async function generate(
     if (share) table.wrote(states[seq].slot, pos, id);
   };
 
+  const started = performance.now();
+  let decodeStarted = 0;
   try {
     // Prefill in rounds (one unless requests copy a prefix another prefills first): copy K/V into
     // the round's slots, then pack its prompt tokens into steps of up to maxStepTokens; a step's
@@ -192,6 +204,11 @@ export async function generate(
       }
     }
 
+    if (options.timing) {
+      await engine.ctx.device.queue.onSubmittedWorkDone();
+      decodeStarted = performance.now();
+      options.timing.prefillSeconds += (decodeStarted - started) / 1000;
+    }
     // Decode: every unfinished sequence feeds its last token, one position further.
     for (;;) {
       if (options.signal?.aborted) {
@@ -228,6 +245,7 @@ export async function generate(
     throw e;
   }
 
+  if (options.timing && decodeStarted) options.timing.decodeSeconds += (performance.now() - decodeStarted) / 1000;
   for (const st of states) table.count(st.out.promptReuse!);
   for (const st of states) if (options.detokenize && st.out.text === undefined) st.out.text = options.detokenize(st.out.ids);
   return states.map((st) => st.out);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { layoutBatch, predictionRow, rowTokens, scoredRanges } from '../../src/training/model/batch-layout';
 import { planMicroBatches, sharedPrefixLength, type PolicySample } from '../../src/training/grpo/policy-pass';
 import { costSplit, SPLIT_SHAPES, uniqueTokens } from '../../src/training/bench/sandbox-bench';
-import { sandboxEpisodeScripts, scriptParts, ScriptedEpisodeEnvironment } from '../../src/training/bench/sandbox-episodes';
+import { perTurnSequences, sandboxEpisodeScripts, scriptParts, ScriptedEpisodeEnvironment } from '../../src/training/bench/sandbox-episodes';
 import { parseModelConfig } from '../../src/hf-io/config';
 import { MODEL_SHAPES } from '../../models/shapes';
 
@@ -161,5 +161,21 @@ describe('sandbox bench episodes', () => {
     const unique = uniqueTokens(rollouts);
     const total = rollouts.reduce((n, r) => n + r.sequences[0].ids.length, 0);
     expect(unique.all).toBeLessThan(total);
+  });
+
+  it('the per-turn baseline trains each turn as its own sequence: the conversation up to it, only its tokens scored', () => {
+    // prompt 3 | turn 2 | tool 2 | turn 1 | tool 1 | turn 3
+    const sampled = Uint8Array.from([0, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1]);
+    const whole = { ids: Array.from(sampled, (_, i) => 100 + i), sampled };
+    const turns = perTurnSequences(whole);
+    expect(turns.map((t) => t.ids.length)).toEqual([5, 8, 12]);
+    expect(turns.map((t) => [...t.sampled])).toEqual([
+      [0, 0, 0, 1, 1],
+      [0, 0, 0, 0, 0, 0, 0, 1],
+      [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1],
+    ]);
+    turns.forEach((t) => expect(t.ids).toEqual(whole.ids.slice(0, t.ids.length)));
+    // Every sampled token is scored exactly once across the turns.
+    expect(turns.reduce((n, t) => n + t.sampled.reduce((a, b) => a + b, 0), 0)).toBe(sampled.reduce((a, b) => a + b, 0));
   });
 });

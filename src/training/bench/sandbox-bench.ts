@@ -1,7 +1,8 @@
 // The GRPO-step benchmark on real sandbox episode shapes (`npm run bench -- --grpo --env sandbox`):
 // test-split scenarios with the Qwen2.5 template (sandbox-episodes.ts), G rollouts per prompt,
 // each step run with sharing ON (rollout prefix KV reuse in generate, shared-prefix packed
-// training) and OFF (every turn prefilled whole, one training row per rollout), on the same engine
+// training), OFF (every turn prefilled whole, one training row per rollout) and OFF PER TURN (as
+// before issue #17: every turn prefilled whole and trained as its own sequence), on the same engine
 // in the same run. It reports per phase (rollout prefill, decode, reference log-probs, policy
 // forward = old log-probs, forward–backward, optimizer) and for the whole step: tokens processed,
 // unique tokens, seconds, and the ON/OFF ratios (`step_speedup` = OFF step time / ON step time).
@@ -56,6 +57,8 @@ export interface SandboxBenchOptions {
   steps: number;
   klBeta: number;
   seed?: number;
+  /** Play the first test scenarios whose scripted episode has at least this many model turns (default 2). */
+  minTurns?: number;
 }
 
 interface Phase {
@@ -66,6 +69,8 @@ interface Phase {
 
 interface ModeReport {
   share: boolean;
+  /** Each model turn trained as its own sequence (the baseline before shared prefixes). */
+  per_turn_sequences: boolean;
   phases: { rollout_prefill: Phase; decode: Phase; ref_logprobs: Phase; old_logprobs: Phase; forward_backward: Phase; optimizer: { time_s: number } };
   step: Phase;
   reward_mean: number;
@@ -99,9 +104,11 @@ function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
 
-function modeReport(share: boolean, measured: { m: StepMetrics; rollouts: Rollout[] }[], klBeta: number): ModeReport {
+function modeReport(mode: BenchMode, measured: { m: StepMetrics; rollouts: Rollout[] }[], klBeta: number): ModeReport {
   const avg = (f: (x: { m: StepMetrics; rollouts: Rollout[] }) => number) => mean(measured.map(f));
-  const unique = avg((x) => uniqueTokens(x.rollouts).all);
+  // Per-turn sequences repeat earlier turns: the episode's tokens are its last (longest) sequence.
+  const episodes = (rollouts: Rollout[]) => (mode.perTurn ? rollouts.map((r) => ({ ...r, sequences: r.sequences.slice(-1) })) : rollouts);
+  const unique = avg((x) => uniqueTokens(episodes(x.rollouts)).all);
   const generated = avg((x) => x.m.rollout_generated_tokens);
   const train = avg((x) => x.m.train_tokens_processed);
   const passes = klBeta > 0 ? 2 : 1;
@@ -118,7 +125,8 @@ function modeReport(share: boolean, measured: { m: StepMetrics; rollouts: Rollou
     optimizer: { time_s: avg((x) => x.m.time_optimizer_s) },
   };
   return {
-    share,
+    share: mode.share,
+    per_turn_sequences: mode.perTurn,
     phases,
     step: {
       tokens_processed: phases.rollout_prefill.tokens_processed + generated + passes * train,
@@ -130,16 +138,29 @@ function modeReport(share: boolean, measured: { m: StepMetrics; rollouts: Rollou
   };
 }
 
+interface BenchMode {
+  share: boolean;
+  perTurn: boolean;
+}
+
+/** Sharing on; off (the trainer's --no-share-prefix); off with per-turn sequences (before issue #17). */
+const BENCH_MODES: readonly BenchMode[] = [
+  { share: true, perTurn: false },
+  { share: false, perTurn: false },
+  { share: false, perTurn: true },
+];
+
 export async function runSandboxGrpoBench(ctx: GpuContext, o: SandboxBenchOptions) {
   const config = parseModelConfig(SPLIT_SHAPES[o.shape], `${o.shape} shape`);
-  const scripts = await sandboxEpisodeScripts({ count: o.prompts });
+  const scripts = await sandboxEpisodeScripts({ count: o.prompts, minTurns: o.minTurns ?? 2 });
   const longest = Math.max(...scripts.map((s) => s.sequence.ids.length));
   const maxContext = Math.ceil((longest + 1) / 16) * 16;
   const engine = await QwenEngine.create(ctx, config, tiledWeights(config), { format: o.format, maxContext, maxBatch: o.groupSize * o.prompts });
-  const env = new ScriptedEpisodeEnvironment(scripts, config.vocabSize);
   const modes: ModeReport[] = [];
   try {
-    for (const share of [true, false]) {
+    for (const mode of BENCH_MODES) {
+      const share = mode.share;
+      const env = new ScriptedEpisodeEnvironment(scripts, config.vocabSize, mode.perTurn);
       const grpo = resolveGrpoConfig({
         groupSize: o.groupSize,
         promptsPerStep: o.prompts,
@@ -166,7 +187,7 @@ export async function runSandboxGrpoBench(ctx: GpuContext, o: SandboxBenchOption
           const m = await trainer.step();
           if (s >= o.warmupSteps) measured.push({ m, rollouts: trainer.lastRollouts.map((r) => r.rollout) });
         }
-        modes.push(modeReport(share, measured, o.klBeta));
+        modes.push(modeReport(mode, measured, o.klBeta));
       } finally {
         trainer.destroy();
         adapter.destroy();
@@ -175,8 +196,18 @@ export async function runSandboxGrpoBench(ctx: GpuContext, o: SandboxBenchOption
   } finally {
     engine.destroy();
   }
-  const [on, off] = modes;
+  const [on, off, perTurn] = modes;
   const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+  const speedups = (base: ModeReport) => ({
+    tokens_processed: ratio(base.step.tokens_processed, on.step.tokens_processed),
+    prefill_plus_forward_backward_speedup: ratio(
+      base.phases.rollout_prefill.time_s + base.phases.forward_backward.time_s,
+      on.phases.rollout_prefill.time_s + on.phases.forward_backward.time_s,
+    ),
+    rollout_prefill_speedup: ratio(base.phases.rollout_prefill.time_s, on.phases.rollout_prefill.time_s),
+    forward_backward_speedup: ratio(base.phases.forward_backward.time_s, on.phases.forward_backward.time_s),
+    step_speedup: ratio(base.step.time_s, on.step.time_s),
+  });
   return {
     env: 'sandbox',
     shape: o.shape,
@@ -198,16 +229,16 @@ export async function runSandboxGrpoBench(ctx: GpuContext, o: SandboxBenchOption
     steps: o.steps,
     sharing_on: on,
     sharing_off: off,
+    sharing_off_per_turn: perTurn,
     ratios: {
       on_tokens_processed_per_unique: ratio(on.step.tokens_processed, on.step.unique_tokens),
       off_tokens_processed_per_unique: ratio(off.step.tokens_processed, off.step.unique_tokens),
-      prefill_plus_forward_backward_speedup: ratio(
-        off.phases.rollout_prefill.time_s + off.phases.forward_backward.time_s,
-        on.phases.rollout_prefill.time_s + on.phases.forward_backward.time_s,
-      ),
-      rollout_prefill_speedup: ratio(off.phases.rollout_prefill.time_s, on.phases.rollout_prefill.time_s),
-      forward_backward_speedup: ratio(off.phases.forward_backward.time_s, on.phases.forward_backward.time_s),
-      step_speedup: ratio(off.step.time_s, on.step.time_s),
+      off_per_turn_tokens_processed_per_unique: ratio(perTurn.step.tokens_processed, perTurn.step.unique_tokens),
+      // OFF: the trainer with sharing turned off (--no-share-prefix): no prompt K/V reuse, one
+      // training row per rollout (its turns still one token-level sequence).
+      ...speedups(off),
+      // The baseline before issue #17: every turn re-prefilled whole AND trained as its own sequence.
+      vs_per_turn_baseline: speedups(perTurn),
     },
   };
 }

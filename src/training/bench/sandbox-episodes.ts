@@ -79,6 +79,8 @@ export class ScriptedEpisodeEnvironment implements RolloutEnvironment {
   constructor(
     private readonly scripts: readonly EpisodeScript[],
     private readonly vocabSize: number,
+    /** Train each model turn as its own sequence (the conversation up to that turn): the baseline before shared prefixes. */
+    private readonly perTurnSequences = false,
   ) {}
 
   async collect({ prompts, groupSize, generate }: Parameters<RolloutEnvironment['collect']>[0]): Promise<Rollout[]> {
@@ -108,11 +110,31 @@ export class ScriptedEpisodeEnvironment implements RolloutEnvironment {
     }
     return episodes.map((e) => {
       const sampledIds = e.ids.filter((_, t) => e.sampled[t]);
+      const whole = { ids: e.ids, sampled: Uint8Array.from(e.sampled) };
       return {
         group: e.group,
-        sequences: [{ ids: e.ids, sampled: Uint8Array.from(e.sampled) }],
+        sequences: this.perTurnSequences ? perTurnSequences(whole) : [whole],
         reward: sampledIds.filter((id) => id % 2 === 0).length / Math.max(1, sampledIds.length),
       };
     });
   }
+}
+
+/**
+ * One sequence per model turn, as training ran before token-level transcripts and shared prefixes
+ * (issue #17's 'today'): turn k's sequence is the conversation up to the end of turn k, with only
+ * turn k's sampled tokens trained. The same tokens are scored, so the loss is the same; only the
+ * tokens processed (every earlier turn again) differ.
+ */
+export function perTurnSequences(sequence: RolloutSequence): RolloutSequence[] {
+  const out: RolloutSequence[] = [];
+  for (let t = 0; t < sequence.ids.length; t++) {
+    if (!sequence.sampled[t] || (t + 1 < sequence.ids.length && sequence.sampled[t + 1])) continue;
+    let start = t;
+    while (start > 0 && sequence.sampled[start - 1]) start--;
+    const sampled = new Uint8Array(t + 1);
+    sampled.fill(1, start, t + 1);
+    out.push({ ids: sequence.ids.slice(0, t + 1), sampled });
+  }
+  return out;
 }

@@ -133,13 +133,10 @@ export class GrpoTrainer {
       const out: GeneratedSequence[] = [];
       for (let i = 0; i < requests.length; i += engine.options.maxBatch) {
         const batch = requests.slice(i, i + engine.options.maxBatch);
-        // The first token of a call comes right after its prefill: time before it is prefill, after it decode.
-        const start = performance.now();
-        let firstToken = 0;
         const onToken = () => {
-          firstToken ||= performance.now();
           if (progress) progress({ phase: 'rollout', turn, tokens: ++tokens });
         };
+        const timing = { prefillSeconds: 0, decodeSeconds: 0 };
         const generated = await generate(
           engine,
           batch.map((r) => ({ ...r, maxNewTokens: Math.min(r.maxNewTokens, engine.options.maxContext - r.promptIds.length) })),
@@ -149,11 +146,10 @@ export class GrpoTrainer {
             topK: 0,
             seed: (config.seed * 1_000_003 + this.stepCount * 7919 + i) >>> 0,
           },
-          { signal, onToken, prefixCache: config.sharePrefix },
+          { signal, onToken, prefixCache: config.sharePrefix, timing },
         );
-        const end = performance.now();
-        stats.prefillSeconds += ((firstToken || end) - start) / 1000;
-        stats.decodeSeconds += (end - (firstToken || end)) / 1000;
+        stats.prefillSeconds += timing.prefillSeconds;
+        stats.decodeSeconds += timing.decodeSeconds;
         batch.forEach((r, k) => {
           stats.promptTokens += r.promptIds.length;
           stats.prefilledTokens += generated[k].promptReuse?.prefilled ?? r.promptIds.length;

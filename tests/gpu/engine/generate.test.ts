@@ -24,9 +24,16 @@ describe.each(['qwen2-tiny-gqa', 'qwen3-tiny'])('generation on %s', (name) => {
   afterAll(() => engine?.destroy());
 
   it('greedy continuation is identical to Hugging Face generate()', async () => {
-    const [out] = await generate(engine, [{ promptIds: ref.greedy.prompt_ids, maxNewTokens: 16, stopIds: [] }], { greedy: true });
+    const timing = { prefillSeconds: 0, decodeSeconds: 0 };
+    const started = performance.now();
+    const [out] = await generate(engine, [{ promptIds: ref.greedy.prompt_ids, maxNewTokens: 16, stopIds: [] }], { greedy: true }, { timing });
+    const wall = (performance.now() - started) / 1000;
     expect(out.ids).toEqual(ref.greedy.new_ids);
     expect(out.finishReason).toBe('length');
+    // The phase split (what GRPO's prefill/decode metrics report): both phases ran, within the call's wall time.
+    expect(timing.prefillSeconds).toBeGreaterThan(0);
+    expect(timing.decodeSeconds).toBeGreaterThan(0);
+    expect(timing.prefillSeconds + timing.decodeSeconds).toBeLessThanOrEqual(wall + 1e-3);
   });
 
   it('KV-cache decode log-probs equal a full recompute over prompt + generated tokens', async () => {
