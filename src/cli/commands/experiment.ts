@@ -29,25 +29,24 @@ export const usage =
 export const needsGpu = true;
 
 /**
- * Defaults, sized for ~30 min on an idle 2-core machine with SwiftShader. ESTIMATED, not yet
- * measured end to end (the machine was at load 20-27 while this was written, giving this process
- * ~8% of a core): a 1-episode, 1-turn eval of the 1.3M-param demo agent took 31 CPU-s including
- * start-up; cost is dominated by prefilling each turn's ~750-token prompt (≈ 2.6 CPU-s per
- * episode-turn at SwiftShader's ~1 GFLOP/s), so 2 × 54 eval episodes × ≤ 3 turns ≈ 12 CPU-min and
- * 20 steps of 2 groups × 8 rollouts (prompt prefilled and trained once per group) ≈ 45 CPU-min.
+ * Defaults, sized from what was measured on an idle 2-core machine with SwiftShader (2026-12-03,
+ * after the barrier-free kernels): the base eval of 54 test episodes at 2 turns took 4m19s, and a
+ * GRPO step of 4 prompts × G 4 at 2 turns ~290 s (packed rows of ~2–3k tokens; attention is
+ * quadratic in the row, so 3 turns or G 8 cost far more: 2 × G 8 at 3 turns took 206–484 s per
+ * step). 12 steps + both evals ≈ 70 min. No run has completed yet (see the demo agent's card).
  */
 const DEFAULTS = {
   model: 'models/demo-agent',
   out: 'models/demo-agent/learn-report',
-  steps: 20,
+  steps: 12,
   lr: 5e-3,
-  groupSize: 8,
-  promptsPerStep: 2,
+  groupSize: 4,
+  promptsPerStep: 4,
   rank: 8,
   alpha: 16,
   klBeta: 0,
   maxNewTokens: 64,
-  maxTurns: 3,
+  maxTurns: 2,
   testPerCell: 6,
   evalBatch: 27,
   seed: 0,
