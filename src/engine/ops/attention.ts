@@ -18,7 +18,7 @@
 // unnormalized partial (acc[headDim], max, sum) to a scratch buffer, and a second kernel merges
 // the partials with the usual max rescaling. Same results up to f32 rounding.
 //
-// Serial kernel (`kernel: 'serial'`, for decode on CPU-emulated GPUs): one thread per
+// Serial kernel (`kernel: 'serial'`, for decode and prefill on CPU-emulated GPUs): one thread per
 // (token, head, key range) runs a plain online softmax over its keys, with no workgroup memory and
 // no barrier. SwiftShader runs a workgroup containing a barrier as coroutines switching at every
 // barrier, which made the tiled kernel's cost per decode step far exceed its arithmetic. Its
