@@ -143,6 +143,21 @@ fn query_end(token: u32, first: u32) -> u32 { return first + segs[token * ${SEGM
 fn key_token(j: u32, first: u32, pre: u32, seg: u32) -> u32 { return select(seg + j - pre, first + j, j < pre); }`;
 }
 
+/**
+ * WGSL lines every per-(token, head) kernel starts with, given its `item` = token · HEADS + head:
+ * the token, its head, its sequence's first token, the keys it sees (`keys`, walked through
+ * key_token) and the base offsets of its kv head's K and V rows.
+ */
+export const QUERY_ROW_SETUP = /* wgsl */ `
+  let token = item / HEADS;
+  let head = item % HEADS;
+  let first = token - token % params.seq_len;
+  let pre = prefix_end(token);
+  let seg = seg_start(token, first);
+  let keys = pre + token - seg + 1u;
+  let k_base = K_OFF + (head / GROUP) * HEAD_DIM;
+  let v_base = V_OFF + (head / GROUP) * HEAD_DIM;`;
+
 /** Threads per workgroup, and keys (or queries) scored per tile: one per thread. */
 export const ATTENTION_WORKGROUP = 64;
 

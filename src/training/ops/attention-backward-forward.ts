@@ -16,6 +16,7 @@ import { attentionLanes } from '../../engine/ops/attention-lanes';
 import {
   ATTENTION_WORKGROUP,
   attentionConstants,
+  QUERY_ROW_SETUP,
   checkLayout,
   checkSegments,
   checkShape,
@@ -63,15 +64,7 @@ var<workgroup> part_acc: array<f32, ${keyGroups * s.headDim}>;
 @compute @workgroup_size(${ATTENTION_WORKGROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
   let item = wg.x + wg.y * groups.x;
-  if (item >= params.tokens * HEADS) { return; }
-  let token = item / HEADS;
-  let head = item % HEADS;
-  let first = token - token % params.seq_len;
-  let pre = prefix_end(token);
-  let seg = seg_start(token, first);
-  let keys = pre + token - seg + 1u;
-  let k_base = K_OFF + (head / GROUP) * HEAD_DIM;
-  let v_base = V_OFF + (head / GROUP) * HEAD_DIM;
+  if (item >= params.tokens * HEADS) { return; }${QUERY_ROW_SETUP}
   // Key group kg takes keys kg, kg + KEY_GROUPS, ... of each tile; lane dl owns dims dl + c·DIM_LANES.
   let kg = lid / DIM_LANES;
   let dl = lid % DIM_LANES;

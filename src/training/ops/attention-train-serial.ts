@@ -18,7 +18,7 @@
 //                                    dK = Σ dS·q / √d.
 // D = rowsum(dO ⊙ O) comes from the tiled path's own barrier-free delta kernel. Every output element
 // is written by one thread, nothing is atomic: deterministic, like the tiled kernels.
-import { attentionConstants, segmentWgsl, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
+import { attentionConstants, QUERY_ROW_SETUP, segmentWgsl, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
 
 /** Threads per workgroup (small: SwiftShader runs a workgroup on one core). */
 export const SERIAL_ATTENTION_WORKGROUP = 16;
@@ -34,16 +34,8 @@ export function defaultAttentionTrainKernel(preferBarrierFree: boolean): Attenti
 /** Thread index of a serial kernel (x-major over a 2-D grid of workgroups). */
 const THREAD_INDEX = /* wgsl */ `gid.x + gid.y * groups.x * ${SERIAL_ATTENTION_WORKGROUP}u`;
 
-/** The token's visible keys and the kv rows of its head (shared by the forward and dQ). */
-const QUERY_SETUP = /* wgsl */ `
-  let token = item / HEADS;
-  let head = item % HEADS;
-  let first = token - token % params.seq_len;
-  let pre = prefix_end(token);
-  let seg = seg_start(token, first);
-  let keys = pre + token - seg + 1u;
-  let k_base = K_OFF + (head / GROUP) * HEAD_DIM;
-  let v_base = V_OFF + (head / GROUP) * HEAD_DIM;
+/** The token's visible keys and the kv rows of its head (the tiled kernels' setup), and its q row. */
+const QUERY_SETUP = /* wgsl */ `${QUERY_ROW_SETUP}
   let q_row = Q_OFF + token * STRIDE + head * HEAD_DIM;`;
 
 export function attentionTrainForwardSerialWgsl(s: AttentionTrainShape, layout: QkvLayout, masked = false): string {
