@@ -158,6 +158,35 @@ export const QUERY_ROW_SETUP = /* wgsl */ `
   let k_base = K_OFF + (head / GROUP) * HEAD_DIM;
   let v_base = V_OFF + (head / GROUP) * HEAD_DIM;`;
 
+/** Bindings of the forward kernels, tiled and serial alike (one bind group serves either). */
+export function forwardBindings(masked: boolean): string {
+  return /* wgsl */ `@group(0) @binding(0) var<storage, read> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+${segmentWgsl(masked, 4)}`;
+}
+
+/** Where the backward kernels write dQ, dK, dV (a QkvLayout view of the gradient buffer). */
+export function gradConstants(g: QkvLayout): string {
+  return /* wgsl */ `
+const DQ_OFF = ${g.qOffset}u;
+const DK_OFF = ${g.kOffset}u;
+const DV_OFF = ${g.vOffset}u;
+const D_STRIDE = ${g.tokenStride}u;`;
+}
+
+/** Bindings of the dQ and dK/dV kernels, tiled and serial alike. */
+export function backwardBindings(masked: boolean): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read> d_out: array<f32>;
+@group(0) @binding(2) var<storage, read> lse: array<f32>;
+@group(0) @binding(3) var<storage, read> delta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;${segmentWgsl(masked, 6)}`;
+}
+
 /** Threads per workgroup, and keys (or queries) scored per tile: one per thread. */
 export const ATTENTION_WORKGROUP = 64;
 

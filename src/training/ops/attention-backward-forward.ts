@@ -16,13 +16,13 @@ import { attentionLanes } from '../../engine/ops/attention-lanes';
 import {
   ATTENTION_WORKGROUP,
   attentionConstants,
+  forwardBindings,
   QUERY_ROW_SETUP,
   checkLayout,
   checkSegments,
   checkShape,
   checkSize,
   gridFor,
-  segmentWgsl,
   tokensOf,
   visibleKeys,
   type AttentionTrainShape,
@@ -48,11 +48,7 @@ export interface AttentionTrainForwardArgs {
 export function attentionTrainForwardWgsl(s: AttentionTrainShape, layout: QkvLayout, masked = false): string {
   const { keyGroups } = attentionLanes(s.headDim, ATTENTION_WORKGROUP);
   return /* wgsl */ `${attentionConstants(s, layout)}
-@group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
-${segmentWgsl(masked, 4)}
+${forwardBindings(masked)}
 
 var<workgroup> q_s: array<f32, HEAD_DIM>;
 var<workgroup> scores: array<f32, TILE>;

@@ -23,13 +23,14 @@ import { attentionLanes } from '../../engine/ops/attention-lanes';
 import {
   ATTENTION_WORKGROUP,
   attentionConstants,
+  backwardBindings,
+  gradConstants,
   QUERY_ROW_SETUP,
   checkLayout,
   checkSegments,
   checkShape,
   checkSize,
   gridFor,
-  segmentWgsl,
   tokensOf,
   visibleKeys,
   type AttentionTrainShape,
@@ -58,14 +59,6 @@ export interface AttentionBackwardArgs {
   kernel?: AttentionTrainKernel;
 }
 
-function gradConstants(g: QkvLayout): string {
-  return /* wgsl */ `
-const DQ_OFF = ${g.qOffset}u;
-const DK_OFF = ${g.kOffset}u;
-const DV_OFF = ${g.vOffset}u;
-const D_STRIDE = ${g.tokenStride}u;`;
-}
-
 export function attentionDeltaWgsl(s: AttentionTrainShape): string {
   return /* wgsl */ `
 struct Params { rows: u32 }
@@ -83,18 +76,6 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   for (var d = 0u; d < HEAD_DIM; d++) { sum += out[row * HEAD_DIM + d] * d_out[row * HEAD_DIM + d]; }
   delta[row] = sum;
 }`;
-}
-
-const BACKWARD_BINDINGS = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read> d_out: array<f32>;
-@group(0) @binding(2) var<storage, read> lse: array<f32>;
-@group(0) @binding(3) var<storage, read> delta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;`;
-
-function backwardBindings(masked: boolean): string {
-  return `${BACKWARD_BINDINGS}${segmentWgsl(masked, 6)}`;
 }
 
 export function attentionDqWgsl(s: AttentionTrainShape, layout: QkvLayout, grad: QkvLayout, masked = false): string {

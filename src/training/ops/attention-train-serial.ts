@@ -18,7 +18,16 @@
 //                                    dK = Σ dS·q / √d.
 // D = rowsum(dO ⊙ O) comes from the tiled path's own barrier-free delta kernel. Every output element
 // is written by one thread, nothing is atomic: deterministic, like the tiled kernels.
-import { attentionConstants, QUERY_ROW_SETUP, segmentWgsl, type AttentionTrainShape, type QkvLayout } from './attention-backward-common';
+import {
+  attentionConstants,
+  backwardBindings,
+  forwardBindings,
+  gradConstants,
+  gridFor,
+  QUERY_ROW_SETUP,
+  type AttentionTrainShape,
+  type QkvLayout,
+} from './attention-backward-common';
 
 /** Threads per workgroup (small: SwiftShader runs a workgroup on one core). */
 export const SERIAL_ATTENTION_WORKGROUP = 16;
@@ -40,11 +49,7 @@ const QUERY_SETUP = /* wgsl */ `${QUERY_ROW_SETUP}
 
 export function attentionTrainForwardSerialWgsl(s: AttentionTrainShape, layout: QkvLayout, masked = false): string {
   return /* wgsl */ `${attentionConstants(s, layout)}
-@group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
-${segmentWgsl(masked, 4)}
+${forwardBindings(masked)}
 
 @compute @workgroup_size(${SERIAL_ATTENTION_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -81,20 +86,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 }`;
 }
 
-/** Bindings of both backward kernels (the tiled backward's layout, so one bind group serves either). */
+/** The backward kernels' header: the tiled kernels' constants and bindings (one bind group serves either). */
 function backwardHeader(s: AttentionTrainShape, layout: QkvLayout, grad: QkvLayout, masked: boolean): string {
-  return /* wgsl */ `${attentionConstants(s, layout)}
-const DQ_OFF = ${grad.qOffset}u;
-const DK_OFF = ${grad.kOffset}u;
-const DV_OFF = ${grad.vOffset}u;
-const D_STRIDE = ${grad.tokenStride}u;
-@group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read> d_out: array<f32>;
-@group(0) @binding(2) var<storage, read> lse: array<f32>;
-@group(0) @binding(3) var<storage, read> delta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;
-${segmentWgsl(masked, 6)}`;
+  return `${attentionConstants(s, layout)}${gradConstants(grad)}\n${backwardBindings(masked)}`;
 }
 
 export function attentionDqSerialWgsl(s: AttentionTrainShape, layout: QkvLayout, grad: QkvLayout, masked = false): string {
@@ -180,7 +174,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 
 /** [x, y] workgroups for one serial thread per item. */
 export function serialGrid(items: number, limit: number): [number, number] {
-  const groups = Math.ceil(items / SERIAL_ATTENTION_WORKGROUP);
-  const x = Math.max(1, Math.min(groups, limit));
-  return [x, Math.ceil(groups / x)];
+  return gridFor(Math.max(1, Math.ceil(items / SERIAL_ATTENTION_WORKGROUP)), limit);
 }
