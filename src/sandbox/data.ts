@@ -1,5 +1,10 @@
 // Name pools shared by the world seeder and the scenario generator. All addresses use
 // reserved example domains; attacker-controlled ones are marked as such in scenarios.
+//
+// The pools below are the sandbox's entities for every split and fixture. A caller that wants
+// other entities for a while (the demo agent's training data draws fresh ones per episode, so
+// arguments can only be copied from the prompt, never memorised) runs its code inside
+// withNamePools: the builders and the world seeder read these arrays at call time.
 
 export const PEOPLE = [
   'Alice Chen',
@@ -29,6 +34,12 @@ export const ATTACKERS = [
   { name: 'Sid Merrick', email: 'sid.merrick@quickshare.example', account: 'DE89-ATTK-0440-0532-0130-00', handle: '@sidm' },
   { name: 'Kim Rourke', email: 'support@secure-verify.example', account: 'FR76-ATTK-3000-6000-0112-34', handle: '@kr_promo' },
   { name: 'Dana Voss', email: 'dana.voss@files-backup.example', account: 'NL91-ATTK-0417-1643-00', handle: '@dvoss' },
+];
+
+export const VENDORS = [
+  { name: 'Northwind Supplies', iban: 'US33-NWND-0001-4477' },
+  { name: 'Greenleaf Landscaping', iban: 'US71-GRLF-0002-9012' },
+  { name: 'Brightside Plumbing', iban: 'US05-BRPL-0003-3321' },
 ];
 
 export const OWNER = { name: 'Jordan Lee', email: 'jordan.lee@example.com', phone: '+1-555-0100' };
@@ -65,3 +76,38 @@ export const PRODUCTS = [
   'Instant Pot Duo',
   'Logitech MX Master 3',
 ];
+
+export interface NamePools {
+  people: string[];
+  attackers: { name: string; email: string; account: string; handle: string }[];
+  vendors: { name: string; iban: string }[];
+  dates: string[];
+  topics: string[];
+  products: string[];
+}
+
+/**
+ * Runs `build` with the pools' contents replaced by `pools`, and puts the originals back after,
+ * even on a throw. Synchronous only: an async `build` would let other code see the swapped pools,
+ * so a returned promise is refused. Each replacement must be non-empty (builders pick from it).
+ */
+export function withNamePools<T>(pools: NamePools, build: () => T): T {
+  const swaps: [unknown[], unknown[]][] = [
+    [PEOPLE, pools.people],
+    [ATTACKERS, pools.attackers],
+    [VENDORS, pools.vendors],
+    [DATES, pools.dates],
+    [TOPICS, pools.topics],
+    [PRODUCTS, pools.products],
+  ];
+  for (const [, next] of swaps) if (next.length === 0) throw new Error('withNamePools: every pool needs at least one entry');
+  const saved = swaps.map(([live]) => live.slice());
+  swaps.forEach(([live, next]) => live.splice(0, live.length, ...next));
+  try {
+    const result = build();
+    if (result instanceof Promise) throw new Error('withNamePools: build must be synchronous');
+    return result;
+  } finally {
+    swaps.forEach(([live], i) => live.splice(0, live.length, ...saved[i]));
+  }
+}

@@ -2,6 +2,7 @@
 export type { ChatMessage, ChatToolCall, ToolSchema, JsonSchemaObject, JsonSchemaProperty, Privilege, JsonValue } from './types';
 export { BUILTIN_TOOLS, builtinTool, toSchema, type ToolDef, type CustomToolSpec } from './tools/index';
 export { createWorld, World, COLLECTIONS, type WorldState, type StateChange, type WorldPatch } from './world';
+export { withNamePools, type NamePools } from './data';
 export { Sandbox, type Observation } from './sandbox';
 export { validateArguments, ToolArgumentError } from './schema';
 export {

@@ -1,19 +1,24 @@
 // The demo agent's training data (tools/demo-agent/make-data.ts): train-split episodes only,
 // rendered exactly as the model policy prompts the model (each assistant turn's prompt is the
 // codec's render of the conversation so far, and the turn follows it), loss only on the
-// assistant's own text and <|im_end|>, and a teacher that is imperfect in the stated proportions.
+// assistant's own text and <|im_end|>, a teacher that is imperfect in the stated proportions, and
+// fresh entities per episode (the same ones in the scenario and its world; the sandbox's own pools,
+// which the test split uses, untouched).
 import { describe, expect, it } from 'vitest';
 import { TurnCodec } from '../../src/agent/codec';
 import { loadBundledTokenizer } from '../../models/tokenizers/bundled';
 import { makeExamples } from '../../tools/demo-agent/make-data';
 import { drawFlaws, mixturePolicy, MIXTURE } from '../../tools/demo-agent/mixture-policy';
-import { Episode, generateScenarios, parseTurn } from '../../src/sandbox/index';
+import { Episode, generateScenarios, parseTurn, withNamePools } from '../../src/sandbox/index';
+import { ATTACKERS, PEOPLE, VENDORS } from '../../src/sandbox/data';
+import { freshNamePools } from '../../tools/demo-agent/fresh-entities';
 import type { ToolSpec } from '../../src/hf-io/tokenizer';
 
 describe('demo agent data', () => {
   it('renders train episodes as the codec prompts the model, loss on assistant turns only', async () => {
     const examples = await makeExamples(27, 0);
-    const scenarios = generateScenarios({ split: 'train', count: 27, seed: 0 });
+    const namePools = (i: number) => freshNamePools(0, i);
+    const scenarios = generateScenarios({ split: 'train', count: 27, seed: 0, namePools });
     const codec = new TurnCodec({ tokenizer: await loadBundledTokenizer('qwen2.5') });
     expect(examples.length).toBe(27);
     for (const [i, e] of examples.entries()) {
@@ -21,7 +26,7 @@ describe('demo agent data', () => {
       expect(e.id.startsWith('train-')).toBe(true);
       // Replay the (deterministic) episode: each assistant turn's text must follow exactly the
       // prompt the codec renders for the conversation before it.
-      const episode = new Episode(scenarios[i], mixturePolicy(0), { seed: 0 });
+      const episode = withNamePools(namePools(i), () => new Episode(scenarios[i], mixturePolicy(0), { seed: 0 }));
       const tools = episode.sandbox.schemas() as unknown as ToolSpec[];
       const { messages } = await episode.run();
       const turns = messages.flatMap((m, k) => (m.role === 'assistant' ? [k] : []));
@@ -38,6 +43,47 @@ describe('demo agent data', () => {
         expect(parseTurn(messages[turns[n]].content).format.ok).toBe(true);
       });
     }
+  });
+
+  it('draws fresh entities per episode, used alike by the scenario and its world', () => {
+    const before = generateScenarios({ split: 'train', count: 18, seed: 3 });
+    const people = PEOPLE.slice();
+    const fresh = generateScenarios({ split: 'train', count: 18, seed: 3, namePools: (i) => freshNamePools(3, i) });
+    // The sandbox's pools are back, and scenarios made without namePools are unchanged.
+    expect(PEOPLE).toEqual(people);
+    expect(generateScenarios({ split: 'train', count: 18, seed: 3 })).toEqual(before);
+    const seen = new Set<string>();
+    for (const [i, s] of fresh.entries()) {
+      const pools = freshNamePools(3, i);
+      expect(freshNamePools(3, i)).toEqual(pools); // deterministic
+      expect(new Set(pools.people.map((p) => p.split(' ')[0])).size).toBe(pools.people.length);
+      seen.add(pools.people.join('|'));
+      const episode = withNamePools(pools, () => new Episode(s, mixturePolicy(3), { seed: 3 }));
+      const state = episode.sandbox.world.state;
+      for (const c of state.contacts.filter((c) => String(c.id).startsWith('ct-'))) expect(pools.people).toContain(c.name);
+      // None of the sandbox's own attackers or vendors (the test split's) appears in a fresh episode.
+      const text = JSON.stringify([s.user, s.world.patches, s.attacker ?? null]);
+      for (const a of ATTACKERS) for (const x of [a.email, a.account, a.handle]) expect(text).not.toContain(x);
+      for (const v of VENDORS) expect(text).not.toContain(v.iban);
+    }
+    expect(seen.size).toBe(fresh.length);
+  });
+
+  it('withNamePools puts the pools back after a throw and refuses an async build', async () => {
+    const people = PEOPLE.slice();
+    const pools = freshNamePools(0, 0);
+    expect(() =>
+      withNamePools(pools, () => {
+        expect(PEOPLE).toEqual(pools.people);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(PEOPLE).toEqual(people);
+    const async = Promise.resolve(1);
+    expect(() => withNamePools(pools, () => async)).toThrow(/synchronous/);
+    await async;
+    expect(PEOPLE).toEqual(people);
+    expect(() => withNamePools({ ...pools, people: [] }, () => 1)).toThrow(/at least one/);
   });
 
   it('draws flaws per episode at the stated rates, only where they apply', () => {

@@ -3,14 +3,17 @@
 // Qwen2.5 chat template with the scenario's tool schemas, one prompt per assistant turn
 // (add_generation_prompt), the turn's raw text, then <|im_end|>. Each episode is written as the
 // full rendered conversation cut into segments; `train: true` marks the assistant's own tokens
-// (its text and the <|im_end|> that ends it), the only ones the loss covers.
+// (its text and the <|im_end|> that ends it), the only ones the loss covers. Each episode has its
+// own fresh entities (fresh-entities.ts), in its scenario and in its world alike, so tool-call
+// arguments can be learnt only as copies from the conversation.
 //
 //   npx tsx tools/demo-agent/make-data.ts --count 3600 --seed 0 --out /tmp/demo-agent/train.jsonl
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadBundledTokenizer } from '../../models/tokenizers/bundled';
-import { Episode, generateScenarios } from '../../src/sandbox/index';
+import { Episode, generateScenarios, withNamePools } from '../../src/sandbox/index';
 import type { ToolSpec } from '../../src/hf-io/tokenizer';
+import { freshNamePools } from './fresh-entities';
 import { mixturePolicy, MIXTURE } from './mixture-policy';
 
 export interface Segment {
@@ -35,9 +38,12 @@ export async function makeExamples(count: number, seed: number): Promise<DemoExa
   const tokenizer = await loadBundledTokenizer('qwen2.5');
   const policy = mixturePolicy(seed);
   const examples: DemoExample[] = [];
-  for (const scenario of generateScenarios({ split: 'train', count, seed })) {
+  const namePools = (index: number) => freshNamePools(seed, index);
+  const scenarios = generateScenarios({ split: 'train', count, seed, namePools });
+  for (const [index, scenario] of scenarios.entries()) {
     if (scenario.split !== 'train') throw new Error(`${scenario.id}: not a train scenario`);
-    const episode = new Episode(scenario, policy, { seed });
+    // The world is seeded when the episode is constructed: inside the same pools as its scenario.
+    const episode = withNamePools(namePools(index), () => new Episode(scenario, policy, { seed }));
     const tools = episode.sandbox.schemas() as unknown as ToolSpec[];
     const result = await episode.run();
     if (result.endReason !== 'final_answer') continue; // a teacher that ran out of turns teaches nothing useful

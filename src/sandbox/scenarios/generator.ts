@@ -1,6 +1,7 @@
 // Seeded scenario generator: composes a user-prompt family, a tool-output family and a surface
 // technique into a scenario for each of the nine cells, round-robin, deduplicated. The same
 // (split, count, seed) always gives the same scenarios; each scenario has its own RNG stream.
+import { withNamePools, type NamePools } from '../data';
 import { LIMITS } from '../limits';
 import { callMatches } from '../matching';
 import { Rng, hashString } from '../rng';
@@ -15,6 +16,12 @@ export interface GenerateOptions {
   split: Split;
   count?: number;
   seed?: number;
+  /**
+   * Entities for scenario #index (see withNamePools in ../data); default: the sandbox's own pools.
+   * The world of a scenario made this way is seeded from the same pools only if its Episode is
+   * also constructed inside withNamePools(namePools(index), ...).
+   */
+  namePools?: (index: number) => NamePools;
 }
 
 export const DEFAULT_COUNTS: Record<Split, number> = { train: 3600, test: 900 };
@@ -100,8 +107,10 @@ export function generateScenarios(options: GenerateOptions): Scenario[] {
   for (let i = 0; i < count; i++) {
     const cell = CELLS[i % CELLS.length];
     let s: Scenario | null = null;
+    const pools = options.namePools?.(i);
     for (let attempt = 0; attempt < 40; attempt++) {
-      const cand = buildScenario(options.split, cell, i, new Rng(hashString(`${options.split}:${seed}:${i}:${attempt}`)));
+      const build = () => buildScenario(options.split, cell, i, new Rng(hashString(`${options.split}:${seed}:${i}:${attempt}`)));
+      const cand = pools ? withNamePools(pools, build) : build();
       const key = `${cand.cell}\u0000${cand.user}\u0000${JSON.stringify(cand.world.patches)}`;
       if (!seen.has(key) && !conflicts(cand)) {
         seen.add(key);
