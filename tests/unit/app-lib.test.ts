@@ -18,6 +18,8 @@ import { defaultTrainingConfig, validateTrainingConfig } from '../../src/app/tra
 import { runEvalInSlices } from '../../src/app/lib/eval-runner';
 import { samplePerCell, importSuiteText } from '../../src/app/lib/suites';
 import { modelPolicy } from '../../src/app/model-policy';
+import { readFileSync } from 'node:fs';
+import { parseModelConfig } from '../../src/hf-io/config';
 import { MODEL_REGISTRY } from '../../src/hf-io/registry';
 import { CELL_COLORS, cellSeries, scalarSeries, stepRange, valueRange } from '../../src/app/lib/chart-series';
 import { noLearningSignal } from '../../src/worker-api/training-types';
@@ -248,6 +250,19 @@ describe('small helpers', () => {
     expect(q4.weights / f32.weights).toBeLessThan(0.2);
     expect(long.kvCache).toBe(4 * q4.kvCache);
     for (const m of MODEL_REGISTRY) expect(MODEL_DIMS[m.id], `dims for ${m.id}`).toBeDefined();
+  });
+  it('the app dims of a model shipped with the app are its config.json (needed before any file is read, so written twice)', () => {
+    const config = parseModelConfig(readFileSync('models/demo-agent/config.json', 'utf8'));
+    const dims = MODEL_DIMS['demo-agent'];
+    expect({ ...configFromDims(dims), maxPositionEmbeddings: 0, ropeTheta: 0, rmsNormEps: 0, dtype: '', bosTokenId: null, eosTokenIds: [] }).toEqual({
+      ...config,
+      maxPositionEmbeddings: 0,
+      ropeTheta: 0,
+      rmsNormEps: 0,
+      dtype: '',
+      bosTokenId: null,
+      eosTokenIds: [],
+    });
   });
   it('estimates what the engine plans: f32 KV cache per sequence, one prefill step and capped logit rows', () => {
     for (const id of ['qwen2.5-0.5b-instruct', 'qwen3-0.6b']) {
