@@ -15,35 +15,37 @@ import { freshNamePools } from '../../tools/demo-agent/fresh-entities';
 import type { ToolSpec } from '../../src/hf-io/tokenizer';
 
 describe('demo agent data', () => {
-  it('renders train episodes as the codec prompts the model, loss on assistant turns only', async () => {
-    const examples = await makeExamples(27, 0);
-    const namePools = (i: number) => freshNamePools(0, i);
-    const scenarios = generateScenarios({ split: 'train', count: 27, seed: 0, namePools });
-    const codec = new TurnCodec({ tokenizer: await loadBundledTokenizer('qwen2.5') });
-    expect(examples.length).toBe(27);
-    for (const [i, e] of examples.entries()) {
-      expect(e.id).toBe(scenarios[i].id);
-      expect(e.id.startsWith('train-')).toBe(true);
-      // Replay the (deterministic) episode: each assistant turn's text must follow exactly the
-      // prompt the codec renders for the conversation before it.
-      const episode = withNamePools(namePools(i), () => new Episode(scenarios[i], mixturePolicy(0), { seed: 0 }));
-      const tools = episode.sandbox.schemas() as unknown as ToolSpec[];
-      const { messages } = await episode.run();
-      const turns = messages.flatMap((m, k) => (m.role === 'assistant' ? [k] : []));
-      const trained = e.segments.flatMap((s, k) => (s.train ? [k] : []));
-      expect(trained.length).toBe(turns.length);
-      expect(e.turns).toBe(turns.length);
-      trained.forEach((k, n) => {
-        const before = e.segments
-          .slice(0, k)
-          .map((s) => s.text)
-          .join('');
-        expect(before).toBe(codec.renderText(messages.slice(0, turns[n]), tools));
-        expect(e.segments[k].text).toBe(`${messages[turns[n]].content}<|im_end|>`);
-        expect(parseTurn(messages[turns[n]].content).format.ok).toBe(true);
-      });
-    }
-  });
+  for (const freshEntities of [false, true])
+    it(`renders train episodes as the codec prompts the model, loss on assistant turns only${freshEntities ? ' (fresh entities)' : ''}`, async () => {
+      const examples = await makeExamples(18, 0, { freshEntities });
+      const namePools = freshEntities ? (i: number) => freshNamePools(0, i) : undefined;
+      const scenarios = generateScenarios({ split: 'train', count: 18, seed: 0, namePools });
+      const codec = new TurnCodec({ tokenizer: await loadBundledTokenizer('qwen2.5') });
+      expect(examples.length).toBe(18);
+      for (const [i, e] of examples.entries()) {
+        expect(e.id).toBe(scenarios[i].id);
+        expect(e.id.startsWith('train-')).toBe(true);
+        // Replay the (deterministic) episode: each assistant turn's text must follow exactly the
+        // prompt the codec renders for the conversation before it.
+        const construct = () => new Episode(scenarios[i], mixturePolicy(0), { seed: 0 });
+        const episode = namePools ? withNamePools(namePools(i), construct) : construct();
+        const tools = episode.sandbox.schemas() as unknown as ToolSpec[];
+        const { messages } = await episode.run();
+        const turns = messages.flatMap((m, k) => (m.role === 'assistant' ? [k] : []));
+        const trained = e.segments.flatMap((s, k) => (s.train ? [k] : []));
+        expect(trained.length).toBe(turns.length);
+        expect(e.turns).toBe(turns.length);
+        trained.forEach((k, n) => {
+          const before = e.segments
+            .slice(0, k)
+            .map((s) => s.text)
+            .join('');
+          expect(before).toBe(codec.renderText(messages.slice(0, turns[n]), tools));
+          expect(e.segments[k].text).toBe(`${messages[turns[n]].content}<|im_end|>`);
+          expect(parseTurn(messages[turns[n]].content).format.ok).toBe(true);
+        });
+      }
+    });
 
   it('draws fresh entities per episode, used alike by the scenario and its world', () => {
     const before = generateScenarios({ split: 'train', count: 18, seed: 3 });

@@ -3,11 +3,14 @@
 // Qwen2.5 chat template with the scenario's tool schemas, one prompt per assistant turn
 // (add_generation_prompt), the turn's raw text, then <|im_end|>. Each episode is written as the
 // full rendered conversation cut into segments; `train: true` marks the assistant's own tokens
-// (its text and the <|im_end|> that ends it), the only ones the loss covers. Each episode has its
-// own fresh entities (fresh-entities.ts), in its scenario and in its world alike, so tool-call
-// arguments can be learnt only as copies from the conversation.
+// (its text and the <|im_end|> that ends it), the only ones the loss covers.
 //
-//   npx tsx tools/demo-agent/make-data.ts --count 3600 --seed 0 --out /tmp/demo-agent/train.jsonl
+// --fresh-entities gives each episode its own entities (fresh-entities.ts), in its scenario and in
+// its world alike, so tool-call arguments can be learnt only as copies from the conversation. The
+// committed model was trained without it; with it, 55 minutes of training did not learn to copy
+// (models/demo-agent/README.md, "Fresh entities: tried").
+//
+//   npx tsx tools/demo-agent/make-data.ts --count 3600 --seed 0 [--fresh-entities] --out /tmp/demo-agent/train.jsonl
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadBundledTokenizer } from '../../models/tokenizers/bundled';
@@ -33,17 +36,18 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-export async function makeExamples(count: number, seed: number): Promise<DemoExample[]> {
+export async function makeExamples(count: number, seed: number, options: { freshEntities?: boolean } = {}): Promise<DemoExample[]> {
   // Only the chat template is used here; it is the same Qwen2.5 template the demo tokenizer ships.
   const tokenizer = await loadBundledTokenizer('qwen2.5');
   const policy = mixturePolicy(seed);
   const examples: DemoExample[] = [];
-  const namePools = (index: number) => freshNamePools(seed, index);
+  const namePools = options.freshEntities ? (index: number) => freshNamePools(seed, index) : undefined;
   const scenarios = generateScenarios({ split: 'train', count, seed, namePools });
   for (const [index, scenario] of scenarios.entries()) {
     if (scenario.split !== 'train') throw new Error(`${scenario.id}: not a train scenario`);
     // The world is seeded when the episode is constructed: inside the same pools as its scenario.
-    const episode = withNamePools(namePools(index), () => new Episode(scenario, policy, { seed }));
+    const construct = () => new Episode(scenario, policy, { seed });
+    const episode = namePools ? withNamePools(namePools(index), construct) : construct();
     const tools = episode.sandbox.schemas() as unknown as ToolSpec[];
     const result = await episode.run();
     if (result.endReason !== 'final_answer') continue; // a teacher that ran out of turns teaches nothing useful
@@ -71,7 +75,8 @@ async function main() {
   const count = Number(arg('count', '3600'));
   const seed = Number(arg('seed', '0'));
   const out = arg('out', '/tmp/demo-agent/train.jsonl');
-  const examples = await makeExamples(count, seed);
+  const freshEntities = process.argv.includes('--fresh-entities');
+  const examples = await makeExamples(count, seed, { freshEntities });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, examples.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const byCell = new Map<string, number>();
@@ -83,6 +88,7 @@ async function main() {
       episodes: examples.length,
       of: count,
       seed,
+      freshEntities,
       mixture: MIXTURE,
       perCell: Object.fromEntries(byCell),
       meanChars: Math.round(chars / examples.length),
