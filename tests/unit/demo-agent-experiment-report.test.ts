@@ -1,7 +1,11 @@
 // The learning experiment's report (src/training/experiment/): per-cell rows from episode
 // summaries, deltas, the issue's floors (pass and fail on both sides of each threshold), the
-// sliding-window training curve, the markdown table's escaping, and the SVG writer's escaping.
+// sliding-window training curve, the markdown table's escaping, and the SVG writer's escaping; and
+// the committed report (models/demo-agent/learn-report/) is what its own rows give, its adapter the
+// one committed as models/demo-agent/aligned-adapter/.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { renderLearnCurves, renderLearnMarkdown, type LearnReport } from '../../src/training/experiment/learn-render';
 import { CELLS, generateScenarios, runEval, SCRIPTED_POLICIES, type EpisodeSummary } from '../../src/sandbox/index';
 import {
   checkFloors,
@@ -125,5 +129,20 @@ describe('learning experiment report', () => {
         panels: [{ title: 'p', yLabel: 'r', yMin: 0, yMax: 1, series: [{ name: 's', color: 'red" onload="x', points: [] }] }],
       }),
     ).toThrow(/colour/);
+  });
+
+  it('the committed report: deltas, floors, report.md and curves.svg follow from its rows; the aligned adapter is its adapter', () => {
+    const dir = 'models/demo-agent/learn-report';
+    const r = JSON.parse(readFileSync(`${dir}/report.json`, 'utf8')) as LearnReport;
+    expect(r.model.dir).toBe('models/demo-agent');
+    expect(deltaRows(r.base, r.adapter)).toEqual(r.delta);
+    const [injected, malicious, sensitive, benign] = r.floors.map((f) => f.n);
+    expect(checkFloors(r.base, r.adapter, { injected, malicious, sensitive, benign })).toEqual(r.floors);
+    expect(readFileSync(`${dir}/report.md`, 'utf8')).toBe(renderLearnMarkdown(r));
+    expect(readFileSync(`${dir}/curves.svg`, 'utf8')).toBe(renderLearnCurves(r));
+    const sidecar = JSON.parse(readFileSync('models/demo-agent/aligned-adapter/playground_checkpoint.json', 'utf8')) as { step: number };
+    expect(sidecar.step).toBe(r.config.steps);
+    const config = JSON.parse(readFileSync('models/demo-agent/aligned-adapter/adapter_config.json', 'utf8')) as { r: number; lora_alpha: number };
+    expect([config.r, config.lora_alpha]).toEqual([r.config.grpo.lora.rank, r.config.grpo.lora.alpha]);
   });
 });
