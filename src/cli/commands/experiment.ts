@@ -33,7 +33,8 @@ export const needsGpu = true;
  * after the barrier-free kernels): the base eval of 54 test episodes at 2 turns took 4m19s, and a
  * GRPO step of 4 prompts × G 4 at 2 turns ~290 s (packed rows of ~2–3k tokens; attention is
  * quadratic in the row, so 3 turns or G 8 cost far more: 2 × G 8 at 3 turns took 206–484 s per
- * step). 12 steps + both evals ≈ 70 min. No run has completed yet (see the demo agent's card).
+ * step). 12 steps + both evals ≈ 70 min. The committed report (models/demo-agent/learn-report/)
+ * is these defaults with --test-per-cell 10: 1h04m idle (evals 7m29s and 5m27s, steps 197–402 s).
  */
 const DEFAULTS = {
   model: 'models/demo-agent',
