@@ -56,7 +56,7 @@ describe('app: PEFT adapters in Checkpoints and the Attack Lab', () => {
         { name: 'adapter_config.json', mimeType: 'application/json', buffer: Buffer.from(wide['adapter_config.json']) },
         { name: 'adapter_model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(wide['adapter_model.safetensors']) },
       ]);
-      const rows = panel.locator('table.data tbody tr');
+      const rows = panel.locator('[data-testid="stored-checkpoints"] tbody tr');
       await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
       const row = rows.filter({ hasText: 'tiny-lora' });
       expect(await row.locator('td').nth(1).textContent()).toBe('0');

@@ -60,7 +60,7 @@ describe('app: Checkpoints tab', () => {
   });
 
   it('lists, renames and deletes checkpoints with sizes and storage use', async () => {
-    const rows = page.locator('table.data tbody tr');
+    const rows = page.locator('[data-testid="stored-checkpoints"] tbody tr');
     await page.getByTestId('storage').waitFor();
     expect(await rows.count()).toBe(2);
     expect(await page.getByTestId('storage').textContent()).toMatch(/^2 checkpoint\(s\), [\d.]+ KiB/);
@@ -111,7 +111,7 @@ describe('app: Checkpoints tab', () => {
 
     page.once('dialog', (d) => void d.accept());
     await rows.filter({ hasText: '<img' }).getByRole('button', { name: 'Delete' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('table.data tbody tr').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="stored-checkpoints"] tbody tr').length === 1);
     expect(await rows.first().locator('td').first().textContent()).toBe('baseline');
     expect(await page.getByTestId('storage').textContent()).toMatch(/^1 checkpoint\(s\)/);
 
@@ -121,7 +121,7 @@ describe('app: Checkpoints tab', () => {
     const importError = page.getByTestId('peft-import-error');
     if (await importError.count()) throw new Error(`the zip import failed: ${await importError.textContent()}`);
     expect(await page.getByTestId('peft-import-done').textContent()).toContain('Imported "first-run" at step 10');
-    await page.waitForFunction(() => document.querySelectorAll('table.data tbody tr').length === 2);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="stored-checkpoints"] tbody tr').length === 2);
     const back = rows.filter({ hasText: 'first-run' });
     expect(await back.locator('td').nth(1).textContent()).toBe('10');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'app-checkpoints-zip-reimported.png'), fullPage: true });

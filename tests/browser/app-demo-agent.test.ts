@@ -107,7 +107,7 @@ describe('app: the demo agent and its aligned adapter, offline', () => {
     await page.getByTestId('demo-exit').click();
     await openTab(page, 'Checkpoints');
     await page.getByTestId('builtin-stored').waitFor({ timeout: 30_000 });
-    const stored = page.getByTestId('checkpoints').locator('table.data').first().locator('tbody tr', { hasText: adapterName });
+    const stored = page.getByTestId('stored-checkpoints').locator('tbody tr', { hasText: adapterName });
     expect(await stored.count()).toBe(1);
     expect(await stored.locator('td').nth(1).textContent()).toBe(cells[1]); // its step
     await screenshot(page, 'app-demo-agent-checkpoints');

@@ -110,7 +110,7 @@ async function checkpointRows(page: Page) {
   await openTab(page, 'Checkpoints');
   const panel = page.getByTestId('checkpoints');
   await panel.getByTestId('storage').waitFor();
-  return panel.locator('table.data tbody tr');
+  return panel.locator('[data-testid="stored-checkpoints"] tbody tr');
 }
 
 describe('app: GRPO training in the worker, from the Train tab', () => {

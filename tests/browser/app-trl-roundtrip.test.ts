@@ -101,7 +101,7 @@ describe('app: an adapter trained by TRL', () => {
           .textContent()
           .catch(() => '')) ?? '',
       ).toBe(0);
-      const rows = panel.locator('table.data tbody tr');
+      const rows = panel.locator('[data-testid="stored-checkpoints"] tbody tr');
       await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(1);
       expect(await rows.first().textContent()).toContain('trl-lora');
 

@@ -90,7 +90,7 @@ export function CheckpointsPanel(): JSX.Element {
                 )}
               </Show>
             </p>
-            <table class="data">
+            <table class="data" data-testid="stored-checkpoints">
               <thead>
                 <tr>
                   <th>name</th>
