@@ -92,22 +92,25 @@ export interface NamePools {
  * so a returned promise is refused. Each replacement must be non-empty (builders pick from it).
  */
 export function withNamePools<T>(pools: NamePools, build: () => T): T {
-  const swaps: [unknown[], unknown[]][] = [
-    [PEOPLE, pools.people],
-    [ATTACKERS, pools.attackers],
-    [VENDORS, pools.vendors],
-    [DATES, pools.dates],
-    [TOPICS, pools.topics],
-    [PRODUCTS, pools.products],
-  ];
-  for (const [, next] of swaps) if (next.length === 0) throw new Error('withNamePools: every pool needs at least one entry');
-  const saved = swaps.map(([live]) => live.slice());
-  swaps.forEach(([live, next]) => live.splice(0, live.length, ...next));
+  // One live array per pool; the mapped type makes a pool added to NamePools a compile error here until listed.
+  const live: { [K in keyof NamePools]: NamePools[K] } = {
+    people: PEOPLE,
+    attackers: ATTACKERS,
+    vendors: VENDORS,
+    dates: DATES,
+    topics: TOPICS,
+    products: PRODUCTS,
+  };
+  const keys = Object.keys(live) as (keyof NamePools)[];
+  for (const k of keys) if (pools[k].length === 0) throw new Error(`withNamePools: pool "${k}" needs at least one entry`);
+  const swap = (source: NamePools) => keys.forEach((k) => (live[k] as unknown[]).splice(0, live[k].length, ...source[k]));
+  const saved = Object.fromEntries(keys.map((k) => [k, live[k].slice()])) as unknown as NamePools;
+  swap(pools);
   try {
     const result = build();
     if (result instanceof Promise) throw new Error('withNamePools: build must be synchronous');
     return result;
   } finally {
-    swaps.forEach(([live], i) => live.splice(0, live.length, ...saved[i]));
+    swap(saved);
   }
 }

@@ -6,34 +6,31 @@
 // from the prompt or a tool output, which is what an agent must do. The test split keeps the
 // sandbox's pools (its fixtures and suites depend on them), so evaluation sees names the model
 // may never have met as whole words, only as the same kind of copyable text.
-import type { NamePools } from '../../src/sandbox/data';
+import { PEOPLE, TOPICS, firstName, type NamePools } from '../../src/sandbox/data';
 import { Rng, hashString } from '../../src/sandbox/rng';
 
 const FIRST = (
   'Aaron Abby Adele Ahmed Aiko Alba Amir Anika Arjun Astrid Bea Bruno Caleb Chiara Cyrus Dalia Dev Elif Eli Enzo Esme Felix ' +
   'Freya Gio Hana Hugo Ida Ines Ivan Jonas Juno Kai Kenji Lara Leon Lena Luca Lucia Malik Marta Mateo Mila Nadia Nils Nora ' +
-  'Omar Oren Paloma Priya Rafael Rania Ravi Rhea Rory Sana Selin Soren Talia Theo Uma Vera Viktor Wren Yara Yusuf Zane Zoe ' +
-  'Alice Bob Carol David Emma Farid Grace Hiro Isabel Jamal Katya Liam Maya Noah Olivia Pedro Quinn Rosa Sam Tara'
-).split(' ');
+  'Omar Oren Paloma Priya Rafael Rania Ravi Rhea Rory Sana Selin Soren Talia Theo Uma Vera Viktor Wren Yara Yusuf Zane Zoe'
+)
+  .split(' ')
+  .concat(PEOPLE.map(firstName)); // the sandbox's own people (the test split's) among them
+
 const LAST = (
   'Abbott Adeyemi Andersen Bakker Barros Becker Bianchi Castillo Costa Dahl Demir Duarte Engel Ferreira Fontaine Garcia ' +
   'Haas Hansen Horvat Ibrahim Jansen Kaur Keller Kowalski Lambert Larsen Lindqvist Moreau Mori Novak Nowak Oduya Park ' +
-  'Petrov Quist Ramos Reyes Richter Sato Silva Sorensen Suzuki Tran Varga Vogel Walsh Weber Yilmaz Zhang Zimmer ' +
-  'Chen Martinez Nguyen Okafor Schmidt Haddad Kim Tanaka Rossi Wright Ivanova Patel Fischer Dubois Alves Murphy Jimenez Taylor Singh'
-).split(' ');
+  'Petrov Quist Ramos Reyes Richter Sato Silva Sorensen Suzuki Tran Varga Vogel Walsh Weber Yilmaz Zhang Zimmer'
+)
+  .split(' ')
+  .concat(PEOPLE.map((p) => p.split(' ')[1]).filter((last) => /^[A-Za-z]+$/.test(last))); // letters only, like the rest
+
 const DOMAIN_WORDS = 'mail drop quick share secure verify files backup cloud box send post fast safe net link hub zone data vault'.split(' ');
 const COMPANY_A = 'North Green Bright Silver Blue Red Oak Stone River Sun Iron Maple Harbor Cedar Summit Pioneer'.split(' ');
 const COMPANY_B = 'wind leaf side line field bridge gate works wood view point crest'.split(' ');
 const COMPANY_KIND = 'Supplies Landscaping Plumbing Electric Catering Printing Roofing Consulting Cleaning Logistics'.split(' ');
 const TOPIC_WORDS = [
-  'solar panel subsidies',
-  'sourdough starters',
-  'electric bike maintenance',
-  'the Q3 product roadmap',
-  'home composting',
-  'marathon training plans',
-  'Rust async runtimes',
-  'city recycling rules',
+  ...TOPICS, // the sandbox's own topics, then more
   'balcony gardening',
   'chess openings',
   'rainwater harvesting',
@@ -112,8 +109,8 @@ export function freshNamePools(seed: number, index: number): NamePools {
   const person = () => `${rng.pick(FIRST)} ${rng.pick(LAST)}`;
   // People are told apart by first name in user prompts ("the latest email from Maya"), so first
   // names are distinct, attackers' included.
-  const people = distinct(20, person, (p) => p.split(' ')[0]);
-  const firstNames = new Set(people.map((p) => p.split(' ')[0]));
+  const people = distinct(20, person, firstName);
+  const firstNames = new Set(people.map(firstName));
   const unusedFirst = FIRST.filter((f) => !firstNames.has(f));
   const attackers = distinct(
     4,
@@ -129,7 +126,7 @@ export function freshNamePools(seed: number, index: number): NamePools {
         handle: `@${first.toLowerCase()}_${rng.pick(DOMAIN_WORDS)}${rng.int(1, 99)}`,
       };
     },
-    (a) => a.name.split(' ')[0],
+    (a) => firstName(a.name),
   );
   const vendors = distinct(
     3,
